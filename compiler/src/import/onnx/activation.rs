@@ -1,0 +1,38 @@
+//! Activations: `Relu`; `Clip` with bounds as attributes (opset < 11) or as constant inputs
+//! (opset >= 11: initializers, `Constant` nodes or folded subgraphs, either may be omitted);
+//! `Softmax` (opset < 13 flattens at `axis`, default 1; opset >= 13 works along `axis`, default -1).
+
+use super::attrs::Attrs;
+use crate::error::Result;
+use crate::ir::{Clamp, Op};
+
+pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
+    match op_type {
+        "Relu" => {
+            attrs.only(&[])?;
+            Ok(Op::Clip(Clamp::RELU))
+        }
+        "Clip" => {
+            if opset < 11 {
+                attrs.only(&["min", "max"])?;
+                let min = attrs.float("min")?.unwrap_or(f32::NEG_INFINITY);
+                let max = attrs.float("max")?.unwrap_or(f32::INFINITY);
+                if min.is_nan() || max.is_nan() {
+                    return Err(attrs.issue(Some("min"), "NaN clip bounds are not supported"));
+                }
+                Ok(Op::Clip(Clamp { min, max }))
+            } else {
+                attrs.only(&[])?;
+                // Bounds come from the inputs once constant folding has run.
+                Ok(Op::Clip(Clamp::LINEAR))
+            }
+        }
+        "Softmax" => {
+            attrs.only(&["axis"])?;
+            let legacy = opset < 13;
+            let axis = attrs.int_or("axis", if legacy { 1 } else { -1 })?;
+            Ok(Op::Softmax { axis, legacy })
+        }
+        _ => unreachable!("dispatched by op type"),
+    }
+}

@@ -1,0 +1,515 @@
+//! ONNX import: protobuf decoding (prost, with types generated from the official `onnx.proto`)
+//! into the IR. `Constant` nodes and initializers become constant values; every other node is
+//! parsed by the file of its op family. All unsupported nodes are collected and reported
+//! together. Nothing here evaluates or rewrites the graph; that is the passes' job.
+
+mod activation;
+mod attrs;
+mod conv;
+mod elementwise;
+mod linear;
+mod normalization;
+mod pool;
+mod shape;
+
+use crate::error::{Error, NodeIssue, Result};
+use crate::ir::{DType, Dim, Graph, GraphInput, InputLayout, Node, Op, Tensor, ValueId};
+use crate::onnx_proto::{self, ModelProto, NodeProto, TensorProto, tensor_proto::DataType};
+use attrs::{Attrs, node_name};
+use prost::Message;
+use std::collections::HashMap;
+
+/// Oldest and newest default-domain opsets the importer knows.
+pub const OPSET_MIN: i64 = 7;
+pub const OPSET_MAX: i64 = 22;
+
+/// Decodes and imports an ONNX model. `path` is only used in messages.
+pub fn import(bytes: &[u8], path: &str) -> Result<Graph> {
+    let model = ModelProto::decode(bytes).map_err(|e| Error::Decode {
+        path: path.to_string(),
+        reason: format!("not a valid ONNX file (protobuf decoding failed: {e})"),
+    })?;
+    let Some(graph) = model.graph.as_ref() else {
+        return Err(Error::Decode {
+            path: path.to_string(),
+            reason: "not an ONNX model: it has no graph".into(),
+        });
+    };
+    let opset = default_opset(&model)?;
+    let mut importer = Importer {
+        graph: new_graph(path),
+        names: HashMap::new(),
+        opset,
+    };
+    importer.constants(graph)?;
+    importer.input(graph)?;
+    importer.nodes(graph)?;
+    importer.outputs(graph)?;
+    Ok(importer.graph)
+}
+
+fn new_graph(source: &str) -> Graph {
+    Graph {
+        values: Vec::new(),
+        nodes: Vec::new(),
+        input: GraphInput {
+            value: 0,
+            declared: Vec::new(),
+            layout: InputLayout::Nchw,
+        },
+        outputs: Vec::new(),
+        notes: Vec::new(),
+        source: source.to_string(),
+    }
+}
+
+fn default_opset(model: &ModelProto) -> Result<i64> {
+    let version = model
+        .opset_import
+        .iter()
+        .find(|o| o.domain().is_empty() || o.domain() == "ai.onnx")
+        .map(|o| o.version())
+        // IR version 2 models predate opset_import and mean opset 1.
+        .unwrap_or(1);
+    if !(OPSET_MIN..=OPSET_MAX).contains(&version) {
+        return Err(Error::Model(format!(
+            "opset {version} is not supported (mnetc reads opsets {OPSET_MIN} to {OPSET_MAX})"
+        )));
+    }
+    Ok(version)
+}
+
+struct Importer {
+    graph: Graph,
+    names: HashMap<String, ValueId>,
+    opset: i64,
+}
+
+impl Importer {
+    fn constants(&mut self, graph: &onnx_proto::GraphProto) -> Result<()> {
+        for init in &graph.initializer {
+            let tensor = tensor_from_proto(init).map_err(|reason| {
+                Error::Model(format!("initializer '{}': {reason}", init.name()))
+            })?;
+            let id = self.graph.add_constant(init.name(), tensor);
+            self.names.insert(init.name().to_string(), id);
+        }
+        Ok(())
+    }
+
+    fn input(&mut self, graph: &onnx_proto::GraphProto) -> Result<()> {
+        // Before IR version 4, initializers were listed as graph inputs too.
+        let inputs: Vec<_> = graph
+            .input
+            .iter()
+            .filter(|i| !self.names.contains_key(i.name()))
+            .collect();
+        let input = match inputs.as_slice() {
+            [one] => *one,
+            [] => return Err(Error::Model("the graph has no input".into())),
+            many => {
+                let names: Vec<_> = many.iter().map(|i| format!("'{}'", i.name())).collect();
+                return Err(Error::Model(format!(
+                    "the graph has {} inputs ({}); mnetc compiles models with exactly one image input",
+                    many.len(),
+                    names.join(", ")
+                )));
+            }
+        };
+        let name = input.name();
+        let tensor_type = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+            Some(onnx_proto::type_proto::Value::TensorType(t)) => t,
+            _ => {
+                return Err(Error::Model(format!(
+                    "graph input '{name}' is not a tensor"
+                )));
+            }
+        };
+        if tensor_type.elem_type() != DataType::Float as i32 {
+            return Err(Error::Model(format!(
+                "graph input '{name}' has element type {}; only float32 inputs are supported",
+                data_type_name(tensor_type.elem_type())
+            )));
+        }
+        let Some(shape) = tensor_type.shape.as_ref() else {
+            return Err(Error::Model(format!("graph input '{name}' has no shape")));
+        };
+        let mut declared = Vec::new();
+        for (axis, dim) in shape.dim.iter().enumerate() {
+            use onnx_proto::tensor_shape_proto::dimension::Value as D;
+            declared.push(match &dim.value {
+                Some(D::DimValue(v)) if *v > 0 => Dim::Fixed(*v as usize),
+                Some(D::DimParam(p)) if !p.is_empty() => Dim::Symbolic(p.clone()),
+                _ => Dim::Symbolic(format!("dim{axis}")),
+            });
+        }
+        if declared.len() != 4 {
+            return Err(Error::Model(format!(
+                "graph input '{name}' has rank {}; an image input must have rank 4 (NCHW or NHWC)",
+                declared.len()
+            )));
+        }
+        let id = self.graph.add_value(name, DType::F32);
+        self.names.insert(name.to_string(), id);
+        self.graph.input = GraphInput {
+            value: id,
+            declared,
+            layout: InputLayout::Nchw,
+        };
+        Ok(())
+    }
+
+    fn nodes(&mut self, graph: &onnx_proto::GraphProto) -> Result<()> {
+        let order = topological_order(graph, &self.names)?;
+        let mut issues = Vec::new();
+        for index in order {
+            let node = &graph.node[index];
+            if let Err(e) = self.node(node) {
+                match e {
+                    Error::Node(issue) => issues.push(issue),
+                    Error::Unsupported(mut list) => issues.append(&mut list),
+                    other => return Err(other),
+                }
+            }
+        }
+        match issues.len() {
+            0 => {}
+            1 => return Err(Error::Node(issues.remove(0))),
+            _ => return Err(Error::Unsupported(issues)),
+        }
+        self.graph.input.layout = detect_layout(&self.graph);
+        Ok(())
+    }
+
+    fn node(&mut self, node: &NodeProto) -> Result<()> {
+        let attrs = Attrs::new(node);
+        if !(node.domain().is_empty() || node.domain() == "ai.onnx") {
+            return Err(attrs.issue(
+                None,
+                format!("op domain '{}' is not supported", node.domain()),
+            ));
+        }
+        if node.op_type() == "Constant" {
+            let tensor = constant_value(&attrs)?;
+            let out = node
+                .output
+                .first()
+                .ok_or_else(|| attrs.issue(None, "has no output"))?;
+            let id = self.graph.add_constant(out.clone(), tensor);
+            self.names.insert(out.clone(), id);
+            return Ok(());
+        }
+        let op = parse_op(node, &attrs, self.opset)?;
+        let mut inputs = Vec::new();
+        for name in &node.input {
+            if name.is_empty() {
+                inputs.push(None);
+            } else {
+                // topological_order checked that every name is defined.
+                inputs.push(Some(self.names[name.as_str()]));
+            }
+        }
+        let mut outputs = Vec::new();
+        for name in &node.output {
+            let dtype = match op {
+                Op::Shape { .. } => DType::I64,
+                Op::Cast { to } => to,
+                _ => DType::F32,
+            };
+            let id = self.graph.add_value(name.clone(), dtype);
+            if !name.is_empty() {
+                self.names.insert(name.clone(), id);
+            }
+            outputs.push(id);
+        }
+        // Integer-valued ops (Gather, Concat, ... of shapes) keep their input's type.
+        if let Some(first) = inputs.first().copied().flatten() {
+            if !matches!(op, Op::Shape { .. } | Op::Cast { .. }) {
+                let dtype = self.graph.values[first].dtype;
+                for &o in &outputs {
+                    self.graph.values[o].dtype = dtype;
+                }
+            }
+        }
+        self.graph.nodes.push(Node {
+            name: node_name(node),
+            op,
+            inputs,
+            outputs,
+        });
+        Ok(())
+    }
+
+    fn outputs(&mut self, graph: &onnx_proto::GraphProto) -> Result<()> {
+        if graph.output.is_empty() {
+            return Err(Error::Model("the graph has no output".into()));
+        }
+        for output in &graph.output {
+            let Some(&id) = self.names.get(output.name()) else {
+                return Err(Error::Model(format!(
+                    "graph output '{}' is not produced by any node",
+                    output.name()
+                )));
+            };
+            self.graph.outputs.push(id);
+        }
+        Ok(())
+    }
+}
+
+/// Orders nodes so that every input is produced before it is read (ONNX requires sorted
+/// graphs, but a tolerant reader costs little), and checks that every name is defined.
+fn topological_order(
+    graph: &onnx_proto::GraphProto,
+    known: &HashMap<String, ValueId>,
+) -> Result<Vec<usize>> {
+    let mut producer: HashMap<&str, usize> = HashMap::new();
+    for (i, node) in graph.node.iter().enumerate() {
+        for out in node.output.iter().filter(|o| !o.is_empty()) {
+            if known.contains_key(out.as_str()) || producer.insert(out, i).is_some() {
+                return Err(Error::Node(NodeIssue {
+                    node: node_name(node),
+                    op: node.op_type().to_string(),
+                    attribute: None,
+                    reason: format!("output '{out}' is defined more than once"),
+                }));
+            }
+        }
+    }
+    let mut state = vec![0u8; graph.node.len()]; // 0 new, 1 in progress, 2 done
+    let mut order = Vec::with_capacity(graph.node.len());
+    for start in 0..graph.node.len() {
+        // Iterative depth-first search: (node, next input to look at).
+        let mut stack = vec![(start, 0usize)];
+        while let Some(&mut (i, ref mut next)) = stack.last_mut() {
+            if state[i] == 2 {
+                stack.pop();
+                continue;
+            }
+            state[i] = 1;
+            let node = &graph.node[i];
+            if let Some(name) = node.input.get(*next) {
+                *next += 1;
+                if name.is_empty() || known.contains_key(name.as_str()) {
+                    continue;
+                }
+                match producer.get(name.as_str()) {
+                    None => {
+                        return Err(Error::Node(NodeIssue {
+                            node: node_name(node),
+                            op: node.op_type().to_string(),
+                            attribute: None,
+                            reason: format!("input '{name}' is not produced by any node"),
+                        }));
+                    }
+                    Some(&p) if state[p] == 1 => {
+                        return Err(Error::Model(format!(
+                            "the graph has a cycle through node '{}'",
+                            node_name(&graph.node[p])
+                        )));
+                    }
+                    Some(&p) if state[p] == 0 => stack.push((p, 0)),
+                    Some(_) => {}
+                }
+            } else {
+                state[i] = 2;
+                order.push(i);
+                stack.pop();
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// NHWC if every reader of the input is a `Transpose(0, 3, 1, 2)` (tf2onnx's pattern).
+fn detect_layout(graph: &Graph) -> InputLayout {
+    let readers = graph.consumers(graph.input.value);
+    let nhwc = !readers.is_empty()
+        && readers.iter().all(|&i| {
+            matches!(&graph.nodes[i].op, Op::Transpose { perm: Some(p) } if p == &[0, 3, 1, 2])
+        });
+    if nhwc {
+        InputLayout::Nhwc
+    } else {
+        InputLayout::Nchw
+    }
+}
+
+fn parse_op(node: &NodeProto, attrs: &Attrs, opset: i64) -> Result<Op> {
+    let op_type = node.op_type();
+    let op = match op_type {
+        "Conv" => conv::conv(attrs)?,
+        "BatchNormalization" => normalization::batch_norm(attrs, opset)?,
+        "Relu" | "Clip" | "Softmax" => activation::parse(op_type, attrs, opset)?,
+        "GlobalAveragePool" | "AveragePool" | "MaxPool" | "ReduceMean" => {
+            pool::parse(op_type, attrs, opset)?
+        }
+        "Gemm" | "MatMul" => linear::parse(op_type, attrs)?,
+        "Add" | "Sub" | "Mul" | "Div" => elementwise::parse(op_type, attrs)?,
+        "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" | "Identity" | "Dropout"
+        | "Shape" | "Gather" | "Concat" | "Cast" | "Slice" | "Pad" => {
+            shape::parse(op_type, attrs, opset)?
+        }
+        other => return Err(attrs.issue(None, format!("op '{other}' is not supported"))),
+    };
+    let arity = match &op {
+        Op::Conv(_) | Op::Gemm { .. } => 2..=3,
+        Op::BatchNorm { .. } => 5..=5,
+        Op::Clip(_) => 1..=3,
+        Op::Pad { .. } => 1..=4,
+        Op::Binary(_) | Op::MatMul | Op::Gather { .. } => 2..=2,
+        Op::Reshape { .. } => 2..=2,
+        Op::Squeeze { .. } | Op::Unsqueeze { .. } | Op::ReduceMean { .. } => 1..=2,
+        Op::Concat { .. } => 1..=usize::MAX,
+        Op::Slice { .. } => 1..=5,
+        // Dropout's optional ratio and training_mode inputs do not matter in inference.
+        Op::Identity => 1..=3,
+        _ => 1..=1,
+    };
+    let present = node
+        .input
+        .iter()
+        .rposition(|n| !n.is_empty())
+        .map_or(0, |p| p + 1);
+    if !arity.contains(&node.input.len()) && !arity.contains(&present) {
+        return Err(attrs.issue(
+            None,
+            format!("has {} inputs, expected {:?}", node.input.len(), arity),
+        ));
+    }
+    if node.input.first().is_none_or(|n| n.is_empty()) {
+        return Err(attrs.issue(None, "its first input is missing"));
+    }
+    Ok(op)
+}
+
+fn constant_value(attrs: &Attrs) -> Result<Tensor> {
+    attrs.only(&[
+        "value",
+        "value_float",
+        "value_floats",
+        "value_int",
+        "value_ints",
+    ])?;
+    if let Some(t) = attrs.tensor("value")? {
+        return tensor_from_proto(t).map_err(|reason| attrs.issue(Some("value"), reason));
+    }
+    if let Some(v) = attrs.float("value_float")? {
+        return Ok(Tensor::f32(vec![], vec![v]));
+    }
+    if let Some(v) = attrs.floats("value_floats")? {
+        return Ok(Tensor::f32(vec![v.len()], v));
+    }
+    if let Some(v) = attrs.int("value_int")? {
+        return Ok(Tensor::i64(vec![], vec![v]));
+    }
+    if let Some(v) = attrs.ints("value_ints")? {
+        return Ok(Tensor::i64(vec![v.len()], v));
+    }
+    Err(attrs.issue(
+        None,
+        "has no supported value attribute (value, value_float(s), value_int(s))",
+    ))
+}
+
+fn data_type_name(t: i32) -> String {
+    DataType::try_from(t)
+        .map(|d| d.as_str_name().to_string())
+        .unwrap_or_else(|_| format!("#{t}"))
+}
+
+/// Converts a TensorProto into an IR tensor: float and double become f32, integer types i64.
+pub(crate) fn tensor_from_proto(t: &TensorProto) -> std::result::Result<Tensor, String> {
+    if !t.external_data.is_empty()
+        || t.data_location() == onnx_proto::tensor_proto::DataLocation::External
+    {
+        return Err("weights stored in an external file are not supported; save the model with all tensors inside".into());
+    }
+    if t.segment.is_some() {
+        return Err("segmented tensors are not supported".into());
+    }
+    let mut shape = Vec::with_capacity(t.dims.len());
+    let mut len: usize = 1;
+    for &d in &t.dims {
+        let d = usize::try_from(d).map_err(|_| format!("negative dimension in {:?}", t.dims))?;
+        len = len
+            .checked_mul(d)
+            .ok_or_else(|| format!("dimensions {:?} overflow", t.dims))?;
+        shape.push(d);
+    }
+    let raw = t.raw_data.as_deref();
+    let data_type = DataType::try_from(t.data_type())
+        .map_err(|_| format!("unknown data type {}", t.data_type()))?;
+    let check = |n: usize| {
+        if n == len {
+            Ok(())
+        } else {
+            Err(format!(
+                "holds {n} values but its shape {shape:?} needs {len}"
+            ))
+        }
+    };
+    let tensor = match data_type {
+        DataType::Float => {
+            let v: Vec<f32> = match raw {
+                Some(r) => le_chunks::<4>(r, len)?.map(f32::from_le_bytes).collect(),
+                None => t.float_data.clone(),
+            };
+            check(v.len())?;
+            Tensor::f32(shape, v)
+        }
+        DataType::Double => {
+            let v: Vec<f32> = match raw {
+                Some(r) => le_chunks::<8>(r, len)?
+                    .map(|b| f64::from_le_bytes(b) as f32)
+                    .collect(),
+                None => t.double_data.iter().map(|&x| x as f32).collect(),
+            };
+            check(v.len())?;
+            Tensor::f32(shape, v)
+        }
+        DataType::Int64 => {
+            let v: Vec<i64> = match raw {
+                Some(r) => le_chunks::<8>(r, len)?.map(i64::from_le_bytes).collect(),
+                None => t.int64_data.clone(),
+            };
+            check(v.len())?;
+            Tensor::i64(shape, v)
+        }
+        DataType::Int32 => {
+            let v: Vec<i64> = match raw {
+                Some(r) => le_chunks::<4>(r, len)?
+                    .map(|b| i32::from_le_bytes(b) as i64)
+                    .collect(),
+                None => t.int32_data.iter().map(|&x| x as i64).collect(),
+            };
+            check(v.len())?;
+            Tensor::i64(shape, v)
+        }
+        other => {
+            return Err(format!(
+                "data type {} is not supported",
+                other.as_str_name()
+            ));
+        }
+    };
+    Ok(tensor)
+}
+
+fn le_chunks<const N: usize>(
+    raw: &[u8],
+    len: usize,
+) -> std::result::Result<impl Iterator<Item = [u8; N]> + '_, String> {
+    if raw.len() != len.saturating_mul(N) {
+        return Err(format!(
+            "raw_data has {} bytes, expected {} ({len} values of {N} bytes)",
+            raw.len(),
+            len.saturating_mul(N)
+        ));
+    }
+    Ok(raw.chunks_exact(N).map(|c| {
+        let mut b = [0u8; N];
+        b.copy_from_slice(c);
+        b
+    }))
+}

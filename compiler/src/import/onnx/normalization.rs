@@ -1,0 +1,30 @@
+//! `BatchNormalization` in inference form (opsets 7, 9, 14, 15): `epsilon`; `momentum` is
+//! meaningless at inference and ignored; `spatial` must be 1 and `training_mode` 0.
+
+use super::attrs::Attrs;
+use crate::error::Result;
+use crate::ir::Op;
+
+pub fn batch_norm(attrs: &Attrs, _opset: i64) -> Result<Op> {
+    attrs.only(&["epsilon", "momentum", "spatial", "training_mode", "is_test"])?;
+    if attrs.int_or("spatial", 1)? != 1 {
+        return Err(attrs.issue(
+            Some("spatial"),
+            "only spatial = 1 (per-channel statistics) is supported",
+        ));
+    }
+    if attrs.int_or("training_mode", 0)? != 0 {
+        return Err(attrs.issue(
+            Some("training_mode"),
+            "training mode is not supported; export the model in eval mode",
+        ));
+    }
+    let epsilon = attrs.float("epsilon")?.unwrap_or(1e-5);
+    if !(epsilon >= 0.0 && epsilon.is_finite()) {
+        return Err(attrs.issue(
+            Some("epsilon"),
+            format!("{epsilon} must be a finite non-negative number"),
+        ));
+    }
+    Ok(Op::BatchNorm { epsilon })
+}

@@ -1,0 +1,69 @@
+//! Pooling: `GlobalAveragePool`; `AveragePool` and `MaxPool` (2-D, `kernel_shape`, `strides`,
+//! `pads`, every `auto_pad`, `ceil_mode`, `count_include_pad`; `dilations` all 1, `MaxPool`'s
+//! `Indices` output unused); `ReduceMean` with `axes` as attribute (opset < 18) or input
+//! (opset >= 18), `keepdims`, `noop_with_empty_axes`.
+
+use super::attrs::Attrs;
+use crate::error::Result;
+use crate::ir::{Op, Pool};
+
+pub fn parse(op_type: &str, attrs: &Attrs, _opset: i64) -> Result<Op> {
+    match op_type {
+        "GlobalAveragePool" => {
+            attrs.only(&[])?;
+            Ok(Op::GlobalAveragePool)
+        }
+        "AveragePool" | "MaxPool" => {
+            attrs.only(&[
+                "auto_pad",
+                "ceil_mode",
+                "count_include_pad",
+                "dilations",
+                "kernel_shape",
+                "pads",
+                "strides",
+                "storage_order",
+            ])?;
+            if let Some(d) = attrs.ints("dilations")? {
+                if d.iter().any(|&x| x != 1) {
+                    return Err(attrs.issue(
+                        Some("dilations"),
+                        format!("{d:?} is not supported (only 1)"),
+                    ));
+                }
+            }
+            if !attrs.has("kernel_shape") {
+                return Err(attrs.issue(Some("kernel_shape"), "is required"));
+            }
+            let kernel = attrs.pair("kernel_shape", [1, 1])?;
+            let strides = attrs.pair("strides", [1, 1])?;
+            if kernel.contains(&0) || strides.contains(&0) {
+                return Err(
+                    attrs.issue(Some("kernel_shape"), "kernel and strides must be positive")
+                );
+            }
+            let pool = Pool {
+                kernel,
+                strides,
+                pads: attrs.pads()?,
+                auto_pad: attrs.auto_pad()?,
+                ceil_mode: attrs.int_or("ceil_mode", 0)? != 0,
+                count_include_pad: attrs.int_or("count_include_pad", 0)? != 0,
+            };
+            Ok(if op_type == "MaxPool" {
+                Op::MaxPool(pool)
+            } else {
+                Op::AveragePool(pool)
+            })
+        }
+        "ReduceMean" => {
+            attrs.only(&["axes", "keepdims", "noop_with_empty_axes"])?;
+            Ok(Op::ReduceMean {
+                axes: attrs.ints("axes")?,
+                keepdims: attrs.int_or("keepdims", 1)? != 0,
+                noop_with_empty_axes: attrs.int_or("noop_with_empty_axes", 0)? != 0,
+            })
+        }
+        _ => unreachable!("dispatched by op type"),
+    }
+}

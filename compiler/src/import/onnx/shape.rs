@@ -1,0 +1,139 @@
+//! Data movement and shape arithmetic: `Flatten`, `Reshape` (`allowzero`), `Squeeze` and
+//! `Unsqueeze` (axes as attribute before opset 13, as input from 13), `Transpose`, `Identity`,
+//! `Dropout` (an identity at inference; its mask output must be unused), `Pad` (constant mode
+//! only; attributes before opset 11, inputs from 11, `axes` from 18), and the ops that exporters
+//! use to compute shapes: `Shape` (`start`, `end`), `Gather`, `Concat`, `Cast`, `Slice`. The
+//! shape ops must fold to constants; on activations they are rejected by shape inference.
+
+use super::attrs::Attrs;
+use crate::error::Result;
+use crate::ir::{DType, Op};
+use crate::onnx_proto::tensor_proto::DataType;
+
+pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
+    Ok(match op_type {
+        "Flatten" => {
+            attrs.only(&["axis"])?;
+            Op::Flatten {
+                axis: attrs.int_or("axis", 1)?,
+            }
+        }
+        "Reshape" => {
+            attrs.only(&["allowzero"])?;
+            Op::Reshape {
+                allowzero: attrs.int_or("allowzero", 0)? != 0,
+            }
+        }
+        "Squeeze" => {
+            attrs.only(&["axes"])?;
+            Op::Squeeze {
+                axes: attrs.ints("axes")?,
+            }
+        }
+        "Unsqueeze" => {
+            attrs.only(&["axes"])?;
+            Op::Unsqueeze {
+                axes: attrs.ints("axes")?,
+            }
+        }
+        "Transpose" => {
+            attrs.only(&["perm"])?;
+            Op::Transpose {
+                perm: attrs.sizes("perm")?,
+            }
+        }
+        "Identity" => {
+            attrs.only(&[])?;
+            Op::Identity
+        }
+        "Dropout" => {
+            attrs.only(&["ratio", "seed", "is_test"])?;
+            Op::Identity
+        }
+        "Shape" => {
+            attrs.only(&["start", "end"])?;
+            Op::Shape {
+                start: attrs.int_or("start", 0)?,
+                end: attrs.int("end")?,
+            }
+        }
+        "Gather" => {
+            attrs.only(&["axis"])?;
+            Op::Gather {
+                axis: attrs.int_or("axis", 0)?,
+            }
+        }
+        "Concat" => {
+            attrs.only(&["axis"])?;
+            let axis = attrs
+                .int("axis")?
+                .ok_or_else(|| attrs.issue(Some("axis"), "is required"))?;
+            Op::Concat { axis }
+        }
+        "Cast" => {
+            attrs.only(&["to", "saturate", "round_mode"])?;
+            let to = attrs
+                .int("to")?
+                .ok_or_else(|| attrs.issue(Some("to"), "is required"))?;
+            let to = match DataType::try_from(to as i32) {
+                Ok(DataType::Float | DataType::Double | DataType::Float16) => DType::F32,
+                Ok(
+                    DataType::Int64
+                    | DataType::Int32
+                    | DataType::Int16
+                    | DataType::Int8
+                    | DataType::Uint8,
+                ) => DType::I64,
+                _ => {
+                    return Err(attrs.issue(
+                        Some("to"),
+                        format!("cast to data type {to} is not supported"),
+                    ));
+                }
+            };
+            Op::Cast { to }
+        }
+        "Slice" => {
+            if opset < 10 {
+                attrs.only(&["starts", "ends", "axes"])?;
+                let starts = attrs
+                    .ints("starts")?
+                    .ok_or_else(|| attrs.issue(Some("starts"), "is required"))?;
+                let ends = attrs
+                    .ints("ends")?
+                    .ok_or_else(|| attrs.issue(Some("ends"), "is required"))?;
+                Op::Slice {
+                    attrs: Some((starts, ends, attrs.ints("axes")?)),
+                }
+            } else {
+                attrs.only(&[])?;
+                Op::Slice { attrs: None }
+            }
+        }
+        "Pad" => {
+            attrs.only(&["mode", "pads", "value"])?;
+            let mode = attrs.string("mode")?.unwrap_or_else(|| "constant".into());
+            if mode != "constant" {
+                return Err(attrs.issue(
+                    Some("mode"),
+                    format!("'{mode}' is not supported (only 'constant')"),
+                ));
+            }
+            if opset < 11 {
+                let pads = attrs
+                    .ints("pads")?
+                    .ok_or_else(|| attrs.issue(Some("pads"), "is required"))?;
+                Op::Pad {
+                    pads: Some(pads),
+                    value: attrs.float("value")?.unwrap_or(0.0),
+                }
+            } else {
+                Op::Pad {
+                    pads: None,
+                    value: 0.0,
+                }
+            }
+        }
+        _ => unreachable!("dispatched by op type"),
+    })
+}

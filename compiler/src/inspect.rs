@@ -1,0 +1,203 @@
+//! The layer table behind `mnetc inspect`: one row per node of the optimised graph, with the
+//! paper's cost model (multiply-adds and parameters of conv and fully connected layers only).
+
+use crate::ir::{Graph, Op};
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Layer {
+    pub name: String,
+    /// `conv`, `dwconv`, `pwconv`, `dense`, or the ONNX op name for everything else.
+    pub op: String,
+    pub kernel: Option<[usize; 2]>,
+    pub stride: Option<[usize; 2]>,
+    /// `[top, left, bottom, right]`.
+    pub padding: Option<[usize; 4]>,
+    pub input: Vec<usize>,
+    pub output: Vec<usize>,
+    pub activation: Option<String>,
+    pub macs: u64,
+    pub params: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub model: String,
+    pub input: Vec<usize>,
+    pub input_layout: String,
+    pub outputs: Vec<Vec<usize>>,
+    pub total_macs: u64,
+    pub total_params: u64,
+    pub notes: Vec<String>,
+    pub layers: Vec<Layer>,
+}
+
+pub fn summarize(graph: &Graph) -> Summary {
+    let shape = |id: Option<usize>| {
+        id.and_then(|i| graph.shape(i))
+            .map(<[usize]>::to_vec)
+            .unwrap_or_default()
+    };
+    let len = |id: Option<usize>| {
+        id.and_then(|i| graph.constant(i))
+            .map_or(0, |t| t.len() as u64)
+    };
+    let mut layers = Vec::new();
+    for node in &graph.nodes {
+        let input = shape(node.input(0));
+        let output = shape(Some(node.outputs[0]));
+        let out_elems: u64 = output.iter().map(|&d| d as u64).product();
+        let mut layer = Layer {
+            name: node.name.clone(),
+            op: node.op.name().to_string(),
+            kernel: None,
+            stride: None,
+            padding: None,
+            input: input.clone(),
+            output,
+            activation: None,
+            macs: 0,
+            params: 0,
+        };
+        match &node.op {
+            Op::Conv(c) => {
+                let cin = input.get(1).copied().unwrap_or(0);
+                layer.op = if c.group > 1 {
+                    "dwconv"
+                } else if c.kernel == [1, 1] {
+                    "pwconv"
+                } else {
+                    "conv"
+                }
+                .into();
+                layer.kernel = Some(c.kernel);
+                layer.stride = Some(c.strides);
+                layer.padding = Some(c.pads);
+                layer.activation = Some(c.act.label());
+                layer.macs =
+                    out_elems * (cin / c.group) as u64 * (c.kernel[0] * c.kernel[1]) as u64;
+                layer.params = len(node.input(1)) + len(node.input(2));
+            }
+            Op::Dense { act } => {
+                layer.op = "dense".into();
+                layer.activation = Some(act.label());
+                layer.macs = out_elems * input.last().copied().unwrap_or(0) as u64;
+                layer.params = len(node.input(1)) + len(node.input(2));
+            }
+            Op::Gemm { .. } | Op::MatMul if !input.is_empty() => {
+                let k = match node.op {
+                    Op::Gemm { trans_a: true, .. } => input[0],
+                    _ => input[input.len() - 1],
+                };
+                layer.macs = out_elems * k as u64;
+                layer.params = len(node.input(1)) + len(node.input(2));
+            }
+            Op::AveragePool(p) | Op::MaxPool(p) => {
+                layer.kernel = Some(p.kernel);
+                layer.stride = Some(p.strides);
+                layer.padding = Some(p.pads);
+            }
+            Op::Clip(c) => layer.activation = Some(c.label()),
+            _ => {}
+        }
+        layers.push(layer);
+    }
+    Summary {
+        model: graph.source.clone(),
+        input: shape(Some(graph.input.value)),
+        input_layout: format!("{:?}", graph.input.layout).to_uppercase(),
+        outputs: graph.outputs.iter().map(|&o| shape(Some(o))).collect(),
+        total_macs: layers.iter().map(|l| l.macs).sum(),
+        total_params: layers.iter().map(|l| l.params).sum(),
+        notes: graph.notes.clone(),
+        layers,
+    }
+}
+
+fn dims(v: &[usize]) -> String {
+    v.iter().map(usize::to_string).collect::<Vec<_>>().join("x")
+}
+
+/// The human-readable table.
+pub fn table(s: &Summary) -> String {
+    let mut rows = vec![
+        [
+            "#",
+            "name",
+            "op",
+            "kernel",
+            "stride",
+            "pad t,l,b,r",
+            "input",
+            "output",
+            "act",
+            "MACs",
+            "params",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for (i, l) in s.layers.iter().enumerate() {
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+        rows.push(vec![
+            i.to_string(),
+            l.name.clone(),
+            l.op.clone(),
+            opt(l.kernel.map(|k| dims(&k))),
+            opt(l.stride.map(|k| dims(&k))),
+            opt(l.padding.map(|p| p.map(|v| v.to_string()).join(","))),
+            dims(&l.input),
+            dims(&l.output),
+            opt(l.activation.clone()),
+            l.macs.to_string(),
+            l.params.to_string(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "model:  {}", s.model);
+    let _ = writeln!(out, "input:  {} ({})", dims(&s.input), s.input_layout);
+    let outs: Vec<String> = s.outputs.iter().map(|o| dims(o)).collect();
+    let _ = writeln!(out, "output: {}", outs.join(", "));
+    for note in &s.notes {
+        let _ = writeln!(out, "note:   {note}");
+    }
+    out.push('\n');
+    for (r, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| {
+                if c >= 9 || c == 0 {
+                    format!("{cell:>w$}")
+                } else {
+                    format!("{cell:<w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+        if r == 0 {
+            let _ = writeln!(
+                out,
+                "{}",
+                widths
+                    .iter()
+                    .map(|w| "-".repeat(*w))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\ntotal: {} layers, {:.1} M multiply-adds, {:.3} M parameters",
+        s.layers.len(),
+        s.total_macs as f64 / 1e6,
+        s.total_params as f64 / 1e6
+    );
+    out
+}

@@ -1,0 +1,511 @@
+//! The typed graph every front end produces and every pass, the interpreter and (later) the
+//! emitters consume.
+//!
+//! Tensors keep ONNX's logical layout (NCHW for 4-D activations, OIHW for conv weights); the
+//! physical layout (NHWC inside generated code) is a decision of planning and emission, not of
+//! the graph. A value is either an activation (computed at run time from the graph input) or a
+//! constant (an initializer, a `Constant` node, or anything folded from constants). After shape
+//! inference every value has a static shape.
+
+use crate::error::Error;
+
+/// Index of a value in [`Graph::values`].
+pub type ValueId = usize;
+
+/// Element type of a value. Activations are always `F32`; `I64` appears in shape arithmetic
+/// (`Shape`, `Gather`, `Concat`, ...) that constant folding removes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DType {
+    F32,
+    I64,
+}
+
+/// Dense tensor data, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Data {
+    F32(Vec<f32>),
+    I64(Vec<i64>),
+}
+
+/// A constant tensor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    pub shape: Vec<usize>,
+    pub data: Data,
+}
+
+impl Tensor {
+    pub fn f32(shape: Vec<usize>, data: Vec<f32>) -> Tensor {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        Tensor {
+            shape,
+            data: Data::F32(data),
+        }
+    }
+
+    pub fn i64(shape: Vec<usize>, data: Vec<i64>) -> Tensor {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        Tensor {
+            shape,
+            data: Data::I64(data),
+        }
+    }
+
+    pub fn dtype(&self) -> DType {
+        match self.data {
+            Data::F32(_) => DType::F32,
+            Data::I64(_) => DType::I64,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.data {
+            Data::F32(v) => v.len(),
+            Data::I64(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn as_f32(&self) -> Option<&[f32]> {
+        match &self.data {
+            Data::F32(v) => Some(v),
+            Data::I64(_) => None,
+        }
+    }
+
+    /// The values as integers (shape arithmetic accepts float constants holding integers too).
+    pub fn to_i64(&self) -> Vec<i64> {
+        match &self.data {
+            Data::F32(v) => v.iter().map(|&x| x as i64).collect(),
+            Data::I64(v) => v.clone(),
+        }
+    }
+
+    /// The values as floats.
+    pub fn to_f32(&self) -> Vec<f32> {
+        match &self.data {
+            Data::F32(v) => v.clone(),
+            Data::I64(v) => v.iter().map(|&x| x as f32).collect(),
+        }
+    }
+}
+
+/// Activation clamp fused into a producer's epilogue: `min(max(x, min), max)`.
+/// `(-inf, inf)` is linear, `(0, inf)` ReLU, `(0, 6)` ReLU6.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Clamp {
+    pub min: f32,
+    pub max: f32,
+}
+
+impl Clamp {
+    pub const LINEAR: Clamp = Clamp {
+        min: f32::NEG_INFINITY,
+        max: f32::INFINITY,
+    };
+    pub const RELU: Clamp = Clamp {
+        min: 0.0,
+        max: f32::INFINITY,
+    };
+    pub const RELU6: Clamp = Clamp { min: 0.0, max: 6.0 };
+
+    pub fn is_linear(&self) -> bool {
+        *self == Clamp::LINEAR
+    }
+
+    /// Composition: applying `self` and then `next`.
+    pub fn then(self, next: Clamp) -> Clamp {
+        let min = self.min.max(next.min).min(next.max);
+        let max = self.max.min(next.max).max(next.min);
+        Clamp { min, max }
+    }
+
+    pub fn apply(&self, x: f32) -> f32 {
+        x.max(self.min).min(self.max)
+    }
+
+    /// Short name for tables: `linear`, `relu`, `relu6` or `clip(a,b)`.
+    pub fn label(&self) -> String {
+        if self.is_linear() {
+            "linear".into()
+        } else if *self == Clamp::RELU {
+            "relu".into()
+        } else if *self == Clamp::RELU6 {
+            "relu6".into()
+        } else {
+            format!("clip({},{})", self.min, self.max)
+        }
+    }
+}
+
+/// 2-D convolution over an NCHW activation with an OIHW weight and an optional bias.
+/// `group` is 1 (dense) or the channel count (depthwise); others are rejected at import.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv {
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    /// Padding as `[top, left, bottom, right]`, resolved from `auto_pad` by shape inference.
+    pub pads: [usize; 4],
+    pub auto_pad: AutoPad,
+    pub group: usize,
+    pub act: Clamp,
+}
+
+/// ONNX `auto_pad`. Anything but `NotSet` is turned into explicit `pads` once shapes are known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoPad {
+    NotSet,
+    SameUpper,
+    SameLower,
+    Valid,
+}
+
+/// Average or max pooling with a fixed window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool {
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    pub pads: [usize; 4],
+    pub auto_pad: AutoPad,
+    pub ceil_mode: bool,
+    pub count_include_pad: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl BinaryOp {
+    pub fn apply(self, a: f32, b: f32) -> f32 {
+        match self {
+            BinaryOp::Add => a + b,
+            BinaryOp::Sub => a - b,
+            BinaryOp::Mul => a * b,
+            BinaryOp::Div => a / b,
+        }
+    }
+
+    pub fn apply_i64(self, a: i64, b: i64) -> Option<i64> {
+        match self {
+            BinaryOp::Add => a.checked_add(b),
+            BinaryOp::Sub => a.checked_sub(b),
+            BinaryOp::Mul => a.checked_mul(b),
+            BinaryOp::Div => a.checked_div(b),
+        }
+    }
+}
+
+/// The operations of the IR. Attributes are parsed and validated at import; inputs that ONNX
+/// passes as tensors (Clip bounds, Pad amounts, Reshape shapes, axes) stay inputs and are read
+/// once constant folding made them constants.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// inputs: x, weight (OIHW), optional bias.
+    Conv(Conv),
+    /// inputs: x, scale, bias, mean, var.
+    BatchNorm {
+        epsilon: f32,
+    },
+    /// Clamp with constant bounds. inputs: x, then (opset >= 11) optional min, optional max.
+    Clip(Clamp),
+    /// inputs: x, then (opset >= 11) pads and optional value. `pads` is the attribute form.
+    Pad {
+        pads: Option<Vec<i64>>,
+        value: f32,
+    },
+    /// Elementwise with numpy broadcasting.
+    Binary(BinaryOp),
+    GlobalAveragePool,
+    AveragePool(Pool),
+    MaxPool(Pool),
+    /// Mean over `axes` (attribute form, opset < 18) or the second input.
+    ReduceMean {
+        axes: Option<Vec<i64>>,
+        keepdims: bool,
+        noop_with_empty_axes: bool,
+    },
+    /// inputs: a, b, optional c.
+    Gemm {
+        alpha: f32,
+        beta: f32,
+        trans_a: bool,
+        trans_b: bool,
+    },
+    MatMul,
+    /// Fully connected layer, the canonical form of Gemm/MatMul with constant weights:
+    /// `y[n] = act(sum_k x[k] * w[n][k] + b[n])`. inputs: x ([1, K]), weight ([N, K]), bias ([N]).
+    Dense {
+        act: Clamp,
+    },
+    Flatten {
+        axis: i64,
+    },
+    /// inputs: data, shape.
+    Reshape {
+        allowzero: bool,
+    },
+    /// inputs: data, then (opset >= 13) optional axes.
+    Squeeze {
+        axes: Option<Vec<i64>>,
+    },
+    Unsqueeze {
+        axes: Option<Vec<i64>>,
+    },
+    Transpose {
+        perm: Option<Vec<usize>>,
+    },
+    Softmax {
+        axis: i64,
+        legacy: bool,
+    },
+    Identity,
+    Shape {
+        start: i64,
+        end: Option<i64>,
+    },
+    Gather {
+        axis: i64,
+    },
+    Concat {
+        axis: i64,
+    },
+    Cast {
+        to: DType,
+    },
+    /// inputs: data, starts, ends, optional axes, optional steps (opset >= 10), or attributes.
+    Slice {
+        attrs: Option<(Vec<i64>, Vec<i64>, Option<Vec<i64>>)>,
+    },
+}
+
+impl Op {
+    /// The ONNX-style name used in messages and tables.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Conv(_) => "Conv",
+            Op::BatchNorm { .. } => "BatchNormalization",
+            Op::Clip(_) => "Clip",
+            Op::Pad { .. } => "Pad",
+            Op::Binary(BinaryOp::Add) => "Add",
+            Op::Binary(BinaryOp::Sub) => "Sub",
+            Op::Binary(BinaryOp::Mul) => "Mul",
+            Op::Binary(BinaryOp::Div) => "Div",
+            Op::GlobalAveragePool => "GlobalAveragePool",
+            Op::AveragePool(_) => "AveragePool",
+            Op::MaxPool(_) => "MaxPool",
+            Op::ReduceMean { .. } => "ReduceMean",
+            Op::Gemm { .. } => "Gemm",
+            Op::MatMul => "MatMul",
+            Op::Dense { .. } => "Dense",
+            Op::Flatten { .. } => "Flatten",
+            Op::Reshape { .. } => "Reshape",
+            Op::Squeeze { .. } => "Squeeze",
+            Op::Unsqueeze { .. } => "Unsqueeze",
+            Op::Transpose { .. } => "Transpose",
+            Op::Softmax { .. } => "Softmax",
+            Op::Identity => "Identity",
+            Op::Shape { .. } => "Shape",
+            Op::Gather { .. } => "Gather",
+            Op::Concat { .. } => "Concat",
+            Op::Cast { .. } => "Cast",
+            Op::Slice { .. } => "Slice",
+        }
+    }
+
+    /// Ops that only move or relabel data: their output holds the input's elements in the same
+    /// order, so they cost nothing at run time.
+    pub fn is_reshape_like(&self) -> bool {
+        matches!(
+            self,
+            Op::Flatten { .. }
+                | Op::Reshape { .. }
+                | Op::Squeeze { .. }
+                | Op::Unsqueeze { .. }
+                | Op::Identity
+        )
+    }
+}
+
+/// One operation. `inputs` may hold `None` for ONNX's omitted optional inputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub name: String,
+    pub op: Op,
+    pub inputs: Vec<Option<ValueId>>,
+    pub outputs: Vec<ValueId>,
+}
+
+impl Node {
+    /// The `i`-th input, if present.
+    pub fn input(&self, i: usize) -> Option<ValueId> {
+        self.inputs.get(i).copied().flatten()
+    }
+}
+
+/// A named value: activation or constant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Value {
+    pub name: String,
+    pub dtype: DType,
+    /// Static shape; `None` until shape inference reached it.
+    pub shape: Option<Vec<usize>>,
+    pub constant: Option<Tensor>,
+}
+
+/// Layout of the 4-D graph input, as written by the exporter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputLayout {
+    /// `[N, C, H, W]`, PyTorch's.
+    Nchw,
+    /// `[N, H, W, C]`, TensorFlow's; the graph usually starts with `Transpose(0, 3, 1, 2)`.
+    Nhwc,
+}
+
+impl InputLayout {
+    /// Axes of height and width in the input.
+    pub fn spatial_axes(self) -> [usize; 2] {
+        match self {
+            InputLayout::Nchw => [2, 3],
+            InputLayout::Nhwc => [1, 2],
+        }
+    }
+}
+
+/// One dimension of the declared graph input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dim {
+    Fixed(usize),
+    Symbolic(String),
+}
+
+/// The single graph input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphInput {
+    pub value: ValueId,
+    /// As declared by the model, before specialisation.
+    pub declared: Vec<Dim>,
+    pub layout: InputLayout,
+}
+
+/// A whole model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Graph {
+    pub values: Vec<Value>,
+    /// In topological order.
+    pub nodes: Vec<Node>,
+    pub input: GraphInput,
+    pub outputs: Vec<ValueId>,
+    /// Things a user should know about how the model was read (e.g. a symbolic batch dimension).
+    pub notes: Vec<String>,
+    /// Where the model came from, for messages and headers.
+    pub source: String,
+}
+
+impl Graph {
+    pub fn value(&self, id: ValueId) -> &Value {
+        &self.values[id]
+    }
+
+    pub fn shape(&self, id: ValueId) -> Option<&[usize]> {
+        self.values[id].shape.as_deref()
+    }
+
+    pub fn constant(&self, id: ValueId) -> Option<&Tensor> {
+        self.values[id].constant.as_ref()
+    }
+
+    pub fn add_value(&mut self, name: impl Into<String>, dtype: DType) -> ValueId {
+        self.values.push(Value {
+            name: name.into(),
+            dtype,
+            shape: None,
+            constant: None,
+        });
+        self.values.len() - 1
+    }
+
+    pub fn add_constant(&mut self, name: impl Into<String>, tensor: Tensor) -> ValueId {
+        self.values.push(Value {
+            name: name.into(),
+            dtype: tensor.dtype(),
+            shape: Some(tensor.shape.clone()),
+            constant: Some(tensor),
+        });
+        self.values.len() - 1
+    }
+
+    /// Number of nodes that read `id`, plus one if it is a graph output.
+    pub fn use_count(&self, id: ValueId) -> usize {
+        let reads = self
+            .nodes
+            .iter()
+            .flat_map(|n| n.inputs.iter())
+            .filter(|&&i| i == Some(id))
+            .count();
+        reads + self.outputs.iter().filter(|&&o| o == id).count()
+    }
+
+    /// Index of the node producing `id`, if any.
+    pub fn producer(&self, id: ValueId) -> Option<usize> {
+        self.nodes.iter().position(|n| n.outputs.contains(&id))
+    }
+
+    /// Indices of the nodes reading `id`.
+    pub fn consumers(&self, id: ValueId) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].inputs.contains(&Some(id)))
+            .collect()
+    }
+
+    /// The static shape of `id`, or an error naming `node` if shape inference has not reached it.
+    pub fn known_shape(&self, id: ValueId, node: &Node) -> Result<&[usize], Error> {
+        self.shape(id).ok_or_else(|| {
+            Error::node(
+                node,
+                None,
+                format!("the shape of '{}' is not known", self.values[id].name),
+            )
+        })
+    }
+
+    /// Replaces every read of `from` (by nodes and graph outputs) with `to`.
+    pub fn replace_uses(&mut self, from: ValueId, to: ValueId) {
+        for node in &mut self.nodes {
+            for input in node.inputs.iter_mut().flatten() {
+                if *input == from {
+                    *input = to;
+                }
+            }
+        }
+        for output in &mut self.outputs {
+            if *output == from {
+                *output = to;
+            }
+        }
+    }
+
+    /// Removes node `index`, whose single data input is produced by another node that it is the
+    /// only reader of, by making that producer write the removed node's output instead. Output
+    /// names (and graph outputs) stay as they were. Returns the producer's index after removal.
+    pub fn absorb_into_producer(&mut self, index: usize) -> usize {
+        let node = self.nodes.remove(index);
+        let input = node.inputs[0].expect("absorbed nodes have a data input");
+        let producer = self.producer(input).expect("caller checked the producer");
+        self.nodes[producer].outputs[0] = node.outputs[0];
+        producer
+    }
+
+    /// The node producing input 0 of node `index`, if that node's output is read only there.
+    pub fn sole_producer(&self, index: usize) -> Option<usize> {
+        let input = self.nodes[index].input(0)?;
+        let producer = self.producer(input)?;
+        (self.use_count(input) == 1).then_some(producer)
+    }
+}

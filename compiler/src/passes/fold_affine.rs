@@ -1,0 +1,189 @@
+//! Folds per-channel affine ops into the conv or dense layer before them: BatchNormalization
+//! (`y = (x - mean) * gamma / sqrt(var + eps) + beta`), and Mul, Div, Add, Sub by a constant that
+//! varies only along the channel axis (tf2onnx's BatchNorm after a bias-free depthwise conv, a
+//! MatMul's bias Add). The producer must have no activation yet and no other reader. New
+//! constants are created; shared weights are never modified in place.
+
+use crate::error::Result;
+use crate::ir::{BinaryOp, Graph, Op, Tensor};
+
+pub fn run(graph: &mut Graph) -> Result<()> {
+    let mut index = 0;
+    while index < graph.nodes.len() {
+        if let Some((scale, shift)) = affine_of(graph, index) {
+            if let Some(producer) = foldable_producer(graph, index, scale.len()) {
+                apply(graph, producer, &scale, &shift);
+                graph.absorb_into_producer(index);
+                continue;
+            }
+        }
+        index += 1;
+    }
+    Ok(())
+}
+
+/// `y = x * scale[c] + shift[c]` for node `index`, if it is such an affine op.
+fn affine_of(graph: &Graph, index: usize) -> Option<(Vec<f32>, Vec<f32>)> {
+    let node = &graph.nodes[index];
+    let x = node.input(0)?;
+    let shape = graph.shape(x)?;
+    let channels = *shape.get(1)?;
+    match &node.op {
+        Op::BatchNorm { epsilon } => {
+            let [g, b, m, v] = [1, 2, 3, 4].map(|i| {
+                node.input(i)
+                    .and_then(|id| graph.constant(id))
+                    .map(Tensor::to_f32)
+            });
+            let (g, b, m, v) = (g?, b?, m?, v?);
+            let scale: Vec<f32> = (0..channels)
+                .map(|c| (g[c] as f64 / (v[c] as f64 + *epsilon as f64).sqrt()) as f32)
+                .collect();
+            let shift = (0..channels)
+                .map(|c| (b[c] as f64 - m[c] as f64 * scale[c] as f64) as f32)
+                .collect();
+            Some((scale, shift))
+        }
+        Op::Binary(op) => {
+            let (a, b) = (node.input(0)?, node.input(1)?);
+            // Which operand is the constant; the activation must be the other one.
+            let (constant, constant_first) = match (graph.constant(a), graph.constant(b)) {
+                (None, Some(c)) => (c, false),
+                (Some(c), None) => (c, true),
+                _ => return None,
+            };
+            let activation = if constant_first { b } else { a };
+            let act_shape = graph.shape(activation)?;
+            let c = per_channel(constant, act_shape)?;
+            let ones = vec![1f32; c.len()];
+            let zeros = vec![0f32; c.len()];
+            match (op, constant_first) {
+                (BinaryOp::Mul, _) => Some((c, zeros)),
+                (BinaryOp::Div, false) => Some((c.iter().map(|v| 1.0 / v).collect(), zeros)),
+                (BinaryOp::Add, _) => Some((ones, c)),
+                (BinaryOp::Sub, false) => Some((ones, c.iter().map(|v| -v).collect())),
+                (BinaryOp::Sub, true) => Some((ones.iter().map(|v| -v).collect(), c)),
+                (BinaryOp::Div, true) => None,
+            }
+            .filter(|_| graph.shape(node.outputs[0]) == Some(act_shape))
+        }
+        _ => None,
+    }
+}
+
+/// The constant as one value per channel (axis 1) of an activation of shape `shape`, if it is
+/// a scalar or varies only along that axis.
+fn per_channel(t: &Tensor, shape: &[usize]) -> Option<Vec<f32>> {
+    let channels = *shape.get(1)?;
+    let v = t.to_f32();
+    if v.len() == 1 {
+        return Some(vec![v[0]; channels]);
+    }
+    if t.shape.len() > shape.len() || v.len() != channels {
+        return None;
+    }
+    // Right-aligned, the channel count must sit on axis 1.
+    let offset = shape.len() - t.shape.len();
+    let axis = t.shape.iter().position(|&d| d == channels)? + offset;
+    (axis == 1).then_some(v)
+}
+
+/// The conv or dense node that feeds node `index` alone, with `channels` outputs, no activation.
+fn foldable_producer(graph: &Graph, index: usize, channels: usize) -> Option<usize> {
+    let producer = graph.sole_producer(index)?;
+    let node = &graph.nodes[producer];
+    let linear = match &node.op {
+        Op::Conv(c) => c.act.is_linear(),
+        Op::Dense { act } => act.is_linear(),
+        _ => false,
+    };
+    let weight = graph.constant(node.input(1)?)?;
+    (linear && weight.shape[0] == channels).then_some(producer)
+}
+
+fn apply(graph: &mut Graph, producer: usize, scale: &[f32], shift: &[f32]) {
+    let node = &graph.nodes[producer];
+    let weight = graph
+        .constant(node.input(1).expect("checked"))
+        .expect("checked");
+    let per_out = weight.len() / scale.len();
+    let mut w = weight.to_f32();
+    for (o, chunk) in w.chunks_mut(per_out).enumerate() {
+        chunk.iter_mut().for_each(|v| *v *= scale[o]);
+    }
+    let old_bias = node
+        .input(2)
+        .and_then(|id| graph.constant(id))
+        .map(Tensor::to_f32);
+    let bias: Vec<f32> = (0..scale.len())
+        .map(|o| old_bias.as_ref().map_or(0.0, |b| b[o]) * scale[o] + shift[o])
+        .collect();
+    let (name, wshape) = (node.name.clone(), weight.shape.clone());
+    let w = graph.add_constant(format!("{name}.weight"), Tensor::f32(wshape, w));
+    let b = graph.add_constant(format!("{name}.bias"), Tensor::f32(vec![scale.len()], bias));
+    let node = &mut graph.nodes[producer];
+    node.inputs.resize(3, None);
+    node.inputs[1] = Some(w);
+    node.inputs[2] = Some(b);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::*;
+    use crate::passes::tests::{GraphBuilder, check_same_function, conv};
+
+    #[test]
+    fn batchnorm_folds_into_a_conv() {
+        let mut b = GraphBuilder::new(&[1, 3, 8, 8]);
+        let w = b.weights(&[4, 3, 3, 3], 1);
+        let c = b.node("conv", conv(3, 1, 1, 1), &[Some(b.x), Some(w), None]);
+        let gamma = b.weights(&[4], 2);
+        let beta = b.weights(&[4], 3);
+        let mean = b.weights(&[4], 4);
+        let var = b.constant(Tensor::f32(vec![4], vec![0.5, 1.0, 1.5, 2.0]));
+        let y = b.node(
+            "bn",
+            Op::BatchNorm { epsilon: 1e-3 },
+            &[Some(c), Some(gamma), Some(beta), Some(mean), Some(var)],
+        );
+        let g = check_same_function(b.finish(y));
+        assert_eq!(g.nodes.len(), 1);
+    }
+
+    #[test]
+    fn per_channel_mul_add_sub_div_fold_into_a_depthwise_conv() {
+        for (op, first) in [
+            (BinaryOp::Mul, false),
+            (BinaryOp::Mul, true),
+            (BinaryOp::Div, false),
+            (BinaryOp::Sub, true),
+            (BinaryOp::Sub, false),
+        ] {
+            let mut b = GraphBuilder::new(&[1, 4, 7, 7]);
+            let w = b.weights(&[4, 1, 3, 3], 1);
+            let c = b.node("dw", conv(3, 2, 1, 4), &[Some(b.x), Some(w), None]);
+            let k = b.constant(Tensor::f32(vec![1, 4, 1, 1], vec![0.5, -2.0, 3.0, 1.25]));
+            let inputs = if first {
+                [Some(k), Some(c)]
+            } else {
+                [Some(c), Some(k)]
+            };
+            let m = b.node("affine", Op::Binary(op), &inputs);
+            let bias = b.constant(Tensor::f32(vec![4, 1, 1], vec![0.1, 0.2, 0.3, 0.4]));
+            let y = b.node("add", Op::Binary(BinaryOp::Add), &[Some(m), Some(bias)]);
+            let g = check_same_function(b.finish(y));
+            assert_eq!(g.nodes.len(), 1, "{op:?} {first}: {:?}", g.nodes);
+        }
+    }
+
+    #[test]
+    fn a_constant_that_is_not_per_channel_stays() {
+        let mut b = GraphBuilder::new(&[1, 2, 3, 3]);
+        let w = b.weights(&[2, 2, 1, 1], 1);
+        let c = b.node("pw", conv(1, 1, 0, 1), &[Some(b.x), Some(w), None]);
+        let k = b.weights(&[1, 1, 3, 3], 2);
+        let y = b.node("mul", Op::Binary(BinaryOp::Mul), &[Some(c), Some(k)]);
+        let g = check_same_function(b.finish(y));
+        assert_eq!(g.nodes.len(), 2);
+    }
+}
