@@ -1,0 +1,119 @@
+//! Helpers for mnetc's end-to-end tests: the reference fixtures (ONNX model, input,
+//! onnxruntime's output) committed in `tests/fixtures`, plus those in `../shared/models` when
+//! that folder exists beside the repository, and the tolerance of the fixtures' README.
+
+pub mod onnx_edit;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One model and its input/expected-output pairs.
+#[derive(Clone, Debug)]
+pub struct Fixture {
+    pub name: String,
+    pub onnx: PathBuf,
+    /// `(input, expected)` file pairs, raw little-endian f32.
+    pub cases: Vec<(PathBuf, PathBuf)>,
+    /// The model's entry in the folder's `manifest.json`.
+    pub manifest: serde_json::Value,
+}
+
+/// The repository's own fixture folder.
+pub fn repo_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// `../shared/models` beside the repository, if present (it is on developer machines and CI).
+pub fn shared_models() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/models");
+    p.join("manifest.json").exists().then_some(p)
+}
+
+/// Every fixture in `dir`, by name.
+pub fn fixtures_in(dir: &Path) -> BTreeMap<String, Fixture> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json")).expect("manifest");
+    let mut out = BTreeMap::new();
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("fixture dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    for file in files.iter().filter(|f| f.ends_with(".onnx")) {
+        let name = file.trim_end_matches(".onnx").to_string();
+        let cases = files
+            .iter()
+            .filter(|f| f.starts_with(&format!("{name}.")) && f.ends_with(".input.f32"))
+            .map(|f| (dir.join(f), dir.join(f.replace(".input.f32", ".expected.f32"))))
+            .filter(|(_, e)| e.exists())
+            .collect();
+        let entry = manifest["models"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["name"] == name.as_str()))
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        out.insert(name.clone(), Fixture { name, onnx: dir.join(file), cases, manifest: entry });
+    }
+    out
+}
+
+/// The repository's fixtures, plus the shared models when present (shared ones win on names
+/// present in both, they are the same files).
+pub fn all_fixtures() -> Vec<Fixture> {
+    let mut all = fixtures_in(&repo_fixtures());
+    if let Some(shared) = shared_models() {
+        all.extend(fixtures_in(&shared));
+    }
+    all.into_values().collect()
+}
+
+pub fn fixture(name: &str) -> Fixture {
+    fixtures_in(&repo_fixtures()).remove(name).unwrap_or_else(|| panic!("no fixture {name}"))
+}
+
+pub fn read_f32(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+/// The fixtures' acceptance rule: `max |y - e| <= 1e-4 * max(1, max |e|)`. Returns the max
+/// absolute error, or an error message.
+pub fn check_close(got: &[f32], expected: &[f32]) -> Result<f32, String> {
+    if got.len() != expected.len() {
+        return Err(format!("{} values, expected {}", got.len(), expected.len()));
+    }
+    let scale = expected.iter().fold(1f32, |m, v| m.max(v.abs()));
+    let err = got.iter().zip(expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    if err.is_finite() && err <= 1e-4 * scale {
+        Ok(err)
+    } else {
+        Err(format!("max abs error {err} > {}", 1e-4 * scale))
+    }
+}
+
+/// NCHW data of shape `[1, c, h, w]` laid out as NHWC.
+pub fn nchw_to_nhwc(x: &[f32], c: usize, h: usize, w: usize) -> Vec<f32> {
+    let mut y = vec![0f32; x.len()];
+    for ch in 0..c {
+        for i in 0..h * w {
+            y[i * c + ch] = x[ch * h * w + i];
+        }
+    }
+    y
+}
+
+/// Softmax in f64, for comparing a model that ends in Softmax with logits from onnxruntime.
+pub fn softmax(x: &[f32]) -> Vec<f32> {
+    let max = x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) as f64;
+    let e: Vec<f64> = x.iter().map(|&v| (v as f64 - max).exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.iter().map(|v| (v / s) as f32).collect()
+}
+
+/// Runs a model file through the front end and the interpreter on one input.
+pub fn run_model(bytes: &[u8], name: &str, options: &mnetc::Options, input: Vec<f32>) -> mnetc::Result<Vec<f32>> {
+    let graph = mnetc::frontend_bytes(bytes, Path::new(name), options)?;
+    let shape = graph.shape(graph.input.value).expect("specialised").to_vec();
+    let out = mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape, input))?;
+    Ok(out[0].to_f32())
+}
