@@ -18,9 +18,10 @@ impl fmt::Display for NodeIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "node '{}' ({})", self.node, self.op)?;
         if let Some(attribute) = &self.attribute {
-            write!(f, ": attribute '{attribute}'")?;
+            write!(f, ": attribute '{attribute}' {}", self.reason)
+        } else {
+            write!(f, ": {}", self.reason)
         }
-        write!(f, ": {}", self.reason)
     }
 }
 

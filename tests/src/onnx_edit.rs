@@ -300,3 +300,54 @@ pub fn restyle(model: &ModelProto, style: &Style, final_hw: i64, relu6: bool) ->
     graph.node = nodes;
     out
 }
+
+/// A tiny valid model: input `x` [1, 3, 8, 8] -> Conv 3x3 (4 channels, pad 1) -> Relu ->
+/// GlobalAveragePool -> Flatten -> Gemm (transB) to 5 classes, opset 13.
+pub fn tiny() -> ModelProto {
+    use mnetc::onnx_proto::{GraphProto, TensorShapeProto, TypeProto, ValueInfoProto};
+    let info = |name: &str, dims: &[i64]| ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: Some(DataType::Float as i32),
+                shape: Some(TensorShapeProto {
+                    dim: dims.iter().map(|&d| Dimension { value: Some(DimValue::DimValue(d)), denotation: None }).collect(),
+                }),
+            })),
+            denotation: None,
+        }),
+        ..Default::default()
+    };
+    let graph = GraphProto {
+        name: Some("tiny".into()),
+        node: vec![
+            node("Conv", "conv", &["x", "w", "b"], &["c"], vec![attr_ints("kernel_shape", &[3, 3]), attr_ints("pads", &[1, 1, 1, 1])]),
+            node("Relu", "relu", &["c"], &["r"], vec![]),
+            node("GlobalAveragePool", "gap", &["r"], &["p"], vec![]),
+            node("Flatten", "flatten", &["p"], &["f"], vec![]),
+            node("Gemm", "fc", &["f", "fw", "fb"], &["y"], vec![attr_int("transB", 1)]),
+        ],
+        initializer: vec![
+            tensor_f32("w", &[4, 3, 3, 3], &(0..108).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>()),
+            tensor_f32("b", &[4], &[0.1, -0.2, 0.3, 0.0]),
+            tensor_f32("fw", &[5, 4], &(0..20).map(|i| (i as f32 * 0.71).cos()).collect::<Vec<_>>()),
+            tensor_f32("fb", &[5], &[0.0; 5]),
+        ],
+        input: vec![info("x", &[1, 3, 8, 8])],
+        output: vec![info("y", &[1, 5])],
+        ..Default::default()
+    };
+    let mut model = ModelProto { ir_version: Some(7), graph: Some(graph), ..Default::default() };
+    set_opset(&mut model, 13);
+    model
+}
+
+/// The node called `name` in `model`.
+pub fn node_mut<'a>(model: &'a mut ModelProto, name: &str) -> &'a mut NodeProto {
+    model.graph.as_mut().unwrap().node.iter_mut().find(|n| n.name() == name).unwrap_or_else(|| panic!("no node {name}"))
+}
+
+/// The bytes of a repository fixture model.
+pub fn fixture_bytes_or(name: &str) -> Vec<u8> {
+    std::fs::read(crate::repo_fixtures().join(format!("{name}.onnx"))).expect("fixture")
+}

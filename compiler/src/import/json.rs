@@ -155,7 +155,29 @@ impl Description {
                 )));
             }
         }
+        if let Some(layer) = self.first_starved_layer(self.resolution) {
+            let min = (1..=max).find(|&r| self.first_starved_layer(r).is_none()).unwrap_or(max);
+            return Err(Error::Options(format!(
+                "resolution {} is too small for the strides: layer '{layer}' (stride 2) would receive a 1x1 feature map (the smallest resolution for this architecture is {min})",
+                self.resolution
+            )));
+        }
         Ok(())
+    }
+
+    /// The first stride-2 layer whose input would be 1x1 at `resolution`: its stride would
+    /// then only repeat padding, a sign the resolution is too small for the network.
+    fn first_starved_layer(&self, resolution: usize) -> Option<String> {
+        let mut size = resolution;
+        let layers = std::iter::once(("stem".to_string(), self.stem.stride))
+            .chain(self.blocks.iter().enumerate().map(|(i, b)| (format!("blocks.{i}.depthwise"), b.stride)));
+        for (name, stride) in layers {
+            if stride > 1 && size < 2 {
+                return Some(name);
+            }
+            size = size.div_ceil(stride); // 3x3, padding 1
+        }
+        None
     }
 
     fn layer_names(&self) -> Vec<String> {

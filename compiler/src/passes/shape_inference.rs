@@ -57,7 +57,7 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
                 return Err(Error::node(
                     node,
                     Some("kernel_shape"),
-                    format!("{:?} does not match the weight shape {w:?}", conv.kernel),
+                    format!("= {:?} does not match the weight shape {w:?}", conv.kernel),
                 ));
             }
             let g = conv.group;
@@ -66,7 +66,7 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
                     node,
                     Some("group"),
                     format!(
-                        "{g} is not supported with {c} input and {m} output channels (only 1, or depthwise with group = channels = output channels)"
+                        "= {g} is not supported with {c} input and {m} output channels (only 1, or depthwise with group = channels = output channels)"
                     ),
                 ));
             }
@@ -170,7 +170,7 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
                     return Err(Error::node(
                         node,
                         Some("pads"),
-                        format!("negative padding on axis {axis} is not supported"),
+                        format!("has negative padding on axis {axis}, which is not supported"),
                     ));
                 }
                 out.push(d + b as usize + e as usize);
@@ -294,7 +294,7 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
                             return Err(Error::node(
                                 node,
                                 Some("axes"),
-                                format!("axis {a} of {x:?} is not 1"),
+                                format!("names axis {a} of {x:?}, which is not 1"),
                             ));
                         }
                     }
@@ -333,7 +333,7 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
                 return Err(Error::node(
                     node,
                     Some("perm"),
-                    format!("{p:?} is not a permutation of the {} axes", x.len()),
+                    format!("= {p:?} is not a permutation of the {} axes", x.len()),
                 ));
             }
             *perm = Some(p.clone());
@@ -416,7 +416,7 @@ pub fn normalize_axis(node: &Node, axis: i64, rank: usize) -> Result<usize> {
         Err(Error::node(
             node,
             Some("axis"),
-            format!("{axis} is out of range for rank {}", rank),
+            format!("= {axis} is out of range for rank {}", rank),
         ))
     }
 }
@@ -429,7 +429,7 @@ fn normalize_axes(node: &Node, axes: &[i64], rank: usize) -> Result<Vec<usize>> 
             return Err(Error::node(
                 node,
                 Some("axes"),
-                format!("{axes:?} repeats an axis"),
+                format!("= {axes:?} repeats an axis"),
             ));
         }
         out.push(a);
@@ -489,7 +489,7 @@ pub fn pad_amounts(
         return Err(Error::node(
             node,
             Some("pads"),
-            format!("{pads:?} should hold {} values", 2 * axes.len()),
+            format!("= {pads:?} should hold {} values", 2 * axes.len()),
         ));
     }
     if let Some(id) = node.input(2) {
@@ -498,7 +498,7 @@ pub fn pad_amounts(
             return Err(Error::node(
                 node,
                 Some("constant_value"),
-                format!("{v:?}: only zero padding is supported"),
+                format!("= {v:?}: only zero padding is supported"),
             ));
         }
     }

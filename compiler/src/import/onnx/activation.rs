@@ -18,7 +18,7 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
                 let min = attrs.float("min")?.unwrap_or(f32::NEG_INFINITY);
                 let max = attrs.float("max")?.unwrap_or(f32::INFINITY);
                 if min.is_nan() || max.is_nan() {
-                    return Err(attrs.issue(Some("min"), "NaN clip bounds are not supported"));
+                    return Err(attrs.issue(Some("min"), "is NaN, which is not supported"));
                 }
                 Ok(Op::Clip(Clamp { min, max }))
             } else {

@@ -37,7 +37,7 @@ impl<'a> Attrs<'a> {
                 {
                     return Err(self.issue(
                         Some(name),
-                        format!("expected type {:?}, found {:?}", want, a.r#type()),
+                        format!("has type {:?}, expected {:?}", a.r#type(), want),
                     ));
                 }
                 Ok(Some(a))
@@ -96,7 +96,7 @@ impl<'a> Attrs<'a> {
                 .iter()
                 .map(|&x| {
                     usize::try_from(x).map_err(|_| {
-                        self.issue(Some(name), format!("{v:?} holds a negative value"))
+                        self.issue(Some(name), format!("= {v:?} holds a negative value"))
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()
@@ -109,7 +109,7 @@ impl<'a> Attrs<'a> {
         match self.sizes(name)? {
             None => Ok(default),
             Some(v) if v.len() == 2 => Ok([v[0], v[1]]),
-            Some(v) => Err(self.issue(Some(name), format!("{v:?}: only 2-D (H, W) is supported"))),
+            Some(v) => Err(self.issue(Some(name), format!("= {v:?}: only 2-D (H, W) is supported"))),
         }
     }
 
@@ -120,7 +120,7 @@ impl<'a> Attrs<'a> {
             Some(v) if v.len() == 4 => Ok([v[0], v[1], v[2], v[3]]),
             Some(v) => Err(self.issue(
                 Some("pads"),
-                format!("{v:?}: expected 4 values for a 2-D op"),
+                format!("= {v:?}: expected 4 values for a 2-D op"),
             )),
         }
     }
@@ -132,7 +132,7 @@ impl<'a> Attrs<'a> {
             Some("SAME_UPPER") => Ok(AutoPad::SameUpper),
             Some("SAME_LOWER") => Ok(AutoPad::SameLower),
             Some("VALID") => Ok(AutoPad::Valid),
-            Some(other) => Err(self.issue(Some("auto_pad"), format!("unknown value '{other}'"))),
+            Some(other) => Err(self.issue(Some("auto_pad"), format!("= '{other}' is not a known value"))),
         }
     }
 

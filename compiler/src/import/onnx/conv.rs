@@ -19,7 +19,7 @@ pub fn conv(attrs: &Attrs) -> Result<Op> {
         if d.iter().any(|&x| x != 1) {
             return Err(attrs.issue(
                 Some("dilations"),
-                format!("{d:?} is not supported (only 1)"),
+                format!("= {d:?} is not supported (only 1)"),
             ));
         }
     }
@@ -27,7 +27,7 @@ pub fn conv(attrs: &Attrs) -> Result<Op> {
     let group = usize::try_from(group)
         .ok()
         .filter(|&g| g > 0)
-        .ok_or_else(|| attrs.issue(Some("group"), format!("{group} must be positive")))?;
+        .ok_or_else(|| attrs.issue(Some("group"), format!("= {group} must be positive")))?;
     let strides = attrs.pair("strides", [1, 1])?;
     if strides.contains(&0) {
         return Err(attrs.issue(Some("strides"), "must be positive"));

@@ -165,6 +165,15 @@ impl Importer {
         for index in order {
             let node = &graph.node[index];
             if let Err(e) = self.node(node) {
+                // Later nodes may read this one's outputs: give them values so that every
+                // problem of the model is reported, not just the first.
+                for out in &node.output {
+                    if out.is_empty() || self.names.contains_key(out.as_str()) {
+                        continue;
+                    }
+                    let id = self.graph.add_value(out.clone(), DType::F32);
+                    self.names.insert(out.clone(), id);
+                }
                 match e {
                     Error::Node(issue) => issues.push(issue),
                     Error::Unsupported(mut list) => issues.append(&mut list),
@@ -205,8 +214,8 @@ impl Importer {
             if name.is_empty() {
                 inputs.push(None);
             } else {
-                // topological_order checked that every name is defined.
-                inputs.push(Some(self.names[name.as_str()]));
+                let id = self.names.get(name.as_str()).ok_or_else(|| attrs.issue(None, format!("input '{name}' is not defined")))?;
+                inputs.push(Some(*id));
             }
         }
         let mut outputs = Vec::new();

@@ -10,20 +10,20 @@ pub fn batch_norm(attrs: &Attrs, _opset: i64) -> Result<Op> {
     if attrs.int_or("spatial", 1)? != 1 {
         return Err(attrs.issue(
             Some("spatial"),
-            "only spatial = 1 (per-channel statistics) is supported",
+            "!= 1 is not supported (only per-channel statistics)",
         ));
     }
     if attrs.int_or("training_mode", 0)? != 0 {
         return Err(attrs.issue(
             Some("training_mode"),
-            "training mode is not supported; export the model in eval mode",
+            "= 1 (training mode) is not supported; export the model in eval mode",
         ));
     }
     let epsilon = attrs.float("epsilon")?.unwrap_or(1e-5);
     if !(epsilon >= 0.0 && epsilon.is_finite()) {
         return Err(attrs.issue(
             Some("epsilon"),
-            format!("{epsilon} must be a finite non-negative number"),
+            format!("= {epsilon} must be a finite non-negative number"),
         ));
     }
     Ok(Op::BatchNorm { epsilon })

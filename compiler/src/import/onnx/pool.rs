@@ -28,7 +28,7 @@ pub fn parse(op_type: &str, attrs: &Attrs, _opset: i64) -> Result<Op> {
                 if d.iter().any(|&x| x != 1) {
                     return Err(attrs.issue(
                         Some("dilations"),
-                        format!("{d:?} is not supported (only 1)"),
+                        format!("= {d:?} is not supported (only 1)"),
                     ));
                 }
             }
@@ -39,7 +39,7 @@ pub fn parse(op_type: &str, attrs: &Attrs, _opset: i64) -> Result<Op> {
             let strides = attrs.pair("strides", [1, 1])?;
             if kernel.contains(&0) || strides.contains(&0) {
                 return Err(
-                    attrs.issue(Some("kernel_shape"), "kernel and strides must be positive")
+                    attrs.issue(Some("kernel_shape"), "and strides must be positive")
                 );
             }
             let pool = Pool {

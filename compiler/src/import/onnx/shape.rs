@@ -87,7 +87,7 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
                 _ => {
                     return Err(attrs.issue(
                         Some("to"),
-                        format!("cast to data type {to} is not supported"),
+                        format!("= {to}: this data type is not supported"),
                     ));
                 }
             };
@@ -116,7 +116,7 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
             if mode != "constant" {
                 return Err(attrs.issue(
                     Some("mode"),
-                    format!("'{mode}' is not supported (only 'constant')"),
+                    format!("= '{mode}' is not supported (only 'constant')"),
                 ));
             }
             if opset < 11 {
