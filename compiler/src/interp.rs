@@ -257,7 +257,7 @@ pub fn eval(graph: &Graph, node: &Node, inputs: &[Option<&Tensor>]) -> Result<Ve
         },
         Op::Slice { attrs } => {
             let (starts, ends, axes, steps) = match attrs {
-                Some((s, e, a)) => (s.clone(), e.clone(), a.clone(), None),
+                Some(a) => (a.starts.clone(), a.ends.clone(), a.axes.clone(), None),
                 None => (
                     arg(1)?.to_i64(),
                     arg(2)?.to_i64(),

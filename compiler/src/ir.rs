@@ -202,6 +202,14 @@ impl BinaryOp {
     }
 }
 
+/// `Slice` before opset 10: starts, ends and axes as attributes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SliceAttrs {
+    pub starts: Vec<i64>,
+    pub ends: Vec<i64>,
+    pub axes: Option<Vec<i64>>,
+}
+
 /// The operations of the IR. Attributes are parsed and validated at import; inputs that ONNX
 /// passes as tensors (Clip bounds, Pad amounts, Reshape shapes, axes) stay inputs and are read
 /// once constant folding made them constants.
@@ -281,7 +289,7 @@ pub enum Op {
     },
     /// inputs: data, starts, ends, optional axes, optional steps (opset >= 10), or attributes.
     Slice {
-        attrs: Option<(Vec<i64>, Vec<i64>, Option<Vec<i64>>)>,
+        attrs: Option<SliceAttrs>,
     },
 }
 

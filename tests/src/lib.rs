@@ -32,7 +32,8 @@ pub fn shared_models() -> Option<PathBuf> {
 /// Every fixture in `dir`, by name.
 pub fn fixtures_in(dir: &Path) -> BTreeMap<String, Fixture> {
     let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json")).expect("manifest");
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json"))
+            .expect("manifest");
     let mut out = BTreeMap::new();
     let mut files: Vec<String> = std::fs::read_dir(dir)
         .expect("fixture dir")
@@ -44,7 +45,12 @@ pub fn fixtures_in(dir: &Path) -> BTreeMap<String, Fixture> {
         let cases = files
             .iter()
             .filter(|f| f.starts_with(&format!("{name}.")) && f.ends_with(".input.f32"))
-            .map(|f| (dir.join(f), dir.join(f.replace(".input.f32", ".expected.f32"))))
+            .map(|f| {
+                (
+                    dir.join(f),
+                    dir.join(f.replace(".input.f32", ".expected.f32")),
+                )
+            })
             .filter(|(_, e)| e.exists())
             .collect();
         let entry = manifest["models"]
@@ -52,7 +58,15 @@ pub fn fixtures_in(dir: &Path) -> BTreeMap<String, Fixture> {
             .and_then(|m| m.iter().find(|m| m["name"] == name.as_str()))
             .cloned()
             .unwrap_or(serde_json::Value::Null);
-        out.insert(name.clone(), Fixture { name, onnx: dir.join(file), cases, manifest: entry });
+        out.insert(
+            name.clone(),
+            Fixture {
+                name,
+                onnx: dir.join(file),
+                cases,
+                manifest: entry,
+            },
+        );
     }
     out
 }
@@ -68,12 +82,17 @@ pub fn all_fixtures() -> Vec<Fixture> {
 }
 
 pub fn fixture(name: &str) -> Fixture {
-    fixtures_in(&repo_fixtures()).remove(name).unwrap_or_else(|| panic!("no fixture {name}"))
+    fixtures_in(&repo_fixtures())
+        .remove(name)
+        .unwrap_or_else(|| panic!("no fixture {name}"))
 }
 
 pub fn read_f32(path: &Path) -> Vec<f32> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 /// The fixtures' acceptance rule: `max |y - e| <= 1e-4 * max(1, max |e|)`. Returns the max
@@ -83,7 +102,11 @@ pub fn check_close(got: &[f32], expected: &[f32]) -> Result<f32, String> {
         return Err(format!("{} values, expected {}", got.len(), expected.len()));
     }
     let scale = expected.iter().fold(1f32, |m, v| m.max(v.abs()));
-    let err = got.iter().zip(expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    let err = got
+        .iter()
+        .zip(expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
     if err.is_finite() && err <= 1e-4 * scale {
         Ok(err)
     } else {
@@ -111,9 +134,17 @@ pub fn softmax(x: &[f32]) -> Vec<f32> {
 }
 
 /// Runs a model file through the front end and the interpreter on one input.
-pub fn run_model(bytes: &[u8], name: &str, options: &mnetc::Options, input: Vec<f32>) -> mnetc::Result<Vec<f32>> {
+pub fn run_model(
+    bytes: &[u8],
+    name: &str,
+    options: &mnetc::Options,
+    input: Vec<f32>,
+) -> mnetc::Result<Vec<f32>> {
     let graph = mnetc::frontend_bytes(bytes, Path::new(name), options)?;
-    let shape = graph.shape(graph.input.value).expect("specialised").to_vec();
+    let shape = graph
+        .shape(graph.input.value)
+        .expect("specialised")
+        .to_vec();
     let out = mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape, input))?;
     Ok(out[0].to_f32())
 }

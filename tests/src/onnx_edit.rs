@@ -8,9 +8,9 @@
 //! a symbolic batch dimension.
 
 use mnetc::onnx_proto::{
-    AttributeProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, attribute_proto::AttributeType,
-    tensor_proto::DataType, tensor_shape_proto::Dimension, tensor_shape_proto::dimension::Value as DimValue,
-    type_proto,
+    AttributeProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::Dimension,
+    tensor_shape_proto::dimension::Value as DimValue, type_proto,
 };
 use prost::Message;
 use std::path::Path;
@@ -44,18 +44,39 @@ pub fn tensor_i64(name: &str, dims: &[i64], data: &[i64]) -> TensorProto {
 }
 
 pub fn attr_int(name: &str, v: i64) -> AttributeProto {
-    AttributeProto { name: Some(name.into()), r#type: Some(AttributeType::Int as i32), i: Some(v), ..Default::default() }
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(AttributeType::Int as i32),
+        i: Some(v),
+        ..Default::default()
+    }
 }
 
 pub fn attr_ints(name: &str, v: &[i64]) -> AttributeProto {
-    AttributeProto { name: Some(name.into()), r#type: Some(AttributeType::Ints as i32), ints: v.to_vec(), ..Default::default() }
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(AttributeType::Ints as i32),
+        ints: v.to_vec(),
+        ..Default::default()
+    }
 }
 
 pub fn attr_float(name: &str, v: f32) -> AttributeProto {
-    AttributeProto { name: Some(name.into()), r#type: Some(AttributeType::Float as i32), f: Some(v), ..Default::default() }
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(AttributeType::Float as i32),
+        f: Some(v),
+        ..Default::default()
+    }
 }
 
-pub fn node(op: &str, name: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<AttributeProto>) -> NodeProto {
+pub fn node(
+    op: &str,
+    name: &str,
+    inputs: &[&str],
+    outputs: &[&str],
+    attrs: Vec<AttributeProto>,
+) -> NodeProto {
     NodeProto {
         op_type: Some(op.into()),
         name: Some(name.into()),
@@ -67,24 +88,43 @@ pub fn node(op: &str, name: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<
 }
 
 pub fn set_opset(model: &mut ModelProto, version: i64) {
-    model.opset_import = vec![OperatorSetIdProto { domain: Some(String::new()), version: Some(version) }];
+    model.opset_import = vec![OperatorSetIdProto {
+        domain: Some(String::new()),
+        version: Some(version),
+    }];
 }
 
 fn initializer(model: &ModelProto, name: &str) -> (Vec<i64>, Vec<f32>) {
-    let t = model.graph.as_ref().unwrap().initializer.iter().find(|t| t.name() == name).unwrap_or_else(|| panic!("no initializer {name}"));
+    let t = model
+        .graph
+        .as_ref()
+        .unwrap()
+        .initializer
+        .iter()
+        .find(|t| t.name() == name)
+        .unwrap_or_else(|| panic!("no initializer {name}"));
     let data = match &t.raw_data {
-        Some(raw) => raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        Some(raw) => raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
         None => t.float_data.clone(),
     };
     (t.dims.clone(), data)
 }
 
 fn get_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
-    node.attribute.iter().find(|a| a.name() == name).map(|a| a.ints.clone())
+    node.attribute
+        .iter()
+        .find(|a| a.name() == name)
+        .map(|a| a.ints.clone())
 }
 
 fn get_int(node: &NodeProto, name: &str) -> Option<i64> {
-    node.attribute.iter().find(|a| a.name() == name).map(|a| a.i())
+    node.attribute
+        .iter()
+        .find(|a| a.name() == name)
+        .map(|a| a.i())
 }
 
 /// How the rewritten model ends.
@@ -142,7 +182,11 @@ pub fn restyle(model: &ModelProto, style: &Style, final_hw: i64, relu6: bool) ->
     // Input: NHWC + Transpose, symbolic dims.
     {
         let input = &mut graph.input[0];
-        let Some(type_proto::Value::TensorType(tt)) = input.r#type.as_mut().and_then(|t| t.value.as_mut()) else { panic!() };
+        let Some(type_proto::Value::TensorType(tt)) =
+            input.r#type.as_mut().and_then(|t| t.value.as_mut())
+        else {
+            panic!()
+        };
         let dims = &mut tt.shape.as_mut().unwrap().dim;
         if style.nhwc_input {
             let c = dims.remove(1);
@@ -150,23 +194,47 @@ pub fn restyle(model: &ModelProto, style: &Style, final_hw: i64, relu6: bool) ->
         }
         let spatial = if style.nhwc_input { [1, 2] } else { [2, 3] };
         if style.symbolic_batch {
-            dims[0] = Dimension { value: Some(DimValue::DimParam("unk__0".into())), denotation: None };
+            dims[0] = Dimension {
+                value: Some(DimValue::DimParam("unk__0".into())),
+                denotation: None,
+            };
         }
         if style.symbolic_spatial {
             for (i, a) in spatial.iter().enumerate() {
-                dims[*a] = Dimension { value: Some(DimValue::DimParam(format!("unk__{}", i + 1))), denotation: None };
+                dims[*a] = Dimension {
+                    value: Some(DimValue::DimParam(format!("unk__{}", i + 1))),
+                    denotation: None,
+                };
             }
         }
         if style.nhwc_input {
             input.name = Some(format!("{input_name}_nhwc"));
-            nodes.push(node("Transpose", "input_transpose", &[&format!("{input_name}_nhwc")], &[&input_name], vec![attr_ints("perm", &[0, 3, 1, 2])]));
+            nodes.push(node(
+                "Transpose",
+                "input_transpose",
+                &[&format!("{input_name}_nhwc")],
+                &[&input_name],
+                vec![attr_ints("perm", &[0, 3, 1, 2])],
+            ));
         }
         if style.identities {
-            nodes.push(node("Identity", "input_identity", &[&input_name], &[&format!("{input_name}_id")], vec![]));
+            nodes.push(node(
+                "Identity",
+                "input_identity",
+                &[&input_name],
+                &[&format!("{input_name}_id")],
+                vec![],
+            ));
             current_input = format!("{input_name}_id");
         }
     }
-    let rename = |s: &str| if s == input_name { current_input.clone() } else { s.to_string() };
+    let rename = |s: &str| {
+        if s == input_name {
+            current_input.clone()
+        } else {
+            s.to_string()
+        }
+    };
 
     let (lo, hi) = (0.0f32, if relu6 { 6.0 } else { f32::MAX });
     if style.clip == ClipStyle::SharedInitializers {
@@ -193,14 +261,31 @@ pub fn restyle(model: &ModelProto, style: &Style, final_hw: i64, relu6: bool) ->
                     if style.opset >= 11 {
                         let pname = format!("{}_pads", n.name());
                         inits.push(tensor_i64(&pname, &[8], &amounts));
-                        nodes.push(node("Pad", &format!("{}_pad", n.name()), &[&x, &pname], &[&padded], vec![]));
+                        nodes.push(node(
+                            "Pad",
+                            &format!("{}_pad", n.name()),
+                            &[&x, &pname],
+                            &[&padded],
+                            vec![],
+                        ));
                     } else {
-                        nodes.push(node("Pad", &format!("{}_pad", n.name()), &[&x], &[&padded], vec![attr_ints("pads", &amounts)]));
+                        nodes.push(node(
+                            "Pad",
+                            &format!("{}_pad", n.name()),
+                            &[&x],
+                            &[&padded],
+                            vec![attr_ints("pads", &amounts)],
+                        ));
                     }
                     x = padded;
                     pads = vec![0, 0, 1, 1];
                 }
-                let mut attrs: Vec<AttributeProto> = n.attribute.iter().filter(|a| a.name() != "pads").cloned().collect();
+                let mut attrs: Vec<AttributeProto> = n
+                    .attribute
+                    .iter()
+                    .filter(|a| a.name() != "pads")
+                    .cloned()
+                    .collect();
                 attrs.push(attr_ints("pads", &pads));
                 let out = n.output[0].clone();
                 if style.depthwise_mul_add && group > 1 {
@@ -208,23 +293,61 @@ pub fn restyle(model: &ModelProto, style: &Style, final_hw: i64, relu6: bool) ->
                     let (_, b) = initializer(model, &inputs[2]);
                     let c = wd[0];
                     let wname = format!("{}_w_half", n.name());
-                    inits.push(tensor_f32(&wname, &wd, &w.iter().map(|v| v * 0.5).collect::<Vec<_>>()));
-                    inits.push(tensor_f32(&format!("{}_scale", n.name()), &[1, c, 1, 1], &vec![2.0; c as usize]));
-                    inits.push(tensor_f32(&format!("{}_shift", n.name()), &[1, c, 1, 1], &b));
+                    inits.push(tensor_f32(
+                        &wname,
+                        &wd,
+                        &w.iter().map(|v| v * 0.5).collect::<Vec<_>>(),
+                    ));
+                    inits.push(tensor_f32(
+                        &format!("{}_scale", n.name()),
+                        &[1, c, 1, 1],
+                        &vec![2.0; c as usize],
+                    ));
+                    inits.push(tensor_f32(
+                        &format!("{}_shift", n.name()),
+                        &[1, c, 1, 1],
+                        &b,
+                    ));
                     let (t1, t2) = (format!("{out}_conv"), format!("{out}_scaled"));
                     nodes.push(node("Conv", n.name(), &[&x, &wname], &[&t1], attrs));
-                    nodes.push(node("Mul", &format!("{}_bn_mul", n.name()), &[&t1, &format!("{}_scale", n.name())], &[&t2], vec![]));
-                    nodes.push(node("Add", &format!("{}_bn_add", n.name()), &[&t2, &format!("{}_shift", n.name())], &[&out], vec![]));
+                    nodes.push(node(
+                        "Mul",
+                        &format!("{}_bn_mul", n.name()),
+                        &[&t1, &format!("{}_scale", n.name())],
+                        &[&t2],
+                        vec![],
+                    ));
+                    nodes.push(node(
+                        "Add",
+                        &format!("{}_bn_add", n.name()),
+                        &[&t2, &format!("{}_shift", n.name())],
+                        &[&out],
+                        vec![],
+                    ));
                 } else {
-                    let ins: Vec<&str> = std::iter::once(x.as_str()).chain(inputs[1..].iter().map(String::as_str)).collect();
+                    let ins: Vec<&str> = std::iter::once(x.as_str())
+                        .chain(inputs[1..].iter().map(String::as_str))
+                        .collect();
                     nodes.push(node("Conv", n.name(), &ins, &[&out], attrs));
                 }
             }
             "Relu" | "Clip" => {
                 let (x, out) = (&inputs[0], &n.output[0]);
                 match style.clip {
-                    ClipStyle::SharedInitializers => nodes.push(node("Clip", n.name(), &[x, "clip_min", "clip_max"], &[out], vec![])),
-                    ClipStyle::Attributes => nodes.push(node("Clip", n.name(), &[x], &[out], vec![attr_float("min", lo), attr_float("max", hi)])),
+                    ClipStyle::SharedInitializers => nodes.push(node(
+                        "Clip",
+                        n.name(),
+                        &[x, "clip_min", "clip_max"],
+                        &[out],
+                        vec![],
+                    )),
+                    ClipStyle::Attributes => nodes.push(node(
+                        "Clip",
+                        n.name(),
+                        &[x],
+                        &[out],
+                        vec![attr_float("min", lo), attr_float("max", hi)],
+                    )),
                 }
             }
             "GlobalAveragePool" => {
@@ -246,37 +369,106 @@ pub fn restyle(model: &ModelProto, style: &Style, final_hw: i64, relu6: bool) ->
                 logits = n.output[0].clone();
                 match style.head {
                     Head::AvgPoolSqueezeMatMul => {
-                        let attrs = vec![attr_ints("kernel_shape", &[final_hw, final_hw]), attr_ints("strides", &[1, 1])];
-                        nodes.push(node("AveragePool", "head_pool", &[&features], &[&pooled], attrs));
+                        let attrs = vec![
+                            attr_ints("kernel_shape", &[final_hw, final_hw]),
+                            attr_ints("strides", &[1, 1]),
+                        ];
+                        nodes.push(node(
+                            "AveragePool",
+                            "head_pool",
+                            &[&features],
+                            &[&pooled],
+                            attrs,
+                        ));
                         if style.opset >= 13 {
                             inits.push(tensor_i64("squeeze_axes", &[2], &[2, 3]));
-                            nodes.push(node("Squeeze", "head_squeeze", &[&pooled, "squeeze_axes"], &["squeezed"], vec![]));
+                            nodes.push(node(
+                                "Squeeze",
+                                "head_squeeze",
+                                &[&pooled, "squeeze_axes"],
+                                &["squeezed"],
+                                vec![],
+                            ));
                         } else {
-                            nodes.push(node("Squeeze", "head_squeeze", &[&pooled], &["squeezed"], vec![attr_ints("axes", &[2, 3])]));
+                            nodes.push(node(
+                                "Squeeze",
+                                "head_squeeze",
+                                &[&pooled],
+                                &["squeezed"],
+                                vec![attr_ints("axes", &[2, 3])],
+                            ));
                         }
                         inits.push(tensor_f32("fc_w_t", &[c, classes], &wt));
                         inits.push(tensor_f32("fc_b", &[classes], &b));
-                        nodes.push(node("MatMul", "head_matmul", &["squeezed", "fc_w_t"], &["mm"], vec![]));
-                        nodes.push(node("Add", "head_bias", &["mm", "fc_b"], &[&logits], vec![]));
+                        nodes.push(node(
+                            "MatMul",
+                            "head_matmul",
+                            &["squeezed", "fc_w_t"],
+                            &["mm"],
+                            vec![],
+                        ));
+                        nodes.push(node(
+                            "Add",
+                            "head_bias",
+                            &["mm", "fc_b"],
+                            &[&logits],
+                            vec![],
+                        ));
                     }
                     Head::ConvReshape => {
-                        nodes.push(node("GlobalAveragePool", "head_pool", &[&features], &[&pooled], vec![]));
+                        nodes.push(node(
+                            "GlobalAveragePool",
+                            "head_pool",
+                            &[&features],
+                            &[&pooled],
+                            vec![],
+                        ));
                         inits.push(tensor_f32("fc_conv_w", &[classes, c, 1, 1], &w));
                         inits.push(tensor_f32("fc_conv_b", &[classes], &b));
-                        nodes.push(node("Conv", "head_conv", &[&pooled, "fc_conv_w", "fc_conv_b"], &["fc_map"], vec![attr_ints("kernel_shape", &[1, 1])]));
+                        nodes.push(node(
+                            "Conv",
+                            "head_conv",
+                            &[&pooled, "fc_conv_w", "fc_conv_b"],
+                            &["fc_map"],
+                            vec![attr_ints("kernel_shape", &[1, 1])],
+                        ));
                         inits.push(tensor_i64("head_shape", &[2], &[-1, classes]));
-                        nodes.push(node("Reshape", "head_reshape", &["fc_map", "head_shape"], &[&logits], vec![]));
+                        nodes.push(node(
+                            "Reshape",
+                            "head_reshape",
+                            &["fc_map", "head_shape"],
+                            &[&logits],
+                            vec![],
+                        ));
                     }
                     Head::ReduceMeanGemm => {
                         if style.opset >= 18 {
                             inits.push(tensor_i64("mean_axes", &[2], &[2, 3]));
-                            nodes.push(node("ReduceMean", "head_mean", &[&features, "mean_axes"], &["mean"], vec![attr_int("keepdims", 0)]));
+                            nodes.push(node(
+                                "ReduceMean",
+                                "head_mean",
+                                &[&features, "mean_axes"],
+                                &["mean"],
+                                vec![attr_int("keepdims", 0)],
+                            ));
                         } else {
-                            nodes.push(node("ReduceMean", "head_mean", &[&features], &["mean"], vec![attr_ints("axes", &[-2, -1]), attr_int("keepdims", 0)]));
+                            nodes.push(node(
+                                "ReduceMean",
+                                "head_mean",
+                                &[&features],
+                                &["mean"],
+                                vec![attr_ints("axes", &[-2, -1]), attr_int("keepdims", 0)],
+                            ));
                         }
                         inits.push(tensor_f32("fc_w_t", &[c, classes], &wt));
                         inits.push(tensor_f32("fc_b", &[classes], &b));
-                        nodes.push(node("Gemm", "head_gemm", &["mean", "fc_w_t", "fc_b"], &[&logits], vec![attr_int("transB", 0)]));
+                        nodes.push(node(
+                            "Gemm",
+                            "head_gemm",
+                            &["mean", "fc_w_t", "fc_b"],
+                            &[&logits],
+                            vec![attr_int("transB", 0)],
+                        ));
                     }
                 }
             }
@@ -285,18 +477,33 @@ pub fn restyle(model: &ModelProto, style: &Style, final_hw: i64, relu6: bool) ->
     }
     let mut final_out = logits.clone();
     if style.identities {
-        nodes.push(node("Identity", "output_identity", &[&final_out], &["logits_id"], vec![]));
+        nodes.push(node(
+            "Identity",
+            "output_identity",
+            &[&final_out],
+            &["logits_id"],
+            vec![],
+        ));
         final_out = "logits_id".into();
     }
     if style.softmax {
-        nodes.push(node("Softmax", "probs", &[&final_out], &["probs"], vec![attr_int("axis", if style.opset >= 13 { -1 } else { 1 })]));
+        nodes.push(node(
+            "Softmax",
+            "probs",
+            &[&final_out],
+            &["probs"],
+            vec![attr_int("axis", if style.opset >= 13 { -1 } else { 1 })],
+        ));
         final_out = "probs".into();
     }
     graph.output[0].name = Some(final_out);
     // Keep only the initializers still read; add the new ones.
-    let used: std::collections::HashSet<String> = nodes.iter().flat_map(|n| n.input.iter().cloned()).collect();
+    let used: std::collections::HashSet<String> =
+        nodes.iter().flat_map(|n| n.input.iter().cloned()).collect();
     graph.initializer.retain(|t| used.contains(t.name()));
-    graph.initializer.extend(inits.into_iter().filter(|t| used.contains(t.name())));
+    graph
+        .initializer
+        .extend(inits.into_iter().filter(|t| used.contains(t.name())));
     graph.node = nodes;
     out
 }
@@ -311,7 +518,13 @@ pub fn tiny() -> ModelProto {
             value: Some(type_proto::Value::TensorType(type_proto::Tensor {
                 elem_type: Some(DataType::Float as i32),
                 shape: Some(TensorShapeProto {
-                    dim: dims.iter().map(|&d| Dimension { value: Some(DimValue::DimValue(d)), denotation: None }).collect(),
+                    dim: dims
+                        .iter()
+                        .map(|&d| Dimension {
+                            value: Some(DimValue::DimValue(d)),
+                            denotation: None,
+                        })
+                        .collect(),
                 }),
             })),
             denotation: None,
@@ -321,30 +534,66 @@ pub fn tiny() -> ModelProto {
     let graph = GraphProto {
         name: Some("tiny".into()),
         node: vec![
-            node("Conv", "conv", &["x", "w", "b"], &["c"], vec![attr_ints("kernel_shape", &[3, 3]), attr_ints("pads", &[1, 1, 1, 1])]),
+            node(
+                "Conv",
+                "conv",
+                &["x", "w", "b"],
+                &["c"],
+                vec![
+                    attr_ints("kernel_shape", &[3, 3]),
+                    attr_ints("pads", &[1, 1, 1, 1]),
+                ],
+            ),
             node("Relu", "relu", &["c"], &["r"], vec![]),
             node("GlobalAveragePool", "gap", &["r"], &["p"], vec![]),
             node("Flatten", "flatten", &["p"], &["f"], vec![]),
-            node("Gemm", "fc", &["f", "fw", "fb"], &["y"], vec![attr_int("transB", 1)]),
+            node(
+                "Gemm",
+                "fc",
+                &["f", "fw", "fb"],
+                &["y"],
+                vec![attr_int("transB", 1)],
+            ),
         ],
         initializer: vec![
-            tensor_f32("w", &[4, 3, 3, 3], &(0..108).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>()),
+            tensor_f32(
+                "w",
+                &[4, 3, 3, 3],
+                &(0..108)
+                    .map(|i| (i as f32 * 0.37).sin())
+                    .collect::<Vec<_>>(),
+            ),
             tensor_f32("b", &[4], &[0.1, -0.2, 0.3, 0.0]),
-            tensor_f32("fw", &[5, 4], &(0..20).map(|i| (i as f32 * 0.71).cos()).collect::<Vec<_>>()),
+            tensor_f32(
+                "fw",
+                &[5, 4],
+                &(0..20).map(|i| (i as f32 * 0.71).cos()).collect::<Vec<_>>(),
+            ),
             tensor_f32("fb", &[5], &[0.0; 5]),
         ],
         input: vec![info("x", &[1, 3, 8, 8])],
         output: vec![info("y", &[1, 5])],
         ..Default::default()
     };
-    let mut model = ModelProto { ir_version: Some(7), graph: Some(graph), ..Default::default() };
+    let mut model = ModelProto {
+        ir_version: Some(7),
+        graph: Some(graph),
+        ..Default::default()
+    };
     set_opset(&mut model, 13);
     model
 }
 
 /// The node called `name` in `model`.
 pub fn node_mut<'a>(model: &'a mut ModelProto, name: &str) -> &'a mut NodeProto {
-    model.graph.as_mut().unwrap().node.iter_mut().find(|n| n.name() == name).unwrap_or_else(|| panic!("no node {name}"))
+    model
+        .graph
+        .as_mut()
+        .unwrap()
+        .node
+        .iter_mut()
+        .find(|n| n.name() == name)
+        .unwrap_or_else(|| panic!("no node {name}"))
 }
 
 /// The bytes of a repository fixture model.

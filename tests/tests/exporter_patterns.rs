@@ -36,8 +36,12 @@ fn check(fixture_name: &str, style: &Style, options: &Options) -> mnetc::ir::Gra
         want = softmax(&want);
     }
     for optimize in [true, false] {
-        let options = Options { optimize, ..options.clone() };
-        let got = run_model(&bytes, "restyled.onnx", &options, x.clone()).unwrap_or_else(|e| panic!("{style:?}: {e}"));
+        let options = Options {
+            optimize,
+            ..options.clone()
+        };
+        let got = run_model(&bytes, "restyled.onnx", &options, x.clone())
+            .unwrap_or_else(|e| panic!("{style:?}: {e}"));
         if let Err(e) = check_close(&got, &want) {
             panic!("{style:?}, optimize {optimize}: {e}");
         }
@@ -47,30 +51,67 @@ fn check(fixture_name: &str, style: &Style, options: &Options) -> mnetc::ir::Gra
 
 #[test]
 fn tf2onnx_nhwc_graph_with_pads_mul_add_and_matmul_head() {
-    let g = check("mobilenet_v1_0.25_128_folded", &tf2onnx(), &Options::default());
+    let g = check(
+        "mobilenet_v1_0.25_128_folded",
+        &tf2onnx(),
+        &Options::default(),
+    );
     assert_eq!(g.input.layout, mnetc::ir::InputLayout::Nhwc);
-    assert!(g.notes.iter().any(|n| n.contains("symbolic batch dimension 'unk__0'")), "{:?}", g.notes);
+    assert!(
+        g.notes
+            .iter()
+            .any(|n| n.contains("symbolic batch dimension 'unk__0'")),
+        "{:?}",
+        g.notes
+    );
     // Pads, Mul/Add and Identity are gone: 27 convs remain; each stride-2 conv's Pad [1,1,0,0]
     // and own pads [0,0,1,1] became [1,1,1,1].
-    let convs: Vec<_> = g.nodes.iter().filter_map(|n| if let mnetc::ir::Op::Conv(c) = &n.op { Some(c) } else { None }).collect();
+    let convs: Vec<_> = g
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            if let mnetc::ir::Op::Conv(c) = &n.op {
+                Some(c)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(convs.len(), 27);
     for c in convs {
         let want = if c.kernel == [3, 3] { [1; 4] } else { [0; 4] };
         assert_eq!(c.pads, want);
     }
     let ops: Vec<&str> = g.nodes.iter().map(|n| n.op.name()).collect();
-    assert!(!ops.iter().any(|o| matches!(*o, "Pad" | "Mul" | "Add" | "Identity" | "MatMul")), "{ops:?}");
+    assert!(
+        !ops.iter()
+            .any(|o| matches!(*o, "Pad" | "Mul" | "Add" | "Identity" | "MatMul")),
+        "{ops:?}"
+    );
 }
 
 #[test]
 fn tf2onnx_relu6_with_shared_clip_initializers() {
-    check("mobilenet_v1_0.25_128_relu6_folded", &tf2onnx(), &Options::default());
+    check(
+        "mobilenet_v1_0.25_128_relu6_folded",
+        &tf2onnx(),
+        &Options::default(),
+    );
 }
 
 #[test]
 fn opset10_clip_and_pad_attributes_with_a_conv_classifier() {
-    let style = Style { opset: 10, clip: ClipStyle::Attributes, head: Head::ConvReshape, ..tf2onnx() };
-    check("mobilenet_v1_0.25_128_relu6_folded", &style, &Options::default());
+    let style = Style {
+        opset: 10,
+        clip: ClipStyle::Attributes,
+        head: Head::ConvReshape,
+        ..tf2onnx()
+    };
+    check(
+        "mobilenet_v1_0.25_128_relu6_folded",
+        &style,
+        &Options::default(),
+    );
     check("mobilenet_v1_0.25_128_folded", &style, &Options::default());
 }
 
@@ -87,13 +128,34 @@ fn reduce_mean_head_with_gemm_trans_b_0_and_a_resolution_override() {
             ..tf2onnx()
         };
         // Symbolic H and W need --res; at 128 this is the fixture's function.
-        check("mobilenet_v1_0.25_128_folded", &style, &Options { resolution: Some(128), ..Default::default() });
+        check(
+            "mobilenet_v1_0.25_128_folded",
+            &style,
+            &Options {
+                resolution: Some(128),
+                ..Default::default()
+            },
+        );
         let f = fixture("mobilenet_v1_0.25_128_folded");
         let bytes = encode(&restyle(&load(&f.onnx), &style, 4, false));
-        let err = mnetc::frontend_bytes(&bytes, std::path::Path::new("m.onnx"), &Options::default()).unwrap_err();
-        assert!(err.to_string().contains("symbolic spatial dimension 'unk__1'; give the resolution with --res"), "{err}");
+        let err =
+            mnetc::frontend_bytes(&bytes, std::path::Path::new("m.onnx"), &Options::default())
+                .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("symbolic spatial dimension 'unk__1'; give the resolution with --res"),
+            "{err}"
+        );
         // And any other resolution re-specialises.
-        let g = mnetc::frontend_bytes(&bytes, std::path::Path::new("m.onnx"), &Options { resolution: Some(96), ..Default::default() }).unwrap();
+        let g = mnetc::frontend_bytes(
+            &bytes,
+            std::path::Path::new("m.onnx"),
+            &Options {
+                resolution: Some(96),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(g.shape(g.input.value), Some(&[1usize, 3, 96, 96][..]));
     }
 }
@@ -103,10 +165,20 @@ fn a_fixed_pooling_head_refuses_another_resolution() {
     let f = fixture("mobilenet_v1_0.25_128_folded");
     let bytes = encode(&restyle(&load(&f.onnx), &tf2onnx(), 4, false));
     for res in [96, 160] {
-        let err = mnetc::frontend_bytes(&bytes, std::path::Path::new("m.onnx"), &Options { resolution: Some(res), ..Default::default() }).unwrap_err();
+        let err = mnetc::frontend_bytes(
+            &bytes,
+            std::path::Path::new("m.onnx"),
+            &Options {
+                resolution: Some(res),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("node 'head_pool' (AveragePool): the model cannot be re-specialised to resolution {res}: its fixed window covers the whole feature map at the declared size")
+            format!(
+                "node 'head_pool' (AveragePool): the model cannot be re-specialised to resolution {res}: its fixed window covers the whole feature map at the declared size"
+            )
         );
     }
 }

@@ -22,10 +22,16 @@ const PAPER: [(f64, usize, f64, Option<f64>); 7] = [
 
 fn assert_paper(what: &str, s: &mnetc::inspect::Summary, macs: f64, params: Option<f64>) {
     let m = s.total_macs as f64 / 1e6;
-    assert!((m - macs).abs() < 1.0, "{what}: {m:.2} M multiply-adds, paper {macs}");
+    assert!(
+        (m - macs).abs() < 1.0,
+        "{what}: {m:.2} M multiply-adds, paper {macs}"
+    );
     if let Some(p) = params {
         let got = s.total_params as f64 / 1e6;
-        assert!((got - p).abs() <= 0.05, "{what}: {got:.3} M parameters, paper {p}");
+        assert!(
+            (got - p).abs() <= 0.05,
+            "{what}: {got:.3} M parameters, paper {p}"
+        );
     }
 }
 
@@ -33,21 +39,42 @@ fn assert_paper(what: &str, s: &mnetc::inspect::Summary, macs: f64, params: Opti
 fn json_descriptions_match_the_paper() {
     for (alpha, res, macs, params) in PAPER {
         let text = serde_json::to_string(&Description::mobilenet_v1(alpha, res)).unwrap();
-        let g = mnetc::frontend_bytes(text.as_bytes(), Path::new("v1.json"), &Options::default()).unwrap();
-        assert_paper(&format!("json {alpha}-{res}"), &mnetc::inspect::summarize(&g), macs, params);
+        let g = mnetc::frontend_bytes(text.as_bytes(), Path::new("v1.json"), &Options::default())
+            .unwrap();
+        assert_paper(
+            &format!("json {alpha}-{res}"),
+            &mnetc::inspect::summarize(&g),
+            macs,
+            params,
+        );
         // The same through --alpha/--res on a description written for other values.
         let other = serde_json::to_string(&Description::mobilenet_v1(1.0, 224)).unwrap();
-        let options = Options { alpha: Some(alpha), resolution: Some(res), ..Default::default() };
+        let options = Options {
+            alpha: Some(alpha),
+            resolution: Some(res),
+            ..Default::default()
+        };
         let g = mnetc::frontend_bytes(other.as_bytes(), Path::new("v1.json"), &options).unwrap();
-        assert_paper(&format!("json override {alpha}-{res}"), &mnetc::inspect::summarize(&g), macs, params);
+        assert_paper(
+            &format!("json override {alpha}-{res}"),
+            &mnetc::inspect::summarize(&g),
+            macs,
+            params,
+        );
     }
 }
 
 #[test]
 fn onnx_models_match_the_paper_at_any_resolution() {
     let mut models = vec![
-        (mnetc_tests::repo_fixtures().join("mobilenet_v1_0.25_224_bn.onnx"), 0.25),
-        (mnetc_tests::repo_fixtures().join("mobilenet_v1_0.5_128_bn.onnx"), 0.5),
+        (
+            mnetc_tests::repo_fixtures().join("mobilenet_v1_0.25_224_bn.onnx"),
+            0.25,
+        ),
+        (
+            mnetc_tests::repo_fixtures().join("mobilenet_v1_0.5_128_bn.onnx"),
+            0.5,
+        ),
     ];
     if let Some(shared) = shared_models() {
         models.push((shared.join("mobilenet_v1_1.0_224_folded.onnx"), 1.0));
@@ -56,9 +83,17 @@ fn onnx_models_match_the_paper_at_any_resolution() {
     let mut checked = 0;
     for (path, alpha) in models {
         for (_, res, macs, params) in PAPER.into_iter().filter(|p| p.0 == alpha) {
-            let options = Options { resolution: Some(res), ..Default::default() };
+            let options = Options {
+                resolution: Some(res),
+                ..Default::default()
+            };
             let g = mnetc::frontend(&path, &options).unwrap();
-            assert_paper(&format!("{} at {res}", path.display()), &mnetc::inspect::summarize(&g), macs, params);
+            assert_paper(
+                &format!("{} at {res}", path.display()),
+                &mnetc::inspect::summarize(&g),
+                macs,
+                params,
+            );
             checked += 1;
         }
     }
@@ -80,7 +115,11 @@ fn safetensors_from(graph: &mnetc::ir::Graph) -> Vec<u8> {
             Op::Conv(_) => {
                 layer = match conv_index {
                     0 => "stem".to_string(),
-                    i => format!("blocks.{}.{}", (i - 1) / 2, if i % 2 == 1 { "depthwise" } else { "pointwise" }),
+                    i => format!(
+                        "blocks.{}.{}",
+                        (i - 1) / 2,
+                        if i % 2 == 1 { "depthwise" } else { "pointwise" }
+                    ),
                 };
                 put(format!("{layer}.weight"), node.input(1));
                 if node.input(2).is_some() {
@@ -89,7 +128,10 @@ fn safetensors_from(graph: &mnetc::ir::Graph) -> Vec<u8> {
                 conv_index += 1;
             }
             Op::BatchNorm { .. } => {
-                for (i, part) in ["weight", "bias", "running_mean", "running_var"].iter().enumerate() {
+                for (i, part) in ["weight", "bias", "running_mean", "running_var"]
+                    .iter()
+                    .enumerate()
+                {
                     put(format!("{layer}.bn.{part}"), node.input(i + 1));
                 }
             }
@@ -102,16 +144,33 @@ fn safetensors_from(graph: &mnetc::ir::Graph) -> Vec<u8> {
     }
     let views: Vec<(String, safetensors::tensor::TensorView)> = tensors
         .iter()
-        .map(|(k, (shape, data))| (k.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data).unwrap()))
+        .map(|(k, (shape, data))| {
+            (
+                k.clone(),
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
+                    .unwrap(),
+            )
+        })
         .collect();
     safetensors::serialize(views, None).unwrap()
 }
 
 #[test]
 fn a_json_description_with_safetensors_weights_reproduces_onnxruntime() {
-    for name in ["mobilenet_v1_0.25_128_bn", "mobilenet_v1_0.5_128_bn", "mobilenet_v1_0.25_128_relu6_bn"] {
+    for name in [
+        "mobilenet_v1_0.25_128_bn",
+        "mobilenet_v1_0.5_128_bn",
+        "mobilenet_v1_0.25_128_relu6_bn",
+    ] {
         let f = fixture(name);
-        let imported = mnetc::frontend(&f.onnx, &Options { optimize: false, ..Default::default() }).unwrap();
+        let imported = mnetc::frontend(
+            &f.onnx,
+            &Options {
+                optimize: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let dir = std::env::temp_dir().join(format!("mnetc-json-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("weights.safetensors"), safetensors_from(&imported)).unwrap();
@@ -121,19 +180,40 @@ fn a_json_description_with_safetensors_weights_reproduces_onnxruntime() {
         if name.contains("relu6") {
             desc.activation = mnetc::import::json::Activation::Relu6;
         }
-        std::fs::write(dir.join("model.json"), serde_json::to_string_pretty(&desc).unwrap()).unwrap();
+        std::fs::write(
+            dir.join("model.json"),
+            serde_json::to_string_pretty(&desc).unwrap(),
+        )
+        .unwrap();
         let (input, expected) = &f.cases[0];
         for optimize in [true, false] {
-            let g = mnetc::frontend(&dir.join("model.json"), &Options { optimize, ..Default::default() }).unwrap();
+            let g = mnetc::frontend(
+                &dir.join("model.json"),
+                &Options {
+                    optimize,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
             let x = mnetc::ir::Tensor::f32(vec![1, 3, 128, 128], read_f32(input));
             let y = mnetc::interp::run(&g, &x).unwrap();
-            check_close(&y[0].to_f32(), &read_f32(expected)).unwrap_or_else(|e| panic!("{name}, optimize {optimize}: {e}"));
+            check_close(&y[0].to_f32(), &read_f32(expected))
+                .unwrap_or_else(|e| panic!("{name}, optimize {optimize}: {e}"));
         }
         // A missing tensor is named.
         desc.classes = 10;
-        std::fs::write(dir.join("model.json"), serde_json::to_string(&desc).unwrap()).unwrap();
-        let err = mnetc::frontend(&dir.join("model.json"), &Options::default()).unwrap_err().to_string();
-        assert!(err.contains("weight 'classifier.weight' has shape [1000,"), "{err}");
+        std::fs::write(
+            dir.join("model.json"),
+            serde_json::to_string(&desc).unwrap(),
+        )
+        .unwrap();
+        let err = mnetc::frontend(&dir.join("model.json"), &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("weight 'classifier.weight' has shape [1000,"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
@@ -143,7 +223,9 @@ fn random_weights_are_deterministic_and_odd_resolutions_work() {
     for res in [97, 113, 224, 33] {
         let text = serde_json::to_string(&Description::mobilenet_v1(0.25, res)).unwrap();
         let run = || {
-            let g = mnetc::frontend_bytes(text.as_bytes(), Path::new("v1.json"), &Options::default()).unwrap();
+            let g =
+                mnetc::frontend_bytes(text.as_bytes(), Path::new("v1.json"), &Options::default())
+                    .unwrap();
             let x = mnetc::rng::Rng::new(1).normal_tensor(&[1, 3, res, res], 1.0);
             mnetc::interp::run(&g, &x).unwrap().remove(0).to_f32()
         };
@@ -155,7 +237,8 @@ fn random_weights_are_deterministic_and_odd_resolutions_work() {
     // With 5 stride-2 layers, 17 is the smallest resolution at which no stride-2 layer gets a
     // 1x1 map (17, 9, 5, 3, 2 -> 1).
     let text = serde_json::to_string(&Description::mobilenet_v1(0.25, 16)).unwrap();
-    let err = mnetc::frontend_bytes(text.as_bytes(), Path::new("v1.json"), &Options::default()).unwrap_err();
+    let err = mnetc::frontend_bytes(text.as_bytes(), Path::new("v1.json"), &Options::default())
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "resolution 16 is too small for the strides: layer 'blocks.11.depthwise' (stride 2) would receive a 1x1 feature map (the smallest resolution for this architecture is 17)"

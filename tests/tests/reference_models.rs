@@ -17,11 +17,21 @@ fn every_reference_model_matches_onnxruntime_with_and_without_passes() {
         assert!(!f.cases.is_empty(), "{}: no input/expected pair", f.name);
         for (input, expected) in &f.cases {
             for optimize in [true, false] {
-                let options = Options { optimize, ..Default::default() };
+                let options = Options {
+                    optimize,
+                    ..Default::default()
+                };
                 let got = run_model(&bytes, &f.name, &options, read_f32(input));
-                match got.map_err(|e| e.to_string()).and_then(|y| check_close(&y, &read_f32(expected))) {
+                match got
+                    .map_err(|e| e.to_string())
+                    .and_then(|y| check_close(&y, &read_f32(expected)))
+                {
                     Ok(_) => checked += 1,
-                    Err(e) => failures.push(format!("{} ({}, optimize {optimize}): {e}", f.name, input.display())),
+                    Err(e) => failures.push(format!(
+                        "{} ({}, optimize {optimize}): {e}",
+                        f.name,
+                        input.display()
+                    )),
                 }
             }
         }
@@ -35,12 +45,21 @@ fn multiply_adds_match_the_manifest() {
     for f in all_fixtures() {
         let graph = mnetc::frontend(&f.onnx, &Options::default()).unwrap();
         let s = mnetc::inspect::summarize(&graph);
-        let want = f.manifest["macs"]["total"].as_u64().unwrap_or_else(|| panic!("{}: no macs in manifest", f.name));
+        let want = f.manifest["macs"]["total"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{}: no macs in manifest", f.name));
         assert_eq!(s.total_macs, want, "{}", f.name);
         // Parameters: the manifest counts the PyTorch model (convs without bias); after
         // folding every conv has a bias of one value per output channel.
-        let biases: u64 = s.layers.iter().filter(|l| l.op.ends_with("conv")).map(|l| l.output[1] as u64).sum();
-        let want = f.manifest["params"]["conv_fc_weights_and_biases"].as_u64().unwrap();
+        let biases: u64 = s
+            .layers
+            .iter()
+            .filter(|l| l.op.ends_with("conv"))
+            .map(|l| l.output[1] as u64)
+            .sum();
+        let want = f.manifest["params"]["conv_fc_weights_and_biases"]
+            .as_u64()
+            .unwrap();
         assert_eq!(s.total_params, want + biases, "{}", f.name);
     }
 }
@@ -54,5 +73,9 @@ fn optimised_graphs_are_fused() {
     assert_eq!(ops.iter().filter(|&&o| o == "Conv").count(), 27);
     assert_eq!(ops.len(), 30, "{ops:?}");
     let s = mnetc::inspect::summarize(&g);
-    assert!(s.layers[..27].iter().all(|l| l.activation.as_deref() == Some("relu6")));
+    assert!(
+        s.layers[..27]
+            .iter()
+            .all(|l| l.activation.as_deref() == Some("relu6"))
+    );
 }

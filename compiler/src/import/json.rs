@@ -66,6 +66,9 @@ pub enum Weights {
     Safetensors(String),
 }
 
+/// Largest accepted weight count of a description (1 GiB of f32), far above any MobileNet.
+pub const MAX_PARAMETERS: u128 = 1 << 28;
+
 fn default_name() -> String {
     "mobilenet".into()
 }
@@ -155,8 +158,16 @@ impl Description {
                 )));
             }
         }
+        let params = self.parameter_count();
+        if params > MAX_PARAMETERS {
+            return Err(Error::Options(format!(
+                "the description has {params} weights; mnetc accepts at most {MAX_PARAMETERS}"
+            )));
+        }
         if let Some(layer) = self.first_starved_layer(self.resolution) {
-            let min = (1..=max).find(|&r| self.first_starved_layer(r).is_none()).unwrap_or(max);
+            let min = (1..=max)
+                .find(|&r| self.first_starved_layer(r).is_none())
+                .unwrap_or(max);
             return Err(Error::Options(format!(
                 "resolution {} is too small for the strides: layer '{layer}' (stride 2) would receive a 1x1 feature map (the smallest resolution for this architecture is {min})",
                 self.resolution
@@ -165,12 +176,28 @@ impl Description {
         Ok(())
     }
 
+    /// Conv and classifier weights, without biases (enough to bound memory).
+    fn parameter_count(&self) -> u128 {
+        let mut c = self.scaled(self.stem.channels) as u128;
+        let mut total = c * self.input_channels as u128 * 9;
+        for b in &self.blocks {
+            let out = self.scaled(b.channels) as u128;
+            total += c * 9 + c * out;
+            c = out;
+        }
+        total + c * self.classes as u128
+    }
+
     /// The first stride-2 layer whose input would be 1x1 at `resolution`: its stride would
     /// then only repeat padding, a sign the resolution is too small for the network.
     fn first_starved_layer(&self, resolution: usize) -> Option<String> {
         let mut size = resolution;
-        let layers = std::iter::once(("stem".to_string(), self.stem.stride))
-            .chain(self.blocks.iter().enumerate().map(|(i, b)| (format!("blocks.{i}.depthwise"), b.stride)));
+        let layers = std::iter::once(("stem".to_string(), self.stem.stride)).chain(
+            self.blocks
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (format!("blocks.{i}.depthwise"), b.stride)),
+        );
         for (name, stride) in layers {
             if stride > 1 && size < 2 {
                 return Some(name);

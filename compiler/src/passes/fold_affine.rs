@@ -15,7 +15,10 @@ pub fn run(graph: &mut Graph) -> Result<()> {
                 apply(graph, producer, &scale, &shift);
                 // `scale` and `shift` hold the meaning now: put the activation first to absorb.
                 let node = &mut graph.nodes[index];
-                if node.input(0).is_some_and(|a| graph.values[a].constant.is_some()) {
+                if node
+                    .input(0)
+                    .is_some_and(|a| graph.values[a].constant.is_some())
+                {
                     node.inputs.swap(0, 1);
                 }
                 graph.absorb_into_producer(index);
@@ -96,7 +99,12 @@ fn per_channel(t: &Tensor, shape: &[usize]) -> Option<Vec<f32>> {
 /// The conv or dense node that feeds node `index` alone, with `channels` outputs, no activation.
 fn foldable_producer(graph: &Graph, index: usize, channels: usize) -> Option<usize> {
     let node = &graph.nodes[index];
-    let activation = node.inputs.iter().flatten().copied().find(|&i| graph.values[i].constant.is_none())?;
+    let activation = node
+        .inputs
+        .iter()
+        .flatten()
+        .copied()
+        .find(|&i| graph.values[i].constant.is_none())?;
     let producer = graph.producer(activation)?;
     if graph.use_count(activation) != 1 {
         return None;

@@ -521,6 +521,13 @@ fn window(
 ) -> Result<([usize; 4], [usize; 2])> {
     let mut pads = pads;
     let mut out = [0; 2];
+    if input.contains(&0) {
+        return Err(Error::node(
+            node,
+            None,
+            format!("input {}x{} is empty", input[0], input[1]),
+        ));
+    }
     for a in 0..2 {
         let (i, k, s) = (input[a], kernel[a], strides[a]);
         match auto_pad {
@@ -593,7 +600,10 @@ fn reshape(node: &Node, x: &[usize], target: &[i64], allowzero: bool) -> Result<
             }
         }
     }
-    let known: usize = out.iter().product();
+    let known = out
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::node(node, None, format!("shape {target:?} is too large")))?;
     if let Some(i) = infer {
         if known == 0 || total % known != 0 {
             return Err(Error::node(

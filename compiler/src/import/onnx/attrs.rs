@@ -109,7 +109,9 @@ impl<'a> Attrs<'a> {
         match self.sizes(name)? {
             None => Ok(default),
             Some(v) if v.len() == 2 => Ok([v[0], v[1]]),
-            Some(v) => Err(self.issue(Some(name), format!("= {v:?}: only 2-D (H, W) is supported"))),
+            Some(v) => {
+                Err(self.issue(Some(name), format!("= {v:?}: only 2-D (H, W) is supported")))
+            }
         }
     }
 
@@ -132,7 +134,10 @@ impl<'a> Attrs<'a> {
             Some("SAME_UPPER") => Ok(AutoPad::SameUpper),
             Some("SAME_LOWER") => Ok(AutoPad::SameLower),
             Some("VALID") => Ok(AutoPad::Valid),
-            Some(other) => Err(self.issue(Some("auto_pad"), format!("= '{other}' is not a known value"))),
+            Some(other) => Err(self.issue(
+                Some("auto_pad"),
+                format!("= '{other}' is not a known value"),
+            )),
         }
     }
 

@@ -214,7 +214,10 @@ impl Importer {
             if name.is_empty() {
                 inputs.push(None);
             } else {
-                let id = self.names.get(name.as_str()).ok_or_else(|| attrs.issue(None, format!("input '{name}' is not defined")))?;
+                let id = self
+                    .names
+                    .get(name.as_str())
+                    .ok_or_else(|| attrs.issue(None, format!("input '{name}' is not defined")))?;
                 inputs.push(Some(*id));
             }
         }

@@ -38,9 +38,7 @@ pub fn parse(op_type: &str, attrs: &Attrs, _opset: i64) -> Result<Op> {
             let kernel = attrs.pair("kernel_shape", [1, 1])?;
             let strides = attrs.pair("strides", [1, 1])?;
             if kernel.contains(&0) || strides.contains(&0) {
-                return Err(
-                    attrs.issue(Some("kernel_shape"), "and strides must be positive")
-                );
+                return Err(attrs.issue(Some("kernel_shape"), "and strides must be positive"));
             }
             let pool = Pool {
                 kernel,

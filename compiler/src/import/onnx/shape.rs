@@ -7,7 +7,7 @@
 
 use super::attrs::Attrs;
 use crate::error::Result;
-use crate::ir::{DType, Op};
+use crate::ir::{DType, Op, SliceAttrs};
 use crate::onnx_proto::tensor_proto::DataType;
 
 pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
@@ -103,7 +103,11 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
                     .ints("ends")?
                     .ok_or_else(|| attrs.issue(Some("ends"), "is required"))?;
                 Op::Slice {
-                    attrs: Some((starts, ends, attrs.ints("axes")?)),
+                    attrs: Some(SliceAttrs {
+                        starts,
+                        ends,
+                        axes: attrs.ints("axes")?,
+                    }),
                 }
             } else {
                 attrs.only(&[])?;

@@ -1,0 +1,196 @@
+//! The `mnetc` command line: output formats, exit codes (0 ok, 1 check failed or internal
+//! error, 2 bad input), one clear message on stderr and nothing on stdout when it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+fn mnetc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mnetc"))
+        .args(args)
+        .output()
+        .expect("run mnetc")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs a command that must fail with exit code 2; returns its stderr.
+fn bad_input(args: &[&str]) -> String {
+    let out = mnetc(args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?} printed {}",
+        text(&out.stdout)
+    );
+    assert!(
+        err.starts_with("error: ") && !err.contains("panicked"),
+        "{args:?}: {err}"
+    );
+    err
+}
+
+fn temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mnetc-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn inspect_prints_a_layer_table_with_totals() {
+    let model = fixtures().join("mobilenet_v1_0.25_128_bn.onnx");
+    let out = mnetc(&["inspect", model.to_str().unwrap()]);
+    assert!(out.status.success());
+    let table = text(&out.stdout);
+    assert!(table.contains("input:  1x3x128x128 (NCHW)"), "{table}");
+    // The stem: full 3x3 conv, stride 2, padding 1, BN and ReLU fused, 8 channels.
+    let stem = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("0 "))
+        .unwrap();
+    let cells: Vec<&str> = stem.split_whitespace().collect();
+    assert_eq!(
+        &cells[2..],
+        [
+            "conv",
+            "3x3",
+            "2x2",
+            "1,1,1,1",
+            "1x3x128x128",
+            "1x8x64x64",
+            "relu",
+            "884736",
+            "224"
+        ]
+    );
+    assert!(
+        table.contains("total: 30 layers, 13.6 M multiply-adds, 0.467 M parameters"),
+        "{table}"
+    );
+}
+
+#[test]
+fn inspect_json_has_the_totals_and_layers() {
+    let model = fixtures().join("mobilenet_v1_0.5_128_bn.onnx");
+    let out = mnetc(&["inspect", model.to_str().unwrap(), "--res", "224", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Paper Table 6, 0.5 MobileNet-224: 149 M multiply-adds, 1.3 M parameters.
+    let macs = v["total_macs"].as_u64().unwrap();
+    assert!((148_500_000..149_600_000).contains(&macs), "{macs}");
+    let params = v["total_params"].as_u64().unwrap();
+    assert!((1_250_000..1_350_000).contains(&params), "{params}");
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 30);
+    assert_eq!(layers[0]["output"], serde_json::json!([1, 16, 112, 112]));
+    assert_eq!(v["input"], serde_json::json!([1, 3, 224, 224]));
+}
+
+#[test]
+fn describe_output_is_a_valid_description() {
+    let out = mnetc(&["describe", "--alpha", "0.75", "--res", "160"]);
+    assert!(out.status.success());
+    let path = temp("v1.json", &out.stdout);
+    let out = mnetc(&["inspect", path.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["input"], serde_json::json!([1, 3, 160, 160]));
+    assert_eq!(v["layers"][0]["output"], serde_json::json!([1, 24, 80, 80]));
+}
+
+#[test]
+fn run_checks_against_an_expected_output() {
+    let f = fixtures();
+    let model = f.join("mobilenet_v1_0.25_128_relu6_bn.onnx");
+    let input = f.join("mobilenet_v1_0.25_128_relu6_bn.input.f32");
+    let expected = f.join("mobilenet_v1_0.25_128_relu6_bn.expected.f32");
+    let args = [
+        "run",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--expected",
+        expected.to_str().unwrap(),
+    ];
+    let out = mnetc(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains(": ok"));
+    // Another model's output is outside the tolerance: exit code 1.
+    let other = f.join("mobilenet_v1_0.25_128_bn.expected.f32");
+    let out = mnetc(&[
+        "run",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--expected",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("FAILED"));
+}
+
+#[test]
+fn bad_input_gets_one_message_and_exit_code_2() {
+    let f = fixtures();
+    let model = f.join("mobilenet_v1_0.25_128_folded.onnx");
+    let m = model.to_str().unwrap();
+    let err = bad_input(&["inspect", "no/such/model.onnx"]);
+    assert!(err.contains("no/such/model.onnx: No such file"), "{err}");
+
+    let garbage = temp("garbage.onnx", b"\x08\x07garbage that is not protobuf");
+    let err = bad_input(&["inspect", garbage.to_str().unwrap()]);
+    assert!(err.contains("not a valid ONNX file"), "{err}");
+
+    let full = std::fs::read(&model).unwrap();
+    let cut = temp("cut.onnx", &full[..full.len() / 3]);
+    let err = bad_input(&["inspect", cut.to_str().unwrap()]);
+    assert!(err.contains("not a valid ONNX file"), "{err}");
+
+    let err = bad_input(&["inspect", m, "--alpha", "0.5"]);
+    assert!(err.contains("applies to JSON descriptions only"), "{err}");
+
+    let err = bad_input(&["describe", "--alpha", "1.5"]);
+    assert_eq!(err, "error: alpha 1.5 is outside (0, 1]\n");
+    let err = bad_input(&["describe", "--res", "8"]);
+    assert!(
+        err.contains("resolution 8 is too small for the strides"),
+        "{err}"
+    );
+
+    let short = temp("short.f32", &[0u8; 12]);
+    let err = bad_input(&["run", m, "--input", short.to_str().unwrap()]);
+    assert!(
+        err.contains("holds 12 bytes, expected 49152 float32 values"),
+        "{err}"
+    );
+}
+
+#[test]
+fn symbolic_batch_is_reported_by_inspect() {
+    // A tf2onnx-style header: the same fixture with its batch dimension made symbolic.
+    let model = std::fs::read(fixtures().join("mobilenet_v1_0.25_128_folded.onnx")).unwrap();
+    use prost::Message;
+    let mut m = mnetc::onnx_proto::ModelProto::decode(model.as_slice()).unwrap();
+    let input = &mut m.graph.as_mut().unwrap().input[0];
+    if let Some(mnetc::onnx_proto::type_proto::Value::TensorType(t)) =
+        input.r#type.as_mut().and_then(|t| t.value.as_mut())
+    {
+        t.shape.as_mut().unwrap().dim[0].value =
+            Some(mnetc::onnx_proto::tensor_shape_proto::dimension::Value::DimParam("N".into()));
+    }
+    let path = temp("batch.onnx", &m.encode_to_vec());
+    let out = mnetc(&["inspect", path.to_str().unwrap()]);
+    assert!(
+        text(&out.stdout)
+            .contains("note:   input 'input' has a symbolic batch dimension 'N'; treated as 1"),
+        "{}",
+        text(&out.stdout)
+    );
+}
