@@ -167,15 +167,14 @@ fn run(command: Command) -> Result<bool, Error> {
         }
         Command::Describe { alpha, res } => {
             let desc = mnetc::import::json::Description::mobilenet_v1(alpha, res);
-            let text =
-                serde_json::to_string_pretty(&desc).map_err(|e| Error::Internal(e.to_string()))?;
+            let text = desc.to_json_pretty();
             // Validate by building it, so an impossible alpha or resolution is refused here too.
             mnetc::frontend_bytes(
                 text.as_bytes(),
                 std::path::Path::new("<describe>"),
                 &Options::default(),
             )?;
-            println!("{text}");
+            print!("{text}");
         }
     }
     Ok(true)

@@ -121,6 +121,42 @@ impl Description {
         }
     }
 
+    /// Pretty JSON with one line per layer, as in `examples/mobilenet_v1_0.5_160.json`.
+    pub fn to_json_pretty(&self) -> String {
+        let layer =
+            |l: &Layer| format!("{{\"channels\": {}, \"stride\": {}}}", l.channels, l.stride);
+        fn quote(v: &impl Serialize) -> String {
+            serde_json::to_string(v).expect("plain values serialize")
+        }
+        let blocks: Vec<String> = self
+            .blocks
+            .iter()
+            .map(|b| format!("    {}", layer(b)))
+            .collect();
+        let weights = match &self.weights {
+            Weights::Random(seed) => format!("{{\"random\": {seed}}}"),
+            Weights::Safetensors(file) => format!("{{\"safetensors\": {}}}", quote(file)),
+        };
+        let fields = [
+            ("name", quote(&self.name)),
+            ("alpha", quote(&self.alpha)),
+            ("resolution", self.resolution.to_string()),
+            ("classes", self.classes.to_string()),
+            ("activation", quote(&self.activation)),
+            ("min_channels", self.min_channels.to_string()),
+            ("input_channels", self.input_channels.to_string()),
+            ("stem", layer(&self.stem)),
+            ("blocks", format!("[\n{}\n  ]", blocks.join(",\n"))),
+            ("weights", weights),
+            ("bn_epsilon", format!("{:e}", self.bn_epsilon)),
+        ];
+        let lines: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("  \"{k}\": {v}"))
+            .collect();
+        format!("{{\n{}\n}}\n", lines.join(",\n"))
+    }
+
     /// Channels of a layer with base width `c` after alpha.
     pub fn scaled(&self, c: usize) -> usize {
         // Python's int(): truncation of the f64 product, as TF-slim and torchvision compute it.
@@ -480,6 +516,8 @@ mod tests {
         let d = Description::mobilenet_v1(0.5, 160);
         let text = serde_json::to_string_pretty(&d).unwrap();
         let back: Description = serde_json::from_str(&text).unwrap();
+        assert_eq!(d, back);
+        let back: Description = serde_json::from_str(&d.to_json_pretty()).unwrap();
         assert_eq!(d, back);
     }
 

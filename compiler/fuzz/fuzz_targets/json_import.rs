@@ -1,5 +1,5 @@
 //! Any text given to the JSON front end gives a graph or an error, never a panic. Seed the
-//! corpus with `docs/*.json`. Seeded random weights keep the run free of file access.
+//! corpus with `examples/*.json`. Seeded random weights keep the run free of file access.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,5 +1,5 @@
 //! Any bytes given to the ONNX front end (import and all passes) give a graph or an error,
-//! never a panic. Seed the corpus with `tests/fixtures/*.onnx`.
+//! never a panic. Seed the corpus with `tests/fixtures/*.onnx` (from the repository root).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
