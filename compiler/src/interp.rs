@@ -21,17 +21,30 @@ pub fn run(graph: &Graph, input: &Tensor) -> Result<Vec<Tensor>> {
     }
     let mut env: Vec<Option<Tensor>> = graph.values.iter().map(|v| v.constant.clone()).collect();
     env[input_id] = Some(input.clone());
-    for node in &graph.nodes {
+    // Activations are dropped after their last reader, so whole-model runs stay small.
+    let mut last_use = vec![usize::MAX; graph.values.len()];
+    for (i, node) in graph.nodes.iter().enumerate() {
+        for &id in node.inputs.iter().flatten() {
+            if graph.values[id].constant.is_none() && !graph.outputs.contains(&id) {
+                last_use[id] = i;
+            }
+        }
+    }
+    for (i, node) in graph.nodes.iter().enumerate() {
         let inputs: Vec<Option<&Tensor>> = node
             .inputs
             .iter()
-            .map(|i| i.and_then(|id| env[id].as_ref()))
+            .map(|input| input.and_then(|id| env[id].as_ref()))
             .collect();
         let outputs = eval(graph, node, &inputs)?;
         for (id, t) in node.outputs.iter().zip(outputs) {
             env[*id] = Some(t);
         }
-        // Free what no later node reads, so whole-model runs stay small.
+        for &id in node.inputs.iter().flatten() {
+            if last_use[id] == i {
+                env[id] = None;
+            }
+        }
     }
     graph
         .outputs

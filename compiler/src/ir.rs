@@ -180,6 +180,8 @@ pub enum BinaryOp {
     Sub,
     Mul,
     Div,
+    Min,
+    Max,
 }
 
 impl BinaryOp {
@@ -189,6 +191,8 @@ impl BinaryOp {
             BinaryOp::Sub => a - b,
             BinaryOp::Mul => a * b,
             BinaryOp::Div => a / b,
+            BinaryOp::Min => a.min(b),
+            BinaryOp::Max => a.max(b),
         }
     }
 
@@ -198,6 +202,8 @@ impl BinaryOp {
             BinaryOp::Sub => a.checked_sub(b),
             BinaryOp::Mul => a.checked_mul(b),
             BinaryOp::Div => a.checked_div(b),
+            BinaryOp::Min => Some(a.min(b)),
+            BinaryOp::Max => Some(a.max(b)),
         }
     }
 }
@@ -305,6 +311,8 @@ impl Op {
             Op::Binary(BinaryOp::Sub) => "Sub",
             Op::Binary(BinaryOp::Mul) => "Mul",
             Op::Binary(BinaryOp::Div) => "Div",
+            Op::Binary(BinaryOp::Min) => "Min",
+            Op::Binary(BinaryOp::Max) => "Max",
             Op::GlobalAveragePool => "GlobalAveragePool",
             Op::AveragePool(_) => "AveragePool",
             Op::MaxPool(_) => "MaxPool",

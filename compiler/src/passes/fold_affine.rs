@@ -71,7 +71,7 @@ fn affine_of(graph: &Graph, index: usize) -> Option<(Vec<f32>, Vec<f32>)> {
                 (BinaryOp::Add, _) => Some((ones, c)),
                 (BinaryOp::Sub, false) => Some((ones, c.iter().map(|v| -v).collect())),
                 (BinaryOp::Sub, true) => Some((ones.iter().map(|v| -v).collect(), c)),
-                (BinaryOp::Div, true) => None,
+                (BinaryOp::Div, true) | (BinaryOp::Min | BinaryOp::Max, _) => None,
             }
             .filter(|_| graph.shape(node.outputs[0]) == Some(act_shape))
         }

@@ -1,21 +1,16 @@
-//! Relu and Clip (ReLU6 or any constant bounds) after a conv or dense layer that has no other
-//! reader become that layer's clamp epilogue, composed with any clamp it already has.
+//! Relu and Clip (ReLU6 or any constant bounds), and Min/Max with a scalar constant, after a
+//! conv or dense layer that has no other reader become that layer's clamp epilogue, composed
+//! with any clamp it already has.
 
 use crate::error::Result;
 use crate::interp::clip_bounds;
-use crate::ir::{Graph, Op};
+use crate::ir::{BinaryOp, Clamp, Graph, Op};
 
 pub fn run(graph: &mut Graph) -> Result<()> {
     let mut index = 0;
     while index < graph.nodes.len() {
-        let node = &graph.nodes[index];
-        if let (Op::Clip(attr), Some(producer)) = (&node.op, graph.sole_producer(index)) {
-            let bounds: Vec<_> = node
-                .inputs
-                .iter()
-                .map(|i| i.and_then(|id| graph.constant(id)))
-                .collect();
-            let clamp = clip_bounds(node, *attr, &bounds)?;
+        let clamp = clamp_of(graph, index)?;
+        if let (Some(clamp), Some(producer)) = (clamp, graph.sole_producer(index)) {
             let act = match &mut graph.nodes[producer].op {
                 Op::Conv(c) => Some(&mut c.act),
                 Op::Dense { act } => Some(act),
@@ -30,6 +25,49 @@ pub fn run(graph: &mut Graph) -> Result<()> {
         index += 1;
     }
     Ok(())
+}
+
+/// The clamp node `index` applies to its first input, if it is one.
+fn clamp_of(graph: &mut Graph, index: usize) -> Result<Option<Clamp>> {
+    let node = &graph.nodes[index];
+    match &node.op {
+        Op::Clip(attr) => {
+            let bounds: Vec<_> = node
+                .inputs
+                .iter()
+                .map(|i| i.and_then(|id| graph.constant(id)))
+                .collect();
+            Ok(Some(clip_bounds(node, *attr, &bounds)?))
+        }
+        Op::Binary(op @ (BinaryOp::Min | BinaryOp::Max)) => {
+            let op = *op;
+            let (Some(a), Some(b)) = (node.input(0), node.input(1)) else {
+                return Ok(None);
+            };
+            let (v, first) = match (graph.constant(a), graph.constant(b)) {
+                (None, Some(c)) => (c.to_f32(), false),
+                (Some(c), None) => (c.to_f32(), true),
+                _ => return Ok(None),
+            };
+            let data = if first { b } else { a };
+            if v.len() != 1 || v[0].is_nan() || graph.shape(node.outputs[0]) != graph.shape(data) {
+                return Ok(None);
+            }
+            // Min and Max commute: put the activation first, where fusion looks for it.
+            graph.nodes[index].inputs = vec![Some(data), Some(if first { a } else { b })];
+            Ok(Some(match op {
+                BinaryOp::Min => Clamp {
+                    min: f32::NEG_INFINITY,
+                    max: v[0],
+                },
+                _ => Clamp {
+                    min: v[0],
+                    max: f32::INFINITY,
+                },
+            }))
+        }
+        _ => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -68,6 +106,23 @@ mod tests {
             panic!()
         };
         assert_eq!(d.act, Clamp::RELU);
+    }
+
+    #[test]
+    fn max_and_min_with_scalar_constants_become_relu6() {
+        let mut b = GraphBuilder::new(&[1, 3, 6, 6]);
+        let w = b.weights(&[4, 3, 3, 3], 1);
+        let c = b.node("conv", conv(3, 1, 1, 1), &[Some(b.x), Some(w), None]);
+        let zero = b.constant(Tensor::f32(vec![1], vec![0.0]));
+        let six = b.constant(Tensor::f32(vec![], vec![0.3]));
+        let r = b.node("max", Op::Binary(BinaryOp::Max), &[Some(zero), Some(c)]);
+        let y = b.node("min", Op::Binary(BinaryOp::Min), &[Some(r), Some(six)]);
+        let g = check_same_function(b.finish(y));
+        assert_eq!(g.nodes.len(), 1);
+        let Op::Conv(c) = &g.nodes[0].op else {
+            panic!()
+        };
+        assert_eq!(c.act, Clamp { min: 0.0, max: 0.3 });
     }
 
     #[test]

@@ -1,15 +1,21 @@
-//! `Add`, `Sub`, `Mul`, `Div` with multidirectional (numpy) broadcasting, opset 7 and later.
-//! Per-channel constants after a conv are folded into it by the passes; two activations
-//! (a residual connection) stay an `Add`.
+//! `Add`, `Sub`, `Mul`, `Div`, and the two-input forms of the variadic `Min`, `Max` and `Sum`,
+//! with multidirectional (numpy) broadcasting, opset 7 and later. Per-channel constants after a
+//! conv are folded into it by the passes, `Min`/`Max` with a scalar constant become a clamp
+//! (older ReLU6 exports), two activations (a residual connection) stay an `Add`.
 
 use super::attrs::Attrs;
 use crate::error::Result;
 use crate::ir::{BinaryOp, Op};
 
-pub fn parse(op_type: &str, attrs: &Attrs) -> Result<Op> {
+pub fn parse(op_type: &str, attrs: &Attrs, inputs: usize) -> Result<Op> {
     attrs.only(&[])?;
+    if matches!(op_type, "Min" | "Max" | "Sum") && inputs != 2 {
+        return Err(attrs.issue(None, format!("{inputs} inputs are not supported (only 2)")));
+    }
     Ok(Op::Binary(match op_type {
-        "Add" => BinaryOp::Add,
+        "Add" | "Sum" => BinaryOp::Add,
+        "Min" => BinaryOp::Min,
+        "Max" => BinaryOp::Max,
         "Sub" => BinaryOp::Sub,
         "Mul" => BinaryOp::Mul,
         "Div" => BinaryOp::Div,

@@ -223,25 +223,12 @@ impl Importer {
         }
         let mut outputs = Vec::new();
         for name in &node.output {
-            let dtype = match op {
-                Op::Shape { .. } => DType::I64,
-                Op::Cast { to } => to,
-                _ => DType::F32,
-            };
-            let id = self.graph.add_value(name.clone(), dtype);
+            // Shape inference sets the real element type.
+            let id = self.graph.add_value(name.clone(), DType::F32);
             if !name.is_empty() {
                 self.names.insert(name.clone(), id);
             }
             outputs.push(id);
-        }
-        // Integer-valued ops (Gather, Concat, ... of shapes) keep their input's type.
-        if let Some(first) = inputs.first().copied().flatten() {
-            if !matches!(op, Op::Shape { .. } | Op::Cast { .. }) {
-                let dtype = self.graph.values[first].dtype;
-                for &o in &outputs {
-                    self.graph.values[o].dtype = dtype;
-                }
-            }
         }
         self.graph.nodes.push(Node {
             name: node_name(node),
@@ -357,7 +344,9 @@ fn parse_op(node: &NodeProto, attrs: &Attrs, opset: i64) -> Result<Op> {
             pool::parse(op_type, attrs, opset)?
         }
         "Gemm" | "MatMul" => linear::parse(op_type, attrs)?,
-        "Add" | "Sub" | "Mul" | "Div" => elementwise::parse(op_type, attrs)?,
+        "Add" | "Sub" | "Mul" | "Div" | "Min" | "Max" | "Sum" => {
+            elementwise::parse(op_type, attrs, node.input.len())?
+        }
         "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" | "Identity" | "Dropout"
         | "Shape" | "Gather" | "Concat" | "Cast" | "Slice" | "Pad" => {
             shape::parse(op_type, attrs, opset)?
