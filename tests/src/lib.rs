@@ -71,10 +71,12 @@ pub fn fixtures_in(dir: &Path) -> BTreeMap<String, Fixture> {
     out
 }
 
-/// The repository's fixtures, plus the shared models when present (shared ones win on names
-/// present in both, they are the same files).
+/// The repository's fixtures (PyTorch exports copied from the shared models, and tf2onnx
+/// exports of Keras models in `keras/`), plus the shared models when present (shared ones win
+/// on names present in both, they are the same files).
 pub fn all_fixtures() -> Vec<Fixture> {
     let mut all = fixtures_in(&repo_fixtures());
+    all.extend(fixtures_in(&repo_fixtures().join("keras")));
     if let Some(shared) = shared_models() {
         all.extend(fixtures_in(&shared));
     }

@@ -1,4 +1,5 @@
-//! Every reference model (the repository's fixtures, and `../shared/models` when present) runs
+//! Every reference model (the repository's fixtures: PyTorch exports and tf2onnx exports of
+//! Keras models; and `../shared/models` when present) runs
 //! through import -> passes -> reference interpreter and must give onnxruntime's output within
 //! the fixtures' tolerance, with the optimising passes on and off. The multiply-add count of
 //! `inspect` must equal the one the fixtures' manifest computed.
@@ -9,7 +10,7 @@ use mnetc_tests::{all_fixtures, check_close, read_f32, run_model};
 #[test]
 fn every_reference_model_matches_onnxruntime_with_and_without_passes() {
     let fixtures = all_fixtures();
-    assert!(fixtures.len() >= 11, "fixtures missing: {}", fixtures.len());
+    assert!(fixtures.len() >= 14, "fixtures missing: {}", fixtures.len());
     let mut failures = Vec::new();
     let mut checked = 0;
     for f in &fixtures {
@@ -49,18 +50,25 @@ fn multiply_adds_match_the_manifest() {
             .as_u64()
             .unwrap_or_else(|| panic!("{}: no macs in manifest", f.name));
         assert_eq!(s.total_macs, want, "{}", f.name);
-        // Parameters: the manifest counts the PyTorch model (convs without bias); after
-        // folding every conv has a bias of one value per output channel.
-        let biases: u64 = s
-            .layers
-            .iter()
-            .filter(|l| l.op.ends_with("conv"))
-            .map(|l| l.output[1] as u64)
-            .sum();
-        let want = f.manifest["params"]["conv_fc_weights_and_biases"]
-            .as_u64()
-            .unwrap();
-        assert_eq!(s.total_params, want + biases, "{}", f.name);
+        // Parameters: the shared manifest counts the PyTorch model (convs without bias); after
+        // folding every conv has a bias of one value per output channel. The Keras manifest
+        // gives the folded count itself.
+        let want = match f.manifest["params"]["after_bn_folding"].as_u64() {
+            Some(folded) => folded,
+            None => {
+                let biases: u64 = s
+                    .layers
+                    .iter()
+                    .filter(|l| l.op.ends_with("conv"))
+                    .map(|l| l.output[1] as u64)
+                    .sum();
+                f.manifest["params"]["conv_fc_weights_and_biases"]
+                    .as_u64()
+                    .unwrap()
+                    + biases
+            }
+        };
+        assert_eq!(s.total_params, want, "{}", f.name);
     }
 }
 
