@@ -115,6 +115,19 @@ pub fn summarize(graph: &Graph) -> Summary {
     }
 }
 
+/// Names longer than 48 characters keep their end, the most specific part (`--json` has them whole).
+fn short_name(name: &str) -> String {
+    const MAX: usize = 48;
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= MAX {
+        name.to_string()
+    } else {
+        std::iter::once('…')
+            .chain(chars[chars.len() - (MAX - 1)..].iter().copied())
+            .collect()
+    }
+}
+
 fn dims(v: &[usize]) -> String {
     v.iter().map(usize::to_string).collect::<Vec<_>>().join("x")
 }
@@ -142,7 +155,7 @@ pub fn table(s: &Summary) -> String {
         let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
         rows.push(vec![
             i.to_string(),
-            l.name.clone(),
+            short_name(&l.name),
             l.op.clone(),
             opt(l.kernel.map(|k| dims(&k))),
             opt(l.stride.map(|k| dims(&k))),
@@ -155,7 +168,7 @@ pub fn table(s: &Summary) -> String {
         ]);
     }
     let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     let _ = writeln!(out, "model:  {}", s.model);

@@ -71,12 +71,14 @@ pub fn fixtures_in(dir: &Path) -> BTreeMap<String, Fixture> {
     out
 }
 
-/// The repository's fixtures (PyTorch exports copied from the shared models, and tf2onnx
-/// exports of Keras models in `keras/`), plus the shared models when present (shared ones win
-/// on names present in both, they are the same files).
+/// The repository's fixtures (PyTorch exports copied from the shared models; tf2onnx exports
+/// of Keras and TFLite models in `keras/`; a paddle2onnx export in `paddle/`), plus the shared
+/// models when present (shared ones win on names present in both, they are the same files).
 pub fn all_fixtures() -> Vec<Fixture> {
     let mut all = fixtures_in(&repo_fixtures());
-    all.extend(fixtures_in(&repo_fixtures().join("keras")));
+    for exporter in ["keras", "paddle"] {
+        all.extend(fixtures_in(&repo_fixtures().join(exporter)));
+    }
     if let Some(shared) = shared_models() {
         all.extend(fixtures_in(&shared));
     }

@@ -1,5 +1,5 @@
-//! Every reference model (the repository's fixtures: PyTorch exports and tf2onnx exports of
-//! Keras models; and `../shared/models` when present) runs
+//! Every reference model (the repository's fixtures: PyTorch exports, tf2onnx exports of Keras
+//! and TFLite models, a paddle2onnx export; and `../shared/models` when present) runs
 //! through import -> passes -> reference interpreter and must give onnxruntime's output within
 //! the fixtures' tolerance, with the optimising passes on and off. The multiply-add count of
 //! `inspect` must equal the one the fixtures' manifest computed.
@@ -10,7 +10,7 @@ use mnetc_tests::{all_fixtures, check_close, read_f32, run_model};
 #[test]
 fn every_reference_model_matches_onnxruntime_with_and_without_passes() {
     let fixtures = all_fixtures();
-    assert!(fixtures.len() >= 14, "fixtures missing: {}", fixtures.len());
+    assert!(fixtures.len() >= 16, "fixtures missing: {}", fixtures.len());
     let mut failures = Vec::new();
     let mut checked = 0;
     for f in &fixtures {
