@@ -65,18 +65,19 @@ pub fn summarize(graph: &Graph) -> Summary {
                 let cin = input.get(1).copied().unwrap_or(0);
                 layer.op = if c.group > 1 {
                     "dwconv"
-                } else if c.kernel == [1, 1] {
+                } else if c.window.kernel == [1, 1] {
                     "pwconv"
                 } else {
                     "conv"
                 }
                 .into();
-                layer.kernel = Some(c.kernel);
-                layer.stride = Some(c.strides);
-                layer.padding = Some(c.pads);
+                layer.kernel = Some(c.window.kernel);
+                layer.stride = Some(c.window.strides);
+                layer.padding = Some(c.window.pads);
                 layer.activation = Some(c.act.label());
-                layer.macs =
-                    out_elems * (cin / c.group) as u64 * (c.kernel[0] * c.kernel[1]) as u64;
+                layer.macs = out_elems
+                    * (cin / c.group) as u64
+                    * (c.window.kernel[0] * c.window.kernel[1]) as u64;
                 layer.params = len(node.input(1)) + len(node.input(2));
             }
             Op::Dense { act } => {
@@ -94,9 +95,9 @@ pub fn summarize(graph: &Graph) -> Summary {
                 layer.params = len(node.input(1)) + len(node.input(2));
             }
             Op::AveragePool(p) | Op::MaxPool(p) => {
-                layer.kernel = Some(p.kernel);
-                layer.stride = Some(p.strides);
-                layer.padding = Some(p.pads);
+                layer.kernel = Some(p.window.kernel);
+                layer.stride = Some(p.window.strides);
+                layer.padding = Some(p.window.pads);
             }
             Op::Clip(c) => layer.activation = Some(c.label()),
             _ => {}

@@ -4,7 +4,7 @@
 //! inputs are all constants. It must stay simple enough to be obviously right; speed is not its job.
 
 use crate::error::{Error, Result};
-use crate::ir::{Clamp, Conv, Data, Graph, Node, Op, Pool, Tensor};
+use crate::ir::{Clamp, Conv, Data, Graph, Node, Op, Pool, Tensor, Window};
 use crate::passes::shape_inference::{broadcast, normalize_axis, pad_amounts};
 
 /// Runs the graph on `input` (in the graph input's own layout and shape) and returns its outputs.
@@ -317,9 +317,9 @@ fn conv2d(
     let bv = bias.map(Tensor::to_f32);
     let cg = c / conv.group;
     let mg = m / conv.group;
-    let [kh, kw] = conv.kernel;
-    let [sh, sw] = conv.strides;
-    let (pt, pl) = (conv.pads[0] as isize, conv.pads[1] as isize);
+    let [kh, kw] = conv.window.kernel;
+    let [sh, sw] = conv.window.strides;
+    let (pt, pl) = (conv.window.pads[0] as isize, conv.window.pads[1] as isize);
     let mut y = vec![0f32; out.iter().product()];
     let mut acc = vec![0f64; oh * ow];
     for n in 0..xs[0] {
@@ -362,10 +362,14 @@ fn pool2d(xs: &[usize], x: &[f32], pool: &Pool, out: Vec<usize>, max: bool) -> T
     let (h, w) = (xs[2], xs[3]);
     let (oh, ow) = (out[2], out[3]);
     let planes = xs[0] * xs[1];
-    let [kh, kw] = pool.kernel;
-    let [sh, sw] = pool.strides;
-    let (pt, pl) = (pool.pads[0] as isize, pool.pads[1] as isize);
-    let (hp, wp) = ((h + pool.pads[2]) as isize, (w + pool.pads[3]) as isize);
+    let Window {
+        kernel: [kh, kw],
+        strides: [sh, sw],
+        pads,
+        ..
+    } = pool.window;
+    let (pt, pl) = (pads[0] as isize, pads[1] as isize);
+    let (hp, wp) = ((h + pads[2]) as isize, (w + pads[3]) as isize);
     let mut y = Vec::with_capacity(planes * oh * ow);
     for p in 0..planes {
         let plane = &x[p * h * w..][..h * w];

@@ -141,15 +141,34 @@ impl Clamp {
     }
 }
 
-/// 2-D convolution over an NCHW activation with an OIHW weight and an optional bias.
-/// `group` is 1 (dense) or the channel count (depthwise); others are rejected at import.
+/// The sliding window of a conv or pooling op (2-D, dilation 1).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Conv {
+pub struct Window {
+    /// `[0, 0]` until shape inference takes it from a conv's weight when ONNX omits it.
     pub kernel: [usize; 2],
     pub strides: [usize; 2],
     /// Padding as `[top, left, bottom, right]`, resolved from `auto_pad` by shape inference.
     pub pads: [usize; 4],
     pub auto_pad: AutoPad,
+}
+
+impl Window {
+    /// A `k` x `k` window with stride `s` and padding `p` on every side.
+    pub fn square(k: usize, s: usize, p: usize) -> Window {
+        Window {
+            kernel: [k; 2],
+            strides: [s; 2],
+            pads: [p; 4],
+            auto_pad: AutoPad::NotSet,
+        }
+    }
+}
+
+/// 2-D convolution over an NCHW activation with an OIHW weight and an optional bias.
+/// `group` is 1 (dense) or the channel count (depthwise); others are rejected by shape inference.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv {
+    pub window: Window,
     pub group: usize,
     pub act: Clamp,
 }
@@ -166,10 +185,7 @@ pub enum AutoPad {
 /// Average or max pooling with a fixed window.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pool {
-    pub kernel: [usize; 2],
-    pub strides: [usize; 2],
-    pub pads: [usize; 4],
-    pub auto_pad: AutoPad,
+    pub window: Window,
     pub ceil_mode: bool,
     pub count_include_pad: bool,
 }

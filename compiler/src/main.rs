@@ -21,14 +21,8 @@ struct Cli {
 enum Command {
     /// Print the layers of a model after the passes, with multiply-adds and parameters.
     Inspect {
-        /// An ONNX model or an mnetc JSON description.
-        model: PathBuf,
-        /// Width multiplier (JSON descriptions only), in (0, 1].
-        #[arg(long)]
-        alpha: Option<f64>,
-        /// Input resolution (height = width); re-specialises fully convolutional models.
-        #[arg(long)]
-        res: Option<usize>,
+        #[command(flatten)]
+        model: ModelArgs,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -39,12 +33,8 @@ enum Command {
     /// Run a model with the reference interpreter; print the top classes, or compare with an
     /// expected output (exit code 1 if outside the tolerance).
     Run {
-        /// An ONNX model or an mnetc JSON description.
-        model: PathBuf,
-        #[arg(long)]
-        alpha: Option<f64>,
-        #[arg(long)]
-        res: Option<usize>,
+        #[command(flatten)]
+        model: ModelArgs,
         /// Raw little-endian f32 input in the model's own input layout (default: seeded N(0, 1) noise).
         #[arg(long)]
         input: Option<PathBuf>,
@@ -70,6 +60,31 @@ enum Command {
     },
 }
 
+/// The model and the options every command that reads one takes.
+#[derive(clap::Args)]
+struct ModelArgs {
+    /// An ONNX model or an mnetc JSON description.
+    model: PathBuf,
+    /// Width multiplier (JSON descriptions only), in (0, 1].
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// Input resolution (height = width); re-specialises fully convolutional ONNX models.
+    #[arg(long)]
+    res: Option<usize>,
+}
+
+impl ModelArgs {
+    /// Reads the model and runs the passes.
+    fn load(&self, optimize: bool) -> Result<mnetc::ir::Graph, Error> {
+        let options = Options {
+            alpha: self.alpha,
+            resolution: self.res,
+            optimize,
+        };
+        mnetc::frontend(&self.model, &options)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
@@ -87,17 +102,10 @@ fn run(command: Command) -> Result<bool, Error> {
     match command {
         Command::Inspect {
             model,
-            alpha,
-            res,
             json,
             no_optimize,
         } => {
-            let options = Options {
-                alpha,
-                resolution: res,
-                optimize: !no_optimize,
-            };
-            let graph = mnetc::frontend(&model, &options)?;
+            let graph = model.load(!no_optimize)?;
             let summary = inspect::summarize(&graph);
             if json {
                 let text = serde_json::to_string_pretty(&summary)
@@ -109,20 +117,13 @@ fn run(command: Command) -> Result<bool, Error> {
         }
         Command::Run {
             model,
-            alpha,
-            res,
             input,
             expected,
             tolerance,
             labels,
             top,
         } => {
-            let options = Options {
-                alpha,
-                resolution: res,
-                ..Options::default()
-            };
-            let graph = mnetc::frontend(&model, &options)?;
+            let graph = model.load(true)?;
             let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
             let x = match &input {
                 Some(path) => Tensor::f32(shape.clone(), read_f32(path, shape.iter().product())?),

@@ -79,8 +79,12 @@ fn tf2onnx_nhwc_graph_with_pads_mul_add_and_matmul_head() {
         .collect();
     assert_eq!(convs.len(), 27);
     for c in convs {
-        let want = if c.kernel == [3, 3] { [1; 4] } else { [0; 4] };
-        assert_eq!(c.pads, want);
+        let want = if c.window.kernel == [3, 3] {
+            [1; 4]
+        } else {
+            [0; 4]
+        };
+        assert_eq!(c.window.pads, want);
     }
     let ops: Vec<&str> = g.nodes.iter().map(|n| n.op.name()).collect();
     assert!(

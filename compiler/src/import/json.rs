@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{
-    AutoPad, Clamp, Conv, DType, Dim, Graph, GraphInput, InputLayout, Node, Op, Tensor, ValueId,
+    Clamp, Conv, DType, Dim, Graph, GraphInput, InputLayout, Node, Op, Tensor, ValueId, Window,
 };
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -385,12 +385,8 @@ impl Builder<'_> {
         let b = self.tensor(&format!("{name}.bias"), &[cout], |r| {
             r.normal_tensor(&[cout], 0.01)
         })?;
-        let pad = kernel / 2;
         let op = Op::Conv(Conv {
-            kernel: [kernel; 2],
-            strides: [stride; 2],
-            pads: [pad; 4],
-            auto_pad: AutoPad::NotSet,
+            window: Window::square(kernel, stride, kernel / 2),
             group: if depthwise { cin } else { 1 },
             act: Clamp::LINEAR,
         });

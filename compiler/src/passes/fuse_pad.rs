@@ -19,7 +19,7 @@ pub fn run(graph: &mut Graph) -> Result<()> {
                 let source = graph.nodes[index].inputs[0];
                 let conv = &mut graph.nodes[readers[0]];
                 if let Op::Conv(c) = &mut conv.op {
-                    for (p, add) in c.pads.iter_mut().zip(pads) {
+                    for (p, add) in c.window.pads.iter_mut().zip(pads) {
                         *p += add;
                     }
                 }
@@ -77,7 +77,7 @@ mod tests {
         let w = b.weights(&[4, 3, 3, 3], 1);
         let mut op = conv(3, 2, 0, 1);
         if let Op::Conv(c) = &mut op {
-            c.pads = [0, 0, 1, 1];
+            c.window.pads = [0, 0, 1, 1];
         }
         let y = b.node("conv", op, &[Some(p), Some(w), None]);
         let g = check_same_function(b.finish(y));
@@ -85,6 +85,6 @@ mod tests {
         let Op::Conv(c) = &g.nodes[0].op else {
             panic!()
         };
-        assert_eq!(c.pads, [0, 1, 2, 1]);
+        assert_eq!(c.window.pads, [0, 1, 2, 1]);
     }
 }

@@ -117,10 +117,7 @@ pub(crate) mod tests {
 
     pub fn conv(kernel: usize, stride: usize, pad: usize, group: usize) -> Op {
         Op::Conv(Conv {
-            kernel: [kernel; 2],
-            strides: [stride; 2],
-            pads: [pad; 4],
-            auto_pad: AutoPad::NotSet,
+            window: Window::square(kernel, stride, pad),
             group,
             act: Clamp::LINEAR,
         })

@@ -170,10 +170,7 @@ mod tests {
     #[test]
     fn a_fixed_pooling_window_pins_the_size() {
         let pool = Op::AveragePool(Pool {
-            kernel: [16, 16],
-            strides: [1, 1],
-            pads: [0; 4],
-            auto_pad: AutoPad::NotSet,
+            window: Window::square(16, 1, 0),
             ceil_mode: false,
             count_include_pad: false,
         });

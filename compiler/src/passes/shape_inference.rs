@@ -8,7 +8,7 @@
 //! exporters compute Reshape targets from `Shape` of activations.
 
 use crate::error::{Error, Result};
-use crate::ir::{AutoPad, DType, Graph, Node, Op, Tensor};
+use crate::ir::{AutoPad, DType, Graph, Node, Op, Tensor, Window};
 
 /// Infers the output shapes of node `index`. Inputs must already have shapes.
 pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
@@ -51,13 +51,16 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
             rank(node, "input", &x, 4)?;
             rank(node, "weight", &w, 4)?;
             let (c, m) = (x[1], w[0]);
-            if conv.kernel == [0, 0] {
-                conv.kernel = [w[2], w[3]];
-            } else if conv.kernel != [w[2], w[3]] {
+            if conv.window.kernel == [0, 0] {
+                conv.window.kernel = [w[2], w[3]];
+            } else if conv.window.kernel != [w[2], w[3]] {
                 return Err(Error::node(
                     node,
                     Some("kernel_shape"),
-                    format!("= {:?} does not match the weight shape {w:?}", conv.kernel),
+                    format!(
+                        "= {:?} does not match the weight shape {w:?}",
+                        conv.window.kernel
+                    ),
                 ));
             }
             let g = conv.group;
@@ -86,32 +89,12 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
                     ));
                 }
             }
-            let (pads, out_hw) = window(
-                node,
-                [x[2], x[3]],
-                conv.kernel,
-                conv.strides,
-                conv.pads,
-                conv.auto_pad,
-                false,
-            )?;
-            conv.pads = pads;
-            conv.auto_pad = AutoPad::NotSet;
+            let out_hw = resolve_window(node, [x[2], x[3]], &mut conv.window, false)?;
             vec![x[0], m, out_hw[0], out_hw[1]]
         }
         Op::AveragePool(pool) | Op::MaxPool(pool) => {
             rank(node, "input", &x, 4)?;
-            let (pads, out_hw) = window(
-                node,
-                [x[2], x[3]],
-                pool.kernel,
-                pool.strides,
-                pool.pads,
-                pool.auto_pad,
-                pool.ceil_mode,
-            )?;
-            pool.pads = pads;
-            pool.auto_pad = AutoPad::NotSet;
+            let out_hw = resolve_window(node, [x[2], x[3]], &mut pool.window, pool.ceil_mode)?;
             vec![x[0], x[1], out_hw[0], out_hw[1]]
         }
         Op::GlobalAveragePool => {
@@ -509,16 +492,20 @@ pub fn pad_amounts(
     Ok(out)
 }
 
-/// Output size and explicit pads `[top, left, bottom, right]` of a sliding window.
-fn window(
+/// Output size of a sliding window over an `input`-sized map; turns `auto_pad` into explicit
+/// pads.
+fn resolve_window(
     node: &Node,
     input: [usize; 2],
-    kernel: [usize; 2],
-    strides: [usize; 2],
-    pads: [usize; 4],
-    auto_pad: AutoPad,
+    window: &mut Window,
     ceil_mode: bool,
-) -> Result<([usize; 4], [usize; 2])> {
+) -> Result<[usize; 2]> {
+    let Window {
+        kernel,
+        strides,
+        pads,
+        auto_pad,
+    } = window.clone();
     let mut pads = pads;
     let mut out = [0; 2];
     if input.contains(&0) {
@@ -570,7 +557,9 @@ fn window(
             out[a] -= 1;
         }
     }
-    Ok((pads, out))
+    window.pads = pads;
+    window.auto_pad = AutoPad::NotSet;
+    Ok(out)
 }
 
 fn reshape(node: &Node, x: &[usize], target: &[i64], allowzero: bool) -> Result<Vec<usize>> {

@@ -127,7 +127,30 @@ impl<'a> Attrs<'a> {
         }
     }
 
-    pub fn auto_pad(&self) -> Result<crate::ir::AutoPad, Error> {
+    /// The window of a conv or pooling op: `kernel_shape` (`[0, 0]` if absent), `strides`,
+    /// `pads`, `auto_pad`; `dilations` must be all 1.
+    pub fn window(&self) -> Result<crate::ir::Window, Error> {
+        if let Some(d) = self.ints("dilations")? {
+            if d.iter().any(|&x| x != 1) {
+                return Err(self.issue(
+                    Some("dilations"),
+                    format!("= {d:?} is not supported (only 1)"),
+                ));
+            }
+        }
+        let strides = self.pair("strides", [1, 1])?;
+        if strides.contains(&0) {
+            return Err(self.issue(Some("strides"), format!("= {strides:?} must be positive")));
+        }
+        Ok(crate::ir::Window {
+            kernel: self.pair("kernel_shape", [0, 0])?,
+            strides,
+            pads: self.pads()?,
+            auto_pad: self.auto_pad()?,
+        })
+    }
+
+    fn auto_pad(&self) -> Result<crate::ir::AutoPad, Error> {
         use crate::ir::AutoPad;
         match self.string("auto_pad")?.as_deref() {
             None | Some("NOTSET") | Some("") => Ok(AutoPad::NotSet),

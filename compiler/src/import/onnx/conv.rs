@@ -15,28 +15,13 @@ pub fn conv(attrs: &Attrs) -> Result<Op> {
         "pads",
         "strides",
     ])?;
-    if let Some(d) = attrs.ints("dilations")? {
-        if d.iter().any(|&x| x != 1) {
-            return Err(attrs.issue(
-                Some("dilations"),
-                format!("= {d:?} is not supported (only 1)"),
-            ));
-        }
-    }
     let group = attrs.int_or("group", 1)?;
     let group = usize::try_from(group)
         .ok()
         .filter(|&g| g > 0)
         .ok_or_else(|| attrs.issue(Some("group"), format!("= {group} must be positive")))?;
-    let strides = attrs.pair("strides", [1, 1])?;
-    if strides.contains(&0) {
-        return Err(attrs.issue(Some("strides"), "must be positive"));
-    }
     Ok(Op::Conv(Conv {
-        kernel: attrs.pair("kernel_shape", [0, 0])?,
-        strides,
-        pads: attrs.pads()?,
-        auto_pad: attrs.auto_pad()?,
+        window: attrs.window()?,
         group,
         act: Clamp::LINEAR,
     }))

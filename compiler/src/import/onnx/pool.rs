@@ -24,27 +24,18 @@ pub fn parse(op_type: &str, attrs: &Attrs, _opset: i64) -> Result<Op> {
                 "strides",
                 "storage_order",
             ])?;
-            if let Some(d) = attrs.ints("dilations")? {
-                if d.iter().any(|&x| x != 1) {
-                    return Err(attrs.issue(
-                        Some("dilations"),
-                        format!("= {d:?} is not supported (only 1)"),
-                    ));
-                }
-            }
+            let window = attrs.window()?;
             if !attrs.has("kernel_shape") {
                 return Err(attrs.issue(Some("kernel_shape"), "is required"));
             }
-            let kernel = attrs.pair("kernel_shape", [1, 1])?;
-            let strides = attrs.pair("strides", [1, 1])?;
-            if kernel.contains(&0) || strides.contains(&0) {
-                return Err(attrs.issue(Some("kernel_shape"), "and strides must be positive"));
+            if window.kernel.contains(&0) {
+                return Err(attrs.issue(
+                    Some("kernel_shape"),
+                    format!("= {:?} must be positive", window.kernel),
+                ));
             }
             let pool = Pool {
-                kernel,
-                strides,
-                pads: attrs.pads()?,
-                auto_pad: attrs.auto_pad()?,
+                window,
                 ceil_mode: attrs.int_or("ceil_mode", 0)? != 0,
                 count_include_pad: attrs.int_or("count_include_pad", 0)? != 0,
             };
