@@ -438,63 +438,102 @@ pub(crate) fn tensor_from_proto(t: &TensorProto) -> std::result::Result<Tensor, 
             .ok_or_else(|| format!("dimensions {:?} overflow", t.dims))?;
         shape.push(d);
     }
-    let raw = t.raw_data.as_deref();
     let data_type = DataType::try_from(t.data_type())
         .map_err(|_| format!("unknown data type {}", t.data_type()))?;
-    let check = |n: usize| {
-        if n == len {
-            Ok(())
-        } else {
-            Err(format!(
-                "holds {n} values but its shape {shape:?} needs {len}"
-            ))
-        }
+    let decoder = Decoder {
+        raw: t.raw_data.as_deref(),
+        len,
+        shape: &shape,
     };
-    let tensor = match data_type {
-        DataType::Float => {
-            let v: Vec<f32> = match raw {
-                Some(r) => le_chunks::<4>(r, len)?.map(f32::from_le_bytes).collect(),
-                None => t.float_data.clone(),
-            };
-            check(v.len())?;
-            Tensor::f32(shape, v)
-        }
-        DataType::Double => {
-            let v: Vec<f32> = match raw {
-                Some(r) => le_chunks::<8>(r, len)?
-                    .map(|b| f64::from_le_bytes(b) as f32)
-                    .collect(),
-                None => t.double_data.iter().map(|&x| x as f32).collect(),
-            };
-            check(v.len())?;
-            Tensor::f32(shape, v)
-        }
-        DataType::Int64 => {
-            let v: Vec<i64> = match raw {
-                Some(r) => le_chunks::<8>(r, len)?.map(i64::from_le_bytes).collect(),
-                None => t.int64_data.clone(),
-            };
-            check(v.len())?;
-            Tensor::i64(shape, v)
-        }
-        DataType::Int32 => {
-            let v: Vec<i64> = match raw {
-                Some(r) => le_chunks::<4>(r, len)?
-                    .map(|b| i32::from_le_bytes(b) as i64)
-                    .collect(),
-                None => t.int32_data.iter().map(|&x| x as i64).collect(),
-            };
-            check(v.len())?;
-            Tensor::i64(shape, v)
-        }
+    Ok(match data_type {
+        DataType::Float => Tensor::f32(
+            shape.clone(),
+            decoder.values(&t.float_data, f32::from_le_bytes, |&x| x)?,
+        ),
+        DataType::Double => Tensor::f32(
+            shape.clone(),
+            decoder.values(
+                &t.double_data,
+                |b| f64::from_le_bytes(b) as f32,
+                |&x| x as f32,
+            )?,
+        ),
+        // float16 values sit in the low 16 bits of int32_data when not raw.
+        DataType::Float16 => Tensor::f32(
+            shape.clone(),
+            decoder.values(
+                &t.int32_data,
+                |b| f16_to_f32(u16::from_le_bytes(b)),
+                |&x| f16_to_f32(x as u16),
+            )?,
+        ),
+        DataType::Int64 => Tensor::i64(
+            shape.clone(),
+            decoder.values(&t.int64_data, i64::from_le_bytes, |&x| x)?,
+        ),
+        DataType::Int32 => Tensor::i64(
+            shape.clone(),
+            decoder.values(
+                &t.int32_data,
+                |b| i32::from_le_bytes(b) as i64,
+                |&x| x as i64,
+            )?,
+        ),
         other => {
             return Err(format!(
                 "data type {} is not supported",
                 other.as_str_name()
             ));
         }
+    })
+}
+
+/// Reads a tensor's values from `raw_data` (little-endian) or from its typed field.
+struct Decoder<'a> {
+    raw: Option<&'a [u8]>,
+    len: usize,
+    shape: &'a [usize],
+}
+
+impl Decoder<'_> {
+    fn values<T, U, const N: usize>(
+        &self,
+        typed: &[U],
+        from_le: impl Fn([u8; N]) -> T,
+        from_typed: impl Fn(&U) -> T,
+    ) -> std::result::Result<Vec<T>, String> {
+        let v: Vec<T> = match self.raw {
+            Some(r) => le_chunks::<N>(r, self.len)?.map(from_le).collect(),
+            None => typed.iter().map(from_typed).collect(),
+        };
+        if v.len() != self.len {
+            return Err(format!(
+                "holds {} values but its shape {:?} needs {}",
+                v.len(),
+                self.shape,
+                self.len
+            ));
+        }
+        Ok(v)
+    }
+}
+
+/// IEEE 754 half precision to single precision (exact).
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let frac = (h & 0x3ff) as u32;
+    let bits = match (exp, frac) {
+        (0, 0) => sign,
+        (0, _) => {
+            // Subnormal: value = frac * 2^-24.
+            let v = frac as f32 * f32::from_bits(0x3380_0000);
+            return if sign != 0 { -v } else { v };
+        }
+        (0x1f, _) => sign | 0x7f80_0000 | (frac << 13),
+        _ => sign | ((exp + 112) << 23) | (frac << 13),
     };
-    Ok(tensor)
+    f32::from_bits(bits)
 }
 
 fn le_chunks<const N: usize>(
@@ -513,4 +552,71 @@ fn le_chunks<const N: usize>(
         b.copy_from_slice(c);
         b
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_precision_decodes_exactly() {
+        for (h, f) in [
+            (0x3c00u16, 1.0f32),
+            (0xc000, -2.0),
+            (0x3555, 0.333_251_95),
+            (0x0001, 5.960_464_5e-8),
+            (0x7bff, 65504.0),
+            (0x8000, -0.0),
+        ] {
+            assert_eq!(f16_to_f32(h).to_bits(), f.to_bits(), "{h:#x}");
+        }
+        assert!(f16_to_f32(0x7c00).is_infinite() && f16_to_f32(0x7e00).is_nan());
+    }
+
+    #[test]
+    fn tensors_of_every_supported_type_decode_from_raw_and_typed_fields() {
+        let raw = |v: Vec<u8>, ty: DataType, dims: Vec<i64>| TensorProto {
+            dims,
+            data_type: Some(ty as i32),
+            raw_data: Some(v),
+            ..Default::default()
+        };
+        let t = tensor_from_proto(&raw(
+            [0x00, 0x3c, 0x00, 0xc0].to_vec(),
+            DataType::Float16,
+            vec![2],
+        ))
+        .unwrap();
+        assert_eq!(t.as_f32(), Some(&[1.0f32, -2.0][..]));
+        let t = tensor_from_proto(&raw(
+            1.5f64.to_le_bytes().to_vec(),
+            DataType::Double,
+            vec![1],
+        ))
+        .unwrap();
+        assert_eq!(t.as_f32(), Some(&[1.5f32][..]));
+        let t = tensor_from_proto(&TensorProto {
+            dims: vec![2],
+            data_type: Some(DataType::Int32 as i32),
+            int32_data: vec![-3, 4],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(t.to_i64(), vec![-3, 4]);
+        let err = tensor_from_proto(&raw(vec![0; 6], DataType::Float, vec![2])).unwrap_err();
+        assert_eq!(
+            err,
+            "raw_data has 6 bytes, expected 8 (2 values of 4 bytes)"
+        );
+        let err = tensor_from_proto(&TensorProto {
+            dims: vec![3],
+            data_type: Some(DataType::Float as i32),
+            float_data: vec![1.0],
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(err, "holds 1 values but its shape [3] needs 3");
+        let err = tensor_from_proto(&raw(vec![0; 2], DataType::Bfloat16, vec![1])).unwrap_err();
+        assert_eq!(err, "data type BFLOAT16 is not supported");
+    }
 }
