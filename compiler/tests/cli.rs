@@ -164,6 +164,13 @@ fn bad_input_gets_one_message_and_exit_code_2() {
         "{err}"
     );
 
+    let cifar = f.join("mobilenet_v1_cifar10_folded.onnx");
+    let err = bad_input(&["inspect", cifar.to_str().unwrap(), "--res", "64"]);
+    assert_eq!(
+        err,
+        "error: node '/AveragePool' (AveragePool): the model cannot be re-specialised to resolution 64: its fixed window covers the whole feature map at the declared size\n"
+    );
+
     let short = temp("short.f32", &[0u8; 12]);
     let err = bad_input(&["run", m, "--input", short.to_str().unwrap()]);
     assert!(

@@ -188,6 +188,35 @@ mod tests {
     }
 
     #[test]
+    fn a_literal_reshape_of_a_feature_map_pins_the_size_but_not_after_pooling() {
+        let build = |pool_first: bool| {
+            let mut b = GraphBuilder::new(&[1, 3, 8, 8]);
+            let w = b.weights(&[2, 3, 3, 3], 1);
+            let c = b.node("conv", conv(3, 2, 1, 1), &[Some(b.x), Some(w), None]);
+            let (x, target) = if pool_first {
+                (b.node("gap", Op::GlobalAveragePool, &[Some(c)]), vec![1, 2])
+            } else {
+                (c, vec![1, 32])
+            };
+            let shape = b.constant(Tensor::i64(vec![2], target));
+            let y = b.node(
+                "reshape",
+                Op::Reshape { allowzero: false },
+                &[Some(x), Some(shape)],
+            );
+            b.finish(y)
+        };
+        let msg = crate::passes::run(&mut build(false), Some(16), true)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            msg,
+            "node 'reshape' (Reshape): the model cannot be re-specialised to resolution 16: it reshapes a size-dependent tensor to a literal shape"
+        );
+        crate::passes::run(&mut build(true), Some(16), true).unwrap();
+    }
+
+    #[test]
     fn too_small_a_resolution_names_the_node() {
         let mut b = GraphBuilder::new(&[1, 3, 32, 32]);
         let w = b.weights(&[4, 3, 3, 3], 1);
