@@ -1,0 +1,49 @@
+//! The run-time half of mnetc: the kernels that generated code calls, and the helpers that give
+//! it fixed-size views of its weights and of its scratch arena.
+//!
+//! `no_std`, no dependencies, no allocation (except [`boxed_zeroed`] behind the `alloc`
+//! feature). Every kernel takes its shapes as const generics, so each layer of a generated
+//! network gets its own monomorphized copy with constant loop bounds, and checks at compile time
+//! (inline `const` blocks) that its array lengths fit those shapes: a mismatch is a build error in
+//! the generated code, never a run-time panic. Activations are NHWC; weights are packed by the
+//! compiler in the order each kernel reads them.
+//!
+//! One module per target; [`scalar`] is the portable one and the twin every SIMD kernel is
+//! tested against.
+#![no_std]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+pub mod scalar;
+mod view;
+
+pub use view::{Weights, Zeroable, arena_in_out, arena_in2_out, arena_out, weights};
+
+#[cfg(feature = "alloc")]
+pub use view::boxed_zeroed;
+
+/// Elementwise operations of [`scalar::f32_binary`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Min,
+    Max,
+}
+
+impl BinaryOp {
+    #[inline(always)]
+    pub fn apply(self, a: f32, b: f32) -> f32 {
+        match self {
+            BinaryOp::Add => a + b,
+            BinaryOp::Sub => a - b,
+            BinaryOp::Mul => a * b,
+            BinaryOp::Div => a / b,
+            BinaryOp::Min => a.min(b),
+            BinaryOp::Max => a.max(b),
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! Portable scalar kernels: the `generic` target, and the reference every SIMD kernel is
+//! tested against. Activations are NHWC (`[H][W][C]`, batch 1); each kernel documents the
+//! packing of its weights. All end in the fused `minmax` epilogue where the IR has one:
+//! `y = min(max(acc, min), max)` covers linear, ReLU and ReLU6.
+
+use crate::BinaryOp;
+
+#[inline(always)]
+fn clamp(v: f32, min: f32, max: f32) -> f32 {
+    v.max(min).min(max)
+}
+
+/// The kernel taps `k` in `0..KS` that land inside `0..size` for output position `o`:
+/// input index `o * stride + k - pad`.
+#[inline(always)]
+fn taps(o: usize, stride: usize, pad: usize, size: usize, ks: usize) -> (usize, usize) {
+    let start = o * stride;
+    let first = pad.saturating_sub(start);
+    let last = (size + pad).saturating_sub(start).min(ks);
+    (first, last.max(first))
+}
+
+/// Dense 2-D convolution, NHWC. Weights packed `[KH][KW][CI][CO]`, bias `[CO]`.
+/// Padding `PT` (top) and `PL` (left); bottom and right follow from `OH`, `OW`.
+#[allow(clippy::too_many_arguments)]
+pub fn f32_conv_nhwc_minmax<
+    const H: usize,
+    const W: usize,
+    const CI: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PT: usize,
+    const PL: usize,
+    const OH: usize,
+    const OW: usize,
+    const XN: usize,
+    const WN: usize,
+    const YN: usize,
+>(
+    x: &[f32; XN],
+    w: &[f32; WN],
+    b: &[f32; CO],
+    y: &mut [f32; YN],
+    min: f32,
+    max: f32,
+) {
+    const { assert!(XN == H * W * CI && WN == KH * KW * CI * CO && YN == OH * OW * CO) };
+    for oy in 0..OH {
+        let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+        for ox in 0..OW {
+            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+            let acc = &mut y[(oy * OW + ox) * CO..][..CO];
+            acc.copy_from_slice(b);
+            for ky in ky0..ky1 {
+                let iy = oy * SH + ky - PT;
+                for kx in kx0..kx1 {
+                    let ix = ox * SW + kx - PL;
+                    let xp = &x[(iy * W + ix) * CI..][..CI];
+                    let wp = &w[(ky * KW + kx) * CI * CO..][..CI * CO];
+                    for (ci, &xv) in xp.iter().enumerate() {
+                        let wr = &wp[ci * CO..][..CO];
+                        for (a, &wv) in acc.iter_mut().zip(wr) {
+                            *a += xv * wv;
+                        }
+                    }
+                }
+            }
+            acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
+        }
+    }
+}
+
+/// Depthwise 2-D convolution (one filter per channel), NHWC. Weights packed `[KH][KW][C]`,
+/// bias `[C]`.
+#[allow(clippy::too_many_arguments)]
+pub fn f32_dwconv_nhwc_minmax<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PT: usize,
+    const PL: usize,
+    const OH: usize,
+    const OW: usize,
+    const XN: usize,
+    const WN: usize,
+    const YN: usize,
+>(
+    x: &[f32; XN],
+    w: &[f32; WN],
+    b: &[f32; C],
+    y: &mut [f32; YN],
+    min: f32,
+    max: f32,
+) {
+    const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
+    for oy in 0..OH {
+        let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+        for ox in 0..OW {
+            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+            let acc = &mut y[(oy * OW + ox) * C..][..C];
+            acc.copy_from_slice(b);
+            for ky in ky0..ky1 {
+                let iy = oy * SH + ky - PT;
+                for kx in kx0..kx1 {
+                    let ix = ox * SW + kx - PL;
+                    let xp = &x[(iy * W + ix) * C..][..C];
+                    let wp = &w[(ky * KW + kx) * C..][..C];
+                    for ((a, &xv), &wv) in acc.iter_mut().zip(xp).zip(wp) {
+                        *a += xv * wv;
+                    }
+                }
+            }
+            acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
+        }
+    }
+}
+
+/// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])`: a pointwise (1x1) conv over M pixels,
+/// or a fully connected layer with M = 1. Weights packed `[K][N]`.
+pub fn f32_gemm_minmax<
+    const M: usize,
+    const K: usize,
+    const N: usize,
+    const XN: usize,
+    const WN: usize,
+    const YN: usize,
+>(
+    x: &[f32; XN],
+    w: &[f32; WN],
+    b: &[f32; N],
+    y: &mut [f32; YN],
+    min: f32,
+    max: f32,
+) {
+    const { assert!(XN == M * K && WN == K * N && YN == M * N) };
+    for m in 0..M {
+        let acc = &mut y[m * N..][..N];
+        acc.copy_from_slice(b);
+        for (k, &xv) in x[m * K..][..K].iter().enumerate() {
+            for (a, &wv) in acc.iter_mut().zip(&w[k * N..][..N]) {
+                *a += xv * wv;
+            }
+        }
+        acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
+    }
+}
+
+/// Global average pooling: `y[c] = mean over the HW pixels of x[p][c]`.
+pub fn f32_gavgpool<const HW: usize, const C: usize, const XN: usize>(x: &[f32; XN], y: &mut [f32; C]) {
+    const { assert!(XN == HW * C) };
+    y.fill(0.0);
+    for p in 0..HW {
+        for (a, &v) in y.iter_mut().zip(&x[p * C..][..C]) {
+            *a += v;
+        }
+    }
+    let scale = 1.0 / HW as f32;
+    y.iter_mut().for_each(|a| *a *= scale);
+}
+
+/// Average (`MAX == false`) or max (`MAX == true`) pooling with a fixed window, NHWC.
+/// For averages, `COUNT_PAD` divides by the window's part inside input + padding
+/// (`count_include_pad`), otherwise by its part inside the input. `PB`, `PR` are the bottom and
+/// right padding.
+#[allow(clippy::too_many_arguments)]
+pub fn f32_pool_nhwc<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PT: usize,
+    const PL: usize,
+    const PB: usize,
+    const PR: usize,
+    const OH: usize,
+    const OW: usize,
+    const MAX: bool,
+    const COUNT_PAD: bool,
+    const XN: usize,
+    const YN: usize,
+>(
+    x: &[f32; XN],
+    y: &mut [f32; YN],
+) {
+    const { assert!(XN == H * W * C && YN == OH * OW * C) };
+    for oy in 0..OH {
+        let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+        let (py0, py1) = taps(oy, SH, 0, H + PT + PB, KH);
+        for ox in 0..OW {
+            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+            let (px0, px1) = taps(ox, SW, 0, W + PL + PR, KW);
+            let acc = &mut y[(oy * OW + ox) * C..][..C];
+            acc.fill(if MAX { f32::NEG_INFINITY } else { 0.0 });
+            for ky in ky0..ky1 {
+                let iy = oy * SH + ky - PT;
+                for kx in kx0..kx1 {
+                    let ix = ox * SW + kx - PL;
+                    for (a, &v) in acc.iter_mut().zip(&x[(iy * W + ix) * C..][..C]) {
+                        *a = if MAX { a.max(v) } else { *a + v };
+                    }
+                }
+            }
+            if !MAX {
+                let count = if COUNT_PAD { (py1 - py0) * (px1 - px0) } else { (ky1 - ky0) * (kx1 - kx0) };
+                let scale = 1.0 / count.max(1) as f32;
+                acc.iter_mut().for_each(|a| *a *= scale);
+            }
+        }
+    }
+}
+
+/// Softmax over the middle axis of `[OUTER][N][INNER]`.
+pub fn f32_softmax<const OUTER: usize, const N: usize, const INNER: usize, const LEN: usize>(
+    x: &[f32; LEN],
+    y: &mut [f32; LEN],
+) {
+    const { assert!(LEN == OUTER * N * INNER) };
+    for o in 0..OUTER {
+        for i in 0..INNER {
+            let at = |j: usize| (o * N + j) * INNER + i;
+            let mut m = f32::NEG_INFINITY;
+            for j in 0..N {
+                m = m.max(x[at(j)]);
+            }
+            let mut sum = 0.0;
+            for j in 0..N {
+                let e = libm_exp(x[at(j)] - m);
+                y[at(j)] = e;
+                sum += e;
+            }
+            let inv = 1.0 / sum;
+            for j in 0..N {
+                y[at(j)] *= inv;
+            }
+        }
+    }
+}
+
+/// `exp` without `std`: range reduction to `2^k * exp(r)`, `|r| <= ln(2) / 2`, and a degree-7
+/// Taylor polynomial (relative error below 1e-7 over the reduced range).
+fn libm_exp(x: f32) -> f32 {
+    if x < -103.0 {
+        return 0.0;
+    }
+    if x > 88.7 {
+        return f32::INFINITY;
+    }
+    let k = (x * core::f32::consts::LOG2_E + if x < 0.0 { -0.5 } else { 0.5 }) as i32;
+    // ln 2 split in two (Cody and Waite) so that k * LN2_HI is exact.
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    let r = (x - k as f32 * LN2_HI) - k as f32 * LN2_LO;
+    let mut p = 1.0 / 5040.0;
+    for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = p * r + c;
+    }
+    // 2^k for k in -150..=128, built in two steps so that subnormal results work.
+    let half = k / 2;
+    p * pow2(half) * pow2(k - half)
+}
+
+fn pow2(k: i32) -> f32 {
+    f32::from_bits(((k + 127).clamp(1, 254) as u32) << 23)
+}
+
+/// `y = minmax(x)` elementwise.
+pub fn f32_clamp<const N: usize>(x: &[f32; N], y: &mut [f32; N], min: f32, max: f32) {
+    for (d, &v) in y.iter_mut().zip(x) {
+        *d = clamp(v, min, max);
+    }
+}
+
+/// `y[i] = mean(x[i * N .. (i + 1) * N])`.
+pub fn f32_mean_rows<const G: usize, const N: usize, const XN: usize>(x: &[f32; XN], y: &mut [f32; G]) {
+    const { assert!(XN == G * N) };
+    let scale = 1.0 / N as f32;
+    for (g, d) in y.iter_mut().enumerate() {
+        *d = x[g * N..][..N].iter().sum::<f32>() * scale;
+    }
+}
+
+/// Fills `y` with `v`.
+pub fn f32_fill<const N: usize>(y: &mut [f32; N], v: f32) {
+    y.fill(v);
+}
+
+/// Visits the coordinates of `shape` in row-major order, tracking one linear index per
+/// operand with its own strides (0 for broadcast axes).
+#[inline(always)]
+fn for_each_index<const R: usize, const K: usize>(
+    shape: [usize; R],
+    strides: [[usize; R]; K],
+    start: [usize; K],
+    mut f: impl FnMut([usize; K]),
+) {
+    let total: usize = shape.iter().product();
+    let mut coord = [0usize; R];
+    let mut idx = start;
+    for _ in 0..total {
+        f(idx);
+        let mut a = R;
+        while a > 0 {
+            a -= 1;
+            coord[a] += 1;
+            for k in 0..K {
+                idx[k] += strides[k][a];
+            }
+            if coord[a] < shape[a] {
+                break;
+            }
+            coord[a] = 0;
+            for k in 0..K {
+                idx[k] -= strides[k][a] * shape[a];
+            }
+        }
+    }
+}
+
+/// Elementwise `y = a (op) b` with broadcasting and any layouts: `shape` is the output's shape
+/// in its memory order, `a_strides` and `b_strides` the operands' strides along those axes
+/// (0 where an operand is broadcast).
+pub fn f32_binary<const R: usize, const AN: usize, const BN: usize, const YN: usize>(
+    op: BinaryOp,
+    a: &[f32; AN],
+    a_strides: [usize; R],
+    b: &[f32; BN],
+    b_strides: [usize; R],
+    y: &mut [f32; YN],
+    shape: [usize; R],
+) {
+    let mut out = 0;
+    for_each_index(shape, [a_strides, b_strides], [0, 0], |[i, j]| {
+        y[out] = op.apply(a[i], b[j]);
+        out += 1;
+    });
+}
+
+/// Copies `x` into `y` along `shape`, with strides per operand: transposes, layout changes,
+/// and (with `y_start` and `y`'s strides) the interior of a padded tensor.
+pub fn f32_copy_strided<const R: usize, const XN: usize, const YN: usize>(
+    x: &[f32; XN],
+    x_strides: [usize; R],
+    y: &mut [f32; YN],
+    y_start: usize,
+    y_strides: [usize; R],
+    shape: [usize; R],
+) {
+    for_each_index(shape, [x_strides, y_strides], [0, y_start], |[i, j]| y[j] = x[i]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_is_accurate() {
+        let mut x = -30.0f32;
+        while x < 30.0 {
+            let (got, want) = (libm_exp(x) as f64, (x as f64).exp());
+            assert!(((got - want) / want).abs() < 2e-7, "exp({x}) = {got}, want {want}");
+            x += 0.0137;
+        }
+        assert_eq!(libm_exp(-200.0), 0.0);
+        assert!(libm_exp(-100.0) > 0.0 && libm_exp(-100.0) < 1e-43);
+    }
+
+    #[test]
+    fn taps_clip_the_window_to_the_input() {
+        // 3 taps, stride 2, padding 1 on an input of 4: output 0 starts at -1.
+        assert_eq!(taps(0, 2, 1, 4, 3), (1, 3));
+        assert_eq!(taps(1, 2, 1, 4, 3), (0, 3));
+        // Output 2 starts at 3: tap 0 only (4 is padding).
+        assert_eq!(taps(2, 2, 1, 4, 3), (0, 1));
+    }
+
+    #[test]
+    fn binary_broadcasts_a_per_channel_constant() {
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // [2 pixels][3 channels]
+        let b = [10.0, 20.0, 30.0];
+        let mut y = [0.0; 6];
+        f32_binary(BinaryOp::Add, &a, [3, 1], &b, [0, 1], &mut y, [2, 3]);
+        assert_eq!(y, [11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+    }
+
+    #[test]
+    fn copy_strided_transposes_and_pads() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2x3
+        let mut t = [0.0; 6];
+        f32_copy_strided(&x, [1, 3], &mut t, 0, [2, 1], [3, 2]);
+        assert_eq!(t, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        let mut p = [0.0; 12]; // 2x3 into a 3x4 with one row and column of padding before
+        f32_copy_strided(&x, [3, 1], &mut p, 5, [4, 1], [2, 3]);
+        assert_eq!(p, [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 0.0, 4.0, 5.0, 6.0]);
+    }
+}

@@ -1,0 +1,102 @@
+//! Fixed-size views into the weights blob and the scratch arena. The offsets and lengths are
+//! const generics checked at compile time, so the views cost nothing and cannot fail at run time.
+
+/// The weights file, embedded with `include_bytes!` and aligned to 64 bytes so that every
+/// tensor (each starts at a multiple of 64) can be viewed as `[f32; LEN]` in place.
+#[repr(C, align(64))]
+pub struct Weights<const N: usize>(pub [u8; N]);
+
+#[cfg(target_endian = "big")]
+compile_error!("mnetc weights files are little-endian; big-endian targets are not supported");
+
+/// The `LEN` floats at byte offset `OFF` of the weights.
+#[inline(always)]
+pub fn weights<const OFF: usize, const LEN: usize, const N: usize>(w: &'static Weights<N>) -> &'static [f32; LEN] {
+    const { assert!(OFF % 64 == 0 && OFF + 4 * LEN <= N, "weight view out of bounds or misaligned") };
+    // SAFETY: the bytes OFF..OFF + 4 * LEN lie inside the blob (checked above), the blob is
+    // 64-byte aligned and OFF a multiple of 64, so the pointer is aligned for f32; every bit
+    // pattern is a valid f32 and the target is little-endian like the file; the data is
+    // immutable and 'static.
+    unsafe { &*(w.0.as_ptr().add(OFF) as *const [f32; LEN]) }
+}
+
+/// `[f32; LEN]` at float offset `OFF` of the arena, for writing.
+#[inline(always)]
+pub fn arena_out<const OFF: usize, const LEN: usize, const N: usize>(arena: &mut [f32; N]) -> &mut [f32; LEN] {
+    const { assert!(OFF + LEN <= N, "arena view out of bounds") };
+    // SAFETY: in bounds (checked above); the result borrows `arena` mutably and exclusively.
+    unsafe { &mut *(arena.as_mut_ptr().add(OFF) as *mut [f32; LEN]) }
+}
+
+/// An input view (`X_OFF`, `X_LEN`) and a disjoint output view (`Y_OFF`, `Y_LEN`) of the arena.
+#[inline(always)]
+pub fn arena_in_out<const X_OFF: usize, const X_LEN: usize, const Y_OFF: usize, const Y_LEN: usize, const N: usize>(
+    arena: &mut [f32; N],
+) -> (&[f32; X_LEN], &mut [f32; Y_LEN]) {
+    const {
+        assert!(X_OFF + X_LEN <= N && Y_OFF + Y_LEN <= N, "arena view out of bounds");
+        assert!(X_OFF + X_LEN <= Y_OFF || Y_OFF + Y_LEN <= X_OFF, "input and output views overlap");
+    };
+    let p = arena.as_mut_ptr();
+    // SAFETY: both ranges are in bounds and disjoint (checked above), so the shared and the
+    // mutable borrow never alias; both live no longer than the exclusive borrow of `arena`.
+    unsafe { (&*(p.add(X_OFF) as *const [f32; X_LEN]), &mut *(p.add(Y_OFF) as *mut [f32; Y_LEN])) }
+}
+
+/// Two input views (which may overlap each other) and an output view disjoint from both.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+pub fn arena_in2_out<
+    const A_OFF: usize,
+    const A_LEN: usize,
+    const B_OFF: usize,
+    const B_LEN: usize,
+    const Y_OFF: usize,
+    const Y_LEN: usize,
+    const N: usize,
+>(
+    arena: &mut [f32; N],
+) -> (&[f32; A_LEN], &[f32; B_LEN], &mut [f32; Y_LEN]) {
+    const {
+        assert!(A_OFF + A_LEN <= N && B_OFF + B_LEN <= N && Y_OFF + Y_LEN <= N, "arena view out of bounds");
+        assert!(A_OFF + A_LEN <= Y_OFF || Y_OFF + Y_LEN <= A_OFF, "input and output views overlap");
+        assert!(B_OFF + B_LEN <= Y_OFF || Y_OFF + Y_LEN <= B_OFF, "input and output views overlap");
+    };
+    let p = arena.as_mut_ptr();
+    // SAFETY: in bounds; the output is disjoint from both inputs (checked above); the two
+    // inputs are shared borrows, which may alias each other.
+    unsafe {
+        (
+            &*(p.add(A_OFF) as *const [f32; A_LEN]),
+            &*(p.add(B_OFF) as *const [f32; B_LEN]),
+            &mut *(p.add(Y_OFF) as *mut [f32; Y_LEN]),
+        )
+    }
+}
+
+/// Types for which all-zero bytes are a valid value (generated `Scratch` structs of floats).
+///
+/// # Safety
+/// Implementors must be valid when every byte is zero.
+pub unsafe trait Zeroable: Sized {}
+
+/// A zeroed `T` on the heap, built in place: a `Scratch` of several megabytes never passes
+/// through the stack.
+#[cfg(feature = "alloc")]
+pub fn boxed_zeroed<T: Zeroable>() -> alloc::boxed::Box<T> {
+    let layout = core::alloc::Layout::new::<T>();
+    if layout.size() == 0 {
+        // SAFETY: a zero-sized T is valid at any aligned dangling pointer, and Box does not
+        // deallocate zero-sized values.
+        return unsafe { alloc::boxed::Box::from_raw(core::ptr::NonNull::<T>::dangling().as_ptr()) };
+    }
+    // SAFETY: the layout has a non-zero size; a null result is handled; zeroed memory is a valid
+    // T (the Zeroable contract) and was allocated with T's layout, as Box requires.
+    unsafe {
+        let p = alloc::alloc::alloc_zeroed(layout) as *mut T;
+        if p.is_null() {
+            alloc::alloc::handle_alloc_error(layout);
+        }
+        alloc::boxed::Box::from_raw(p)
+    }
+}
