@@ -1,6 +1,7 @@
 //! The `mnetc` command line: a thin shell over the library.
 
 use clap::{Parser, Subcommand};
+use mnetc::codegen::{CodegenOptions, Target};
 use mnetc::ir::Tensor;
 use mnetc::{Error, Options, inspect};
 use std::path::PathBuf;
@@ -51,6 +52,51 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         top: usize,
     },
+    /// Compile a model to a Rust module (`-o net.rs`) and its weights file (`net.weights`).
+    Compile {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Code generation target.
+        #[arg(long, default_value = "generic")]
+        target: String,
+        /// The Rust file to write; the weights go beside it as NAME.weights.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Base name of the weights file (default: the output's file stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// Skip the optimising passes.
+        #[arg(long)]
+        no_optimize: bool,
+    },
+    /// Compile a model, build the generated code in release mode, run it and compare with an
+    /// expected output or, without one, with the reference interpreter on a seeded random input.
+    /// Exit code 0 within the tolerance, 1 outside it, 2 on bad input.
+    Verify {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long, default_value = "generic")]
+        target: String,
+        /// Raw little-endian f32 input in the model's own input layout.
+        #[arg(long, requires = "expected")]
+        input: Option<PathBuf>,
+        /// Raw little-endian f32 expected output.
+        #[arg(long, requires = "input")]
+        expected: Option<PathBuf>,
+        /// Accept max |y - e| <= TOLERANCE * max(1, max |e|).
+        #[arg(long, default_value_t = 1e-4)]
+        tolerance: f32,
+    },
+    /// Compile a model, build it in release mode and time `forward`: median and minimum over
+    /// RUNS runs after a warm-up, and GFLOP/s (2 flops per multiply-add).
+    Bench {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long, default_value = "generic")]
+        target: String,
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
     /// Print the JSON description of the paper's MobileNet v1 (Table 1).
     Describe {
         #[arg(long, default_value_t = 1.0)]
@@ -74,14 +120,24 @@ struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// Reads the model and runs the passes.
-    fn load(&self, optimize: bool) -> Result<mnetc::ir::Graph, Error> {
-        let options = Options {
+    fn options(&self, optimize: bool) -> Options {
+        Options {
             alpha: self.alpha,
             resolution: self.res,
             optimize,
-        };
-        mnetc::frontend(&self.model, &options)
+        }
+    }
+
+    /// Reads the model and runs the passes.
+    fn load(&self, optimize: bool) -> Result<mnetc::ir::Graph, Error> {
+        mnetc::frontend(&self.model, &self.options(optimize))
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, Error> {
+        std::fs::read(&self.model).map_err(|source| Error::Io {
+            path: self.model.display().to_string(),
+            source,
+        })
     }
 }
 
@@ -165,6 +221,141 @@ fn run(command: Command) -> Result<bool, Error> {
                 let name = names.get(i).map(String::as_str).unwrap_or("");
                 println!("{i:>6}  {:>10.4}  {name}", y_data[i]);
             }
+        }
+        Command::Compile {
+            model,
+            target,
+            output,
+            name,
+            no_optimize,
+        } => {
+            let target: Target = target.parse()?;
+            let stem = match name {
+                Some(n) => n,
+                None => output
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "net".into()),
+            };
+            let codegen = CodegenOptions {
+                target,
+                weights_file: format!("{stem}.weights"),
+                ..CodegenOptions::default()
+            };
+            let generated = mnetc::compile_bytes(
+                &model.bytes()?,
+                &model.model,
+                &model.options(!no_optimize),
+                &codegen,
+            )?;
+            generated.write(&output, &codegen.weights_file)?;
+            let s = &generated.summary;
+            println!(
+                "{}: {} layers, {} kernel calls, {:.3} M parameters, {:.1} M multiply-adds, {} weight bytes, {} scratch bytes",
+                output.display(),
+                s.layers,
+                s.kernel_calls,
+                s.params as f64 / 1e6,
+                s.macs as f64 / 1e6,
+                s.weight_bytes,
+                s.scratch_bytes
+            );
+        }
+        Command::Verify {
+            model,
+            target,
+            input,
+            expected,
+            tolerance,
+        } => {
+            let target: Target = target.parse()?;
+            let codegen = CodegenOptions {
+                target,
+                ..CodegenOptions::default()
+            };
+            let graph = model.load(true)?;
+            let generated = mnetc::compile_bytes(
+                &model.bytes()?,
+                &model.model,
+                &model.options(true),
+                &codegen,
+            )?;
+            let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
+            let (x, want) = match (&input, &expected) {
+                (Some(i), Some(e)) => {
+                    let x = read_f32(i, shape.iter().product())?;
+                    let out_len = graph
+                        .shape(graph.outputs[0])
+                        .unwrap_or(&[])
+                        .iter()
+                        .product();
+                    (x, read_f32(e, out_len)?)
+                }
+                _ => {
+                    let x = mnetc::rng::Rng::new(0).normal_tensor(&shape, 1.0);
+                    let want = mnetc::interp::run(&graph, &x)?.remove(0).to_f32();
+                    (x.to_f32(), want)
+                }
+            };
+            eprintln!("building the generated code ({target}) ...");
+            let runner = mnetc::verify::build(&generated, target)?;
+            let (y, _) = runner.run(&x, None)?;
+            let scale = want.iter().fold(1f32, |m, v| m.max(v.abs()));
+            let abs = y
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            let rel = y
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs() / b.abs().max(1e-6))
+                .fold(0f32, f32::max);
+            let ok = y.len() == want.len() && abs.is_finite() && abs <= tolerance * scale;
+            let against = if expected.is_some() {
+                "the expected output"
+            } else {
+                "the reference interpreter"
+            };
+            println!(
+                "{}: max abs error {abs:.3e}, max rel error {rel:.3e} against {against} (limit {:.3e}): {}",
+                model.model.display(),
+                tolerance * scale,
+                if ok { "ok" } else { "FAILED" }
+            );
+            return Ok(ok);
+        }
+        Command::Bench {
+            model,
+            target,
+            runs,
+        } => {
+            let target: Target = target.parse()?;
+            let codegen = CodegenOptions {
+                target,
+                ..CodegenOptions::default()
+            };
+            let graph = model.load(true)?;
+            let generated = mnetc::compile_bytes(
+                &model.bytes()?,
+                &model.model,
+                &model.options(true),
+                &codegen,
+            )?;
+            let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
+            let x = mnetc::rng::Rng::new(0).normal_tensor(&shape, 1.0).to_f32();
+            let runner = mnetc::verify::build(&generated, target)?;
+            let (_, times) = runner.run(&x, Some(runs.max(1)))?;
+            let t = times.ok_or_else(|| Error::Internal("the runner printed no timings".into()))?;
+            let (median, min) = (t.median_ns, t.min_ns);
+            let flops = 2.0 * generated.summary.macs as f64;
+            println!(
+                "{} ({target}): median {:.3} ms, min {:.3} ms over {runs} runs, {:.1} GFLOP/s at the median",
+                model.model.display(),
+                median as f64 / 1e6,
+                min as f64 / 1e6,
+                flops / median.max(1) as f64
+            );
         }
         Command::Describe { alpha, res } => {
             let desc = mnetc::import::json::Description::mobilenet_v1(alpha, res);

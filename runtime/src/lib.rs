@@ -18,7 +18,7 @@ extern crate alloc;
 pub mod scalar;
 mod view;
 
-pub use view::{Weights, Zeroable, arena_in_out, arena_in2_out, arena_out, weights};
+pub use view::{Scratch, Weights, Zeroable, arena_in_out, arena_in2_out, arena_out, weights};
 
 #[cfg(feature = "alloc")]
 pub use view::boxed_zeroed;

@@ -153,7 +153,10 @@ pub fn f32_gemm_minmax<
 }
 
 /// Global average pooling: `y[c] = mean over the HW pixels of x[p][c]`.
-pub fn f32_gavgpool<const HW: usize, const C: usize, const XN: usize>(x: &[f32; XN], y: &mut [f32; C]) {
+pub fn f32_gavgpool<const HW: usize, const C: usize, const XN: usize>(
+    x: &[f32; XN],
+    y: &mut [f32; C],
+) {
     const { assert!(XN == HW * C) };
     y.fill(0.0);
     for p in 0..HW {
@@ -211,7 +214,11 @@ pub fn f32_pool_nhwc<
                 }
             }
             if !MAX {
-                let count = if COUNT_PAD { (py1 - py0) * (px1 - px0) } else { (ky1 - ky0) * (kx1 - kx0) };
+                let count = if COUNT_PAD {
+                    (py1 - py0) * (px1 - px0)
+                } else {
+                    (ky1 - ky0) * (kx1 - kx0)
+                };
                 let scale = 1.0 / count.max(1) as f32;
                 acc.iter_mut().for_each(|a| *a *= scale);
             }
@@ -261,7 +268,15 @@ fn libm_exp(x: f32) -> f32 {
     const LN2_LO: f32 = 1.428_606_8e-6;
     let r = (x - k as f32 * LN2_HI) - k as f32 * LN2_LO;
     let mut p = 1.0 / 5040.0;
-    for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+    for c in [
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
         p = p * r + c;
     }
     // 2^k for k in -150..=128, built in two steps so that subnormal results work.
@@ -281,7 +296,10 @@ pub fn f32_clamp<const N: usize>(x: &[f32; N], y: &mut [f32; N], min: f32, max: 
 }
 
 /// `y[i] = mean(x[i * N .. (i + 1) * N])`.
-pub fn f32_mean_rows<const G: usize, const N: usize, const XN: usize>(x: &[f32; XN], y: &mut [f32; G]) {
+pub fn f32_mean_rows<const G: usize, const N: usize, const XN: usize>(
+    x: &[f32; XN],
+    y: &mut [f32; G],
+) {
     const { assert!(XN == G * N) };
     let scale = 1.0 / N as f32;
     for (g, d) in y.iter_mut().enumerate() {
@@ -355,7 +373,9 @@ pub fn f32_copy_strided<const R: usize, const XN: usize, const YN: usize>(
     y_strides: [usize; R],
     shape: [usize; R],
 ) {
-    for_each_index(shape, [x_strides, y_strides], [0, y_start], |[i, j]| y[j] = x[i]);
+    for_each_index(shape, [x_strides, y_strides], [0, y_start], |[i, j]| {
+        y[j] = x[i]
+    });
 }
 
 #[cfg(test)]
@@ -367,7 +387,10 @@ mod tests {
         let mut x = -30.0f32;
         while x < 30.0 {
             let (got, want) = (libm_exp(x) as f64, (x as f64).exp());
-            assert!(((got - want) / want).abs() < 2e-7, "exp({x}) = {got}, want {want}");
+            assert!(
+                ((got - want) / want).abs() < 2e-7,
+                "exp({x}) = {got}, want {want}"
+            );
             x += 0.0137;
         }
         assert_eq!(libm_exp(-200.0), 0.0);
@@ -400,6 +423,9 @@ mod tests {
         assert_eq!(t, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
         let mut p = [0.0; 12]; // 2x3 into a 3x4 with one row and column of padding before
         f32_copy_strided(&x, [3, 1], &mut p, 5, [4, 1], [2, 3]);
-        assert_eq!(p, [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 0.0, 4.0, 5.0, 6.0]);
+        assert_eq!(
+            p,
+            [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 0.0, 4.0, 5.0, 6.0]
+        );
     }
 }

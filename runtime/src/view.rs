@@ -11,8 +11,15 @@ compile_error!("mnetc weights files are little-endian; big-endian targets are no
 
 /// The `LEN` floats at byte offset `OFF` of the weights.
 #[inline(always)]
-pub fn weights<const OFF: usize, const LEN: usize, const N: usize>(w: &'static Weights<N>) -> &'static [f32; LEN] {
-    const { assert!(OFF % 64 == 0 && OFF + 4 * LEN <= N, "weight view out of bounds or misaligned") };
+pub fn weights<const OFF: usize, const LEN: usize, const N: usize>(
+    w: &'static Weights<N>,
+) -> &'static [f32; LEN] {
+    const {
+        assert!(
+            OFF % 64 == 0 && OFF + 4 * LEN <= N,
+            "weight view out of bounds or misaligned"
+        )
+    };
     // SAFETY: the bytes OFF..OFF + 4 * LEN lie inside the blob (checked above), the blob is
     // 64-byte aligned and OFF a multiple of 64, so the pointer is aligned for f32; every bit
     // pattern is a valid f32 and the target is little-endian like the file; the data is
@@ -22,7 +29,9 @@ pub fn weights<const OFF: usize, const LEN: usize, const N: usize>(w: &'static W
 
 /// `[f32; LEN]` at float offset `OFF` of the arena, for writing.
 #[inline(always)]
-pub fn arena_out<const OFF: usize, const LEN: usize, const N: usize>(arena: &mut [f32; N]) -> &mut [f32; LEN] {
+pub fn arena_out<const OFF: usize, const LEN: usize, const N: usize>(
+    arena: &mut [f32; N],
+) -> &mut [f32; LEN] {
     const { assert!(OFF + LEN <= N, "arena view out of bounds") };
     // SAFETY: in bounds (checked above); the result borrows `arena` mutably and exclusively.
     unsafe { &mut *(arena.as_mut_ptr().add(OFF) as *mut [f32; LEN]) }
@@ -30,17 +39,34 @@ pub fn arena_out<const OFF: usize, const LEN: usize, const N: usize>(arena: &mut
 
 /// An input view (`X_OFF`, `X_LEN`) and a disjoint output view (`Y_OFF`, `Y_LEN`) of the arena.
 #[inline(always)]
-pub fn arena_in_out<const X_OFF: usize, const X_LEN: usize, const Y_OFF: usize, const Y_LEN: usize, const N: usize>(
+pub fn arena_in_out<
+    const X_OFF: usize,
+    const X_LEN: usize,
+    const Y_OFF: usize,
+    const Y_LEN: usize,
+    const N: usize,
+>(
     arena: &mut [f32; N],
 ) -> (&[f32; X_LEN], &mut [f32; Y_LEN]) {
     const {
-        assert!(X_OFF + X_LEN <= N && Y_OFF + Y_LEN <= N, "arena view out of bounds");
-        assert!(X_OFF + X_LEN <= Y_OFF || Y_OFF + Y_LEN <= X_OFF, "input and output views overlap");
+        assert!(
+            X_OFF + X_LEN <= N && Y_OFF + Y_LEN <= N,
+            "arena view out of bounds"
+        );
+        assert!(
+            X_OFF + X_LEN <= Y_OFF || Y_OFF + Y_LEN <= X_OFF,
+            "input and output views overlap"
+        );
     };
     let p = arena.as_mut_ptr();
     // SAFETY: both ranges are in bounds and disjoint (checked above), so the shared and the
     // mutable borrow never alias; both live no longer than the exclusive borrow of `arena`.
-    unsafe { (&*(p.add(X_OFF) as *const [f32; X_LEN]), &mut *(p.add(Y_OFF) as *mut [f32; Y_LEN])) }
+    unsafe {
+        (
+            &*(p.add(X_OFF) as *const [f32; X_LEN]),
+            &mut *(p.add(Y_OFF) as *mut [f32; Y_LEN]),
+        )
+    }
 }
 
 /// Two input views (which may overlap each other) and an output view disjoint from both.
@@ -58,9 +84,18 @@ pub fn arena_in2_out<
     arena: &mut [f32; N],
 ) -> (&[f32; A_LEN], &[f32; B_LEN], &mut [f32; Y_LEN]) {
     const {
-        assert!(A_OFF + A_LEN <= N && B_OFF + B_LEN <= N && Y_OFF + Y_LEN <= N, "arena view out of bounds");
-        assert!(A_OFF + A_LEN <= Y_OFF || Y_OFF + Y_LEN <= A_OFF, "input and output views overlap");
-        assert!(B_OFF + B_LEN <= Y_OFF || Y_OFF + Y_LEN <= B_OFF, "input and output views overlap");
+        assert!(
+            A_OFF + A_LEN <= N && B_OFF + B_LEN <= N && Y_OFF + Y_LEN <= N,
+            "arena view out of bounds"
+        );
+        assert!(
+            A_OFF + A_LEN <= Y_OFF || Y_OFF + Y_LEN <= A_OFF,
+            "input and output views overlap"
+        );
+        assert!(
+            B_OFF + B_LEN <= Y_OFF || Y_OFF + Y_LEN <= B_OFF,
+            "input and output views overlap"
+        );
     };
     let p = arena.as_mut_ptr();
     // SAFETY: in bounds; the output is disjoint from both inputs (checked above); the two
@@ -74,7 +109,35 @@ pub fn arena_in2_out<
     }
 }
 
-/// Types for which all-zero bytes are a valid value (generated `Scratch` structs of floats).
+/// The working memory of a generated network: the activation arena (`A` floats, its size
+/// computed by mnetc's memory planner) and a staging area for the input (`I` floats), used by the
+/// entry point that converts the input's layout. Place it where it fits: a `static`, a `Box`
+/// ([`boxed_zeroed`]), or the stack when small.
+#[repr(C, align(64))]
+pub struct Scratch<const A: usize, const I: usize> {
+    pub arena: [f32; A],
+    pub stage: [f32; I],
+}
+
+impl<const A: usize, const I: usize> Scratch<A, I> {
+    pub const fn new() -> Self {
+        Scratch {
+            arena: [0.0; A],
+            stage: [0.0; I],
+        }
+    }
+}
+
+impl<const A: usize, const I: usize> Default for Scratch<A, I> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// SAFETY: a Scratch is two arrays of f32, for which all-zero bytes are 0.0.
+unsafe impl<const A: usize, const I: usize> Zeroable for Scratch<A, I> {}
+
+/// Types for which all-zero bytes are a valid value.
 ///
 /// # Safety
 /// Implementors must be valid when every byte is zero.
@@ -88,7 +151,9 @@ pub fn boxed_zeroed<T: Zeroable>() -> alloc::boxed::Box<T> {
     if layout.size() == 0 {
         // SAFETY: a zero-sized T is valid at any aligned dangling pointer, and Box does not
         // deallocate zero-sized values.
-        return unsafe { alloc::boxed::Box::from_raw(core::ptr::NonNull::<T>::dangling().as_ptr()) };
+        return unsafe {
+            alloc::boxed::Box::from_raw(core::ptr::NonNull::<T>::dangling().as_ptr())
+        };
     }
     // SAFETY: the layout has a non-zero size; a null result is handled; zeroed memory is a valid
     // T (the Zeroable contract) and was allocated with T's layout, as Box requires.

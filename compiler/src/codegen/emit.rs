@@ -1,0 +1,337 @@
+//! Emission: the lowered, planned program as a Rust module (quote token streams, formatted by
+//! prettyplease) and the weights blob (little-endian f32, every tensor 64-byte aligned).
+//! Nothing here depends on iteration order of hash maps or on the clock, so the output is
+//! byte-identical for the same model and options.
+
+use super::lower::{Kernel, Program, Storage, TensorId, TensorInfo, dense_strides};
+use super::plan::Plan;
+use crate::ir::{BinaryOp, InputLayout};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+/// Byte offset of every packed weight in the blob, and the blob.
+pub fn weights_blob(program: &Program) -> (Vec<usize>, Vec<u8>) {
+    let mut offsets = Vec::with_capacity(program.weights.len());
+    let mut blob = Vec::new();
+    for w in &program.weights {
+        offsets.push(blob.len());
+        blob.extend(w.iter().flat_map(|v| v.to_le_bytes()));
+        blob.resize(blob.len().div_ceil(64) * 64, 0);
+    }
+    (offsets, blob)
+}
+
+fn lit(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
+fn float(v: f32) -> TokenStream {
+    if v == f32::INFINITY {
+        quote!(f32::INFINITY)
+    } else if v == f32::NEG_INFINITY {
+        quote!(f32::NEG_INFINITY)
+    } else {
+        let l = Literal::f32_suffixed(v);
+        quote!(#l)
+    }
+}
+
+fn array(v: &[usize]) -> TokenStream {
+    let items = v.iter().map(|&n| lit(n));
+    quote!([#(#items),*])
+}
+
+pub struct Module<'a> {
+    pub program: &'a Program,
+    pub plan: &'a Plan,
+    pub weight_offsets: &'a [usize],
+    pub weights_len: usize,
+    pub weights_file: &'a str,
+    pub runtime: &'a str,
+    pub layout: InputLayout,
+}
+
+impl Module<'_> {
+    fn rt(&self) -> TokenStream {
+        self.runtime
+            .parse()
+            .expect("the runtime path is a valid Rust path")
+    }
+
+    /// An expression for a read-only tensor that is not in the arena.
+    fn read(&self, t: TensorId) -> Option<TokenStream> {
+        let rt = self.rt();
+        let info = &self.program.tensors[t];
+        match info.storage {
+            Storage::Input => Some(quote!(input)),
+            Storage::Weight(w) => {
+                let (off, len) = (lit(self.weight_offsets[w]), lit(info.numel()));
+                Some(quote!(#rt::weights::<#off, #len, WEIGHTS_LEN>(&WEIGHTS)))
+            }
+            Storage::Arena(_) => None,
+        }
+    }
+
+    fn arena_range(&self, info: &TensorInfo) -> (Literal, Literal) {
+        let Storage::Arena(b) = info.storage else {
+            unreachable!("arena tensor")
+        };
+        (lit(self.plan.offsets[b]), lit(info.numel()))
+    }
+
+    /// `let` bindings for the step's activation inputs (`a0`, `a1`) and output (`y`).
+    fn bind(&self, inputs: &[TensorId], output: TensorId) -> TokenStream {
+        let rt = self.rt();
+        let mut arena_inputs = Vec::new();
+        let mut other = Vec::new();
+        for (i, &t) in inputs.iter().enumerate() {
+            let name = format_ident!("a{}", i);
+            match self.read(t) {
+                Some(expr) => other.push(quote!(let #name = #expr;)),
+                None => arena_inputs.push((name, self.arena_range(&self.program.tensors[t]))),
+            }
+        }
+        let (yo, yl) = self.arena_range(&self.program.tensors[output]);
+        let arena = match arena_inputs.as_slice() {
+            [] => quote!(let y = #rt::arena_out::<#yo, #yl, ARENA_LEN>(arena);),
+            [(a, (o, l))] => {
+                quote!(let (#a, y) = #rt::arena_in_out::<#o, #l, #yo, #yl, ARENA_LEN>(arena);)
+            }
+            [(a, (ao, al)), (b, (bo, bl))] => {
+                quote!(let (#a, #b, y) = #rt::arena_in2_out::<#ao, #al, #bo, #bl, #yo, #yl, ARENA_LEN>(arena);)
+            }
+            _ => unreachable!("kernels read at most two activations"),
+        };
+        quote!(#arena #(#other)*)
+    }
+
+    fn step(&self, index: usize) -> TokenStream {
+        let rt = self.rt();
+        let step = &self.program.steps[index];
+        let len = |t: TensorId| lit(self.program.tensors[t].numel());
+        let (min, max) = (float(step.clamp.min), float(step.clamp.max));
+        let y = step.output;
+        let bind = self.bind(&step.inputs, y);
+        let call = match &step.kernel {
+            Kernel::Conv {
+                h,
+                w,
+                ci,
+                co,
+                k,
+                s,
+                pad,
+                oh,
+                ow,
+                depthwise,
+            } => {
+                let (x, wt) = (step.inputs[0], step.inputs[1]);
+                let dims = [*h, *w].into_iter().map(lit);
+                let shape = if *depthwise {
+                    vec![*co]
+                } else {
+                    vec![*ci, *co]
+                };
+                let shape = shape.into_iter().map(lit);
+                let rest = [k[0], k[1], s[0], s[1], pad[0], pad[1], *oh, *ow]
+                    .into_iter()
+                    .map(lit);
+                let (xn, wn, yn) = (len(x), len(wt), len(y));
+                let f = if *depthwise {
+                    quote!(f32_dwconv_nhwc_minmax)
+                } else {
+                    quote!(f32_conv_nhwc_minmax)
+                };
+                quote!(#rt::scalar::#f::<#(#dims,)* #(#shape,)* #(#rest,)* #xn, #wn, #yn>(a0, a1, a2, y, #min, #max);)
+            }
+            Kernel::Gemm { m, k, n } => {
+                let (m, k, n) = (lit(*m), lit(*k), lit(*n));
+                let (xn, wn, yn) = (len(step.inputs[0]), len(step.inputs[1]), len(y));
+                quote!(#rt::scalar::f32_gemm_minmax::<#m, #k, #n, #xn, #wn, #yn>(a0, a1, a2, y, #min, #max);)
+            }
+            Kernel::GlobalAvgPool { hw, c } => {
+                let (hw, c, xn) = (lit(*hw), lit(*c), len(step.inputs[0]));
+                quote!(#rt::scalar::f32_gavgpool::<#hw, #c, #xn>(a0, y);)
+            }
+            Kernel::Pool {
+                h,
+                w,
+                c,
+                k,
+                s,
+                pad,
+                oh,
+                ow,
+                max: is_max,
+                count_pad,
+            } => {
+                let dims = [
+                    *h, *w, *c, k[0], k[1], s[0], s[1], pad[0], pad[1], pad[2], pad[3], *oh, *ow,
+                ]
+                .into_iter()
+                .map(lit);
+                let (xn, yn) = (len(step.inputs[0]), len(y));
+                quote!(#rt::scalar::f32_pool_nhwc::<#(#dims,)* #is_max, #count_pad, #xn, #yn>(a0, y);)
+            }
+            Kernel::Softmax { outer, n, inner } => {
+                let (o, n, i, l) = (lit(*outer), lit(*n), lit(*inner), len(y));
+                quote!(#rt::scalar::f32_softmax::<#o, #n, #i, #l>(a0, y);)
+            }
+            Kernel::Clamp => {
+                let n = len(y);
+                quote!(#rt::scalar::f32_clamp::<#n>(a0, y, #min, #max);)
+            }
+            Kernel::MeanRows { groups, n } => {
+                let (g, n, xn) = (lit(*groups), lit(*n), len(step.inputs[0]));
+                quote!(#rt::scalar::f32_mean_rows::<#g, #n, #xn>(a0, y);)
+            }
+            Kernel::Fill(v) => {
+                let (n, v) = (len(y), float(*v));
+                quote!(#rt::scalar::f32_fill::<#n>(y, #v);)
+            }
+            Kernel::Binary {
+                op,
+                a_strides,
+                b_strides,
+                shape,
+            } => {
+                let op = match op {
+                    BinaryOp::Add => quote!(Add),
+                    BinaryOp::Sub => quote!(Sub),
+                    BinaryOp::Mul => quote!(Mul),
+                    BinaryOp::Div => quote!(Div),
+                    BinaryOp::Min => quote!(Min),
+                    BinaryOp::Max => quote!(Max),
+                };
+                let (r, an, bn, yn) = (
+                    lit(shape.len()),
+                    len(step.inputs[0]),
+                    len(step.inputs[1]),
+                    len(y),
+                );
+                let (sa, sb, sh) = (array(a_strides), array(b_strides), array(shape));
+                quote!(#rt::scalar::f32_binary::<#r, #an, #bn, #yn>(#rt::BinaryOp::#op, a0, #sa, a1, #sb, y, #sh);)
+            }
+            Kernel::Copy {
+                x_strides,
+                y_start,
+                y_strides,
+                shape,
+            } => {
+                let (r, xn, yn) = (lit(shape.len()), len(step.inputs[0]), len(y));
+                let (sx, sy, sh, start) = (
+                    array(x_strides),
+                    array(y_strides),
+                    array(shape),
+                    lit(*y_start),
+                );
+                quote!(#rt::scalar::f32_copy_strided::<#r, #xn, #yn>(a0, #sx, y, #start, #sy, #sh);)
+            }
+        };
+        quote!({ #bind #call })
+    }
+
+    /// Copies the output tensor, in any layout and storage, to the caller's array in logical order.
+    fn copy_out(&self) -> TokenStream {
+        let rt = self.rt();
+        let info = &self.program.tensors[self.program.output];
+        let strides = info.strides();
+        let (r, xn) = (lit(info.shape.len()), lit(info.numel()));
+        let (sx, sy, sh) = (
+            array(&strides),
+            array(&dense_strides(&info.shape)),
+            array(&info.shape),
+        );
+        let source = match self.read(self.program.output) {
+            Some(expr) => expr,
+            None => {
+                let (o, l) = self.arena_range(info);
+                quote!(#rt::arena_out::<#o, #l, ARENA_LEN>(arena))
+            }
+        };
+        quote!(#rt::scalar::f32_copy_strided::<#r, #xn, OUTPUT_LEN>(#source, #sx, output, 0, #sy, #sh);)
+    }
+
+    pub fn tokens(&self) -> TokenStream {
+        let rt = self.rt();
+        let input = &self.program.tensors[self.program.input];
+        let output = &self.program.tensors[self.program.output];
+        let (in_shape, in_len, in_rank) = (
+            array(&input.shape),
+            lit(input.numel()),
+            lit(input.shape.len()),
+        );
+        let (out_shape, out_len, out_rank) = (
+            array(&output.shape),
+            lit(output.numel()),
+            lit(output.shape.len()),
+        );
+        let arena_len = lit(self.plan.arena_len);
+        let weights_len = lit(self.weights_len);
+        let file = self.weights_file;
+        let steps = (0..self.program.steps.len()).map(|i| self.step(i));
+        let copy_out = self.copy_out();
+        // The other layout: NHWC for an NCHW model and the reverse.
+        let (other, other_name, own_name) = match self.layout {
+            InputLayout::Nchw => ([0usize, 2, 3, 1], quote!(forward_nhwc), "NCHW"),
+            InputLayout::Nhwc => ([0usize, 3, 1, 2], quote!(forward_nchw), "NHWC"),
+        };
+        let other_dims: Vec<usize> = other.iter().map(|&a| input.shape[a]).collect();
+        let other_strides = dense_strides(&other_dims);
+        let mut read = vec![0; 4];
+        for (i, &axis) in other.iter().enumerate() {
+            read[axis] = other_strides[i];
+        }
+        let (read, stage_strides) = (array(&read), array(&dense_strides(&input.shape)));
+        let other_layout = if own_name == "NCHW" { "NHWC" } else { "NCHW" };
+        let forward_doc = format!(
+            " Runs the network on `input` ({own_name}, shape `INPUT_SHAPE`) and writes `OUTPUT_SHAPE` values to `output`."
+        );
+        let other_doc = format!(
+            " [`forward`] for an input in {other_layout} layout (shape `{other_dims:?}`), as images arrive."
+        );
+        let uses_arena = self
+            .program
+            .steps
+            .iter()
+            .any(|s| matches!(self.program.tensors[s.output].storage, Storage::Arena(_)));
+        let arena_param = if uses_arena {
+            quote!(arena)
+        } else {
+            quote!(_arena)
+        };
+        quote! {
+            /// Shape of the input, in the model's own layout.
+            pub const INPUT_SHAPE: [usize; #in_rank] = #in_shape;
+            pub const INPUT_LEN: usize = #in_len;
+            pub const OUTPUT_SHAPE: [usize; #out_rank] = #out_shape;
+            pub const OUTPUT_LEN: usize = #out_len;
+            /// Floats of activation memory, as planned by mnetc.
+            pub const ARENA_LEN: usize = #arena_len;
+            const WEIGHTS_LEN: usize = #weights_len;
+
+            static WEIGHTS: #rt::Weights<WEIGHTS_LEN> = #rt::Weights(*include_bytes!(#file));
+
+            /// Working memory for [`forward`]; about `4 * (ARENA_LEN + INPUT_LEN)` bytes.
+            pub type Scratch = #rt::Scratch<ARENA_LEN, INPUT_LEN>;
+
+            #[doc = #forward_doc]
+            pub fn forward(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
+                run(input, output, &mut scratch.arena);
+            }
+
+            #[doc = #other_doc]
+            pub fn #other_name(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
+                let #rt::Scratch { arena, stage } = scratch;
+                // Visit the model's layout in order, reading the other layout.
+                #rt::scalar::f32_copy_strided::<4, INPUT_LEN, INPUT_LEN>(input, #read, stage, 0, #stage_strides, #in_shape);
+                run(stage, output, arena);
+            }
+
+            fn run(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], #arena_param: &mut [f32; ARENA_LEN]) {
+                #(#steps)*
+                #copy_out
+            }
+        }
+    }
+}

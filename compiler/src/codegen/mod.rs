@@ -1,0 +1,175 @@
+//! Code generation: the optimised graph becomes a Rust module and a weights file.
+//!
+//! [`generate`] is the pure core (no I/O) that the CLI, the build.rs [`crate::Builder`] and
+//! (later) the proc-macro share, so all three produce the same code for the same model and
+//! options: [`lower`] picks kernels and layouts, [`plan`] places activations in the arena,
+//! [`emit`] writes tokens and the weights blob.
+
+pub mod emit;
+pub mod lower;
+pub mod plan;
+
+use crate::error::{Error, Result};
+use crate::ir::Graph;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+/// The CPU a generated module is specialised for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// Portable scalar Rust; builds and runs everywhere.
+    Generic,
+}
+
+impl Target {
+    pub const ALL: [Target; 1] = [Target::Generic];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Generic => "generic",
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Target {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Target> {
+        Target::ALL
+            .into_iter()
+            .find(|t| t.name() == s)
+            .ok_or_else(|| {
+                let valid: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+                Error::Options(format!(
+                    "unknown target '{s}'; valid targets: {}",
+                    valid.join(", ")
+                ))
+            })
+    }
+}
+
+/// How to generate code, beyond the front end's [`crate::Options`].
+#[derive(Clone, Debug)]
+pub struct CodegenOptions {
+    pub target: Target,
+    /// File name of the weights, as `include_bytes!` in the module names it (relative to the
+    /// module's own file).
+    pub weights_file: String,
+    /// Path of the runtime crate in the user's code.
+    pub runtime: String,
+}
+
+impl Default for CodegenOptions {
+    fn default() -> Self {
+        CodegenOptions {
+            target: Target::Generic,
+            weights_file: "net.weights".into(),
+            runtime: "::mnetc_runtime".into(),
+        }
+    }
+}
+
+/// What [`generate`] produces.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    /// The formatted Rust module, header included.
+    pub source: String,
+    /// The weights file its `include_bytes!` reads.
+    pub weights: Vec<u8>,
+    pub summary: Summary,
+}
+
+impl Generated {
+    /// Writes the module to `rs_path` and the weights beside it as `weights_file`. Both go to
+    /// temporary names first and are renamed into place only when both are written, so a
+    /// failure never leaves a half-written pair.
+    pub fn write(&self, rs_path: &Path, weights_file: &str) -> Result<()> {
+        let dir = rs_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let weights_path = dir.join(weights_file);
+        let io = |path: &Path, source: std::io::Error| Error::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let tmp = |p: &Path| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            dir.join(format!(".{name}.tmp-{}", std::process::id()))
+        };
+        let (tmp_rs, tmp_w) = (tmp(rs_path), tmp(&weights_path));
+        let result = (|| {
+            std::fs::write(&tmp_w, &self.weights).map_err(|e| io(&weights_path, e))?;
+            std::fs::write(&tmp_rs, &self.source).map_err(|e| io(rs_path, e))?;
+            std::fs::rename(&tmp_w, &weights_path).map_err(|e| io(&weights_path, e))?;
+            std::fs::rename(&tmp_rs, rs_path).map_err(|e| io(rs_path, e))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp_rs);
+            let _ = std::fs::remove_file(&tmp_w);
+        }
+        result
+    }
+}
+
+/// Numbers `mnetc compile` prints.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    pub layers: usize,
+    pub params: u64,
+    pub macs: u64,
+    pub weight_bytes: usize,
+    pub scratch_bytes: usize,
+    pub kernel_calls: usize,
+}
+
+/// Generates the module for an optimised graph. `header` is written as `//` comments on top.
+pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result<Generated> {
+    let program = lower::lower(graph)?;
+    let plan = plan::plan(&program);
+    let (weight_offsets, weights) = emit::weights_blob(&program);
+    let module = emit::Module {
+        program: &program,
+        plan: &plan,
+        weight_offsets: &weight_offsets,
+        weights_len: weights.len(),
+        weights_file: &options.weights_file,
+        runtime: &options.runtime,
+        layout: graph.input.layout,
+    };
+    let tokens = module.tokens();
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| Error::Internal(format!("generated code does not parse: {e}")))?;
+    let mut source = String::new();
+    for line in header.lines() {
+        source.push_str("// ");
+        source.push_str(line);
+        source.push('\n');
+    }
+    source.push('\n');
+    source.push_str(&prettyplease::unparse(&file));
+    let stats = crate::inspect::summarize(graph);
+    let input_len = program.tensors[program.input].numel();
+    Ok(Generated {
+        source,
+        summary: Summary {
+            layers: stats.layers.len(),
+            params: stats.total_params,
+            macs: stats.total_macs,
+            weight_bytes: weights.len(),
+            scratch_bytes: 4 * (plan.arena_len + input_len),
+            kernel_calls: program.steps.len(),
+        },
+        weights,
+    })
+}

@@ -1,0 +1,189 @@
+//! Building and running generated code: `mnetc verify` and `mnetc bench` write the module into
+//! a temporary crate (with the runtime crate's sources, which this binary carries, so it works
+//! wherever mnetc is installed), build it in release mode with the user's cargo, and run it.
+
+use crate::codegen::{Generated, Target};
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The runtime crate's sources, embedded at build time.
+const RUNTIME: [(&str, &str); 3] = [
+    ("src/lib.rs", include_str!("../../runtime/src/lib.rs")),
+    ("src/scalar.rs", include_str!("../../runtime/src/scalar.rs")),
+    ("src/view.rs", include_str!("../../runtime/src/view.rs")),
+];
+
+const RUNNER: &str = r#"
+mod net {
+    include!("net.rs");
+}
+
+use std::time::Instant;
+
+fn read(path: &str) -> Vec<f32> {
+    let bytes = std::fs::read(path).expect("read input");
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let input: Box<[f32; net::INPUT_LEN]> = read(&args[1]).into_boxed_slice().try_into().expect("input length");
+    let mut output = Box::new([0f32; net::OUTPUT_LEN]);
+    let mut scratch = mnetc_runtime::boxed_zeroed::<net::Scratch>();
+    net::forward(&input, &mut output, &mut scratch);
+    let bytes: Vec<u8> = output.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(&args[2], bytes).expect("write output");
+    if let Some(runs) = args.get(3) {
+        let runs: usize = runs.parse().expect("runs");
+        for _ in 0..runs.min(10).max(3) {
+            net::forward(&input, &mut output, &mut scratch);
+        }
+        let mut times: Vec<u128> = (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                net::forward(std::hint::black_box(&input), &mut output, &mut scratch);
+                t.elapsed().as_nanos()
+            })
+            .collect();
+        times.sort_unstable();
+        println!("{} {}", times[times.len() / 2], times[0]);
+    }
+}
+"#;
+
+/// Latency of `forward` over timed runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    pub median_ns: u64,
+    pub min_ns: u64,
+}
+
+/// A built runner for one generated module.
+pub struct Runner {
+    binary: PathBuf,
+    dir: PathBuf,
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Writes the crate and builds it. The target directory is shared between runs so that the
+/// runtime and the standard library are built once.
+pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
+    let root = std::env::temp_dir().join("mnetc-verify");
+    let dir = root.join(format!("run-{}-{}", std::process::id(), unique()));
+    let write = |rel: &str, data: &[u8]| -> Result<()> {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io(&path))?;
+        std::fs::write(&path, data).map_err(io(&path))
+    };
+    for (rel, text) in RUNTIME {
+        write(&format!("runtime/{rel}"), text.as_bytes())?;
+    }
+    // The runtime's own Cargo.toml inherits from mnetc's workspace; this one stands alone.
+    write("runtime/Cargo.toml", RUNTIME_TOML.as_bytes())?;
+    write("runner/Cargo.toml", RUNNER_TOML.as_bytes())?;
+    write("runner/src/main.rs", RUNNER.as_bytes())?;
+    write("runner/src/net.rs", generated.source.as_bytes())?;
+    write("runner/src/net.weights", &generated.weights)?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(dir.join("runner/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", root.join("target"));
+    match target {
+        Target::Generic => {}
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| Error::Internal(format!("cannot run cargo: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Internal(format!(
+            "the generated code did not build:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let binary = root.join("target/release/mnetc-runner");
+    // Several runs share the target directory: keep our own copy of the binary.
+    let own = dir.join("mnetc-runner");
+    std::fs::copy(&binary, &own).map_err(io(&binary))?;
+    Ok(Runner { binary: own, dir })
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+const RUNTIME_TOML: &str = r#"[package]
+name = "mnetc-runtime"
+version = "0.1.0"
+edition = "2024"
+
+[features]
+alloc = []
+"#;
+
+const RUNNER_TOML: &str = r#"[package]
+name = "mnetc-runner"
+version = "0.1.0"
+edition = "2024"
+
+[dependencies]
+mnetc_runtime = { package = "mnetc-runtime", path = "../runtime", features = ["alloc"] }
+
+[profile.release]
+codegen-units = 16
+
+[workspace]
+"#;
+
+impl Runner {
+    /// Runs `forward` once on `input`; with `runs`, also times that many runs after a warm-up
+    /// and returns (median, minimum) nanoseconds.
+    pub fn run(&self, input: &[f32], runs: Option<usize>) -> Result<(Vec<f32>, Option<Timing>)> {
+        let (inp, outp) = (self.dir.join("input.f32"), self.dir.join("output.f32"));
+        let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(&inp, bytes).map_err(io(&inp))?;
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg(&inp).arg(&outp);
+        if let Some(n) = runs {
+            cmd.arg(n.to_string());
+        }
+        let out = cmd
+            .output()
+            .map_err(|e| Error::Internal(format!("cannot run the generated code: {e}")))?;
+        if !out.status.success() {
+            return Err(Error::Internal(format!(
+                "the generated code failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        let y = std::fs::read(&outp).map_err(io(&outp))?;
+        let y = y
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let times = runs.and_then(|_| {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut it = text.split_whitespace().map(|t| t.parse::<u64>().ok());
+            Some(Timing {
+                median_ns: it.next()??,
+                min_ns: it.next()??,
+            })
+        });
+        Ok((y, times))
+    }
+}
