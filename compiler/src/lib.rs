@@ -9,6 +9,7 @@
 //! # Ok::<(), mnetc::Error>(())
 //! ```
 
+mod builder;
 pub mod codegen;
 pub mod error;
 pub mod import;
@@ -25,6 +26,7 @@ pub mod onnx_proto {
     include!(concat!(env!("OUT_DIR"), "/onnx.rs"));
 }
 
+pub use builder::Builder;
 pub use error::{Error, Result};
 
 /// What the user asked for, shared by every front end.

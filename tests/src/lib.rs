@@ -4,6 +4,25 @@
 
 pub mod onnx_edit;
 
+/// A model compiled by `build.rs` through [`mnetc::Builder`].
+pub struct Compiled {
+    pub name: &'static str,
+    /// The ONNX fixture or JSON description it was compiled from.
+    pub source: &'static str,
+    pub optimize: bool,
+    /// In the model's own layout.
+    pub input_shape: &'static [usize],
+    /// Runs `forward` (`false`) or the entry point for the other layout (`true`).
+    pub run: fn(&[f32], bool) -> Vec<f32>,
+}
+
+/// The generated modules and their registry.
+#[allow(clippy::all, dead_code)]
+pub mod generated {
+    use super::Compiled;
+    include!(concat!(env!("OUT_DIR"), "/models.rs"));
+}
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -151,4 +170,15 @@ pub fn run_model(
         .to_vec();
     let out = mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape, input))?;
     Ok(out[0].to_f32())
+}
+
+/// NHWC data of shape `[1, h, w, c]` laid out as NCHW.
+pub fn nhwc_to_nchw(x: &[f32], h: usize, w: usize, c: usize) -> Vec<f32> {
+    let mut y = vec![0f32; x.len()];
+    for ch in 0..c {
+        for i in 0..h * w {
+            y[ch * h * w + i] = x[i * c + ch];
+        }
+    }
+    y
 }

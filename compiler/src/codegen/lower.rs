@@ -357,30 +357,27 @@ impl Lowering<'_> {
                 y
             }
             Op::Dense { act } => {
-                let x = self.input(node, 0)?;
-                let rank = self.program.tensors[x].shape.len();
-                let x = self.ensure(node, x, &(0..rank).collect::<Vec<_>>());
                 let wt = self
                     .constant(node, 1)
                     .ok_or_else(|| Error::node(node, None, "the weight must be a constant"))?;
-                let (n, k) = (wt.shape[0], wt.shape[1]);
-                let wv = wt.to_f32();
-                let packed = pack(&[k, n], |[kk, nn]| wv[nn * k + kk]);
+                let (n, w) = (wt.shape[0], wt.to_f32());
                 let bias = self
                     .constant(node, 2)
                     .map_or_else(|| vec![0.0; n], |b| b.to_f32());
-                let m = self.program.tensors[x].numel() / k;
-                let (w, b) = (self.weight(packed), self.weight(bias));
-                let y = self.new_buffer(out_shape.clone(), vec![0, 1]);
-                self.step(
-                    node,
-                    Kernel::Gemm { m, k, n },
-                    vec![x, w, b],
-                    y,
-                    *act,
-                    (m * k * n) as u64,
-                );
-                y
+                self.dense(node, &out_shape, n, &w, bias, *act)?
+            }
+            Op::Gemm { .. } | Op::MatMul => {
+                // A graph built without the optimising passes still has Gemm and MatMul.
+                let Some((w, bias)) = crate::passes::dense::dense_weights(self.graph, node) else {
+                    return Err(Error::node(
+                        node,
+                        None,
+                        "is only supported by code generation as a fully connected layer (constant B, no transA, row-vector C)",
+                    ));
+                };
+                let n = *out_shape.last().unwrap_or(&0);
+                let bias = bias.unwrap_or_else(|| vec![0.0; n]);
+                self.dense(node, &out_shape, n, &w, bias, Clamp::LINEAR)?
             }
             Op::GlobalAveragePool if out_shape.len() == 4 => self.global_pool(node, &out_shape)?,
             Op::ReduceMean {
@@ -565,6 +562,35 @@ impl Lowering<'_> {
         };
         self.of.insert(node.outputs[0], output);
         Ok(())
+    }
+
+    /// A fully connected layer: weights `[N][K]` row-major, packed here as `[K][N]`.
+    fn dense(
+        &mut self,
+        node: &Node,
+        out_shape: &[usize],
+        n: usize,
+        wv: &[f32],
+        bias: Vec<f32>,
+        act: Clamp,
+    ) -> Result<TensorId> {
+        let x = self.input(node, 0)?;
+        let rank = self.program.tensors[x].shape.len();
+        let x = self.ensure(node, x, &(0..rank).collect::<Vec<_>>());
+        let k = wv.len() / n.max(1);
+        let packed = pack(&[k, n], |[kk, nn]| wv[nn * k + kk]);
+        let m = self.program.tensors[x].numel() / k.max(1);
+        let (w, b) = (self.weight(packed), self.weight(bias));
+        let y = self.new_buffer(out_shape.to_vec(), (0..out_shape.len()).collect());
+        self.step(
+            node,
+            Kernel::Gemm { m, k, n },
+            vec![x, w, b],
+            y,
+            act,
+            (m * k * n) as u64,
+        );
+        Ok(y)
     }
 
     /// The padding after the data on `axis`, from the node's pad amounts.

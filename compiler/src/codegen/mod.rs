@@ -95,6 +95,10 @@ impl Generated {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
         let weights_path = dir.join(weights_file);
         let io = |path: &Path, source: std::io::Error| Error::Io {
             path: path.display().to_string(),

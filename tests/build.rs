@@ -1,0 +1,117 @@
+//! Compiles every model the end-to-end tests run through mnetc's build.rs `Builder`, exactly as
+//! a user's build script would, and writes a registry (`models.rs`) of their entry points.
+
+use mnetc::Builder;
+use mnetc::import::json::Description;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+struct Entry {
+    name: String,
+    module: String,
+    /// The model file: an ONNX fixture or a JSON description written here.
+    source: PathBuf,
+    optimize: bool,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut entries = Vec::new();
+    for dir in [
+        fixtures.clone(),
+        fixtures.join("keras"),
+        fixtures.join("paddle"),
+    ] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        files.sort();
+        for path in files
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+        {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            entries.push(Entry {
+                module: format!("m{}", entries.len()),
+                name,
+                source: path,
+                optimize: true,
+            });
+        }
+    }
+    // Unoptimised twins: the same numbers must come out with every pass off.
+    for name in ["mobilenet_v1_0.25_128_relu6_bn", "mobilenet_v2_imagenet"] {
+        entries.push(Entry {
+            module: format!("m{}", entries.len()),
+            name: format!("{name} (unoptimised)"),
+            source: fixtures.join(format!("{name}.onnx")),
+            optimize: false,
+        });
+    }
+    // JSON descriptions across an alpha x resolution grid, seeded random weights.
+    for (i, (alpha, res)) in [
+        (0.25, 64),
+        (0.25, 97),
+        (0.5, 128),
+        (0.5, 75),
+        (0.75, 96),
+        (1.0, 64),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut d = Description::mobilenet_v1(alpha, res);
+        d.weights = mnetc::import::json::Weights::Random(100 + i as u64);
+        d.classes = 100;
+        let path = out.join(format!("grid_{alpha}_{res}.json"));
+        std::fs::write(&path, d.to_json_pretty())?;
+        entries.push(Entry {
+            module: format!("m{}", entries.len()),
+            name: format!("json {alpha}-{res}"),
+            source: path,
+            optimize: true,
+        });
+    }
+    let mut registry = String::new();
+    for e in &entries {
+        let rs = Builder::new()
+            .optimize(e.optimize)
+            .name(&e.module)
+            .out_dir(&out)
+            .compile(&e.source)?;
+        let other = if std::fs::read_to_string(&rs)?.contains("pub fn forward_nhwc") {
+            "forward_nhwc"
+        } else {
+            "forward_nchw"
+        };
+        let m = &e.module;
+        writeln!(
+            registry,
+            r#"mod {m} {{ include!(concat!(env!("OUT_DIR"), "/{m}.rs")); }}
+fn {m}_run(x: &[f32], other: bool) -> Vec<f32> {{
+    let input: Box<[f32; {m}::INPUT_LEN]> = x.to_vec().into_boxed_slice().try_into().expect("input length");
+    let mut output = Box::new([0f32; {m}::OUTPUT_LEN]);
+    let mut scratch = mnetc_runtime::boxed_zeroed::<{m}::Scratch>();
+    if other {{ {m}::{other}(&input, &mut output, &mut scratch) }} else {{ {m}::forward(&input, &mut output, &mut scratch) }}
+    output.to_vec()
+}}"#
+        )?;
+    }
+    registry.push_str("/// Every compiled model: (name, model file, optimised, input shape, entry points).\npub static MODELS: &[Compiled] = &[\n");
+    for e in &entries {
+        let m = &e.module;
+        writeln!(
+            registry,
+            "    Compiled {{ name: {:?}, source: {:?}, optimize: {}, input_shape: &{m}::INPUT_SHAPE, run: {m}_run }},",
+            e.name,
+            e.source.display().to_string(),
+            e.optimize
+        )?;
+    }
+    registry.push_str("];\n");
+    std::fs::write(out.join("models.rs"), registry)?;
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=fixtures");
+    Ok(())
+}
