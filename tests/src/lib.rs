@@ -17,7 +17,7 @@ pub struct Compiled {
 }
 
 /// The generated modules and their registry.
-#[allow(clippy::all, dead_code)]
+#[allow(dead_code)]
 pub mod generated {
     use super::Compiled;
     include!(concat!(env!("OUT_DIR"), "/models.rs"));

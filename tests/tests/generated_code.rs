@@ -21,8 +21,15 @@ fn every_fixture_matches_onnxruntime_through_both_entry_points() {
     let fixtures = all_fixtures();
     let mut checked = 0;
     for model in MODELS.iter().filter(|m| m.source.ends_with(".onnx")) {
-        let stem = std::path::Path::new(model.source).file_stem().unwrap().to_str().unwrap();
-        let f = fixtures.iter().find(|f| f.name == stem).unwrap_or_else(|| panic!("{}", model.source));
+        let stem = std::path::Path::new(model.source)
+            .file_stem()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let f = fixtures
+            .iter()
+            .find(|f| f.name == stem)
+            .unwrap_or_else(|| panic!("{}", model.source));
         for (input, expected) in &f.cases {
             let (x, want) = (read_f32(input), read_f32(expected));
             let y = (model.run)(&x, false);
@@ -39,7 +46,10 @@ fn every_fixture_matches_onnxruntime_through_both_entry_points() {
 fn optimised_and_unoptimised_code_give_the_same_numbers() {
     let mut pairs = 0;
     for plain in MODELS.iter().filter(|m| !m.optimize) {
-        let opt = MODELS.iter().find(|m| m.optimize && m.source == plain.source).expect("optimised twin");
+        let opt = MODELS
+            .iter()
+            .find(|m| m.optimize && m.source == plain.source)
+            .expect("optimised twin");
         let n: usize = plain.input_shape.iter().product();
         let x = mnetc::rng::Rng::new(9).normal_tensor(&[n], 1.0).to_f32();
         let (a, b) = ((plain.run)(&x, false), (opt.run)(&x, false));
@@ -54,7 +64,11 @@ fn optimised_and_unoptimised_code_give_the_same_numbers() {
 fn json_descriptions_match_the_reference_interpreter() {
     let mut checked = 0;
     for model in MODELS.iter().filter(|m| m.source.ends_with(".json")) {
-        let graph = mnetc::frontend(std::path::Path::new(model.source), &mnetc::Options::default()).unwrap();
+        let graph = mnetc::frontend(
+            std::path::Path::new(model.source),
+            &mnetc::Options::default(),
+        )
+        .unwrap();
         let x = mnetc::rng::Rng::new(3).normal_tensor(model.input_shape, 1.0);
         let want = mnetc::interp::run(&graph, &x).unwrap().remove(0).to_f32();
         let y = (model.run)(&x.to_f32(), false);

@@ -302,25 +302,33 @@ impl Module<'_> {
         };
         quote! {
             /// Shape of the input, in the model's own layout.
+            #[allow(dead_code)]
             pub const INPUT_SHAPE: [usize; #in_rank] = #in_shape;
+            #[allow(dead_code)]
             pub const INPUT_LEN: usize = #in_len;
+            #[allow(dead_code)]
             pub const OUTPUT_SHAPE: [usize; #out_rank] = #out_shape;
+            #[allow(dead_code)]
             pub const OUTPUT_LEN: usize = #out_len;
             /// Floats of activation memory, as planned by mnetc.
+            #[allow(dead_code)]
             pub const ARENA_LEN: usize = #arena_len;
             const WEIGHTS_LEN: usize = #weights_len;
 
             static WEIGHTS: #rt::Weights<WEIGHTS_LEN> = #rt::Weights(*include_bytes!(#file));
 
             /// Working memory for [`forward`]; about `4 * (ARENA_LEN + INPUT_LEN)` bytes.
+            #[allow(dead_code)]
             pub type Scratch = #rt::Scratch<ARENA_LEN, INPUT_LEN>;
 
             #[doc = #forward_doc]
+            #[allow(dead_code)]
             pub fn forward(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
                 run(input, output, &mut scratch.arena);
             }
 
             #[doc = #other_doc]
+            #[allow(dead_code)]
             pub fn #other_name(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
                 let #rt::Scratch { arena, stage } = scratch;
                 // Visit the model's layout in order, reading the other layout.
