@@ -93,7 +93,25 @@ pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
     }
     // The runtime's own Cargo.toml inherits from mnetc's workspace; this one stands alone.
     write("runtime/Cargo.toml", RUNTIME_TOML.as_bytes())?;
-    write("runner/Cargo.toml", RUNNER_TOML.as_bytes())?;
+    // A package name of its own per module: concurrent runs share the target directory, and
+    // each must find its own binary there.
+    let package = {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(generated.source.as_bytes());
+        h.update(&generated.weights);
+        let digest: String = h
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("mnetc-run-{digest}")
+    };
+    write(
+        "runner/Cargo.toml",
+        RUNNER_TOML.replace("mnetc-runner", &package).as_bytes(),
+    )?;
     write("runner/src/main.rs", RUNNER.as_bytes())?;
     write("runner/src/net.rs", generated.source.as_bytes())?;
     write("runner/src/net.weights", &generated.weights)?;
@@ -114,7 +132,7 @@ pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    let binary = root.join("target/release/mnetc-runner");
+    let binary = root.join("target/release").join(&package);
     // Several runs share the target directory: keep our own copy of the binary.
     let own = dir.join("mnetc-runner");
     std::fs::copy(&binary, &own).map_err(io(&binary))?;
