@@ -106,6 +106,13 @@ enum Command {
     },
 }
 
+/// A model compiled and built into a runnable program.
+struct Built {
+    graph: mnetc::ir::Graph,
+    runner: mnetc::verify::Runner,
+    macs: u64,
+}
+
 /// The model and the options every command that reads one takes.
 #[derive(clap::Args)]
 struct ModelArgs {
@@ -131,6 +138,24 @@ impl ModelArgs {
     /// Reads the model and runs the passes.
     fn load(&self, optimize: bool) -> Result<mnetc::ir::Graph, Error> {
         mnetc::frontend(&self.model, &self.options(optimize))
+    }
+
+    /// Compiles the model and builds the generated code (for `verify` and `bench`).
+    fn build(&self, target: Target) -> Result<Built, Error> {
+        let codegen = CodegenOptions {
+            target,
+            ..CodegenOptions::default()
+        };
+        let graph = self.load(true)?;
+        let generated =
+            mnetc::compile_bytes(&self.bytes()?, &self.model, &self.options(true), &codegen)?;
+        eprintln!("building the generated code ({target}) ...");
+        let runner = mnetc::verify::build(&generated, target)?;
+        Ok(Built {
+            graph,
+            runner,
+            macs: generated.summary.macs,
+        })
     }
 
     fn bytes(&self) -> Result<Vec<u8>, Error> {
@@ -269,17 +294,8 @@ fn run(command: Command) -> Result<bool, Error> {
             tolerance,
         } => {
             let target: Target = target.parse()?;
-            let codegen = CodegenOptions {
-                target,
-                ..CodegenOptions::default()
-            };
-            let graph = model.load(true)?;
-            let generated = mnetc::compile_bytes(
-                &model.bytes()?,
-                &model.model,
-                &model.options(true),
-                &codegen,
-            )?;
+            let built = model.build(target)?;
+            let graph = &built.graph;
             let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
             let (x, want) = match (&input, &expected) {
                 (Some(i), Some(e)) => {
@@ -293,13 +309,11 @@ fn run(command: Command) -> Result<bool, Error> {
                 }
                 _ => {
                     let x = mnetc::rng::Rng::new(0).normal_tensor(&shape, 1.0);
-                    let want = mnetc::interp::run(&graph, &x)?.remove(0).to_f32();
+                    let want = mnetc::interp::run(graph, &x)?.remove(0).to_f32();
                     (x.to_f32(), want)
                 }
             };
-            eprintln!("building the generated code ({target}) ...");
-            let runner = mnetc::verify::build(&generated, target)?;
-            let (y, _) = runner.run(&x, None)?;
+            let (y, _) = built.runner.run(&x, None)?;
             let scale = want.iter().fold(1f32, |m, v| m.max(v.abs()));
             let abs = y
                 .iter()
@@ -331,24 +345,17 @@ fn run(command: Command) -> Result<bool, Error> {
             runs,
         } => {
             let target: Target = target.parse()?;
-            let codegen = CodegenOptions {
-                target,
-                ..CodegenOptions::default()
-            };
-            let graph = model.load(true)?;
-            let generated = mnetc::compile_bytes(
-                &model.bytes()?,
-                &model.model,
-                &model.options(true),
-                &codegen,
-            )?;
-            let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
+            let built = model.build(target)?;
+            let shape = built
+                .graph
+                .shape(built.graph.input.value)
+                .unwrap_or(&[])
+                .to_vec();
             let x = mnetc::rng::Rng::new(0).normal_tensor(&shape, 1.0).to_f32();
-            let runner = mnetc::verify::build(&generated, target)?;
-            let (_, times) = runner.run(&x, Some(runs.max(1)))?;
+            let (_, times) = built.runner.run(&x, Some(runs.max(1)))?;
             let t = times.ok_or_else(|| Error::Internal("the runner printed no timings".into()))?;
             let (median, min) = (t.median_ns, t.min_ns);
-            let flops = 2.0 * generated.summary.macs as f64;
+            let flops = 2.0 * built.macs as f64;
             println!(
                 "{} ({target}): median {:.3} ms, min {:.3} ms over {runs} runs, {:.1} GFLOP/s at the median",
                 model.model.display(),

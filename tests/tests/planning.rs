@@ -6,7 +6,11 @@ use mnetc::codegen::{lower, plan};
 use mnetc_tests::repo_fixtures;
 
 fn program(name: &str) -> (lower::Program, plan::Plan) {
-    let g = mnetc::frontend(&repo_fixtures().join(format!("{name}.onnx")), &mnetc::Options::default()).unwrap();
+    let g = mnetc::frontend(
+        &repo_fixtures().join(format!("{name}.onnx")),
+        &mnetc::Options::default(),
+    )
+    .unwrap();
     let p = lower::lower(&g).unwrap();
     let plan = plan::plan(&p);
     (p, plan)
@@ -45,7 +49,10 @@ fn a_v1_chain_needs_two_buffers() {
     let (p, plan) = program("mobilenet_v1_0.25_128_folded");
     let (floats, buffers) = peak(&p);
     assert_eq!(buffers, 2);
-    assert_eq!(plan.arena_len, floats, "first-fit reaches the liveness bound on a chain");
+    assert_eq!(
+        plan.arena_len, floats,
+        "first-fit reaches the liveness bound on a chain"
+    );
     // The largest pair: block 1's depthwise output (64x64x8) and pointwise output (64x64x16).
     assert_eq!(plan.arena_len, 64 * 64 * 8 + 64 * 64 * 16);
 }
@@ -55,5 +62,9 @@ fn residual_blocks_need_three_buffers() {
     let (p, plan) = program("mobilenet_v2_imagenet");
     let (floats, buffers) = peak(&p);
     assert_eq!(buffers, 3);
-    assert!(plan.arena_len >= floats && plan.arena_len <= floats * 5 / 4, "{} vs {floats}", plan.arena_len);
+    assert!(
+        plan.arena_len >= floats && plan.arena_len <= floats * 5 / 4,
+        "{} vs {floats}",
+        plan.arena_len
+    );
 }
