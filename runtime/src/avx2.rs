@@ -1,0 +1,452 @@
+//! x86-64 kernels with AVX2 and FMA: compiled only when the build enables both features
+//! (`-C target-feature=+avx2,+fma`, or `-C target-cpu=native` on such a CPU), so a binary that
+//! contains them never runs on a CPU without them. Code generated for the `avx2` target refuses
+//! to build otherwise. Each kernel has a twin in [`crate::scalar`] it is tested against; kernels
+//! not listed here (pooling, softmax, layout copies) are the scalar ones.
+//!
+//! `unsafe` here is the intrinsics (callable because the features are enabled for the whole
+//! crate) and unaligned loads and stores through raw pointers, every one inside the arrays
+//! whose lengths the inline `const` assertions tie to the shapes.
+
+use core::arch::x86_64::*;
+
+/// Rows of the GEMM microkernel's register tile.
+pub const GEMM_MR: usize = 6;
+/// Columns of the GEMM microkernel's register tile: two vectors of 8.
+pub const GEMM_NR: usize = 16;
+
+#[inline(always)]
+fn taps(o: usize, stride: usize, pad: usize, size: usize, ks: usize) -> (usize, usize) {
+    let start = o * stride;
+    let first = pad.saturating_sub(start);
+    let last = (size + pad).saturating_sub(start).min(ks);
+    (first, last.max(first))
+}
+
+/// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
+/// [`GEMM_NR`] columns: `w[panel][k][0..16]`, columns past `N` zero; `b` likewise padded to
+/// `NP` (a multiple of 16). The panels are visited in blocks of `NB` so that the block's
+/// weights stay in L2 while every row tile of `x` passes over them.
+#[allow(clippy::too_many_arguments)]
+pub fn f32_gemm_minmax_avx2<
+    const M: usize,
+    const K: usize,
+    const N: usize,
+    const NP: usize,
+    const NB: usize,
+    const XN: usize,
+    const WN: usize,
+    const YN: usize,
+>(
+    x: &[f32; XN],
+    w: &[f32; WN],
+    b: &[f32; NP],
+    y: &mut [f32; YN],
+    min: f32,
+    max: f32,
+) {
+    const {
+        assert!(XN == M * K && YN == M * N && NP % GEMM_NR == 0 && NP >= N && NP < N + GEMM_NR);
+        assert!(WN == NP * K && NB > 0);
+    };
+    let panels = NP / GEMM_NR;
+    let mut p0 = 0;
+    while p0 < panels {
+        let p1 = (p0 + NB).min(panels);
+        let mut m0 = 0;
+        while m0 < M {
+            let rows = (M - m0).min(GEMM_MR);
+            for p in p0..p1 {
+                let cols = (N - p * GEMM_NR).min(GEMM_NR);
+                // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
+                // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+                // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
+                unsafe {
+                    let xp = x.as_ptr().add(m0 * K);
+                    let wp = w.as_ptr().add(p * K * GEMM_NR);
+                    let bp = b.as_ptr().add(p * GEMM_NR);
+                    let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+                    match rows {
+                        6 => micro::<6, K, N>(xp, wp, bp, yp, cols, min, max),
+                        5 => micro::<5, K, N>(xp, wp, bp, yp, cols, min, max),
+                        4 => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max),
+                        3 => micro::<3, K, N>(xp, wp, bp, yp, cols, min, max),
+                        2 => micro::<2, K, N>(xp, wp, bp, yp, cols, min, max),
+                        _ => micro::<1, K, N>(xp, wp, bp, yp, cols, min, max),
+                    }
+                }
+            }
+            m0 += rows;
+        }
+        p0 = p1;
+    }
+}
+
+/// One `MR` x 16 tile: 2 * MR accumulators in registers, K steps of one weight row (two
+/// vectors) and MR broadcasts.
+///
+/// # Safety
+/// `x` must point to MR rows of K floats (row stride K), `w` to K * 16 floats, `b` to 16,
+/// `y` to MR rows with `cols` writable floats each (row stride N).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
+    x: *const f32,
+    w: *const f32,
+    b: *const f32,
+    y: *mut f32,
+    cols: usize,
+    min: f32,
+    max: f32,
+) {
+    unsafe {
+        let (b0, b1) = (_mm256_loadu_ps(b), _mm256_loadu_ps(b.add(8)));
+        let mut acc = [[b0, b1]; MR];
+        for k in 0..K {
+            let w0 = _mm256_loadu_ps(w.add(k * GEMM_NR));
+            let w1 = _mm256_loadu_ps(w.add(k * GEMM_NR + 8));
+            for (r, a) in acc.iter_mut().enumerate() {
+                let xv = _mm256_broadcast_ss(&*x.add(r * K + k));
+                a[0] = _mm256_fmadd_ps(xv, w0, a[0]);
+                a[1] = _mm256_fmadd_ps(xv, w1, a[1]);
+            }
+        }
+        let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
+        for (r, a) in acc.iter().enumerate() {
+            let v0 = _mm256_min_ps(_mm256_max_ps(a[0], lo), hi);
+            let v1 = _mm256_min_ps(_mm256_max_ps(a[1], lo), hi);
+            let row = y.add(r * N);
+            if cols == GEMM_NR {
+                _mm256_storeu_ps(row, v0);
+                _mm256_storeu_ps(row.add(8), v1);
+            } else {
+                let mut tmp = [0f32; GEMM_NR];
+                _mm256_storeu_ps(tmp.as_mut_ptr(), v0);
+                _mm256_storeu_ps(tmp.as_mut_ptr().add(8), v1);
+                core::ptr::copy_nonoverlapping(tmp.as_ptr(), row, cols);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn clamp(v: f32, min: f32, max: f32) -> f32 {
+    v.max(min).min(max)
+}
+
+/// Depthwise 2-D convolution, NHWC, vectorised over channels (8 per vector, a scalar tail for
+/// the rest). Weights `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`].
+/// Padding only shortens the tap ranges of border pixels; the inner loop has no branch.
+#[allow(clippy::too_many_arguments)]
+pub fn f32_dwconv_nhwc_minmax_avx2<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PT: usize,
+    const PL: usize,
+    const OH: usize,
+    const OW: usize,
+    const XN: usize,
+    const WN: usize,
+    const YN: usize,
+>(
+    x: &[f32; XN],
+    w: &[f32; WN],
+    b: &[f32; C],
+    y: &mut [f32; YN],
+    min: f32,
+    max: f32,
+) {
+    const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
+    let vec_c = C / 8 * 8;
+    // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`) and
+    // c + 8 <= vec_c <= C, inside x; weights at (ky * KW + kx) * C + c inside w; biases at
+    // c + 8 <= C; stores at (oy * OW + ox) * C + c + 8 <= YN.
+    unsafe {
+        let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
+        let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
+        for oy in 0..OH {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in 0..OW {
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let out = yp.add((oy * OW + ox) * C);
+                let mut c = 0;
+                while c < vec_c {
+                    let mut acc = _mm256_loadu_ps(bp.add(c));
+                    for ky in ky0..ky1 {
+                        let row = (oy * SH + ky - PT) * W;
+                        for kx in kx0..kx1 {
+                            let xv = _mm256_loadu_ps(xp.add((row + ox * SW + kx - PL) * C + c));
+                            let wv = _mm256_loadu_ps(wp.add((ky * KW + kx) * C + c));
+                            acc = _mm256_fmadd_ps(xv, wv, acc);
+                        }
+                    }
+                    _mm256_storeu_ps(out.add(c), _mm256_min_ps(_mm256_max_ps(acc, lo), hi));
+                    c += 8;
+                }
+                for c in vec_c..C {
+                    let mut acc = b[c];
+                    for ky in ky0..ky1 {
+                        let row = (oy * SH + ky - PT) * W;
+                        for kx in kx0..kx1 {
+                            acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
+                        }
+                    }
+                    *out.add(c) = clamp(acc, min, max);
+                }
+            }
+        }
+    }
+}
+
+/// Dense 2-D convolution, NHWC (the stem), vectorised over output channels. Weights
+/// `[KH][KW][CI][CO]`, bias `[CO]`, as [`crate::scalar::f32_conv_nhwc_minmax`].
+#[allow(clippy::too_many_arguments)]
+pub fn f32_conv_nhwc_minmax_avx2<
+    const H: usize,
+    const W: usize,
+    const CI: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PT: usize,
+    const PL: usize,
+    const OH: usize,
+    const OW: usize,
+    const XN: usize,
+    const WN: usize,
+    const YN: usize,
+>(
+    x: &[f32; XN],
+    w: &[f32; WN],
+    b: &[f32; CO],
+    y: &mut [f32; YN],
+    min: f32,
+    max: f32,
+) {
+    const { assert!(XN == H * W * CI && WN == KH * KW * CI * CO && YN == OH * OW * CO) };
+    let vec_co = CO / 8 * 8;
+    // SAFETY: input reads at (iy * W + ix) * CI + ci with iy < H, ix < W, ci < CI; weight
+    // reads at ((ky * KW + kx) * CI + ci) * CO + co + 8 <= WN for co + 8 <= vec_co <= CO;
+    // stores at (oy * OW + ox) * CO + co + 8 <= YN.
+    unsafe {
+        let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
+        let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
+        for oy in 0..OH {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in 0..OW {
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let out = yp.add((oy * OW + ox) * CO);
+                let mut co = 0;
+                // Four vectors (32 channels) at a time share every input broadcast.
+                while co + 32 <= vec_co {
+                    let mut acc = [
+                        _mm256_loadu_ps(bp.add(co)),
+                        _mm256_loadu_ps(bp.add(co + 8)),
+                        _mm256_loadu_ps(bp.add(co + 16)),
+                        _mm256_loadu_ps(bp.add(co + 24)),
+                    ];
+                    for ky in ky0..ky1 {
+                        for kx in kx0..kx1 {
+                            let px = xp.add(((oy * SH + ky - PT) * W + ox * SW + kx - PL) * CI);
+                            let pw = wp.add((ky * KW + kx) * CI * CO + co);
+                            for ci in 0..CI {
+                                let xv = _mm256_broadcast_ss(&*px.add(ci));
+                                for (j, a) in acc.iter_mut().enumerate() {
+                                    *a = _mm256_fmadd_ps(xv, _mm256_loadu_ps(pw.add(ci * CO + 8 * j)), *a);
+                                }
+                            }
+                        }
+                    }
+                    for (j, a) in acc.iter().enumerate() {
+                        _mm256_storeu_ps(out.add(co + 8 * j), _mm256_min_ps(_mm256_max_ps(*a, lo), hi));
+                    }
+                    co += 32;
+                }
+                while co < vec_co {
+                    let mut acc = _mm256_loadu_ps(bp.add(co));
+                    for ky in ky0..ky1 {
+                        for kx in kx0..kx1 {
+                            let px = xp.add(((oy * SH + ky - PT) * W + ox * SW + kx - PL) * CI);
+                            let pw = wp.add((ky * KW + kx) * CI * CO + co);
+                            for ci in 0..CI {
+                                let xv = _mm256_broadcast_ss(&*px.add(ci));
+                                acc = _mm256_fmadd_ps(xv, _mm256_loadu_ps(pw.add(ci * CO)), acc);
+                            }
+                        }
+                    }
+                    _mm256_storeu_ps(out.add(co), _mm256_min_ps(_mm256_max_ps(acc, lo), hi));
+                    co += 8;
+                }
+                for co in vec_co..CO {
+                    let mut acc = b[co];
+                    for ky in ky0..ky1 {
+                        for kx in kx0..kx1 {
+                            let i = ((oy * SH + ky - PT) * W + ox * SW + kx - PL) * CI;
+                            for ci in 0..CI {
+                                acc += x[i + ci] * w[((ky * KW + kx) * CI + ci) * CO + co];
+                            }
+                        }
+                    }
+                    *out.add(co) = clamp(acc, min, max);
+                }
+            }
+        }
+    }
+}
+
+/// Packs a `[K][N]` row-major matrix into [`f32_gemm_minmax_avx2`]'s panels (zero-padded to a
+/// multiple of 16 columns). The compiler packs at compile time; tests use this too.
+pub fn pack_gemm_panels(k: usize, n: usize, w: &[f32], out: &mut [f32]) {
+    let np = n.div_ceil(GEMM_NR) * GEMM_NR;
+    for p in 0..np / GEMM_NR {
+        for kk in 0..k {
+            for j in 0..GEMM_NR {
+                let col = p * GEMM_NR + j;
+                out[(p * k + kk) * GEMM_NR + j] = if col < n { w[kk * n + col] } else { 0.0 };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every AVX2 kernel against its scalar twin, across the tile boundaries: sizes below,
+    //! equal to, above and not a multiple of the register tile and the vector width; odd
+    //! spatial sizes; strides 1 and 2; symmetric and asymmetric padding; clamp bounds.
+    extern crate std;
+    use super::*;
+    use crate::scalar;
+    use std::vec::Vec;
+
+    fn data<const N: usize>(seed: u32) -> [f32; N] {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        core::array::from_fn(|_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        })
+    }
+
+    fn close(got: &[f32], want: &[f32], what: &str) {
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "{what}: [{i}] {g} vs {w}");
+        }
+    }
+
+    const CLAMPS: [(f32, f32); 3] = [(f32::NEG_INFINITY, f32::INFINITY), (0.0, f32::INFINITY), (0.0, 0.5)];
+
+    macro_rules! gemm_case {
+        ($m:literal, $k:literal, $n:literal) => {{
+            const NP: usize = ($n + 15) / 16 * 16;
+            let x = data::<{ $m * $k }>(1);
+            let w = data::<{ $k * $n }>(2);
+            let b = data::<$n>(3);
+            let mut packed = [0f32; NP * $k];
+            pack_gemm_panels($k, $n, &w, &mut packed);
+            let mut bp = [0f32; NP];
+            bp[..$n].copy_from_slice(&b);
+            for (lo, hi) in CLAMPS {
+                let mut want = [0f32; $m * $n];
+                scalar::f32_gemm_minmax::<$m, $k, $n, { $m * $k }, { $k * $n }, { $m * $n }>(&x, &w, &b, &mut want, lo, hi);
+                for nb in [1usize, 2] {
+                    let mut got = [0f32; $m * $n];
+                    if nb == 1 {
+                        f32_gemm_minmax_avx2::<$m, $k, $n, NP, 1, { $m * $k }, { NP * $k }, { $m * $n }>(&x, &packed, &bp, &mut got, lo, hi);
+                    } else {
+                        f32_gemm_minmax_avx2::<$m, $k, $n, NP, 2, { $m * $k }, { NP * $k }, { $m * $n }>(&x, &packed, &bp, &mut got, lo, hi);
+                    }
+                    close(&got, &want, concat!("gemm ", $m, "x", $k, "x", $n));
+                }
+            }
+        }};
+    }
+
+    fn has_avx2_fma() -> bool {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+
+    #[test]
+    fn gemm_matches_scalar_across_tile_boundaries() {
+        assert!(has_avx2_fma());
+        gemm_case!(1, 1, 1);
+        gemm_case!(1, 17, 1000);
+        gemm_case!(5, 3, 8);
+        gemm_case!(6, 8, 16);
+        gemm_case!(7, 8, 17);
+        gemm_case!(12, 32, 64);
+        gemm_case!(13, 17, 33);
+        gemm_case!(49, 24, 15);
+    }
+
+    macro_rules! dw_case {
+        ($h:literal, $w:literal, $c:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
+            const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
+            const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
+            let x = data::<{ $h * $w * $c }>(4);
+            let w = data::<{ $k * $k * $c }>(5);
+            let b = data::<$c>(6);
+            for (lo, hi) in CLAMPS {
+                let mut want = [0f32; OH * OW * $c];
+                let mut got = [0f32; OH * OW * $c];
+                scalar::f32_dwconv_nhwc_minmax::<$h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c }>(&x, &w, &b, &mut want, lo, hi);
+                f32_dwconv_nhwc_minmax_avx2::<$h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c }>(&x, &w, &b, &mut got, lo, hi);
+                close(&got, &want, concat!("dwconv ", $h, "x", $w, "x", $c, " s", $s));
+            }
+        }};
+    }
+
+    #[test]
+    fn depthwise_matches_scalar_across_channels_strides_and_padding() {
+        assert!(has_avx2_fma());
+        dw_case!(7, 7, 3, 3, 1, 1, 1, 1, 1);
+        dw_case!(7, 5, 8, 3, 2, 1, 1, 1, 1);
+        dw_case!(8, 8, 13, 3, 2, 0, 0, 1, 1);
+        dw_case!(9, 6, 16, 3, 1, 1, 1, 1, 1);
+        dw_case!(5, 9, 24, 3, 2, 1, 0, 1, 2);
+        dw_case!(4, 4, 17, 5, 1, 2, 2, 2, 2);
+    }
+
+    macro_rules! conv_case {
+        ($h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
+            const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
+            const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
+            let x = data::<{ $h * $w * $ci }>(7);
+            let w = data::<{ $k * $k * $ci * $co }>(8);
+            let b = data::<$co>(9);
+            for (lo, hi) in CLAMPS {
+                let mut want = [0f32; OH * OW * $co];
+                let mut got = [0f32; OH * OW * $co];
+                scalar::f32_conv_nhwc_minmax::<$h, $w, $ci, $co, $k, $k, $s, $s, $pt, $pl, OH, OW, { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co }>(&x, &w, &b, &mut want, lo, hi);
+                f32_conv_nhwc_minmax_avx2::<$h, $w, $ci, $co, $k, $k, $s, $s, $pt, $pl, OH, OW, { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co }>(&x, &w, &b, &mut got, lo, hi);
+                close(&got, &want, concat!("conv ", $ci, "->", $co, " s", $s));
+            }
+        }};
+    }
+
+    #[test]
+    fn conv_matches_scalar_across_output_channels() {
+        assert!(has_avx2_fma());
+        conv_case!(9, 9, 3, 5, 3, 2, 1, 1, 1, 1);
+        conv_case!(8, 7, 3, 8, 3, 2, 0, 0, 1, 1);
+        conv_case!(7, 7, 3, 32, 3, 2, 1, 1, 1, 1);
+        conv_case!(6, 5, 4, 43, 3, 1, 1, 1, 1, 1);
+        conv_case!(5, 5, 2, 16, 1, 1, 0, 0, 0, 0);
+    }
+
+    #[test]
+    fn panels_are_zero_padded() {
+        let w: Vec<f32> = (0..3 * 17).map(|i| i as f32 + 1.0).collect();
+        let mut out = std::vec![f32::NAN; 32 * 3];
+        pack_gemm_panels(3, 17, &w, &mut out);
+        assert_eq!(out[0..16], w[0..16]);
+        assert_eq!(out[16], w[17]); // panel 0, k = 1
+        assert_eq!(out[48], w[16]); // panel 1, k = 0, column 16
+        assert!(out[49..64].iter().all(|&v| v == 0.0));
+    }
+}
