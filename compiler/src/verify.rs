@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The runtime crate's sources, embedded at build time.
-const RUNTIME: [(&str, &str); 3] = [
+const RUNTIME: [(&str, &str); 4] = [
+    ("src/avx2.rs", include_str!("../../runtime/src/avx2.rs")),
     ("src/lib.rs", include_str!("../../runtime/src/lib.rs")),
     ("src/scalar.rs", include_str!("../../runtime/src/scalar.rs")),
     ("src/view.rs", include_str!("../../runtime/src/view.rs")),
@@ -119,9 +120,15 @@ pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(dir.join("runner/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", root.join("target"));
-    match target {
-        Target::Generic => {}
+        .env(
+            "CARGO_TARGET_DIR",
+            root.join(format!("target-{}", target.name())),
+        )
+        .env("RUSTFLAGS", target.rustflags());
+    if !target.runs_here() {
+        return Err(Error::Options(format!(
+            "this CPU cannot run code for --target {target}; `mnetc compile` still generates it"
+        )));
     }
     let out = cmd
         .output()
@@ -132,7 +139,10 @@ pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    let binary = root.join("target/release").join(&package);
+    let binary = root
+        .join(format!("target-{}", target.name()))
+        .join("release")
+        .join(&package);
     // Several runs share the target directory: keep our own copy of the binary.
     let own = dir.join("mnetc-runner");
     std::fs::copy(&binary, &own).map_err(io(&binary))?;

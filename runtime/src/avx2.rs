@@ -259,13 +259,20 @@ pub fn f32_conv_nhwc_minmax_avx2<
                             for ci in 0..CI {
                                 let xv = _mm256_broadcast_ss(&*px.add(ci));
                                 for (j, a) in acc.iter_mut().enumerate() {
-                                    *a = _mm256_fmadd_ps(xv, _mm256_loadu_ps(pw.add(ci * CO + 8 * j)), *a);
+                                    *a = _mm256_fmadd_ps(
+                                        xv,
+                                        _mm256_loadu_ps(pw.add(ci * CO + 8 * j)),
+                                        *a,
+                                    );
                                 }
                             }
                         }
                     }
                     for (j, a) in acc.iter().enumerate() {
-                        _mm256_storeu_ps(out.add(co + 8 * j), _mm256_min_ps(_mm256_max_ps(*a, lo), hi));
+                        _mm256_storeu_ps(
+                            out.add(co + 8 * j),
+                            _mm256_min_ps(_mm256_max_ps(*a, lo), hi),
+                        );
                     }
                     co += 32;
                 }
@@ -335,11 +342,18 @@ mod tests {
 
     fn close(got: &[f32], want: &[f32], what: &str) {
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "{what}: [{i}] {g} vs {w}");
+            assert!(
+                (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                "{what}: [{i}] {g} vs {w}"
+            );
         }
     }
 
-    const CLAMPS: [(f32, f32); 3] = [(f32::NEG_INFINITY, f32::INFINITY), (0.0, f32::INFINITY), (0.0, 0.5)];
+    const CLAMPS: [(f32, f32); 3] = [
+        (f32::NEG_INFINITY, f32::INFINITY),
+        (0.0, f32::INFINITY),
+        (0.0, 0.5),
+    ];
 
     macro_rules! gemm_case {
         ($m:literal, $k:literal, $n:literal) => {{
@@ -353,13 +367,33 @@ mod tests {
             bp[..$n].copy_from_slice(&b);
             for (lo, hi) in CLAMPS {
                 let mut want = [0f32; $m * $n];
-                scalar::f32_gemm_minmax::<$m, $k, $n, { $m * $k }, { $k * $n }, { $m * $n }>(&x, &w, &b, &mut want, lo, hi);
+                scalar::f32_gemm_minmax::<$m, $k, $n, { $m * $k }, { $k * $n }, { $m * $n }>(
+                    &x, &w, &b, &mut want, lo, hi,
+                );
                 for nb in [1usize, 2] {
                     let mut got = [0f32; $m * $n];
                     if nb == 1 {
-                        f32_gemm_minmax_avx2::<$m, $k, $n, NP, 1, { $m * $k }, { NP * $k }, { $m * $n }>(&x, &packed, &bp, &mut got, lo, hi);
+                        f32_gemm_minmax_avx2::<
+                            $m,
+                            $k,
+                            $n,
+                            NP,
+                            1,
+                            { $m * $k },
+                            { NP * $k },
+                            { $m * $n },
+                        >(&x, &packed, &bp, &mut got, lo, hi);
                     } else {
-                        f32_gemm_minmax_avx2::<$m, $k, $n, NP, 2, { $m * $k }, { NP * $k }, { $m * $n }>(&x, &packed, &bp, &mut got, lo, hi);
+                        f32_gemm_minmax_avx2::<
+                            $m,
+                            $k,
+                            $n,
+                            NP,
+                            2,
+                            { $m * $k },
+                            { NP * $k },
+                            { $m * $n },
+                        >(&x, &packed, &bp, &mut got, lo, hi);
                     }
                     close(&got, &want, concat!("gemm ", $m, "x", $k, "x", $n));
                 }
@@ -394,9 +428,43 @@ mod tests {
             for (lo, hi) in CLAMPS {
                 let mut want = [0f32; OH * OW * $c];
                 let mut got = [0f32; OH * OW * $c];
-                scalar::f32_dwconv_nhwc_minmax::<$h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c }>(&x, &w, &b, &mut want, lo, hi);
-                f32_dwconv_nhwc_minmax_avx2::<$h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c }>(&x, &w, &b, &mut got, lo, hi);
-                close(&got, &want, concat!("dwconv ", $h, "x", $w, "x", $c, " s", $s));
+                scalar::f32_dwconv_nhwc_minmax::<
+                    $h,
+                    $w,
+                    $c,
+                    $k,
+                    $k,
+                    $s,
+                    $s,
+                    $pt,
+                    $pl,
+                    OH,
+                    OW,
+                    { $h * $w * $c },
+                    { $k * $k * $c },
+                    { OH * OW * $c },
+                >(&x, &w, &b, &mut want, lo, hi);
+                f32_dwconv_nhwc_minmax_avx2::<
+                    $h,
+                    $w,
+                    $c,
+                    $k,
+                    $k,
+                    $s,
+                    $s,
+                    $pt,
+                    $pl,
+                    OH,
+                    OW,
+                    { $h * $w * $c },
+                    { $k * $k * $c },
+                    { OH * OW * $c },
+                >(&x, &w, &b, &mut got, lo, hi);
+                close(
+                    &got,
+                    &want,
+                    concat!("dwconv ", $h, "x", $w, "x", $c, " s", $s),
+                );
             }
         }};
     }
@@ -422,8 +490,40 @@ mod tests {
             for (lo, hi) in CLAMPS {
                 let mut want = [0f32; OH * OW * $co];
                 let mut got = [0f32; OH * OW * $co];
-                scalar::f32_conv_nhwc_minmax::<$h, $w, $ci, $co, $k, $k, $s, $s, $pt, $pl, OH, OW, { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co }>(&x, &w, &b, &mut want, lo, hi);
-                f32_conv_nhwc_minmax_avx2::<$h, $w, $ci, $co, $k, $k, $s, $s, $pt, $pl, OH, OW, { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co }>(&x, &w, &b, &mut got, lo, hi);
+                scalar::f32_conv_nhwc_minmax::<
+                    $h,
+                    $w,
+                    $ci,
+                    $co,
+                    $k,
+                    $k,
+                    $s,
+                    $s,
+                    $pt,
+                    $pl,
+                    OH,
+                    OW,
+                    { $h * $w * $ci },
+                    { $k * $k * $ci * $co },
+                    { OH * OW * $co },
+                >(&x, &w, &b, &mut want, lo, hi);
+                f32_conv_nhwc_minmax_avx2::<
+                    $h,
+                    $w,
+                    $ci,
+                    $co,
+                    $k,
+                    $k,
+                    $s,
+                    $s,
+                    $pt,
+                    $pl,
+                    OH,
+                    OW,
+                    { $h * $w * $ci },
+                    { $k * $k * $ci * $co },
+                    { OH * OW * $co },
+                >(&x, &w, &b, &mut got, lo, hi);
                 close(&got, &want, concat!("conv ", $ci, "->", $co, " s", $s));
             }
         }};

@@ -12,6 +12,7 @@
 //! - **Kernel choice** per layer from the static shape: 1x1 stride-1 unpadded convs become a
 //!   GEMM over pixels, depthwise convs the depthwise kernel, other convs the direct kernel.
 
+use super::Target;
 use crate::error::{Error, Result};
 use crate::interp::clip_bounds;
 use crate::ir::{BinaryOp, Clamp, Graph, Node, Op, ValueId};
@@ -160,12 +161,13 @@ const NHWC: [usize; 4] = [0, 2, 3, 1];
 
 struct Lowering<'g> {
     graph: &'g Graph,
+    target: Target,
     program: Program,
     /// The tensor holding each IR value once computed.
     of: HashMap<ValueId, TensorId>,
 }
 
-pub fn lower(graph: &Graph) -> Result<Program> {
+pub fn lower(graph: &Graph, target: Target) -> Result<Program> {
     if graph.outputs.len() != 1 {
         return Err(Error::Model(format!(
             "the graph has {} outputs; code generation supports exactly one",
@@ -178,6 +180,7 @@ pub fn lower(graph: &Graph) -> Result<Program> {
         .to_vec();
     let mut l = Lowering {
         graph,
+        target,
         program: Program {
             tensors: Vec::new(),
             buffers: Vec::new(),
@@ -329,6 +332,12 @@ impl Lowering<'_> {
                     pack(&[kh, kw, ci, co], |[ky, kx, i, o]| {
                         w[((o * ci + i) * kh + ky) * kw + kx]
                     })
+                };
+                // A pointwise conv is a GEMM whose [K][N] matrix is the [CI][CO] packing.
+                let (packed, bias) = if pointwise {
+                    gemm_packing(self.target, ci, co, packed, bias)
+                } else {
+                    (packed, bias)
                 };
                 let (w, b) = (self.weight(packed), self.weight(bias));
                 let y = self.new_buffer(out_shape.clone(), NHWC.to_vec());
@@ -579,6 +588,7 @@ impl Lowering<'_> {
         let x = self.ensure(node, x, &(0..rank).collect::<Vec<_>>());
         let k = wv.len() / n.max(1);
         let packed = pack(&[k, n], |[kk, nn]| wv[nn * k + kk]);
+        let (packed, bias) = gemm_packing(self.target, k, n, packed, bias);
         let m = self.program.tensors[x].numel() / k.max(1);
         let (w, b) = (self.weight(packed), self.weight(bias));
         let y = self.new_buffer(out_shape.to_vec(), (0..out_shape.len()).collect());
@@ -669,6 +679,33 @@ impl Lowering<'_> {
         };
         self.step(node, kernel, vec![a, b], y, Clamp::LINEAR, 0);
         y
+    }
+}
+
+/// The weights (`[K][N]` row-major) and bias of a GEMM in the layout the target's kernel reads:
+/// as they are for `generic`, in zero-padded panels of 16 columns for `avx2`.
+fn gemm_packing(
+    target: Target,
+    k: usize,
+    n: usize,
+    kn: Vec<f32>,
+    bias: Vec<f32>,
+) -> (Vec<f32>, Vec<f32>) {
+    match target {
+        Target::Generic => (kn, bias),
+        Target::Avx2 => {
+            let np = n.div_ceil(16) * 16;
+            let w = pack(&[np / 16, k, 16], |[p, kk, j]| {
+                if p * 16 + j < n {
+                    kn[kk * n + p * 16 + j]
+                } else {
+                    0.0
+                }
+            });
+            let mut b = bias;
+            b.resize(np, 0.0);
+            (w, b)
+        }
     }
 }
 

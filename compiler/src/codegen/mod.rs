@@ -20,14 +20,43 @@ use std::str::FromStr;
 pub enum Target {
     /// Portable scalar Rust; builds and runs everywhere.
     Generic,
+    /// x86-64 with AVX2 and FMA. The generated code refuses to build unless the build enables
+    /// both (`-C target-feature=+avx2,+fma` or `-C target-cpu=native`).
+    Avx2,
 }
 
 impl Target {
-    pub const ALL: [Target; 1] = [Target::Generic];
+    pub const ALL: [Target; 2] = [Target::Generic, Target::Avx2];
 
     pub fn name(self) -> &'static str {
         match self {
             Target::Generic => "generic",
+            Target::Avx2 => "avx2",
+        }
+    }
+
+    /// The best target for the machine mnetc runs on.
+    pub fn native() -> Target {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return Target::Avx2;
+        }
+        Target::Generic
+    }
+
+    /// Whether code for this target can run on the machine mnetc runs on.
+    pub fn runs_here(self) -> bool {
+        match self {
+            Target::Generic => true,
+            Target::Avx2 => Target::native() == Target::Avx2,
+        }
+    }
+
+    /// `RUSTFLAGS` a build of code for this target needs.
+    pub fn rustflags(self) -> &'static str {
+        match self {
+            Target::Generic => "",
+            Target::Avx2 => "-C target-feature=+avx2,+fma",
         }
     }
 }
@@ -42,11 +71,18 @@ impl FromStr for Target {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Target> {
+        if s == "native" {
+            return Ok(Target::native());
+        }
         Target::ALL
             .into_iter()
             .find(|t| t.name() == s)
             .ok_or_else(|| {
-                let valid: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+                let valid: Vec<&str> = Target::ALL
+                    .iter()
+                    .map(|t| t.name())
+                    .chain(["native"])
+                    .collect();
                 Error::Options(format!(
                     "unknown target '{s}'; valid targets: {}",
                     valid.join(", ")
@@ -139,7 +175,7 @@ pub struct Summary {
 
 /// Generates the module for an optimised graph. `header` is written as `//` comments on top.
 pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result<Generated> {
-    let program = lower::lower(graph)?;
+    let program = lower::lower(graph, options.target)?;
     let plan = plan::plan(&program);
     let (weight_offsets, weights) = emit::weights_blob(&program);
     let module = emit::Module {
@@ -149,6 +185,7 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
         weights_len: weights.len(),
         weights_file: &options.weights_file,
         runtime: &options.runtime,
+        target: options.target,
         layout: graph.input.layout,
     };
     let tokens = module.tokens();
