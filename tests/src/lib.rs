@@ -94,14 +94,20 @@ pub fn fixtures_in(dir: &Path) -> BTreeMap<String, Fixture> {
 /// of Keras and TFLite models in `keras/`; a paddle2onnx export in `paddle/`), plus the shared
 /// models when present (shared ones win on names present in both, they are the same files).
 pub fn all_fixtures() -> Vec<Fixture> {
-    let mut all = fixtures_in(&repo_fixtures());
-    for exporter in ["keras", "paddle"] {
-        all.extend(fixtures_in(&repo_fixtures().join(exporter)));
-    }
+    let mut all = repository_fixtures();
     if let Some(shared) = shared_models() {
         all.extend(fixtures_in(&shared));
     }
     all.into_values().collect()
+}
+
+/// The repository's own fixtures, by name.
+pub fn repository_fixtures() -> BTreeMap<String, Fixture> {
+    let mut all = fixtures_in(&repo_fixtures());
+    for exporter in ["keras", "paddle"] {
+        all.extend(fixtures_in(&repo_fixtures().join(exporter)));
+    }
+    all
 }
 
 pub fn fixture(name: &str) -> Fixture {
