@@ -96,6 +96,9 @@ enum Command {
         target: String,
         #[arg(long, default_value_t = 50)]
         runs: usize,
+        /// Also print the mean time and GFLOP/s of every kernel call.
+        #[arg(long)]
+        per_layer: bool,
     },
     /// Print the JSON description of the paper's MobileNet v1 (Table 1).
     Describe {
@@ -111,6 +114,7 @@ struct Built {
     graph: mnetc::ir::Graph,
     runner: mnetc::verify::Runner,
     macs: u64,
+    steps: Vec<mnetc::codegen::StepInfo>,
 }
 
 /// The model and the options every command that reads one takes.
@@ -155,6 +159,7 @@ impl ModelArgs {
             graph,
             runner,
             macs: generated.summary.macs,
+            steps: generated.steps,
         })
     }
 
@@ -343,6 +348,7 @@ fn run(command: Command) -> Result<bool, Error> {
             model,
             target,
             runs,
+            per_layer,
         } => {
             let target: Target = target.parse()?;
             let built = model.build(target)?;
@@ -352,7 +358,9 @@ fn run(command: Command) -> Result<bool, Error> {
                 .unwrap_or(&[])
                 .to_vec();
             let x = mnetc::rng::Rng::new(0).normal_tensor(&shape, 1.0).to_f32();
-            let (_, times) = built.runner.run(&x, Some(runs.max(1)))?;
+            let (_, times) = built
+                .runner
+                .run_profiled(&x, Some(runs.max(1)), per_layer)?;
             let t = times.ok_or_else(|| Error::Internal("the runner printed no timings".into()))?;
             let (median, min) = (t.median_ns, t.min_ns);
             let flops = 2.0 * built.macs as f64;
@@ -363,6 +371,29 @@ fn run(command: Command) -> Result<bool, Error> {
                 min as f64 / 1e6,
                 flops / median.max(1) as f64
             );
+            if per_layer {
+                println!(
+                    "\n{:>3}  {:<8} {:>10} {:>10} {:>8} {:>6}  node",
+                    "#", "kernel", "M MACs", "us", "GFLOP/s", "share"
+                );
+                let total: u64 = t.per_step_ns.iter().sum();
+                for (i, (s, ns)) in built.steps.iter().zip(&t.per_step_ns).enumerate() {
+                    let gflops = if s.macs > 0 {
+                        format!("{:.1}", 2.0 * s.macs as f64 / (*ns).max(1) as f64)
+                    } else {
+                        "-".into()
+                    };
+                    println!(
+                        "{i:>3}  {:<8} {:>10.3} {:>10.1} {:>8} {:>5.1}%  {}",
+                        s.kernel,
+                        s.macs as f64 / 1e6,
+                        *ns as f64 / 1e3,
+                        gflops,
+                        100.0 * *ns as f64 / total.max(1) as f64,
+                        s.node
+                    );
+                }
+            }
         }
         Command::Describe { alpha, res } => {
             let desc = mnetc::import::json::Description::mobilenet_v1(alpha, res);

@@ -49,15 +49,32 @@ fn main() {
             .collect();
         times.sort_unstable();
         println!("{} {}", times[times.len() / 2], times[0]);
+        if args.get(4).is_some_and(|a| a == "layers") {
+            // Mean time of every kernel call, measured between the hooks.
+            let mut total = vec![0u128; net::STEPS.len()];
+            for _ in 0..runs {
+                let mut last = Instant::now();
+                net::forward_with_hook(&input, &mut output, &mut scratch, |i| {
+                    let now = Instant::now();
+                    total[i] += (now - last).as_nanos();
+                    last = now;
+                });
+            }
+            for t in total {
+                println!("{}", t / runs as u128);
+            }
+        }
     }
 }
 "#;
 
 /// Latency of `forward` over timed runs.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Timing {
     pub median_ns: u64,
     pub min_ns: u64,
+    /// Mean nanoseconds of every kernel call, when profiled.
+    pub per_step_ns: Vec<u64>,
 }
 
 /// A built runner for one generated module.
@@ -179,9 +196,19 @@ codegen-units = 16
 "#;
 
 impl Runner {
-    /// Runs `forward` once on `input`; with `runs`, also times that many runs after a warm-up
-    /// and returns (median, minimum) nanoseconds.
+    /// Runs `forward` once on `input`; with `runs`, also times that many runs after a warm-up.
     pub fn run(&self, input: &[f32], runs: Option<usize>) -> Result<(Vec<f32>, Option<Timing>)> {
+        self.run_profiled(input, runs, false)
+    }
+
+    /// [`Runner::run`]; with `per_layer`, the timing also holds the mean nanoseconds of every
+    /// kernel call.
+    pub fn run_profiled(
+        &self,
+        input: &[f32],
+        runs: Option<usize>,
+        per_layer: bool,
+    ) -> Result<(Vec<f32>, Option<Timing>)> {
         let (inp, outp) = (self.dir.join("input.f32"), self.dir.join("output.f32"));
         let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
         std::fs::write(&inp, bytes).map_err(io(&inp))?;
@@ -189,6 +216,9 @@ impl Runner {
         cmd.arg(&inp).arg(&outp);
         if let Some(n) = runs {
             cmd.arg(n.to_string());
+            if per_layer {
+                cmd.arg("layers");
+            }
         }
         let out = cmd
             .output()
@@ -207,9 +237,11 @@ impl Runner {
         let times = runs.and_then(|_| {
             let text = String::from_utf8_lossy(&out.stdout);
             let mut it = text.split_whitespace().map(|t| t.parse::<u64>().ok());
+            let (median_ns, min_ns) = (it.next()??, it.next()??);
             Some(Timing {
-                median_ns: it.next()??,
-                min_ns: it.next()??,
+                median_ns,
+                min_ns,
+                per_step_ns: it.collect::<Option<Vec<u64>>>()?,
             })
         });
         Ok((y, times))

@@ -260,7 +260,10 @@ fn compile_refuses_unknown_targets_and_leaves_nothing_behind() {
         "-o",
         rs.to_str().unwrap(),
     ]);
-    assert_eq!(err, "error: unknown target 'z80'; valid targets: generic, avx2, native\n");
+    assert_eq!(
+        err,
+        "error: unknown target 'z80'; valid targets: generic, avx2, native\n"
+    );
     let garbage = temp("garbage2.onnx", b"not a model at all");
     bad_input(&[
         "compile",

@@ -8,7 +8,10 @@ use mnetc_tests::{check_close, read_f32, repository_fixtures};
 use std::process::Command;
 
 fn require_avx2() {
-    assert!(Target::Avx2.runs_here(), "this CPU lacks AVX2 or FMA: the avx2 target cannot be tested here");
+    assert!(
+        Target::Avx2.runs_here(),
+        "this CPU lacks AVX2 or FMA: the avx2 target cannot be tested here"
+    );
 }
 
 #[test]
@@ -24,7 +27,11 @@ fn runtime_kernels_match_scalar_with_avx2_enabled() {
         .output()
         .expect("run cargo");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The kernel tests really ran (they are compiled only with the features on).
     assert!(stdout.contains("test result: ok. 4 passed"), "{stdout}");
 }
@@ -35,9 +42,17 @@ fn every_repository_fixture_runs_on_the_avx2_target() {
     let mut checked = 0;
     for f in repository_fixtures().values() {
         let bytes = std::fs::read(&f.onnx).unwrap();
-        let codegen = CodegenOptions { target: Target::Avx2, ..CodegenOptions::default() };
-        let generated = mnetc::compile_bytes(&bytes, &f.onnx, &mnetc::Options::default(), &codegen).unwrap();
-        assert!(generated.source.contains("avx2::f32_gemm_minmax_avx2"), "{}", f.name);
+        let codegen = CodegenOptions {
+            target: Target::Avx2,
+            ..CodegenOptions::default()
+        };
+        let generated =
+            mnetc::compile_bytes(&bytes, &f.onnx, &mnetc::Options::default(), &codegen).unwrap();
+        assert!(
+            generated.source.contains("avx2::f32_gemm_minmax_avx2"),
+            "{}",
+            f.name
+        );
         let runner = mnetc::verify::build(&generated, Target::Avx2).unwrap();
         let (input, expected) = &f.cases[0];
         let (y, _) = runner.run(&read_f32(input), None).unwrap();

@@ -10,6 +10,26 @@ use crate::ir::{BinaryOp, InputLayout};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
+/// A short name of a kernel for profiles: `conv`, `dwconv`, `gemm`, ...
+pub fn kernel_label(k: &Kernel) -> &'static str {
+    match k {
+        Kernel::Conv {
+            depthwise: true, ..
+        } => "dwconv",
+        Kernel::Conv { .. } => "conv",
+        Kernel::Gemm { .. } => "gemm",
+        Kernel::GlobalAvgPool { .. } => "gavgpool",
+        Kernel::Pool { max: true, .. } => "maxpool",
+        Kernel::Pool { .. } => "avgpool",
+        Kernel::Softmax { .. } => "softmax",
+        Kernel::Clamp => "clamp",
+        Kernel::MeanRows { .. } => "mean",
+        Kernel::Fill(_) => "fill",
+        Kernel::Binary { .. } => "binary",
+        Kernel::Copy { .. } => "copy",
+    }
+}
+
 /// Byte offset of every packed weight in the blob, and the blob.
 pub fn weights_blob(program: &Program) -> (Vec<usize>, Vec<u8>) {
     let mut offsets = Vec::with_capacity(program.weights.len());
@@ -283,7 +303,20 @@ impl Module<'_> {
         let arena_len = lit(self.plan.arena_len);
         let weights_len = lit(self.weights_len);
         let file = self.weights_file;
-        let steps = (0..self.program.steps.len()).map(|i| self.step(i));
+        let steps = (0..self.program.steps.len()).map(|i| {
+            let step = self.step(i);
+            let i = lit(i);
+            quote!(#step hook(#i);)
+        });
+        let step_count = lit(self.program.steps.len());
+        let step_info = self.program.steps.iter().map(|s| {
+            let (name, kernel, macs) = (
+                &s.node,
+                kernel_label(&s.kernel),
+                Literal::u64_unsuffixed(s.macs),
+            );
+            quote!((#name, #kernel, #macs))
+        });
         let copy_out = self.copy_out();
         // The other layout: NHWC for an NCHW model and the reverse.
         let (other, other_name, own_name) = match self.layout {
@@ -350,7 +383,7 @@ impl Module<'_> {
             #[doc = #forward_doc]
             #[allow(dead_code)]
             pub fn forward(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
-                run(input, output, &mut scratch.arena);
+                run(input, output, &mut scratch.arena, |_| {});
             }
 
             #[doc = #other_doc]
@@ -359,10 +392,21 @@ impl Module<'_> {
                 let #rt::Scratch { arena, stage } = scratch;
                 // Visit the model's layout in order, reading the other layout.
                 #rt::scalar::f32_copy_strided::<4, INPUT_LEN, INPUT_LEN>(input, #read, stage, 0, #stage_strides, #in_shape);
-                run(stage, output, arena);
+                run(stage, output, arena, |_| {});
             }
 
-            fn run(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], #arena_param: &mut [f32; ARENA_LEN]) {
+            /// The kernel calls of [`forward`]: IR node, kernel and multiply-adds.
+            #[allow(dead_code)]
+            pub const STEPS: [(&str, &str, u64); #step_count] = [#(#step_info),*];
+
+            /// [`forward`], calling `hook(i)` after kernel call `i` of [`STEPS`] (for profiling).
+            #[allow(dead_code)]
+            pub fn forward_with_hook(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch, hook: impl FnMut(usize)) {
+                run(input, output, &mut scratch.arena, hook);
+            }
+
+            #[inline(always)]
+            fn run(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], #arena_param: &mut [f32; ARENA_LEN], mut hook: impl FnMut(usize)) {
                 #(#steps)*
                 #copy_out
             }

@@ -120,6 +120,16 @@ pub struct Generated {
     /// The weights file its `include_bytes!` reads.
     pub weights: Vec<u8>,
     pub summary: Summary,
+    /// The kernel calls of `forward`, in order (the generated `STEPS`).
+    pub steps: Vec<StepInfo>,
+}
+
+/// One kernel call of the generated code.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepInfo {
+    pub node: String,
+    pub kernel: &'static str,
+    pub macs: u64,
 }
 
 impl Generated {
@@ -212,5 +222,14 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
             kernel_calls: program.steps.len(),
         },
         weights,
+        steps: program
+            .steps
+            .iter()
+            .map(|s| StepInfo {
+                node: s.node.clone(),
+                kernel: emit::kernel_label(&s.kernel),
+                macs: s.macs,
+            })
+            .collect(),
     })
 }

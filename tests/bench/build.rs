@@ -1,0 +1,68 @@
+//! Compiles every benchmark model found, with mnetc's `Builder` for the `avx2` target, and
+//! writes a registry of them. Models come from `../../../shared/models` when that folder
+//! exists, else from the repository's fixtures (which hold the small ones).
+
+use mnetc::Builder;
+use mnetc::codegen::Target;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+/// (label, file stem) in the order of the table.
+const MODELS: [(&str, &str); 8] = [
+    ("1.0_224", "mobilenet_v1_1.0_224_folded"),
+    ("1.0_128", "mobilenet_v1_1.0_128_folded"),
+    ("0.75_192", "mobilenet_v1_0.75_192_folded"),
+    ("0.5_224", "mobilenet_v1_0.5_224_folded"),
+    ("0.5_128", "mobilenet_v1_0.5_128_folded"),
+    ("0.25_224", "mobilenet_v1_0.25_224_folded"),
+    ("0.25_128", "mobilenet_v1_0.25_128_folded"),
+    ("cifar10", "mobilenet_v1_cifar10_folded"),
+];
+
+fn find(stem: &str) -> Option<PathBuf> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [here.join("../../../shared/models"), here.join("../fixtures")]
+        .into_iter()
+        .map(|d| d.join(format!("{stem}.onnx")))
+        .find(|p| p.exists())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let mut registry = String::from("pub static MODELS: &[Entry] = &[\n");
+    let mut modules = String::new();
+    for (i, (label, stem)) in MODELS.iter().enumerate() {
+        let Some(path) = find(stem) else { continue };
+        let m = format!("m{i}");
+        let rs = Builder::new().target(Target::Avx2).name(&m).out_dir(&out).compile(&path)?;
+        let macs = mnetc::inspect::summarize(&mnetc::frontend(&path, &mnetc::Options::default())?).total_macs;
+        let _ = rs;
+        writeln!(
+            modules,
+            r#"mod {m} {{ include!(concat!(env!("OUT_DIR"), "/{m}.rs")); }}
+struct {m}_state {{ input: Box<[f32; {m}::INPUT_LEN]>, output: Box<[f32; {m}::OUTPUT_LEN]>, scratch: Box<{m}::Scratch> }}
+impl Model for {m}_state {{
+    fn set_input(&mut self, x: &[f32]) {{ self.input.copy_from_slice(x) }}
+    fn run(&mut self) {{ {m}::forward(&self.input, &mut self.output, &mut self.scratch) }}
+    fn output(&self) -> &[f32] {{ &self.output[..] }}
+}}
+fn {m}_new() -> Box<dyn Model> {{
+    Box::new({m}_state {{
+        input: Box::new([0.0; {m}::INPUT_LEN]),
+        output: Box::new([0.0; {m}::OUTPUT_LEN]),
+        scratch: mnetc_runtime::boxed_zeroed::<{m}::Scratch>(),
+    }})
+}}"#
+        )?;
+        writeln!(
+            registry,
+            "    Entry {{ label: {label:?}, path: {:?}, macs: {macs}, input_shape: &{m}::INPUT_SHAPE, new: {m}_new }},",
+            path.display().to_string()
+        )?;
+    }
+    registry.push_str("];\n");
+    std::fs::write(out.join("models.rs"), modules + &registry)?;
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=../../../shared/models");
+    Ok(())
+}

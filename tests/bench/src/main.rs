@@ -1,0 +1,190 @@
+//! The benchmark: for each MobileNet, mnetc's generated code (target avx2) and tract on the
+//! same ONNX model and the same input, in one process, interleaved run by run, single-threaded,
+//! a warm-up and then the median of `--runs` runs each. With `--onnxruntime PYTHON`, an
+//! onnxruntime worker (`ort_worker.py`, one intra-op thread) takes its turn in the same loop.
+//! Both outputs are checked against each other before timing. Prints a markdown table and
+//! writes it as JSON (`--json`, default `bench-results.json`).
+//!
+//! Run it with `cargo run --release` in this folder (or `./with-onnxruntime.sh`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::Instant;
+use tract_onnx::prelude::*;
+
+/// One compiled model's state: input, output and scratch, allocated once.
+trait Model {
+    fn set_input(&mut self, x: &[f32]);
+    fn run(&mut self);
+    fn output(&self) -> &[f32];
+}
+
+struct Entry {
+    label: &'static str,
+    path: &'static str,
+    macs: u64,
+    input_shape: &'static [usize],
+    new: fn() -> Box<dyn Model>,
+}
+
+include!(concat!(env!("OUT_DIR"), "/models.rs"));
+
+/// Single-core FMA peak of the reference machine (PERFORMANCE.md): 2 x 8 lanes x 2 flops x 3.69 GHz.
+const PEAK_GFLOPS: f64 = 118.0;
+
+struct Ort {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Ort {
+    fn start(python: &str) -> Ort {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ort_worker.py");
+        let mut child = Command::new(python)
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the onnxruntime worker");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Ort { child, stdin, stdout }
+    }
+
+    fn ask(&mut self, line: &str) -> String {
+        writeln!(self.stdin, "{line}").expect("write to worker");
+        self.stdin.flush().expect("flush");
+        let mut answer = String::new();
+        self.stdout.read_line(&mut answer).expect("read from worker");
+        answer.trim().to_string()
+    }
+}
+
+impl Drop for Ort {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "quit");
+        let _ = self.child.wait();
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn input_for(entry: &Entry) -> Vec<f32> {
+    // The fixture's own input when it is there, else seeded noise.
+    let file = entry.path.replace(".onnx", ".input.f32");
+    match std::fs::read(&file) {
+        Ok(bytes) => bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        Err(_) => {
+            let n: usize = entry.input_shape.iter().product();
+            let mut s = 12345u32;
+            (0..n)
+                .map(|_| {
+                    s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+                })
+                .collect()
+        }
+    }
+}
+
+fn main() -> TractResult<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let runs: usize = arg("--runs").map_or(50, |r| r.parse().expect("--runs N"));
+    let json_path = arg("--json").unwrap_or_else(|| "bench-results.json".into());
+    let mut ort = arg("--onnxruntime").map(|python| Ort::start(&python));
+    let warmup = 5;
+    let mut rows = Vec::new();
+    println!("Timing {} models, {runs} runs each after {warmup} warm-up runs, interleaved, one thread.\n", MODELS.len());
+    for entry in MODELS {
+        let x = input_for(entry);
+        let mut mnetc = (entry.new)();
+        mnetc.set_input(&x);
+        let shape: Vec<usize> = entry.input_shape.to_vec();
+        let tract = tract_onnx::onnx()
+            .model_for_path(entry.path)?
+            .with_input_fact(0, f32::fact(shape.clone()).into())?
+            .into_optimized()?
+            .into_runnable()?;
+        let input: TValue = Tensor::from_shape(&shape, &x)?.into_tvalue();
+        // Same numbers first.
+        mnetc.run();
+        let t_out = tract.run(tvec!(input.clone()))?;
+        let t_out: Vec<f32> = t_out[0].as_slice::<f32>()?.to_vec();
+        let scale = t_out.iter().fold(1f32, |m, v| m.max(v.abs()));
+        let diff = mnetc.output().iter().zip(&t_out).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(diff <= 1e-4 * scale, "{}: mnetc and tract disagree by {diff}", entry.label);
+        if let Some(o) = ort.as_mut() {
+            let input_file = std::env::temp_dir().join(format!("mnetc-bench-{}.f32", std::process::id()));
+            std::fs::write(&input_file, x.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())?;
+            let answer = o.ask(&format!("load {} {}", entry.path, input_file.display()));
+            let o_out: Vec<f32> = answer.split_whitespace().map(|v| v.parse().expect("float")).collect();
+            let diff = mnetc.output().iter().zip(&o_out).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(o_out.len() == t_out.len() && diff <= 1e-4 * scale, "{}: mnetc and onnxruntime disagree by {diff}", entry.label);
+        }
+        let (mut tm, mut tt, mut to) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..warmup + runs {
+            let t = Instant::now();
+            mnetc.run();
+            let m = t.elapsed().as_secs_f64() * 1e3;
+            let t = Instant::now();
+            let r = tract.run(tvec!(input.clone()))?;
+            let tr = t.elapsed().as_secs_f64() * 1e3;
+            drop(r);
+            let on = ort.as_mut().map(|o| o.ask("run").parse::<f64>().expect("ms"));
+            if i >= warmup {
+                tm.push(m);
+                tt.push(tr);
+                if let Some(v) = on {
+                    to.push(v);
+                }
+            }
+        }
+        let (m, t) = (median(&mut tm), median(&mut tt));
+        let o = (!to.is_empty()).then(|| median(&mut to));
+        let gflops = 2.0 * entry.macs as f64 / (m * 1e6);
+        rows.push(serde_json::json!({
+            "model": entry.label,
+            "macs": entry.macs,
+            "mnetc_ms": m,
+            "tract_ms": t,
+            "onnxruntime_ms": o,
+            "mnetc_over_tract": m / t,
+            "mnetc_over_onnxruntime": o.map(|o| m / o),
+            "mnetc_gflops": gflops,
+            "percent_of_peak": 100.0 * gflops / PEAK_GFLOPS,
+        }));
+        eprintln!("{}: mnetc {m:.3} ms, tract {t:.3} ms{}", entry.label, o.map_or(String::new(), |o| format!(", onnxruntime {o:.3} ms")));
+    }
+    let with_ort = ort.is_some();
+    let mut table = String::from(if with_ort {
+        "| model | M MACs | mnetc ms | tract ms | mnetc / tract | onnxruntime ms | mnetc / onnxruntime | mnetc GFLOP/s | % of peak |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    } else {
+        "| model | M MACs | mnetc ms | tract ms | mnetc / tract | mnetc GFLOP/s | % of peak |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    });
+    for r in &rows {
+        let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+        let ort_cells = if with_ort { format!(" {:.3} | {:.2} |", f("onnxruntime_ms"), f("mnetc_over_onnxruntime")) } else { String::new() };
+        table.push_str(&format!(
+            "| {} | {:.1} | {:.3} | {:.3} | {:.2} |{} {:.1} | {:.0}% |\n",
+            r["model"].as_str().unwrap_or(""),
+            f("macs") / 1e6,
+            f("mnetc_ms"),
+            f("tract_ms"),
+            f("mnetc_over_tract"),
+            ort_cells,
+            f("mnetc_gflops"),
+            f("percent_of_peak")
+        ));
+    }
+    println!("{table}");
+    let doc = serde_json::json!({ "runs": runs, "warmup": warmup, "peak_gflops": PEAK_GFLOPS, "rows": rows });
+    std::fs::write(&json_path, serde_json::to_string_pretty(&doc)? + "\n")?;
+    println!("written to {json_path}");
+    Ok(())
+}
