@@ -29,25 +29,24 @@ fn find(stem: &str) -> Option<PathBuf> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    let mut registry = String::from("pub static MODELS: &[Entry] = &[\n");
+    let mut registry = String::from("static MODELS: &[Entry] = &[\n");
     let mut modules = String::new();
     for (i, (label, stem)) in MODELS.iter().enumerate() {
         let Some(path) = find(stem) else { continue };
         let m = format!("m{i}");
-        let rs = Builder::new().target(Target::Avx2).name(&m).out_dir(&out).compile(&path)?;
+        Builder::new().target(Target::Avx2).name(&m).out_dir(&out).compile(&path)?;
         let macs = mnetc::inspect::summarize(&mnetc::frontend(&path, &mnetc::Options::default())?).total_macs;
-        let _ = rs;
         writeln!(
             modules,
             r#"mod {m} {{ include!(concat!(env!("OUT_DIR"), "/{m}.rs")); }}
-struct {m}_state {{ input: Box<[f32; {m}::INPUT_LEN]>, output: Box<[f32; {m}::OUTPUT_LEN]>, scratch: Box<{m}::Scratch> }}
-impl Model for {m}_state {{
+struct State{i} {{ input: Box<[f32; {m}::INPUT_LEN]>, output: Box<[f32; {m}::OUTPUT_LEN]>, scratch: Box<{m}::Scratch> }}
+impl Model for State{i} {{
     fn set_input(&mut self, x: &[f32]) {{ self.input.copy_from_slice(x) }}
     fn run(&mut self) {{ {m}::forward(&self.input, &mut self.output, &mut self.scratch) }}
     fn output(&self) -> &[f32] {{ &self.output[..] }}
 }}
 fn {m}_new() -> Box<dyn Model> {{
-    Box::new({m}_state {{
+    Box::new(State{i} {{
         input: Box::new([0.0; {m}::INPUT_LEN]),
         output: Box::new([0.0; {m}::OUTPUT_LEN]),
         scratch: mnetc_runtime::boxed_zeroed::<{m}::Scratch>(),

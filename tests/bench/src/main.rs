@@ -115,7 +115,7 @@ fn main() -> TractResult<()> {
         // Same numbers first.
         mnetc.run();
         let t_out = tract.run(tvec!(input.clone()))?;
-        let t_out: Vec<f32> = t_out[0].as_slice::<f32>()?.to_vec();
+        let t_out: Vec<f32> = t_out[0].to_plain_array_view::<f32>()?.iter().copied().collect();
         let scale = t_out.iter().fold(1f32, |m, v| m.max(v.abs()));
         let diff = mnetc.output().iter().zip(&t_out).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
         assert!(diff <= 1e-4 * scale, "{}: mnetc and tract disagree by {diff}", entry.label);
