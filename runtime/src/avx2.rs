@@ -203,14 +203,22 @@ pub fn f32_dwconv_nhwc_minmax_avx2<
     }
 }
 
-/// Dense 2-D convolution, NHWC (the stem), vectorised over output channels. Weights
-/// `[KH][KW][CI][CO]`, bias `[CO]`, as [`crate::scalar::f32_conv_nhwc_minmax`].
+/// Output pixels of a row that [`f32_conv_minmax_avx2`] computes together: eight independent
+/// accumulator chains hide the FMA latency even when there are only 8 output channels.
+const CONV_PX: usize = 8;
+
+/// Dense 2-D convolution writing NHWC, from an input in any layout (strides `XSC`, `XSY`,
+/// `XSX` of channel, row and column, as [`crate::scalar::f32_conv_minmax`]): the stem conv
+/// reads an NCHW input directly. Weights `[KH][KW][CI][COP]` and bias `[COP]`, with the output
+/// channels zero-padded to `COP`, a multiple of 8. Interior pixels go eight at a time per
+/// vector of output channels; border pixels, whose windows leave the input, one at a time.
 #[allow(clippy::too_many_arguments)]
-pub fn f32_conv_nhwc_minmax_avx2<
+pub fn f32_conv_minmax_avx2<
     const H: usize,
     const W: usize,
     const CI: usize,
     const CO: usize,
+    const COP: usize,
     const KH: usize,
     const KW: usize,
     const SH: usize,
@@ -219,90 +227,104 @@ pub fn f32_conv_nhwc_minmax_avx2<
     const PL: usize,
     const OH: usize,
     const OW: usize,
+    const XSC: usize,
+    const XSY: usize,
+    const XSX: usize,
     const XN: usize,
     const WN: usize,
     const YN: usize,
 >(
     x: &[f32; XN],
     w: &[f32; WN],
-    b: &[f32; CO],
+    b: &[f32; COP],
     y: &mut [f32; YN],
     min: f32,
     max: f32,
 ) {
-    const { assert!(XN == H * W * CI && WN == KH * KW * CI * CO && YN == OH * OW * CO) };
-    let vec_co = CO / 8 * 8;
-    // SAFETY: input reads at (iy * W + ix) * CI + ci with iy < H, ix < W, ci < CI; weight
-    // reads at ((ky * KW + kx) * CI + ci) * CO + co + 8 <= WN for co + 8 <= vec_co <= CO;
-    // stores at (oy * OW + ox) * CO + co + 8 <= YN.
+    const {
+        assert!(XN == H * W * CI && WN == KH * KW * CI * COP && YN == OH * OW * CO);
+        assert!(COP % 8 == 0 && COP >= CO && COP < CO + 8);
+        assert!(
+            (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
+            "input strides out of bounds"
+        );
+    };
+    // Output columns whose whole window lies inside the input: ox * SW >= PL and
+    // ox * SW - PL + KW <= W.
+    let first = PL.div_ceil(SW).min(OW);
+    let last = if W + PL >= KW {
+        ((W + PL - KW) / SW + 1).min(OW)
+    } else {
+        0
+    }
+    .max(first);
+    // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC with iy < H, ix < W, ci < CI,
+    // which the const assertion bounds by XN; weight reads at
+    // ((ky * KW + kx) * CI + ci) * COP + cb + 8 <= WN; bias reads at cb + 8 <= COP; stores
+    // write min(8, CO - cb) floats at (oy * OW + ox) * CO + cb, inside YN.
     unsafe {
         let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
         let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
+        let store = |v: __m256, at: *mut f32, n: usize| {
+            let v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+            if n == 8 {
+                _mm256_storeu_ps(at, v);
+            } else {
+                let mut tmp = [0f32; 8];
+                _mm256_storeu_ps(tmp.as_mut_ptr(), v);
+                core::ptr::copy_nonoverlapping(tmp.as_ptr(), at, n);
+            }
+        };
+        // One pixel, all output channels, with the window clipped to the input.
+        let pixel = |oy: usize, ox: usize| {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+            for cb in (0..COP).step_by(8) {
+                let mut acc = _mm256_loadu_ps(bp.add(cb));
+                for ky in ky0..ky1 {
+                    for kx in kx0..kx1 {
+                        let xb = xp.add((oy * SH + ky - PT) * XSY + (ox * SW + kx - PL) * XSX);
+                        let wb = wp.add((ky * KW + kx) * CI * COP + cb);
+                        for ci in 0..CI {
+                            let xv = _mm256_broadcast_ss(&*xb.add(ci * XSC));
+                            acc = _mm256_fmadd_ps(xv, _mm256_loadu_ps(wb.add(ci * COP)), acc);
+                        }
+                    }
+                }
+                store(acc, yp.add((oy * OW + ox) * CO + cb), (CO - cb).min(8));
+            }
+        };
         for oy in 0..OH {
             let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            for ox in 0..OW {
-                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-                let out = yp.add((oy * OW + ox) * CO);
-                let mut co = 0;
-                // Four vectors (32 channels) at a time share every input broadcast.
-                while co + 32 <= vec_co {
-                    let mut acc = [
-                        _mm256_loadu_ps(bp.add(co)),
-                        _mm256_loadu_ps(bp.add(co + 8)),
-                        _mm256_loadu_ps(bp.add(co + 16)),
-                        _mm256_loadu_ps(bp.add(co + 24)),
-                    ];
+            for ox in (0..first).chain(last..OW) {
+                pixel(oy, ox);
+            }
+            let mut ox0 = first;
+            while ox0 + CONV_PX <= last {
+                for cb in (0..COP).step_by(8) {
+                    let mut acc = [_mm256_loadu_ps(bp.add(cb)); CONV_PX];
                     for ky in ky0..ky1 {
-                        for kx in kx0..kx1 {
-                            let px = xp.add(((oy * SH + ky - PT) * W + ox * SW + kx - PL) * CI);
-                            let pw = wp.add((ky * KW + kx) * CI * CO + co);
+                        let row = xp.add((oy * SH + ky - PT) * XSY);
+                        for kx in 0..KW {
+                            let wb = wp.add((ky * KW + kx) * CI * COP + cb);
+                            let xb = row.add((ox0 * SW + kx - PL) * XSX);
                             for ci in 0..CI {
-                                let xv = _mm256_broadcast_ss(&*px.add(ci));
-                                for (j, a) in acc.iter_mut().enumerate() {
-                                    *a = _mm256_fmadd_ps(
-                                        xv,
-                                        _mm256_loadu_ps(pw.add(ci * CO + 8 * j)),
-                                        *a,
-                                    );
+                                let wv = _mm256_loadu_ps(wb.add(ci * COP));
+                                for (p, a) in acc.iter_mut().enumerate() {
+                                    let xv = _mm256_broadcast_ss(&*xb.add(p * SW * XSX + ci * XSC));
+                                    *a = _mm256_fmadd_ps(xv, wv, *a);
                                 }
                             }
                         }
                     }
-                    for (j, a) in acc.iter().enumerate() {
-                        _mm256_storeu_ps(
-                            out.add(co + 8 * j),
-                            _mm256_min_ps(_mm256_max_ps(*a, lo), hi),
-                        );
+                    for (p, a) in acc.iter().enumerate() {
+                        store(*a, yp.add((oy * OW + ox0 + p) * CO + cb), (CO - cb).min(8));
                     }
-                    co += 32;
                 }
-                while co < vec_co {
-                    let mut acc = _mm256_loadu_ps(bp.add(co));
-                    for ky in ky0..ky1 {
-                        for kx in kx0..kx1 {
-                            let px = xp.add(((oy * SH + ky - PT) * W + ox * SW + kx - PL) * CI);
-                            let pw = wp.add((ky * KW + kx) * CI * CO + co);
-                            for ci in 0..CI {
-                                let xv = _mm256_broadcast_ss(&*px.add(ci));
-                                acc = _mm256_fmadd_ps(xv, _mm256_loadu_ps(pw.add(ci * CO)), acc);
-                            }
-                        }
-                    }
-                    _mm256_storeu_ps(out.add(co), _mm256_min_ps(_mm256_max_ps(acc, lo), hi));
-                    co += 8;
-                }
-                for co in vec_co..CO {
-                    let mut acc = b[co];
-                    for ky in ky0..ky1 {
-                        for kx in kx0..kx1 {
-                            let i = ((oy * SH + ky - PT) * W + ox * SW + kx - PL) * CI;
-                            for ci in 0..CI {
-                                acc += x[i + ci] * w[((ky * KW + kx) * CI + ci) * CO + co];
-                            }
-                        }
-                    }
-                    *out.add(co) = clamp(acc, min, max);
-                }
+                ox0 += CONV_PX;
+            }
+            for ox in ox0..last {
+                pixel(oy, ox);
             }
         }
     }
@@ -484,13 +506,21 @@ mod tests {
         ($h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
             const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
             const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
+            const COP: usize = ($co + 7) / 8 * 8;
             let x = data::<{ $h * $w * $ci }>(7);
             let w = data::<{ $k * $k * $ci * $co }>(8);
             let b = data::<$co>(9);
+            let mut wp = [0f32; $k * $k * $ci * COP];
+            for (i, row) in w.chunks($co).enumerate() {
+                wp[i * COP..i * COP + $co].copy_from_slice(row);
+            }
+            let mut bp = [0f32; COP];
+            bp[..$co].copy_from_slice(&b);
             for (lo, hi) in CLAMPS {
+                // The input read as NHWC, and the same buffer read as NCHW.
                 let mut want = [0f32; OH * OW * $co];
                 let mut got = [0f32; OH * OW * $co];
-                scalar::f32_conv_nhwc_minmax::<
+                scalar::f32_conv_minmax::<
                     $h,
                     $w,
                     $ci,
@@ -503,11 +533,36 @@ mod tests {
                     $pl,
                     OH,
                     OW,
+                    1,
+                    { $w * $ci },
+                    $ci,
                     { $h * $w * $ci },
                     { $k * $k * $ci * $co },
                     { OH * OW * $co },
                 >(&x, &w, &b, &mut want, lo, hi);
-                f32_conv_nhwc_minmax_avx2::<
+                f32_conv_minmax_avx2::<
+                    $h,
+                    $w,
+                    $ci,
+                    $co,
+                    COP,
+                    $k,
+                    $k,
+                    $s,
+                    $s,
+                    $pt,
+                    $pl,
+                    OH,
+                    OW,
+                    1,
+                    { $w * $ci },
+                    $ci,
+                    { $h * $w * $ci },
+                    { $k * $k * $ci * COP },
+                    { OH * OW * $co },
+                >(&x, &wp, &bp, &mut got, lo, hi);
+                close(&got, &want, concat!("conv nhwc ", $ci, "->", $co, " s", $s));
+                scalar::f32_conv_minmax::<
                     $h,
                     $w,
                     $ci,
@@ -520,23 +575,49 @@ mod tests {
                     $pl,
                     OH,
                     OW,
+                    { $h * $w },
+                    $w,
+                    1,
                     { $h * $w * $ci },
                     { $k * $k * $ci * $co },
                     { OH * OW * $co },
-                >(&x, &w, &b, &mut got, lo, hi);
-                close(&got, &want, concat!("conv ", $ci, "->", $co, " s", $s));
+                >(&x, &w, &b, &mut want, lo, hi);
+                f32_conv_minmax_avx2::<
+                    $h,
+                    $w,
+                    $ci,
+                    $co,
+                    COP,
+                    $k,
+                    $k,
+                    $s,
+                    $s,
+                    $pt,
+                    $pl,
+                    OH,
+                    OW,
+                    { $h * $w },
+                    $w,
+                    1,
+                    { $h * $w * $ci },
+                    { $k * $k * $ci * COP },
+                    { OH * OW * $co },
+                >(&x, &wp, &bp, &mut got, lo, hi);
+                close(&got, &want, concat!("conv nchw ", $ci, "->", $co, " s", $s));
             }
         }};
     }
 
     #[test]
-    fn conv_matches_scalar_across_output_channels() {
+    fn conv_matches_scalar_across_output_channels_and_layouts() {
         assert!(has_avx2_fma());
         conv_case!(9, 9, 3, 5, 3, 2, 1, 1, 1, 1);
         conv_case!(8, 7, 3, 8, 3, 2, 0, 0, 1, 1);
         conv_case!(7, 7, 3, 32, 3, 2, 1, 1, 1, 1);
         conv_case!(6, 5, 4, 43, 3, 1, 1, 1, 1, 1);
         conv_case!(5, 5, 2, 16, 1, 1, 0, 0, 0, 0);
+        conv_case!(24, 21, 3, 8, 3, 1, 1, 1, 1, 1);
+        conv_case!(40, 37, 3, 12, 3, 2, 1, 0, 1, 2);
     }
 
     #[test]

@@ -20,10 +20,12 @@ fn taps(o: usize, stride: usize, pad: usize, size: usize, ks: usize) -> (usize, 
     (first, last.max(first))
 }
 
-/// Dense 2-D convolution, NHWC. Weights packed `[KH][KW][CI][CO]`, bias `[CO]`.
-/// Padding `PT` (top) and `PL` (left); bottom and right follow from `OH`, `OW`.
+/// Dense 2-D convolution writing NHWC. The input may be in any layout: `XSC`, `XSY`, `XSX` are
+/// the strides of its channel, row and column (NHWC: `1, W * CI, CI`; NCHW: `H * W, W, 1`), so
+/// the first conv reads the caller's NCHW input directly. Weights packed `[KH][KW][CI][CO]`,
+/// bias `[CO]`. Padding `PT` (top) and `PL` (left); bottom and right follow from `OH`, `OW`.
 #[allow(clippy::too_many_arguments)]
-pub fn f32_conv_nhwc_minmax<
+pub fn f32_conv_minmax<
     const H: usize,
     const W: usize,
     const CI: usize,
@@ -36,6 +38,9 @@ pub fn f32_conv_nhwc_minmax<
     const PL: usize,
     const OH: usize,
     const OW: usize,
+    const XSC: usize,
+    const XSY: usize,
+    const XSX: usize,
     const XN: usize,
     const WN: usize,
     const YN: usize,
@@ -47,7 +52,13 @@ pub fn f32_conv_nhwc_minmax<
     min: f32,
     max: f32,
 ) {
-    const { assert!(XN == H * W * CI && WN == KH * KW * CI * CO && YN == OH * OW * CO) };
+    const {
+        assert!(XN == H * W * CI && WN == KH * KW * CI * CO && YN == OH * OW * CO);
+        assert!(
+            (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
+            "input strides out of bounds"
+        );
+    };
     for oy in 0..OH {
         let (ky0, ky1) = taps(oy, SH, PT, H, KH);
         for ox in 0..OW {
@@ -58,9 +69,9 @@ pub fn f32_conv_nhwc_minmax<
                 let iy = oy * SH + ky - PT;
                 for kx in kx0..kx1 {
                     let ix = ox * SW + kx - PL;
-                    let xp = &x[(iy * W + ix) * CI..][..CI];
                     let wp = &w[(ky * KW + kx) * CI * CO..][..CI * CO];
-                    for (ci, &xv) in xp.iter().enumerate() {
+                    for ci in 0..CI {
+                        let xv = x[iy * XSY + ix * XSX + ci * XSC];
                         let wr = &wp[ci * CO..][..CO];
                         for (a, &wv) in acc.iter_mut().zip(wr) {
                             *a += xv * wv;

@@ -146,24 +146,26 @@ impl Module<'_> {
                 oh,
                 ow,
                 depthwise,
+                x_strides,
             } => {
                 let (x, wt) = (step.inputs[0], step.inputs[1]);
                 let dims = [*h, *w].into_iter().map(lit);
-                let shape = if *depthwise {
-                    vec![*co]
-                } else {
-                    vec![*ci, *co]
+                let shape = match (*depthwise, self.target) {
+                    (true, _) => vec![*co],
+                    (false, Target::Generic) => vec![*ci, *co],
+                    (false, Target::Avx2) => vec![*ci, *co, co.div_ceil(8) * 8],
                 };
                 let shape = shape.into_iter().map(lit);
-                let rest = [k[0], k[1], s[0], s[1], pad[0], pad[1], *oh, *ow]
-                    .into_iter()
-                    .map(lit);
+                let window = [k[0], k[1], s[0], s[1], pad[0], pad[1], *oh, *ow];
+                // Dense convs also take the input's channel, row and column strides.
+                let strides: &[usize] = if *depthwise { &[] } else { x_strides };
+                let rest = window.iter().chain(strides).map(|&v| lit(v));
                 let (xn, wn, yn) = (len(x), len(wt), len(y));
                 let f = match (self.target, *depthwise) {
                     (Target::Generic, true) => quote!(scalar::f32_dwconv_nhwc_minmax),
-                    (Target::Generic, false) => quote!(scalar::f32_conv_nhwc_minmax),
+                    (Target::Generic, false) => quote!(scalar::f32_conv_minmax),
                     (Target::Avx2, true) => quote!(avx2::f32_dwconv_nhwc_minmax_avx2),
-                    (Target::Avx2, false) => quote!(avx2::f32_conv_nhwc_minmax_avx2),
+                    (Target::Avx2, false) => quote!(avx2::f32_conv_minmax_avx2),
                 };
                 quote!(#rt::#f::<#(#dims,)* #(#shape,)* #(#rest,)* #xn, #wn, #yn>(a0, a1, a2, y, #min, #max);)
             }

@@ -83,6 +83,8 @@ pub enum Kernel {
         oh: usize,
         ow: usize,
         depthwise: bool,
+        /// Strides of the input's channel, row and column (dense convs read any layout).
+        x_strides: [usize; 3],
     },
     /// `[m][k] x [k][n]`: pointwise convs and fully connected layers.
     Gemm {
@@ -309,22 +311,29 @@ impl Lowering<'_> {
         let output = match &node.op {
             Op::Conv(conv) => {
                 let x = self.input(node, 0)?;
-                let x = self.ensure(node, x, &NHWC);
+                let depthwise = conv.group > 1;
+                let pointwise = !depthwise
+                    && conv.window.kernel == [1, 1]
+                    && conv.window.strides == [1, 1]
+                    && conv.window.pads == [0; 4];
+                // Dense convs read any layout through strides (the stem reads an NCHW input
+                // as it is); depthwise and pointwise convs read NHWC.
+                let x = if depthwise || pointwise {
+                    self.ensure(node, x, &NHWC)
+                } else {
+                    x
+                };
                 let xs = self.program.tensors[x].shape.clone();
+                let strides = self.program.tensors[x].strides();
                 let wt = self
                     .constant(node, 1)
                     .ok_or_else(|| Error::node(node, None, "the weight must be a constant"))?;
                 let (co, ci, oh, ow) = (out_shape[1], xs[1], out_shape[2], out_shape[3]);
                 let [kh, kw] = conv.window.kernel;
                 let w = wt.to_f32();
-                let depthwise = conv.group > 1;
                 let bias = self
                     .constant(node, 2)
                     .map_or_else(|| vec![0.0; co], |b| b.to_f32());
-                let pointwise = !depthwise
-                    && conv.window.kernel == [1, 1]
-                    && conv.window.strides == [1, 1]
-                    && conv.window.pads == [0; 4];
                 // Weights arrive OIHW ([co][ci/group][kh][kw]).
                 let packed = if depthwise {
                     pack(&[kh, kw, co], |[ky, kx, c]| w[(c * kh + ky) * kw + kx])
@@ -336,6 +345,17 @@ impl Lowering<'_> {
                 // A pointwise conv is a GEMM whose [K][N] matrix is the [CI][CO] packing.
                 let (packed, bias) = if pointwise {
                     gemm_packing(self.target, ci, co, packed, bias)
+                } else if !depthwise && self.target == Target::Avx2 {
+                    // The AVX2 conv reads output channels in whole vectors: pad them to 8.
+                    let cop = co.div_ceil(8) * 8;
+                    let mut b = bias;
+                    b.resize(cop, 0.0);
+                    (
+                        pack(&[kh * kw * ci, cop], |[r, o]| {
+                            if o < co { packed[r * co + o] } else { 0.0 }
+                        }),
+                        b,
+                    )
                 } else {
                     (packed, bias)
                 };
@@ -360,6 +380,7 @@ impl Lowering<'_> {
                         oh,
                         ow,
                         depthwise,
+                        x_strides: [strides[1], strides[2], strides[3]],
                     }
                 };
                 self.step(node, kernel, vec![x, w, b], y, conv.act, macs);
