@@ -1,7 +1,8 @@
 //! Memory planning: every arena buffer gets an offset so that buffers alive at the same time
 //! never overlap. A buffer lives from the step that first writes it to the last step that reads
-//! it (through any alias); the output lives to the end. Offsets are first-fit in order of
-//! definition, rounded to 16 floats (64 bytes) for vector loads. A chain of layers needs two
+//! it (through any alias); the output lives to the end. Buffers are placed largest first, each
+//! at the lowest offset free during its lifetime, rounded to 16 floats (64 bytes) for vector
+//! loads. A chain of layers needs two
 //! buffers; a residual block three.
 
 use super::lower::{Program, Storage};
@@ -37,7 +38,9 @@ pub fn plan(program: &Program) -> Plan {
         last[b] = usize::MAX;
     }
     let mut order: Vec<usize> = (0..n).filter(|&b| first[b] != usize::MAX).collect();
-    order.sort_by_key(|&b| (first[b], b));
+    // Largest first (the greedy-by-size heuristic of TFLite's planner): big buffers take the
+    // low offsets, small ones fill the gaps between them.
+    order.sort_by_key(|&b| (std::cmp::Reverse(program.buffers[b]), first[b], b));
     let mut offsets = vec![0; n];
     let mut placed: Vec<usize> = Vec::new();
     let mut arena_len = 0;
