@@ -163,45 +163,87 @@ pub fn f32_dwconv_nhwc_minmax_avx2<
 ) {
     const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
     let vec_c = C / 8 * 8;
-    // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`) and
-    // c + 8 <= vec_c <= C, inside x; weights at (ky * KW + kx) * C + c inside w; biases at
-    // c + 8 <= C; stores at (oy * OW + ox) * C + c + 8 <= YN.
+    // Interior columns: the whole window row inside the input.
+    let first = PL.div_ceil(SW).min(OW);
+    let last = if W + PL >= KW {
+        ((W + PL - KW) / SW + 1).min(OW)
+    } else {
+        0
+    }
+    .max(first);
+    // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
+    // from first <= ox < last for interior columns) and c + 8 <= vec_c <= C, inside x; weights
+    // at (ky * KW + kx) * C + c inside w; biases at c + 8 <= C; stores at
+    // (oy * OW + ox) * C + c + 8 <= YN.
     unsafe {
         let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
         let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
+        // One pixel, window clipped to the input.
+        let pixel = |oy: usize, ox: usize| {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+            let out = yp.add((oy * OW + ox) * C);
+            let mut c = 0;
+            while c < vec_c {
+                let mut acc = _mm256_loadu_ps(bp.add(c));
+                for ky in ky0..ky1 {
+                    let row = (oy * SH + ky - PT) * W;
+                    for kx in kx0..kx1 {
+                        let xv = _mm256_loadu_ps(xp.add((row + ox * SW + kx - PL) * C + c));
+                        let wv = _mm256_loadu_ps(wp.add((ky * KW + kx) * C + c));
+                        acc = _mm256_fmadd_ps(xv, wv, acc);
+                    }
+                }
+                _mm256_storeu_ps(out.add(c), _mm256_min_ps(_mm256_max_ps(acc, lo), hi));
+                c += 8;
+            }
+            for c in vec_c..C {
+                let mut acc = b[c];
+                for ky in ky0..ky1 {
+                    let row = (oy * SH + ky - PT) * W;
+                    for kx in kx0..kx1 {
+                        acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
+                    }
+                }
+                *out.add(c) = clamp(acc, min, max);
+            }
+        };
         for oy in 0..OH {
             let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            for ox in 0..OW {
-                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-                let out = yp.add((oy * OW + ox) * C);
-                let mut c = 0;
-                while c < vec_c {
-                    let mut acc = _mm256_loadu_ps(bp.add(c));
+            for ox in (0..first).chain(last..OW) {
+                pixel(oy, ox);
+            }
+            // Interior: DW_PX pixels per vector of channels, four independent chains.
+            let mut ox0 = first;
+            while ox0 + DW_PX <= last && vec_c == C {
+                for c in (0..C).step_by(8) {
+                    let mut acc = [_mm256_loadu_ps(bp.add(c)); DW_PX];
                     for ky in ky0..ky1 {
-                        let row = (oy * SH + ky - PT) * W;
-                        for kx in kx0..kx1 {
-                            let xv = _mm256_loadu_ps(xp.add((row + ox * SW + kx - PL) * C + c));
+                        let row = xp.add((oy * SH + ky - PT) * W * C + c);
+                        for kx in 0..KW {
                             let wv = _mm256_loadu_ps(wp.add((ky * KW + kx) * C + c));
-                            acc = _mm256_fmadd_ps(xv, wv, acc);
+                            for (p, a) in acc.iter_mut().enumerate() {
+                                let xv = _mm256_loadu_ps(row.add(((ox0 + p) * SW + kx - PL) * C));
+                                *a = _mm256_fmadd_ps(xv, wv, *a);
+                            }
                         }
                     }
-                    _mm256_storeu_ps(out.add(c), _mm256_min_ps(_mm256_max_ps(acc, lo), hi));
-                    c += 8;
-                }
-                for c in vec_c..C {
-                    let mut acc = b[c];
-                    for ky in ky0..ky1 {
-                        let row = (oy * SH + ky - PT) * W;
-                        for kx in kx0..kx1 {
-                            acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
-                        }
+                    for (p, a) in acc.iter().enumerate() {
+                        let out = yp.add((oy * OW + ox0 + p) * C + c);
+                        _mm256_storeu_ps(out, _mm256_min_ps(_mm256_max_ps(*a, lo), hi));
                     }
-                    *out.add(c) = clamp(acc, min, max);
                 }
+                ox0 += DW_PX;
+            }
+            for ox in ox0..last {
+                pixel(oy, ox);
             }
         }
     }
 }
+
+/// Output pixels of a row that [`f32_dwconv_nhwc_minmax_avx2`] computes together.
+const DW_PX: usize = 4;
 
 /// Output pixels of a row that [`f32_conv_minmax_avx2`] computes together: eight independent
 /// accumulator chains hide the FMA latency even when there are only 8 output channels.
@@ -500,6 +542,10 @@ mod tests {
         dw_case!(9, 6, 16, 3, 1, 1, 1, 1, 1);
         dw_case!(5, 9, 24, 3, 2, 1, 0, 1, 2);
         dw_case!(4, 4, 17, 5, 1, 2, 2, 2, 2);
+        // Wide rows: interior pixels go four at a time, remainders one at a time.
+        dw_case!(5, 19, 24, 3, 1, 1, 1, 1, 1);
+        dw_case!(6, 23, 16, 3, 2, 1, 1, 1, 1);
+        dw_case!(3, 30, 8, 3, 2, 0, 0, 1, 1);
     }
 
     macro_rules! conv_case {
