@@ -7,4 +7,9 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
     .venv/bin/pip install --quiet onnxruntime numpy
 fi
-cargo run --release -- --onnxruntime .venv/bin/python "$@"
+cargo build --release --quiet
+# mnetc, tract and the onnxruntime worker all on one CPU, so that no engine keeps a private L2
+# warm while the others run.
+pin=()
+if command -v taskset >/dev/null; then pin=(taskset -c 0); fi
+"${pin[@]}" target/release/mnetc-bench --onnxruntime .venv/bin/python "$@"
