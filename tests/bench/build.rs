@@ -21,10 +21,13 @@ const MODELS: [(&str, &str); 8] = [
 
 fn find(stem: &str) -> Option<PathBuf> {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [here.join("../../../shared/models"), here.join("../fixtures")]
-        .into_iter()
-        .map(|d| d.join(format!("{stem}.onnx")))
-        .find(|p| p.exists())
+    [
+        here.join("../../../shared/models"),
+        here.join("../fixtures"),
+    ]
+    .into_iter()
+    .map(|d| d.join(format!("{stem}.onnx")))
+    .find(|p| p.exists())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,8 +37,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (i, (label, stem)) in MODELS.iter().enumerate() {
         let Some(path) = find(stem) else { continue };
         let m = format!("m{i}");
-        Builder::new().target(Target::Avx2).name(&m).out_dir(&out).compile(&path)?;
-        let macs = mnetc::inspect::summarize(&mnetc::frontend(&path, &mnetc::Options::default())?).total_macs;
+        Builder::new()
+            .target(Target::Avx2)
+            .name(&m)
+            .out_dir(&out)
+            .compile(&path)?;
+        let macs = mnetc::inspect::summarize(&mnetc::frontend(&path, &mnetc::Options::default())?)
+            .total_macs;
         writeln!(
             modules,
             r#"mod {m} {{ include!(concat!(env!("OUT_DIR"), "/{m}.rs")); }}

@@ -50,14 +50,20 @@ impl Ort {
             .expect("start the onnxruntime worker");
         let stdin = child.stdin.take().expect("stdin");
         let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        Ort { child, stdin, stdout }
+        Ort {
+            child,
+            stdin,
+            stdout,
+        }
     }
 
     fn ask(&mut self, line: &str) -> String {
         writeln!(self.stdin, "{line}").expect("write to worker");
         self.stdin.flush().expect("flush");
         let mut answer = String::new();
-        self.stdout.read_line(&mut answer).expect("read from worker");
+        self.stdout
+            .read_line(&mut answer)
+            .expect("read from worker");
         answer.trim().to_string()
     }
 }
@@ -78,7 +84,10 @@ fn input_for(entry: &Entry) -> Vec<f32> {
     // The fixture's own input when it is there, else seeded noise.
     let file = entry.path.replace(".onnx", ".input.f32");
     match std::fs::read(&file) {
-        Ok(bytes) => bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        Ok(bytes) => bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
         Err(_) => {
             let n: usize = entry.input_shape.iter().product();
             let mut s = 12345u32;
@@ -94,13 +103,21 @@ fn input_for(entry: &Entry) -> Vec<f32> {
 
 fn main() -> TractResult<()> {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let runs: usize = arg("--runs").map_or(50, |r| r.parse().expect("--runs N"));
     let json_path = arg("--json").unwrap_or_else(|| "bench-results.json".into());
     let mut ort = arg("--onnxruntime").map(|python| Ort::start(&python));
     let warmup = 5;
     let mut rows = Vec::new();
-    println!("Timing {} models, {runs} runs each after {warmup} warm-up runs, interleaved, one thread.\n", MODELS.len());
+    println!(
+        "Timing {} models, {runs} runs each after {warmup} warm-up runs, interleaved, one thread.\n",
+        MODELS.len()
+    );
     for entry in MODELS {
         let x = input_for(entry);
         let mut mnetc = (entry.new)();
@@ -115,17 +132,46 @@ fn main() -> TractResult<()> {
         // Same numbers first.
         mnetc.run();
         let t_out = tract.run(tvec!(input.clone()))?;
-        let t_out: Vec<f32> = t_out[0].to_plain_array_view::<f32>()?.iter().copied().collect();
+        let t_out: Vec<f32> = t_out[0]
+            .to_plain_array_view::<f32>()?
+            .iter()
+            .copied()
+            .collect();
         let scale = t_out.iter().fold(1f32, |m, v| m.max(v.abs()));
-        let diff = mnetc.output().iter().zip(&t_out).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-        assert!(diff <= 1e-4 * scale, "{}: mnetc and tract disagree by {diff}", entry.label);
+        let diff = mnetc
+            .output()
+            .iter()
+            .zip(&t_out)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            diff <= 1e-4 * scale,
+            "{}: mnetc and tract disagree by {diff}",
+            entry.label
+        );
         if let Some(o) = ort.as_mut() {
-            let input_file = std::env::temp_dir().join(format!("mnetc-bench-{}.f32", std::process::id()));
-            std::fs::write(&input_file, x.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())?;
+            let input_file =
+                std::env::temp_dir().join(format!("mnetc-bench-{}.f32", std::process::id()));
+            std::fs::write(
+                &input_file,
+                x.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>(),
+            )?;
             let answer = o.ask(&format!("load {} {}", entry.path, input_file.display()));
-            let o_out: Vec<f32> = answer.split_whitespace().map(|v| v.parse().expect("float")).collect();
-            let diff = mnetc.output().iter().zip(&o_out).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-            assert!(o_out.len() == t_out.len() && diff <= 1e-4 * scale, "{}: mnetc and onnxruntime disagree by {diff}", entry.label);
+            let o_out: Vec<f32> = answer
+                .split_whitespace()
+                .map(|v| v.parse().expect("float"))
+                .collect();
+            let diff = mnetc
+                .output()
+                .iter()
+                .zip(&o_out)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                o_out.len() == t_out.len() && diff <= 1e-4 * scale,
+                "{}: mnetc and onnxruntime disagree by {diff}",
+                entry.label
+            );
         }
         let (mut tm, mut tt, mut to) = (Vec::new(), Vec::new(), Vec::new());
         for i in 0..warmup + runs {
@@ -136,7 +182,9 @@ fn main() -> TractResult<()> {
             let r = tract.run(tvec!(input.clone()))?;
             let tr = t.elapsed().as_secs_f64() * 1e3;
             drop(r);
-            let on = ort.as_mut().map(|o| o.ask("run").parse::<f64>().expect("ms"));
+            let on = ort
+                .as_mut()
+                .map(|o| o.ask("run").parse::<f64>().expect("ms"));
             if i >= warmup {
                 tm.push(m);
                 tt.push(tr);
@@ -159,7 +207,11 @@ fn main() -> TractResult<()> {
             "mnetc_gflops": gflops,
             "percent_of_peak": 100.0 * gflops / PEAK_GFLOPS,
         }));
-        eprintln!("{}: mnetc {m:.3} ms, tract {t:.3} ms{}", entry.label, o.map_or(String::new(), |o| format!(", onnxruntime {o:.3} ms")));
+        eprintln!(
+            "{}: mnetc {m:.3} ms, tract {t:.3} ms{}",
+            entry.label,
+            o.map_or(String::new(), |o| format!(", onnxruntime {o:.3} ms"))
+        );
     }
     let with_ort = ort.is_some();
     let mut table = String::from(if with_ort {
@@ -169,7 +221,15 @@ fn main() -> TractResult<()> {
     });
     for r in &rows {
         let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
-        let ort_cells = if with_ort { format!(" {:.3} | {:.2} |", f("onnxruntime_ms"), f("mnetc_over_onnxruntime")) } else { String::new() };
+        let ort_cells = if with_ort {
+            format!(
+                " {:.3} | {:.2} |",
+                f("onnxruntime_ms"),
+                f("mnetc_over_onnxruntime")
+            )
+        } else {
+            String::new()
+        };
         table.push_str(&format!(
             "| {} | {:.1} | {:.3} | {:.3} | {:.2} |{} {:.1} | {:.0}% |\n",
             r["model"].as_str().unwrap_or(""),
