@@ -72,7 +72,7 @@ pub fn f32_gemm_minmax_avx2<
                         4 => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max),
                         3 => micro::<3, K, N>(xp, wp, bp, yp, cols, min, max),
                         2 => micro::<2, K, N>(xp, wp, bp, yp, cols, min, max),
-                        _ => micro::<1, K, N>(xp, wp, bp, yp, cols, min, max),
+                        _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
                     }
                 }
             }
@@ -125,6 +125,61 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
                 _mm256_storeu_ps(tmp.as_mut_ptr().add(8), v1);
                 core::ptr::copy_nonoverlapping(tmp.as_ptr(), row, cols);
             }
+        }
+    }
+}
+
+/// The one-row tile (fully connected layers, remainders): four interleaved K sub-sums keep
+/// eight FMA chains in flight instead of two.
+///
+/// # Safety
+/// As [`micro`] with MR = 1.
+#[inline(always)]
+unsafe fn micro_row<const K: usize>(
+    x: *const f32,
+    w: *const f32,
+    b: *const f32,
+    y: *mut f32,
+    cols: usize,
+    min: f32,
+    max: f32,
+) {
+    unsafe {
+        let zero = _mm256_setzero_ps();
+        let mut acc = [[zero; 2]; 4];
+        acc[0] = [_mm256_loadu_ps(b), _mm256_loadu_ps(b.add(8))];
+        let main = K / 4 * 4;
+        let mut k = 0;
+        while k < main {
+            for (j, a) in acc.iter_mut().enumerate() {
+                let xv = _mm256_broadcast_ss(&*x.add(k + j));
+                a[0] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w.add((k + j) * GEMM_NR)), a[0]);
+                a[1] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w.add((k + j) * GEMM_NR + 8)), a[1]);
+            }
+            k += 4;
+        }
+        for k in main..K {
+            let xv = _mm256_broadcast_ss(&*x.add(k));
+            acc[0][0] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w.add(k * GEMM_NR)), acc[0][0]);
+            acc[0][1] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w.add(k * GEMM_NR + 8)), acc[0][1]);
+        }
+        let sum = |h: usize| {
+            _mm256_add_ps(
+                _mm256_add_ps(acc[0][h], acc[1][h]),
+                _mm256_add_ps(acc[2][h], acc[3][h]),
+            )
+        };
+        let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
+        let v0 = _mm256_min_ps(_mm256_max_ps(sum(0), lo), hi);
+        let v1 = _mm256_min_ps(_mm256_max_ps(sum(1), lo), hi);
+        if cols == GEMM_NR {
+            _mm256_storeu_ps(y, v0);
+            _mm256_storeu_ps(y.add(8), v1);
+        } else {
+            let mut tmp = [0f32; GEMM_NR];
+            _mm256_storeu_ps(tmp.as_mut_ptr(), v0);
+            _mm256_storeu_ps(tmp.as_mut_ptr().add(8), v1);
+            core::ptr::copy_nonoverlapping(tmp.as_ptr(), y, cols);
         }
     }
 }
@@ -421,7 +476,7 @@ mod tests {
 
     macro_rules! gemm_case {
         ($m:literal, $k:literal, $n:literal) => {{
-            const NP: usize = ($n + 15) / 16 * 16;
+            const NP: usize = ($n as usize).div_ceil(16) * 16;
             let x = data::<{ $m * $k }>(1);
             let w = data::<{ $k * $n }>(2);
             let b = data::<$n>(3);
@@ -552,7 +607,7 @@ mod tests {
         ($h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
             const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
             const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
-            const COP: usize = ($co + 7) / 8 * 8;
+            const COP: usize = ($co as usize).div_ceil(8) * 8;
             let x = data::<{ $h * $w * $ci }>(7);
             let w = data::<{ $k * $k * $ci * $co }>(8);
             let b = data::<$co>(9);
