@@ -514,13 +514,21 @@ impl Lowering<'_> {
                 let y = self.new_buffer(out_shape.clone(), info.perm.clone());
                 let y_info = self.program.tensors[y].clone();
                 let ys = y_info.strides();
-                let before: Vec<usize> = (0..out_shape.len())
-                    .map(|a| {
-                        (out_shape[a] - info.shape[a])
-                            - self.pad_after(node, a, &info.shape, &out_shape)
-                    })
-                    .collect();
-                let y_start = before.iter().zip(&ys).map(|(b, s)| b * s).sum();
+                let Op::Pad { pads, .. } = &node.op else {
+                    unreachable!("matched above")
+                };
+                let amounts = crate::passes::shape_inference::pad_amounts(
+                    self.graph,
+                    node,
+                    pads.as_deref(),
+                    info.shape.len(),
+                )?;
+                // The data starts after the padding before it, on every axis.
+                let y_start = amounts
+                    .iter()
+                    .zip(&ys)
+                    .map(|(&(before, _), s)| before as usize * s)
+                    .sum();
                 self.step(node, Kernel::Fill(0.0), vec![], y, Clamp::LINEAR, 0);
                 let xs = info.strides();
                 let order = &info.perm;
@@ -622,16 +630,6 @@ impl Lowering<'_> {
             (m * k * n) as u64,
         );
         Ok(y)
-    }
-
-    /// The padding after the data on `axis`, from the node's pad amounts.
-    fn pad_after(&self, node: &Node, axis: usize, input: &[usize], _out: &[usize]) -> usize {
-        let Op::Pad { pads, .. } = &node.op else {
-            return 0;
-        };
-        crate::passes::shape_inference::pad_amounts(self.graph, node, pads.as_deref(), input.len())
-            .map(|a| a[axis].1.max(0) as usize)
-            .unwrap_or(0)
     }
 
     /// The same memory under another logical shape (same length, logical order).
