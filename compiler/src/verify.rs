@@ -99,6 +99,12 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// Writes the crate and builds it. The target directory is shared between runs so that the
 /// runtime and the standard library are built once.
 pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
+    build_with_flags(generated, target, target.rustflags())
+}
+
+/// [`build`] with the given `RUSTFLAGS` instead of the target's (tests use it to show that
+/// code for a SIMD target refuses to build without its features).
+pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) -> Result<Runner> {
     let root = std::env::temp_dir().join("mnetc-verify");
     let dir = root.join(format!("run-{}-{}", std::process::id(), unique()));
     let write = |rel: &str, data: &[u8]| -> Result<()> {
@@ -133,15 +139,18 @@ pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
     write("runner/src/main.rs", RUNNER.as_bytes())?;
     write("runner/src/net.rs", generated.source.as_bytes())?;
     write("runner/src/net.weights", &generated.weights)?;
+    // One cached target directory per set of flags: builds with other flags do not invalidate it.
+    let flags: String = rustflags
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let target_dir = root.join(format!("target-{}{flags}", target.name()));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(dir.join("runner/Cargo.toml"))
-        .env(
-            "CARGO_TARGET_DIR",
-            root.join(format!("target-{}", target.name())),
-        )
-        .env("RUSTFLAGS", target.rustflags());
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("RUSTFLAGS", rustflags);
     if !target.runs_here() {
         return Err(Error::Options(format!(
             "this CPU cannot run code for --target {target}; `mnetc compile` still generates it"
@@ -156,10 +165,7 @@ pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    let binary = root
-        .join(format!("target-{}", target.name()))
-        .join("release")
-        .join(&package);
+    let binary = target_dir.join("release").join(&package);
     // Several runs share the target directory: keep our own copy of the binary.
     let own = dir.join("mnetc-runner");
     std::fs::copy(&binary, &own).map_err(io(&binary))?;
