@@ -99,7 +99,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// Writes the crate and builds it. The target directory is shared between runs so that the
 /// runtime and the standard library are built once.
 pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
-    build_with_flags(generated, target, target.rustflags())
+    build_with_flags(generated, target, &target.rustflags())
 }
 
 /// [`build`] with the given `RUSTFLAGS` instead of the target's (tests use it to show that

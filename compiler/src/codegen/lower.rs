@@ -345,9 +345,9 @@ impl Lowering<'_> {
                 // A pointwise conv is a GEMM whose [K][N] matrix is the [CI][CO] packing.
                 let (packed, bias) = if pointwise {
                     gemm_packing(self.target, ci, co, packed, bias)
-                } else if !depthwise && self.target == Target::Avx2 {
-                    // The AVX2 conv reads output channels in whole vectors: pad them to 8.
-                    let cop = co.div_ceil(8) * 8;
+                } else if !depthwise && self.target.desc().conv_channel_multiple > 1 {
+                    // SIMD convs read output channels in whole vectors: pad them.
+                    let cop = co.next_multiple_of(self.target.desc().conv_channel_multiple);
                     let mut b = bias;
                     b.resize(cop, 0.0);
                     (
@@ -702,7 +702,8 @@ impl Lowering<'_> {
 }
 
 /// The weights (`[K][N]` row-major) and bias of a GEMM in the layout the target's kernel reads:
-/// as they are for `generic`, in zero-padded panels of 16 columns for `avx2`.
+/// in zero-padded panels of `NR` columns (`[N/NR][K][NR]`) where the target's GEMM tile has
+/// `NR > 1` (16 for `avx2`), as they are otherwise.
 fn gemm_packing(
     target: Target,
     k: usize,
@@ -710,22 +711,21 @@ fn gemm_packing(
     kn: Vec<f32>,
     bias: Vec<f32>,
 ) -> (Vec<f32>, Vec<f32>) {
-    match target {
-        Target::Generic => (kn, bias),
-        Target::Avx2 => {
-            let np = n.div_ceil(16) * 16;
-            let w = pack(&[np / 16, k, 16], |[p, kk, j]| {
-                if p * 16 + j < n {
-                    kn[kk * n + p * 16 + j]
-                } else {
-                    0.0
-                }
-            });
-            let mut b = bias;
-            b.resize(np, 0.0);
-            (w, b)
-        }
+    let nr = target.desc().gemm_tile[1];
+    if nr <= 1 {
+        return (kn, bias);
     }
+    let np = n.div_ceil(nr) * nr;
+    let w = pack(&[np / nr, k, nr], |[p, kk, j]| {
+        if p * nr + j < n {
+            kn[kk * n + p * nr + j]
+        } else {
+            0.0
+        }
+    });
+    let mut b = bias;
+    b.resize(np, 0.0);
+    (w, b)
 }
 
 /// Row-major strides of `shape`.

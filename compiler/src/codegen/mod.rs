@@ -28,11 +28,16 @@ pub enum Target {
 impl Target {
     pub const ALL: [Target; 2] = [Target::Generic, Target::Avx2];
 
-    pub fn name(self) -> &'static str {
+    /// What the target is, as data (`mnetc-targets`).
+    pub fn desc(self) -> &'static mnetc_targets::TargetDesc {
         match self {
-            Target::Generic => "generic",
-            Target::Avx2 => "avx2",
+            Target::Generic => &mnetc_targets::GENERIC,
+            Target::Avx2 => &mnetc_targets::AVX2,
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.desc().name
     }
 
     /// The best target for the machine mnetc runs on.
@@ -53,11 +58,10 @@ impl Target {
     }
 
     /// `RUSTFLAGS` a build of code for this target needs.
-    pub fn rustflags(self) -> &'static str {
-        match self {
-            Target::Generic => "",
-            Target::Avx2 => "-C target-feature=+avx2,+fma",
-        }
+    pub fn rustflags(self) -> String {
+        let mut s = String::new();
+        self.desc().rustflags(&mut s).expect("writing to a String");
+        s
     }
 }
 
