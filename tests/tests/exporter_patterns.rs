@@ -1,8 +1,10 @@
 //! Models in the patterns of other exporters (TensorFlow/Keras through tf2onnx), made by
 //! rewriting a PyTorch fixture without changing its function, must give onnxruntime's output for
-//! the original (softmax of it where the rewrite ends in Softmax).
+//! the original (softmax of it where the rewrite ends in Softmax), through the interpreter and
+//! through generated code, with the optimising passes on and off.
 
 use mnetc::Options;
+use mnetc::codegen::{CodegenOptions, Target};
 use mnetc_tests::onnx_edit::{ClipStyle, Head, Style, encode, load, restyle};
 use mnetc_tests::{check_close, fixture, nchw_to_nhwc, read_f32, run_model, softmax};
 
@@ -44,6 +46,19 @@ fn check(fixture_name: &str, style: &Style, options: &Options) -> mnetc::ir::Gra
             .unwrap_or_else(|e| panic!("{style:?}: {e}"));
         if let Err(e) = check_close(&got, &want) {
             panic!("{style:?}, optimize {optimize}: {e}");
+        }
+        // And through generated code, built and run.
+        let generated = mnetc::compile_bytes(
+            &bytes,
+            std::path::Path::new("restyled.onnx"),
+            &options,
+            &CodegenOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{style:?}, optimize {optimize}: {e}"));
+        let runner = mnetc::verify::build(&generated, Target::Generic).unwrap();
+        let (got, _) = runner.run(&x, None).unwrap();
+        if let Err(e) = check_close(&got, &want) {
+            panic!("{style:?}, optimize {optimize}, generated code: {e}");
         }
     }
     mnetc::frontend_bytes(&bytes, std::path::Path::new("restyled.onnx"), options).unwrap()
