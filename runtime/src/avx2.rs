@@ -66,13 +66,28 @@ pub fn f32_gemm_minmax_avx2<
                     let wp = w.as_ptr().add(p * K * GEMM_NR);
                     let bp = b.as_ptr().add(p * GEMM_NR);
                     let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
-                    match rows {
-                        6 => micro::<6, K, N>(xp, wp, bp, yp, cols, min, max),
-                        5 => micro::<5, K, N>(xp, wp, bp, yp, cols, min, max),
-                        4 => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max),
-                        3 => micro::<3, K, N>(xp, wp, bp, yp, cols, min, max),
-                        2 => micro::<2, K, N>(xp, wp, bp, yp, cols, min, max),
-                        _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
+                    // The first row tile of a block meets every panel cold: stream the next
+                    // panel in behind it, one cache line per K step.
+                    if m0 == 0 && p + 1 < panels {
+                        let next = wp.add(K * GEMM_NR);
+                        match rows {
+                            6 => micro::<6, K, N, true>(xp, wp, bp, yp, cols, min, max, next),
+                            5 => micro::<5, K, N, true>(xp, wp, bp, yp, cols, min, max, next),
+                            4 => micro::<4, K, N, true>(xp, wp, bp, yp, cols, min, max, next),
+                            3 => micro::<3, K, N, true>(xp, wp, bp, yp, cols, min, max, next),
+                            2 => micro::<2, K, N, true>(xp, wp, bp, yp, cols, min, max, next),
+                            _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
+                        }
+                    } else {
+                        let none = core::ptr::null();
+                        match rows {
+                            6 => micro::<6, K, N, false>(xp, wp, bp, yp, cols, min, max, none),
+                            5 => micro::<5, K, N, false>(xp, wp, bp, yp, cols, min, max, none),
+                            4 => micro::<4, K, N, false>(xp, wp, bp, yp, cols, min, max, none),
+                            3 => micro::<3, K, N, false>(xp, wp, bp, yp, cols, min, max, none),
+                            2 => micro::<2, K, N, false>(xp, wp, bp, yp, cols, min, max, none),
+                            _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
+                        }
                     }
                 }
             }
@@ -90,7 +105,7 @@ pub fn f32_gemm_minmax_avx2<
 /// `y` to MR rows with `cols` writable floats each (row stride N).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
+unsafe fn micro<const MR: usize, const K: usize, const N: usize, const PF: bool>(
     x: *const f32,
     w: *const f32,
     b: *const f32,
@@ -98,11 +113,16 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
     cols: usize,
     min: f32,
     max: f32,
+    prefetch: *const f32,
 ) {
     unsafe {
         let (b0, b1) = (_mm256_loadu_ps(b), _mm256_loadu_ps(b.add(8)));
         let mut acc = [[b0, b1]; MR];
         for k in 0..K {
+            if PF {
+                // A hint only: prefetching never faults, whatever the address.
+                _mm_prefetch::<_MM_HINT_T0>(prefetch.wrapping_add(k * GEMM_NR) as *const i8);
+            }
             let w0 = _mm256_loadu_ps(w.add(k * GEMM_NR));
             let w1 = _mm256_loadu_ps(w.add(k * GEMM_NR + 8));
             for (r, a) in acc.iter_mut().enumerate() {
