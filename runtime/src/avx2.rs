@@ -69,31 +69,64 @@ pub fn f32_gemm_minmax_avx2<
                     // The first row tile of a block meets every panel cold: stream the next
                     // panel in behind it, one cache line per K step.
                     if m0 == 0 && p + 1 < panels {
-                        let next = wp.add(K * GEMM_NR);
-                        match rows {
-                            6 => micro::<6, K, N, true>(xp, wp, bp, yp, cols, min, max, next),
-                            5 => micro::<5, K, N, true>(xp, wp, bp, yp, cols, min, max, next),
-                            4 => micro::<4, K, N, true>(xp, wp, bp, yp, cols, min, max, next),
-                            3 => micro::<3, K, N, true>(xp, wp, bp, yp, cols, min, max, next),
-                            2 => micro::<2, K, N, true>(xp, wp, bp, yp, cols, min, max, next),
-                            _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
-                        }
+                        tile::<K, N, true>(
+                            rows,
+                            xp,
+                            wp,
+                            bp,
+                            yp,
+                            cols,
+                            min,
+                            max,
+                            wp.add(K * GEMM_NR),
+                        );
                     } else {
-                        let none = core::ptr::null();
-                        match rows {
-                            6 => micro::<6, K, N, false>(xp, wp, bp, yp, cols, min, max, none),
-                            5 => micro::<5, K, N, false>(xp, wp, bp, yp, cols, min, max, none),
-                            4 => micro::<4, K, N, false>(xp, wp, bp, yp, cols, min, max, none),
-                            3 => micro::<3, K, N, false>(xp, wp, bp, yp, cols, min, max, none),
-                            2 => micro::<2, K, N, false>(xp, wp, bp, yp, cols, min, max, none),
-                            _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
-                        }
+                        tile::<K, N, false>(
+                            rows,
+                            xp,
+                            wp,
+                            bp,
+                            yp,
+                            cols,
+                            min,
+                            max,
+                            core::ptr::null(),
+                        );
                     }
                 }
             }
             m0 += rows;
         }
         p0 = p1;
+    }
+}
+
+/// The microkernel for `rows` (1 to 6) rows of one panel; with `PF`, prefetching `next`.
+///
+/// # Safety
+/// As [`micro`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile<const K: usize, const N: usize, const PF: bool>(
+    rows: usize,
+    x: *const f32,
+    w: *const f32,
+    b: *const f32,
+    y: *mut f32,
+    cols: usize,
+    min: f32,
+    max: f32,
+    next: *const f32,
+) {
+    unsafe {
+        match rows {
+            6 => micro::<6, K, N, PF>(x, w, b, y, cols, min, max, next),
+            5 => micro::<5, K, N, PF>(x, w, b, y, cols, min, max, next),
+            4 => micro::<4, K, N, PF>(x, w, b, y, cols, min, max, next),
+            3 => micro::<3, K, N, PF>(x, w, b, y, cols, min, max, next),
+            2 => micro::<2, K, N, PF>(x, w, b, y, cols, min, max, next),
+            _ => micro_row::<K>(x, w, b, y, cols, min, max),
+        }
     }
 }
 
