@@ -281,7 +281,7 @@ fn run(command: Command) -> Result<bool, Error> {
             generated.write(&output, &codegen.weights_file)?;
             let s = &generated.summary;
             println!(
-                "{}: {} layers, {} kernel calls, {:.3} M parameters, {:.1} M multiply-adds, {} weight bytes, {} scratch bytes",
+                "{} (target {target}): {} layers, {} kernel calls, {:.3} M parameters, {:.1} M multiply-adds, {} weight bytes, {} scratch bytes",
                 output.display(),
                 s.layers,
                 s.kernel_calls,
