@@ -51,7 +51,7 @@ fn a_v1_chain_needs_two_buffers() {
     assert_eq!(buffers, 2);
     assert_eq!(
         plan.arena_len, floats,
-        "first-fit reaches the liveness bound on a chain"
+        "largest-first placement reaches the liveness bound on a chain"
     );
     // The largest pair: block 1's depthwise output (64x64x8) and pointwise output (64x64x16).
     assert_eq!(plan.arena_len, 64 * 64 * 8 + 64 * 64 * 16);
