@@ -8,20 +8,13 @@
 //! crate) and unaligned loads and stores through raw pointers, every one inside the arrays
 //! whose lengths the inline `const` assertions tie to the shapes.
 
+use crate::scalar::{clamp, taps};
 use core::arch::x86_64::*;
 
 /// Rows of the GEMM microkernel's register tile.
 pub const GEMM_MR: usize = 6;
 /// Columns of the GEMM microkernel's register tile: two vectors of 8.
 pub const GEMM_NR: usize = 16;
-
-#[inline(always)]
-fn taps(o: usize, stride: usize, pad: usize, size: usize, ks: usize) -> (usize, usize) {
-    let start = o * stride;
-    let first = pad.saturating_sub(start);
-    let last = (size + pad).saturating_sub(start).min(ks);
-    (first, last.max(first))
-}
 
 /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
 /// [`GEMM_NR`] columns: `w[panel][k][0..16]`, columns past `N` zero; `b` likewise padded to
@@ -166,18 +159,7 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize, const PF: bool>
         }
         let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
         for (r, a) in acc.iter().enumerate() {
-            let v0 = _mm256_min_ps(_mm256_max_ps(a[0], lo), hi);
-            let v1 = _mm256_min_ps(_mm256_max_ps(a[1], lo), hi);
-            let row = y.add(r * N);
-            if cols == GEMM_NR {
-                _mm256_storeu_ps(row, v0);
-                _mm256_storeu_ps(row.add(8), v1);
-            } else {
-                let mut tmp = [0f32; GEMM_NR];
-                _mm256_storeu_ps(tmp.as_mut_ptr(), v0);
-                _mm256_storeu_ps(tmp.as_mut_ptr().add(8), v1);
-                core::ptr::copy_nonoverlapping(tmp.as_ptr(), row, cols);
-            }
+            store16_minmax(y.add(r * N), a[0], a[1], lo, hi, cols);
         }
     }
 }
@@ -223,8 +205,20 @@ unsafe fn micro_row<const K: usize>(
             )
         };
         let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
-        let v0 = _mm256_min_ps(_mm256_max_ps(sum(0), lo), hi);
-        let v1 = _mm256_min_ps(_mm256_max_ps(sum(1), lo), hi);
+        store16_minmax(y, sum(0), sum(1), lo, hi, cols);
+    }
+}
+
+/// Clamps two vectors to `[lo, hi]` and stores the first `cols` (up to 16) of their lanes at
+/// `y`: whole vectors when all 16 fit, through a temporary for a partial last panel.
+///
+/// # Safety
+/// `y` must have `cols` writable floats.
+#[inline(always)]
+unsafe fn store16_minmax(y: *mut f32, v0: __m256, v1: __m256, lo: __m256, hi: __m256, cols: usize) {
+    unsafe {
+        let v0 = _mm256_min_ps(_mm256_max_ps(v0, lo), hi);
+        let v1 = _mm256_min_ps(_mm256_max_ps(v1, lo), hi);
         if cols == GEMM_NR {
             _mm256_storeu_ps(y, v0);
             _mm256_storeu_ps(y.add(8), v1);
@@ -235,11 +229,6 @@ unsafe fn micro_row<const K: usize>(
             core::ptr::copy_nonoverlapping(tmp.as_ptr(), y, cols);
         }
     }
-}
-
-#[inline(always)]
-fn clamp(v: f32, min: f32, max: f32) -> f32 {
-    v.max(min).min(max)
 }
 
 /// Depthwise 2-D convolution, NHWC, vectorised over channels (8 per vector, a scalar tail for

@@ -6,14 +6,14 @@
 use crate::BinaryOp;
 
 #[inline(always)]
-fn clamp(v: f32, min: f32, max: f32) -> f32 {
+pub(crate) fn clamp(v: f32, min: f32, max: f32) -> f32 {
     v.max(min).min(max)
 }
 
 /// The kernel taps `k` in `0..KS` that land inside `0..size` for output position `o`:
 /// input index `o * stride + k - pad`.
 #[inline(always)]
-fn taps(o: usize, stride: usize, pad: usize, size: usize, ks: usize) -> (usize, usize) {
+pub(crate) fn taps(o: usize, stride: usize, pad: usize, size: usize, ks: usize) -> (usize, usize) {
     let start = o * stride;
     let first = pad.saturating_sub(start);
     let last = (size + pad).saturating_sub(start).min(ks);

@@ -597,6 +597,6 @@ pub fn node_mut<'a>(model: &'a mut ModelProto, name: &str) -> &'a mut NodeProto 
 }
 
 /// The bytes of a repository fixture model.
-pub fn fixture_bytes_or(name: &str) -> Vec<u8> {
+pub fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(crate::repo_fixtures().join(format!("{name}.onnx"))).expect("fixture")
 }

@@ -4,7 +4,7 @@
 
 use mnetc::Options;
 use mnetc_tests::onnx_edit::{
-    attr_int, attr_ints, encode, fixture_bytes_or, node, node_mut, tensor_f32, tiny,
+    attr_int, attr_ints, encode, fixture_bytes, node, node_mut, tensor_f32, tiny,
 };
 use std::path::Path;
 
@@ -36,7 +36,7 @@ fn not_onnx_and_truncated_files() {
         let msg = err.to_string();
         assert!(msg.starts_with("model.onnx: not"), "{msg}");
     }
-    let full = fixture_bytes_or("mobilenet_v1_0.25_128_folded");
+    let full = fixture_bytes("mobilenet_v1_0.25_128_folded");
     for cut in [10, full.len() / 2, full.len() - 3] {
         let msg = compile(&full[..cut], &Options::default())
             .unwrap_err()
