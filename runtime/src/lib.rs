@@ -24,6 +24,11 @@ pub mod avx2;
 pub mod scalar;
 mod view;
 
+// Shared by the SIMD modules' tests; a build without any of them uses little of it.
+#[cfg(test)]
+#[allow(dead_code, unused_imports, unused_macros)]
+mod conformance;
+
 pub use view::{Scratch, Weights, Zeroable, arena_in_out, arena_in2_out, arena_out, weights};
 
 #[cfg(feature = "alloc")]

@@ -22,14 +22,16 @@ pub(crate) fn taps(o: usize, stride: usize, pad: usize, size: usize, ks: usize) 
 
 /// Dense 2-D convolution writing NHWC. The input may be in any layout: `XSC`, `XSY`, `XSX` are
 /// the strides of its channel, row and column (NHWC: `1, W * CI, CI`; NCHW: `H * W, W, 1`), so
-/// the first conv reads the caller's NCHW input directly. Weights packed `[KH][KW][CI][CO]`,
-/// bias `[CO]`. Padding `PT` (top) and `PL` (left); bottom and right follow from `OH`, `OW`.
+/// the first conv reads the caller's NCHW input directly. Weights packed `[KH][KW][CI][COP]`,
+/// bias `[COP]`, the output channels zero-padded to `COP >= CO` (SIMD targets pad to whole
+/// vectors). Padding `PT` (top) and `PL` (left); bottom and right follow from `OH`, `OW`.
 #[allow(clippy::too_many_arguments)]
 pub fn f32_conv_minmax<
     const H: usize,
     const W: usize,
     const CI: usize,
     const CO: usize,
+    const COP: usize,
     const KH: usize,
     const KW: usize,
     const SH: usize,
@@ -47,13 +49,14 @@ pub fn f32_conv_minmax<
 >(
     x: &[f32; XN],
     w: &[f32; WN],
-    b: &[f32; CO],
+    b: &[f32; COP],
     y: &mut [f32; YN],
     min: f32,
     max: f32,
 ) {
     const {
-        assert!(XN == H * W * CI && WN == KH * KW * CI * CO && YN == OH * OW * CO);
+        assert!(XN == H * W * CI && WN == KH * KW * CI * COP && YN == OH * OW * CO);
+        assert!(COP >= CO);
         assert!(
             (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
             "input strides out of bounds"
@@ -64,15 +67,15 @@ pub fn f32_conv_minmax<
         for ox in 0..OW {
             let (kx0, kx1) = taps(ox, SW, PL, W, KW);
             let acc = &mut y[(oy * OW + ox) * CO..][..CO];
-            acc.copy_from_slice(b);
+            acc.copy_from_slice(&b[..CO]);
             for ky in ky0..ky1 {
                 let iy = oy * SH + ky - PT;
                 for kx in kx0..kx1 {
                     let ix = ox * SW + kx - PL;
-                    let wp = &w[(ky * KW + kx) * CI * CO..][..CI * CO];
+                    let wp = &w[(ky * KW + kx) * CI * COP..][..CI * COP];
                     for ci in 0..CI {
                         let xv = x[iy * XSY + ix * XSX + ci * XSC];
-                        let wr = &wp[ci * CO..][..CO];
+                        let wr = &wp[ci * COP..][..CO];
                         for (a, &wv) in acc.iter_mut().zip(wr) {
                             *a += xv * wv;
                         }
@@ -134,23 +137,28 @@ pub fn f32_dwconv_nhwc_minmax<
 }
 
 /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])`: a pointwise (1x1) conv over M pixels,
-/// or a fully connected layer with M = 1. Weights packed `[K][N]`.
+/// or a fully connected layer with M = 1. Weights packed `[K][N]`. `NP` (padded columns) and
+/// `NB` (panels per block) belong to the SIMD targets' signature; scalar weights have no panels,
+/// so `NP == N` and `NB` is unused.
+#[allow(clippy::too_many_arguments)]
 pub fn f32_gemm_minmax<
     const M: usize,
     const K: usize,
     const N: usize,
+    const NP: usize,
+    const NB: usize,
     const XN: usize,
     const WN: usize,
     const YN: usize,
 >(
     x: &[f32; XN],
     w: &[f32; WN],
-    b: &[f32; N],
+    b: &[f32; NP],
     y: &mut [f32; YN],
     min: f32,
     max: f32,
 ) {
-    const { assert!(XN == M * K && WN == K * N && YN == M * N) };
+    const { assert!(XN == M * K && WN == K * N && YN == M * N && NP == N && NB > 0) };
     for m in 0..M {
         let acc = &mut y[m * N..][..N];
         acc.copy_from_slice(b);

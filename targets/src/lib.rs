@@ -23,9 +23,87 @@ pub struct TargetDesc {
     pub gemm_tile: [usize; 2],
     /// Output channels of dense convs are padded to a multiple of this in the packing.
     pub conv_channel_multiple: usize,
+    /// Bytes of packed GEMM weights visited as one block (the panels that stay in L2 while
+    /// every row tile passes over them).
+    pub gemm_block_bytes: usize,
+    /// The target's own kernels, as paths inside `mnetc-runtime`; kinds not listed use
+    /// [`GENERIC`]'s. Every kernel of a kind has the same const-generic signature on every
+    /// target, so choosing one is choosing a path.
+    pub kernels: &'static [(Kernel, &'static str)],
+}
+
+/// The kernels of `mnetc-runtime`, one per kind of layer. This list drives kernel selection in
+/// the compiler, the per-kernel tests of every SIMD module (each checks that it tests exactly
+/// the functions its target lists here) and the labels of `mnetc bench --per-layer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// Dense 2-D convolution (the stem), from any input layout, NHWC out, fused clamp.
+    Conv,
+    /// Depthwise 2-D convolution, NHWC, fused clamp.
+    DwConv,
+    /// GEMM with packed weights: pointwise convs and fully connected layers, fused clamp.
+    Gemm,
+    /// Global average pooling.
+    GAvgPool,
+    /// Windowed average or max pooling.
+    Pool,
+    Softmax,
+    /// A standalone clamp (an activation that could not be fused).
+    Clamp,
+    /// Mean over rows (ReduceMean over non-spatial axes).
+    Mean,
+    /// A constant fill.
+    Fill,
+    /// Broadcast elementwise binary operation (residual adds).
+    Binary,
+    /// Strided copy (layout changes, the output).
+    Copy,
+}
+
+impl Kernel {
+    pub const ALL: [Kernel; 11] = [
+        Kernel::Conv,
+        Kernel::DwConv,
+        Kernel::Gemm,
+        Kernel::GAvgPool,
+        Kernel::Pool,
+        Kernel::Softmax,
+        Kernel::Clamp,
+        Kernel::Mean,
+        Kernel::Fill,
+        Kernel::Binary,
+        Kernel::Copy,
+    ];
+
+    /// A short name for profiles: `conv`, `dwconv`, `gemm`, ...
+    pub const fn label(self) -> &'static str {
+        match self {
+            Kernel::Conv => "conv",
+            Kernel::DwConv => "dwconv",
+            Kernel::Gemm => "gemm",
+            Kernel::GAvgPool => "gavgpool",
+            Kernel::Pool => "pool",
+            Kernel::Softmax => "softmax",
+            Kernel::Clamp => "clamp",
+            Kernel::Mean => "mean",
+            Kernel::Fill => "fill",
+            Kernel::Binary => "binary",
+            Kernel::Copy => "copy",
+        }
+    }
 }
 
 impl TargetDesc {
+    /// The path inside `mnetc-runtime` of the function this target uses for `kind`.
+    pub fn kernel(&self, kind: Kernel) -> &'static str {
+        // GENERIC lists every kind (tested), so the fallback always finds one.
+        self.kernels
+            .iter()
+            .chain(GENERIC.kernels)
+            .find(|(k, _)| *k == kind)
+            .map_or("", |(_, path)| path)
+    }
+
     /// `RUSTFLAGS` a build of the generated code needs, e.g. `-C target-feature=+avx2,+fma`.
     pub fn rustflags(&self, out: &mut impl core::fmt::Write) -> core::fmt::Result {
         for (i, f) in self.features.iter().enumerate() {
@@ -46,6 +124,20 @@ pub const GENERIC: TargetDesc = TargetDesc {
     vector_bits: 0,
     gemm_tile: [1, 1],
     conv_channel_multiple: 1,
+    gemm_block_bytes: 256 * 1024,
+    kernels: &[
+        (Kernel::Conv, "scalar::f32_conv_minmax"),
+        (Kernel::DwConv, "scalar::f32_dwconv_nhwc_minmax"),
+        (Kernel::Gemm, "scalar::f32_gemm_minmax"),
+        (Kernel::GAvgPool, "scalar::f32_gavgpool"),
+        (Kernel::Pool, "scalar::f32_pool_nhwc"),
+        (Kernel::Softmax, "scalar::f32_softmax"),
+        (Kernel::Clamp, "scalar::f32_clamp"),
+        (Kernel::Mean, "scalar::f32_mean_rows"),
+        (Kernel::Fill, "scalar::f32_fill"),
+        (Kernel::Binary, "scalar::f32_binary"),
+        (Kernel::Copy, "scalar::f32_copy_strided"),
+    ],
 };
 
 /// x86-64 with AVX2 and FMA (Haswell and later, Zen and later).
@@ -63,6 +155,13 @@ pub const AVX2: TargetDesc = TargetDesc {
     vector_bits: 256,
     gemm_tile: [6, 16],
     conv_channel_multiple: 8,
+    // A quarter of Zen 4's 1 MiB L2.
+    gemm_block_bytes: 256 * 1024,
+    kernels: &[
+        (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
+        (Kernel::DwConv, "avx2::f32_dwconv_nhwc_minmax_avx2"),
+        (Kernel::Gemm, "avx2::f32_gemm_minmax_avx2"),
+    ],
 };
 
 /// Every target, in the order `mnetc` lists them.
@@ -81,5 +180,24 @@ mod tests {
         let mut s = String::new();
         super::GENERIC.rustflags(&mut s).unwrap();
         assert_eq!(s, "");
+    }
+
+    #[test]
+    fn generic_lists_every_kernel_and_targets_fall_back_to_it() {
+        for kind in super::Kernel::ALL {
+            assert!(super::GENERIC.kernel(kind).starts_with("scalar::"));
+            for t in super::ALL {
+                let path = t.kernel(kind);
+                assert!(
+                    path.starts_with(t.runtime_module) || path.starts_with("scalar::"),
+                    "{} {kind:?}: {path}",
+                    t.name
+                );
+            }
+        }
+        assert_eq!(
+            super::AVX2.kernel(super::Kernel::Softmax),
+            "scalar::f32_softmax"
+        );
     }
 }

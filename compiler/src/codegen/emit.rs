@@ -12,22 +12,7 @@ use quote::{format_ident, quote};
 
 /// A short name of a kernel for profiles: `conv`, `dwconv`, `gemm`, ...
 pub fn kernel_label(k: &Kernel) -> &'static str {
-    match k {
-        Kernel::Conv {
-            depthwise: true, ..
-        } => "dwconv",
-        Kernel::Conv { .. } => "conv",
-        Kernel::Gemm { .. } => "gemm",
-        Kernel::GlobalAvgPool { .. } => "gavgpool",
-        Kernel::Pool { max: true, .. } => "maxpool",
-        Kernel::Pool { .. } => "avgpool",
-        Kernel::Softmax { .. } => "softmax",
-        Kernel::Clamp => "clamp",
-        Kernel::MeanRows { .. } => "mean",
-        Kernel::Fill(_) => "fill",
-        Kernel::Binary { .. } => "binary",
-        Kernel::Copy { .. } => "copy",
-    }
+    k.kind().label()
 }
 
 /// Byte offset of every packed weight in the blob, and the blob.
@@ -127,9 +112,22 @@ impl Module<'_> {
         quote!(#arena #(#other)*)
     }
 
+    /// The runtime function the target uses for a kind of kernel, as a path.
+    fn kernel(&self, kind: mnetc_targets::Kernel) -> TokenStream {
+        let rt = self.rt();
+        let path: TokenStream = self
+            .target
+            .desc()
+            .kernel(kind)
+            .parse()
+            .expect("kernel paths in mnetc-targets are valid Rust paths");
+        quote!(#rt::#path)
+    }
+
     fn step(&self, index: usize) -> TokenStream {
         let rt = self.rt();
         let step = &self.program.steps[index];
+        let f = self.kernel(step.kernel.kind());
         let len = |t: TensorId| lit(self.program.tensors[t].numel());
         let (min, max) = (float(step.clamp.min), float(step.clamp.max));
         let y = step.output;
@@ -150,14 +148,12 @@ impl Module<'_> {
             } => {
                 let (x, wt) = (step.inputs[0], step.inputs[1]);
                 let dims = [*h, *w].into_iter().map(lit);
-                let shape = match (*depthwise, self.target) {
-                    (true, _) => vec![*co],
-                    (false, Target::Generic) => vec![*ci, *co],
-                    (false, Target::Avx2) => vec![
-                        *ci,
-                        *co,
-                        co.next_multiple_of(self.target.desc().conv_channel_multiple),
-                    ],
+                // Dense convs' output channels are padded as lower.rs packed them.
+                let shape = if *depthwise {
+                    vec![*co]
+                } else {
+                    let cop = co.next_multiple_of(self.target.desc().conv_channel_multiple);
+                    vec![*ci, *co, cop]
                 };
                 let shape = shape.into_iter().map(lit);
                 let window = [k[0], k[1], s[0], s[1], pad[0], pad[1], *oh, *ow];
@@ -165,35 +161,25 @@ impl Module<'_> {
                 let strides: &[usize] = if *depthwise { &[] } else { x_strides };
                 let rest = window.iter().chain(strides).map(|&v| lit(v));
                 let (xn, wn, yn) = (len(x), len(wt), len(y));
-                let f = match (self.target, *depthwise) {
-                    (Target::Generic, true) => quote!(scalar::f32_dwconv_nhwc_minmax),
-                    (Target::Generic, false) => quote!(scalar::f32_conv_minmax),
-                    (Target::Avx2, true) => quote!(avx2::f32_dwconv_nhwc_minmax_avx2),
-                    (Target::Avx2, false) => quote!(avx2::f32_conv_minmax_avx2),
-                };
-                quote!(#rt::#f::<#(#dims,)* #(#shape,)* #(#rest,)* #xn, #wn, #yn>(a0, a1, a2, y, #min, #max);)
+                quote!(#f::<#(#dims,)* #(#shape,)* #(#rest,)* #xn, #wn, #yn>(a0, a1, a2, y, #min, #max);)
             }
             Kernel::Gemm { m, k, n } => {
                 let (xn, wn, yn) = (len(step.inputs[0]), len(step.inputs[1]), len(y));
-                match self.target {
-                    Target::Generic => {
-                        let (m, k, n) = (lit(*m), lit(*k), lit(*n));
-                        quote!(#rt::scalar::f32_gemm_minmax::<#m, #k, #n, #xn, #wn, #yn>(a0, a1, a2, y, #min, #max);)
-                    }
-                    Target::Avx2 => {
-                        // Blocks of panels whose weights (16 columns x K floats each) fill
-                        // about 256 KiB, a quarter of Zen 4's L2.
-                        let nr = self.target.desc().gemm_tile[1];
-                        let (np, nb) =
-                            (lit(n.next_multiple_of(nr)), lit((4096 / k.max(&1)).max(1)));
-                        let (m, k, n) = (lit(*m), lit(*k), lit(*n));
-                        quote!(#rt::avx2::f32_gemm_minmax_avx2::<#m, #k, #n, #np, #nb, #xn, #wn, #yn>(a0, a1, a2, y, #min, #max);)
-                    }
-                }
+                // Columns padded to whole panels as lower.rs packed them, and blocks of panels
+                // (NR columns x K floats each) that fill the target's GEMM block.
+                let desc = self.target.desc();
+                let nr = desc.gemm_tile[1];
+                let panel_bytes = nr * k.max(&1) * 4;
+                let (np, nb) = (
+                    lit(n.next_multiple_of(nr)),
+                    lit((desc.gemm_block_bytes / panel_bytes).max(1)),
+                );
+                let (m, k, n) = (lit(*m), lit(*k), lit(*n));
+                quote!(#f::<#m, #k, #n, #np, #nb, #xn, #wn, #yn>(a0, a1, a2, y, #min, #max);)
             }
             Kernel::GlobalAvgPool { hw, c } => {
                 let (hw, c, xn) = (lit(*hw), lit(*c), len(step.inputs[0]));
-                quote!(#rt::scalar::f32_gavgpool::<#hw, #c, #xn>(a0, y);)
+                quote!(#f::<#hw, #c, #xn>(a0, y);)
             }
             Kernel::Pool {
                 h,
@@ -213,23 +199,23 @@ impl Module<'_> {
                 .into_iter()
                 .map(lit);
                 let (xn, yn) = (len(step.inputs[0]), len(y));
-                quote!(#rt::scalar::f32_pool_nhwc::<#(#dims,)* #is_max, #count_pad, #xn, #yn>(a0, y);)
+                quote!(#f::<#(#dims,)* #is_max, #count_pad, #xn, #yn>(a0, y);)
             }
             Kernel::Softmax { outer, n, inner } => {
                 let (o, n, i, l) = (lit(*outer), lit(*n), lit(*inner), len(y));
-                quote!(#rt::scalar::f32_softmax::<#o, #n, #i, #l>(a0, y);)
+                quote!(#f::<#o, #n, #i, #l>(a0, y);)
             }
             Kernel::Clamp => {
                 let n = len(y);
-                quote!(#rt::scalar::f32_clamp::<#n>(a0, y, #min, #max);)
+                quote!(#f::<#n>(a0, y, #min, #max);)
             }
             Kernel::MeanRows { groups, n } => {
                 let (g, n, xn) = (lit(*groups), lit(*n), len(step.inputs[0]));
-                quote!(#rt::scalar::f32_mean_rows::<#g, #n, #xn>(a0, y);)
+                quote!(#f::<#g, #n, #xn>(a0, y);)
             }
             Kernel::Fill(v) => {
                 let (n, v) = (len(y), float(*v));
-                quote!(#rt::scalar::f32_fill::<#n>(y, #v);)
+                quote!(#f::<#n>(y, #v);)
             }
             Kernel::Binary {
                 op,
@@ -252,7 +238,7 @@ impl Module<'_> {
                     len(y),
                 );
                 let (sa, sb, sh) = (array(a_strides), array(b_strides), array(shape));
-                quote!(#rt::scalar::f32_binary::<#r, #an, #bn, #yn>(#rt::BinaryOp::#op, a0, #sa, a1, #sb, y, #sh);)
+                quote!(#f::<#r, #an, #bn, #yn>(#rt::BinaryOp::#op, a0, #sa, a1, #sb, y, #sh);)
             }
             Kernel::Copy {
                 x_strides,
@@ -267,7 +253,7 @@ impl Module<'_> {
                     array(shape),
                     lit(*y_start),
                 );
-                quote!(#rt::scalar::f32_copy_strided::<#r, #xn, #yn>(a0, #sx, y, #start, #sy, #sh);)
+                quote!(#f::<#r, #xn, #yn>(a0, #sx, y, #start, #sy, #sh);)
             }
         };
         quote!({ #bind #call })
@@ -291,11 +277,13 @@ impl Module<'_> {
                 quote!(#rt::arena_out::<#o, #l, ARENA_LEN>(arena))
             }
         };
-        quote!(#rt::scalar::f32_copy_strided::<#r, #xn, OUTPUT_LEN>(#source, #sx, output, 0, #sy, #sh);)
+        let copy = self.kernel(mnetc_targets::Kernel::Copy);
+        quote!(#copy::<#r, #xn, OUTPUT_LEN>(#source, #sx, output, 0, #sy, #sh);)
     }
 
     pub fn tokens(&self) -> TokenStream {
         let rt = self.rt();
+        let copy = self.kernel(mnetc_targets::Kernel::Copy);
         let input = &self.program.tensors[self.program.input];
         let output = &self.program.tensors[self.program.output];
         let (in_shape, in_len, in_rank) = (
@@ -412,7 +400,7 @@ impl Module<'_> {
             pub fn #other_name(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
                 let #rt::Scratch { arena, stage } = scratch;
                 // Visit the model's layout in order, reading the other layout.
-                #rt::scalar::f32_copy_strided::<4, INPUT_LEN, INPUT_LEN>(input, #read, stage, 0, #stage_strides, #in_shape);
+                #copy::<4, INPUT_LEN, INPUT_LEN>(input, #read, stage, 0, #stage_strides, #in_shape);
                 run(stage, output, arena, |_| {});
             }
 

@@ -133,6 +133,28 @@ pub enum Kernel {
     },
 }
 
+impl Kernel {
+    /// Which of the runtime's kernels runs this call (the target picks the function).
+    pub fn kind(&self) -> mnetc_targets::Kernel {
+        use mnetc_targets::Kernel as K;
+        match self {
+            Kernel::Conv {
+                depthwise: true, ..
+            } => K::DwConv,
+            Kernel::Conv { .. } => K::Conv,
+            Kernel::Gemm { .. } => K::Gemm,
+            Kernel::GlobalAvgPool { .. } => K::GAvgPool,
+            Kernel::Pool { .. } => K::Pool,
+            Kernel::Softmax { .. } => K::Softmax,
+            Kernel::Clamp => K::Clamp,
+            Kernel::MeanRows { .. } => K::Mean,
+            Kernel::Fill(_) => K::Fill,
+            Kernel::Binary { .. } => K::Binary,
+            Kernel::Copy { .. } => K::Copy,
+        }
+    }
+}
+
 /// One kernel call. `inputs` are activations then weights, in the kernel's argument order.
 #[derive(Clone, Debug)]
 pub struct Step {

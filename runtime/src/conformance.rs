@@ -1,0 +1,297 @@
+//! Test cases every SIMD module runs against the scalar twins, across the tile boundaries:
+//! sizes below, equal to, above and not a multiple of the register tile and the vector width;
+//! odd spatial sizes; strides 1 and 2; symmetric and asymmetric padding; clamp bounds.
+//!
+//! Each case macro takes the path of the kernel under test and returns its full name, and
+//! [`check_listed`] compares those names with the target's list in `mnetc-targets`: a kernel
+//! the compiler can select is a kernel these cases ran, and the reverse.
+extern crate std;
+use mnetc_targets::{Kernel, TargetDesc};
+use std::string::String;
+pub use std::vec::Vec;
+
+pub fn data<const N: usize>(seed: u32) -> [f32; N] {
+    let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    core::array::from_fn(|_| {
+        s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+    })
+}
+
+pub fn close(got: &[f32], want: &[f32], what: &str) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+            "{what}: [{i}] {g} vs {w}"
+        );
+    }
+}
+
+pub const CLAMPS: [(f32, f32); 3] = [
+    (f32::NEG_INFINITY, f32::INFINITY),
+    (0.0, f32::INFINITY),
+    (0.0, 0.5),
+];
+
+/// The name of a function item, without its generic arguments.
+pub fn name_of<F>(_: &F) -> &'static str {
+    let full = core::any::type_name::<F>();
+    full.split('<').next().unwrap_or(full)
+}
+
+/// Packs a `[K][N]` row-major matrix into panels of `nr` columns (`[N/nr][K][nr]`, zero
+/// padded), as the compiler does at compile time for targets whose GEMM tile has `nr > 1`.
+pub fn pack_gemm_panels(nr: usize, k: usize, n: usize, w: &[f32], out: &mut [f32]) {
+    let np = n.div_ceil(nr) * nr;
+    for p in 0..np / nr {
+        for kk in 0..k {
+            for j in 0..nr {
+                let col = p * nr + j;
+                out[(p * k + kk) * nr + j] = if col < n { w[kk * n + col] } else { 0.0 };
+            }
+        }
+    }
+}
+
+/// Asserts that `tested` (kind and full function name, from the case macros) names exactly the
+/// kernels `desc` lists from its own runtime module.
+pub fn check_listed(desc: &TargetDesc, tested: &[(Kernel, &str)]) {
+    let own = |path: &str| path.starts_with(desc.runtime_module);
+    for kind in Kernel::ALL {
+        let path = desc.kernel(kind);
+        let full = String::from("mnetc_runtime::") + path;
+        let ran: Vec<&str> = tested
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, n)| *n)
+            .collect();
+        if own(path) {
+            assert!(
+                !ran.is_empty() && ran.iter().all(|n| *n == full),
+                "{}: {kind:?} is {full}, but the cases ran {ran:?}",
+                desc.name
+            );
+        } else {
+            assert!(
+                ran.is_empty(),
+                "{}: {kind:?} is {path}, not a kernel of this module, but cases ran {ran:?}",
+                desc.name
+            );
+        }
+    }
+}
+
+/// A GEMM of `m x k x n` with panels of the target's tile width, every clamp and block size 1
+/// and 2; returns the kernel's name.
+macro_rules! gemm_case {
+    ($($f:ident)::+, $desc:expr, $m:literal, $k:literal, $n:literal) => {{
+        use $crate::conformance::*;
+        const NR: usize = $desc.gemm_tile[1];
+        const NP: usize = ($n as usize).div_ceil(NR) * NR;
+        let x = data::<{ $m * $k }>(1);
+        let w = data::<{ $k * $n }>(2);
+        let b = data::<$n>(3);
+        let mut packed = [0f32; NP * $k];
+        pack_gemm_panels(NR, $k, $n, &w, &mut packed);
+        let mut bp = [0f32; NP];
+        bp[..$n].copy_from_slice(&b);
+        let mut name = "";
+        for (lo, hi) in CLAMPS {
+            let mut want = [0f32; $m * $n];
+            $crate::scalar::f32_gemm_minmax::<
+                $m, $k, $n, $n, 1, { $m * $k }, { $k * $n }, { $m * $n },
+            >(&x, &w, &b, &mut want, lo, hi);
+            let mut got = [0f32; $m * $n];
+            let f = $($f)::+::<$m, $k, $n, NP, 1, { $m * $k }, { NP * $k }, { $m * $n }>;
+            f(&x, &packed, &bp, &mut got, lo, hi);
+            close(&got, &want, concat!("gemm ", $m, "x", $k, "x", $n, " nb 1"));
+            let mut got = [0f32; $m * $n];
+            $($f)::+::<$m, $k, $n, NP, 2, { $m * $k }, { NP * $k }, { $m * $n }>(
+                &x, &packed, &bp, &mut got, lo, hi,
+            );
+            close(&got, &want, concat!("gemm ", $m, "x", $k, "x", $n, " nb 2"));
+            name = name_of(&f);
+        }
+        name
+    }};
+}
+pub(crate) use gemm_case;
+
+/// A depthwise `k x k` conv with stride `s` and padding top, left, bottom, right.
+macro_rules! dw_case {
+    ($($f:ident)::+, $h:literal, $w:literal, $c:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
+        use $crate::conformance::*;
+        const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
+        const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
+        let x = data::<{ $h * $w * $c }>(4);
+        let w = data::<{ $k * $k * $c }>(5);
+        let b = data::<$c>(6);
+        let mut name = "";
+        for (lo, hi) in CLAMPS {
+            let mut want = [0f32; OH * OW * $c];
+            let mut got = [0f32; OH * OW * $c];
+            $crate::scalar::f32_dwconv_nhwc_minmax::<
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW,
+                { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c },
+            >(&x, &w, &b, &mut want, lo, hi);
+            let f = $($f)::+::<
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW,
+                { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c },
+            >;
+            f(&x, &w, &b, &mut got, lo, hi);
+            close(&got, &want, concat!("dwconv ", $h, "x", $w, "x", $c, " s", $s));
+            name = name_of(&f);
+        }
+        name
+    }};
+}
+pub(crate) use dw_case;
+
+/// A dense conv with output channels padded to the target's multiple, reading the same input
+/// buffer as NHWC and as NCHW.
+macro_rules! conv_case {
+    ($($f:ident)::+, $desc:expr, $h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
+        use $crate::conformance::*;
+        const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
+        const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
+        const COP: usize = ($co as usize).next_multiple_of($desc.conv_channel_multiple);
+        let x = data::<{ $h * $w * $ci }>(7);
+        let w = data::<{ $k * $k * $ci * $co }>(8);
+        let b = data::<$co>(9);
+        let mut wp = [0f32; $k * $k * $ci * COP];
+        for (i, row) in w.chunks($co).enumerate() {
+            wp[i * COP..i * COP + $co].copy_from_slice(row);
+        }
+        let mut bp = [0f32; COP];
+        bp[..$co].copy_from_slice(&b);
+        let mut name = "";
+        for (lo, hi) in CLAMPS {
+            let mut want = [0f32; OH * OW * $co];
+            let mut got = [0f32; OH * OW * $co];
+            // NHWC strides (channel, row, column).
+            $crate::scalar::f32_conv_minmax::<
+                $h, $w, $ci, $co, $co, $k, $k, $s, $s, $pt, $pl, OH, OW,
+                1, { $w * $ci }, $ci,
+                { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co },
+            >(&x, &w, &b, &mut want, lo, hi);
+            let f = $($f)::+::<
+                $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
+                1, { $w * $ci }, $ci,
+                { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
+            >;
+            f(&x, &wp, &bp, &mut got, lo, hi);
+            close(&got, &want, concat!("conv nhwc ", $ci, "->", $co, " s", $s));
+            // NCHW strides.
+            $crate::scalar::f32_conv_minmax::<
+                $h, $w, $ci, $co, $co, $k, $k, $s, $s, $pt, $pl, OH, OW,
+                { $h * $w }, $w, 1,
+                { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co },
+            >(&x, &w, &b, &mut want, lo, hi);
+            $($f)::+::<
+                $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
+                { $h * $w }, $w, 1,
+                { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
+            >(&x, &wp, &bp, &mut got, lo, hi);
+            close(&got, &want, concat!("conv nchw ", $ci, "->", $co, " s", $s));
+            name = name_of(&f);
+        }
+        name
+    }};
+}
+pub(crate) use conv_case;
+
+/// Runs every case for the kernels a SIMD module provides and checks them against the target's
+/// list: `gemm`, `dwconv` and `conv` are the module's function paths.
+macro_rules! all_cases {
+    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+) => {{
+        use $crate::conformance::*;
+        use mnetc_targets::Kernel;
+        let mut tested = Vec::new();
+        for name in [
+            gemm_case!($($g)::+, $desc, 1, 1, 1),
+            gemm_case!($($g)::+, $desc, 1, 17, 1000),
+            gemm_case!($($g)::+, $desc, 5, 3, 8),
+            gemm_case!($($g)::+, $desc, 6, 8, 16),
+            gemm_case!($($g)::+, $desc, 7, 8, 17),
+            gemm_case!($($g)::+, $desc, 12, 32, 64),
+            gemm_case!($($g)::+, $desc, 13, 17, 33),
+            gemm_case!($($g)::+, $desc, 49, 24, 15),
+        ] {
+            tested.push((Kernel::Gemm, name));
+        }
+        for name in [
+            dw_case!($($d)::+, 7, 7, 3, 3, 1, 1, 1, 1, 1),
+            dw_case!($($d)::+, 7, 5, 8, 3, 2, 1, 1, 1, 1),
+            dw_case!($($d)::+, 8, 8, 13, 3, 2, 0, 0, 1, 1),
+            dw_case!($($d)::+, 9, 6, 16, 3, 1, 1, 1, 1, 1),
+            dw_case!($($d)::+, 5, 9, 24, 3, 2, 1, 0, 1, 2),
+            dw_case!($($d)::+, 4, 4, 17, 5, 1, 2, 2, 2, 2),
+            // Wide rows: interior pixels go several at a time, remainders one at a time.
+            dw_case!($($d)::+, 5, 19, 24, 3, 1, 1, 1, 1, 1),
+            dw_case!($($d)::+, 6, 23, 16, 3, 2, 1, 1, 1, 1),
+            dw_case!($($d)::+, 3, 30, 8, 3, 2, 0, 0, 1, 1),
+            dw_case!($($d)::+, 4, 21, 36, 3, 1, 1, 1, 1, 1),
+        ] {
+            tested.push((Kernel::DwConv, name));
+        }
+        for name in [
+            conv_case!($($c)::+, $desc, 9, 9, 3, 5, 3, 2, 1, 1, 1, 1),
+            conv_case!($($c)::+, $desc, 8, 7, 3, 8, 3, 2, 0, 0, 1, 1),
+            conv_case!($($c)::+, $desc, 7, 7, 3, 32, 3, 2, 1, 1, 1, 1),
+            conv_case!($($c)::+, $desc, 6, 5, 4, 43, 3, 1, 1, 1, 1, 1),
+            conv_case!($($c)::+, $desc, 5, 5, 2, 16, 1, 1, 0, 0, 0, 0),
+            conv_case!($($c)::+, $desc, 24, 21, 3, 8, 3, 1, 1, 1, 1, 1),
+            conv_case!($($c)::+, $desc, 40, 37, 3, 12, 3, 2, 1, 0, 1, 2),
+        ] {
+            tested.push((Kernel::Conv, name));
+        }
+        check_listed(&$desc, &tested);
+    }};
+}
+pub(crate) use all_cases;
+
+#[test]
+fn panels_are_zero_padded() {
+    let w: Vec<f32> = (0..3 * 17).map(|i| i as f32 + 1.0).collect();
+    let mut out = std::vec![f32::NAN; 32 * 3];
+    pack_gemm_panels(16, 3, 17, &w, &mut out);
+    assert_eq!(out[0..16], w[0..16]);
+    assert_eq!(out[16], w[17]); // panel 0, k = 1
+    assert_eq!(out[48], w[16]); // panel 1, k = 0, column 16
+    assert!(out[49..64].iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn the_generic_target_lists_the_scalar_kernels() {
+    use crate::scalar::*;
+    let names = [
+        (
+            Kernel::Conv,
+            name_of(&f32_conv_minmax::<1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1>),
+        ),
+        (
+            Kernel::DwConv,
+            name_of(&f32_dwconv_nhwc_minmax::<1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1>),
+        ),
+        (
+            Kernel::Gemm,
+            name_of(&f32_gemm_minmax::<1, 1, 1, 1, 1, 1, 1, 1>),
+        ),
+        (Kernel::GAvgPool, name_of(&f32_gavgpool::<1, 1, 1>)),
+        (
+            Kernel::Pool,
+            name_of(&f32_pool_nhwc::<1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, true, false, 1, 1>),
+        ),
+        (Kernel::Softmax, name_of(&f32_softmax::<1, 1, 1, 1>)),
+        (Kernel::Clamp, name_of(&f32_clamp::<1>)),
+        (Kernel::Mean, name_of(&f32_mean_rows::<1, 1, 1>)),
+        (Kernel::Fill, name_of(&f32_fill::<1>)),
+        (Kernel::Binary, name_of(&f32_binary::<1, 1, 1, 1>)),
+        (Kernel::Copy, name_of(&f32_copy_strided::<1, 1, 1>)),
+    ];
+    assert_eq!(names.len(), Kernel::ALL.len());
+    for (kind, name) in names {
+        let listed = String::from("mnetc_runtime::") + mnetc_targets::GENERIC.kernel(kind);
+        assert_eq!(listed, name, "{kind:?}");
+    }
+}
