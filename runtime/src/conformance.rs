@@ -121,7 +121,10 @@ pub(crate) use gemm_case;
 macro_rules! dw_case {
     ($($f:ident)::+, $h:literal, $w:literal, $c:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
         use $crate::conformance::*;
+        // (Clippy reads a 1x1 window with stride 1 as a hand-written div_ceil.)
+        #[allow(clippy::manual_div_ceil)]
         const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
+        #[allow(clippy::manual_div_ceil)]
         const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
         let x = data::<{ $h * $w * $c }>(4);
         let w = data::<{ $k * $k * $c }>(5);
@@ -152,7 +155,10 @@ pub(crate) use dw_case;
 macro_rules! conv_case {
     ($($f:ident)::+, $desc:expr, $h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
         use $crate::conformance::*;
+        // (Clippy reads a 1x1 window with stride 1 as a hand-written div_ceil.)
+        #[allow(clippy::manual_div_ceil)]
         const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
+        #[allow(clippy::manual_div_ceil)]
         const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
         const COP: usize = ($co as usize).next_multiple_of($desc.conv_channel_multiple);
         let x = data::<{ $h * $w * $ci }>(7);
@@ -200,10 +206,27 @@ macro_rules! conv_case {
 }
 pub(crate) use conv_case;
 
+/// Global average pooling over `hw` pixels of `c` channels.
+macro_rules! gavgpool_case {
+    ($($f:ident)::+, $hw:literal, $c:literal) => {{
+        use $crate::conformance::*;
+        let x = data::<{ $hw * $c }>(10);
+        let mut want = [0f32; $c];
+        $crate::scalar::f32_gavgpool::<$hw, $c, { $hw * $c }>(&x, &mut want);
+        let mut got = [0f32; $c];
+        let f = $($f)::+::<$hw, $c, { $hw * $c }>;
+        f(&x, &mut got);
+        close(&got, &want, concat!("gavgpool ", $hw, "x", $c));
+        name_of(&f)
+    }};
+}
+pub(crate) use gavgpool_case;
+
 /// Runs every case for the kernels a SIMD module provides and checks them against the target's
-/// list: `gemm`, `dwconv` and `conv` are the module's function paths.
+/// list: `gemm`, `dwconv`, `conv` (and `gavgpool` where the module has one) are the module's
+/// function paths.
 macro_rules! all_cases {
-    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+) => {{
+    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)?) => {{
         use $crate::conformance::*;
         use mnetc_targets::Kernel;
         let mut tested = Vec::new();
@@ -231,6 +254,8 @@ macro_rules! all_cases {
             dw_case!($($d)::+, 6, 23, 16, 3, 2, 1, 1, 1, 1),
             dw_case!($($d)::+, 3, 30, 8, 3, 2, 0, 0, 1, 1),
             dw_case!($($d)::+, 4, 21, 36, 3, 1, 1, 1, 1, 1),
+            // Padding wider than the window: border outputs see no input at all.
+            dw_case!($($d)::+, 4, 5, 8, 1, 1, 1, 1, 1, 1),
         ] {
             tested.push((Kernel::DwConv, name));
         }
@@ -242,9 +267,22 @@ macro_rules! all_cases {
             conv_case!($($c)::+, $desc, 5, 5, 2, 16, 1, 1, 0, 0, 0, 0),
             conv_case!($($c)::+, $desc, 24, 21, 3, 8, 3, 1, 1, 1, 1, 1),
             conv_case!($($c)::+, $desc, 40, 37, 3, 12, 3, 2, 1, 0, 1, 2),
+            // A 7x7 window (49 taps) and padding wider than a 1x1 window.
+            conv_case!($($c)::+, $desc, 12, 11, 2, 5, 7, 1, 3, 3, 3, 3),
+            conv_case!($($c)::+, $desc, 4, 5, 3, 9, 1, 1, 1, 1, 1, 1),
         ] {
             tested.push((Kernel::Conv, name));
         }
+        $(
+            for name in [
+                gavgpool_case!($($p)::+, 1, 3),
+                gavgpool_case!($($p)::+, 49, 8),
+                gavgpool_case!($($p)::+, 16, 17),
+                gavgpool_case!($($p)::+, 4, 1024),
+            ] {
+                tested.push((Kernel::GAvgPool, name));
+            }
+        )?
         check_listed(&$desc, &tested);
     }};
 }

@@ -21,6 +21,10 @@ extern crate alloc;
     target_feature = "fma"
 ))]
 pub mod avx2;
+#[cfg(target_arch = "aarch64")]
+pub mod neon;
+#[cfg(all(target_arch = "riscv64", mnetc_rvv))]
+pub mod rvv;
 pub mod scalar;
 mod view;
 

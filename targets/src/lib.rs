@@ -13,11 +13,14 @@ pub struct TargetDesc {
     pub arch: Option<&'static str>,
     /// Rust target features the build must enable (checked by a `compile_error!` in the code).
     pub features: &'static [&'static str],
+    /// `--cfg` names the build must set, for extensions stable Rust cannot name as target
+    /// features (RISC-V V): the user's statement that the CPU has them. Checked like features.
+    pub cfgs: &'static [&'static str],
     /// Rust target triples the generated code is meant for (documentation and cross builds).
     pub triples: &'static [&'static str],
     /// Module of `mnetc-runtime` with the target's kernels.
     pub runtime_module: &'static str,
-    /// Vector width in bits (0 for scalar code).
+    /// Vector width in bits (0 for scalar code and for vector-length-agnostic RVV).
     pub vector_bits: u32,
     /// GEMM register tile: rows, and columns per packed weight panel (1 means no panels).
     pub gemm_tile: [usize; 2],
@@ -110,6 +113,14 @@ impl TargetDesc {
             out.write_str(if i == 0 { "-C target-feature=+" } else { ",+" })?;
             out.write_str(f)?;
         }
+        for (i, c) in self.cfgs.iter().enumerate() {
+            let sep = if i == 0 && self.features.is_empty() {
+                ""
+            } else {
+                " "
+            };
+            write!(out, "{sep}--cfg {c}")?;
+        }
         Ok(())
     }
 }
@@ -119,6 +130,7 @@ pub const GENERIC: TargetDesc = TargetDesc {
     name: "generic",
     arch: None,
     features: &[],
+    cfgs: &[],
     triples: &[],
     runtime_module: "scalar",
     vector_bits: 0,
@@ -145,6 +157,7 @@ pub const AVX2: TargetDesc = TargetDesc {
     name: "avx2",
     arch: Some("x86_64"),
     features: &["avx2", "fma"],
+    cfgs: &[],
     triples: &[
         "x86_64-unknown-linux-gnu",
         "x86_64-apple-darwin",
@@ -164,8 +177,57 @@ pub const AVX2: TargetDesc = TargetDesc {
     ],
 };
 
+/// aarch64 with NEON (Advanced SIMD, baseline on every aarch64 Rust target) and its FMA.
+pub const NEON: TargetDesc = TargetDesc {
+    name: "neon",
+    arch: Some("aarch64"),
+    features: &["neon"],
+    cfgs: &[],
+    triples: &[
+        "aarch64-unknown-linux-gnu",
+        "aarch64-linux-android",
+        "aarch64-apple-ios",
+        "aarch64-apple-darwin",
+    ],
+    runtime_module: "neon",
+    vector_bits: 128,
+    // 24 of the 32 vector registers accumulate; the panels are the AVX2 ones.
+    gemm_tile: [6, 16],
+    conv_channel_multiple: 4,
+    gemm_block_bytes: 256 * 1024,
+    kernels: &[
+        (Kernel::Conv, "neon::f32_conv_minmax_neon"),
+        (Kernel::DwConv, "neon::f32_dwconv_nhwc_minmax_neon"),
+        (Kernel::Gemm, "neon::f32_gemm_minmax_neon"),
+        (Kernel::GAvgPool, "neon::f32_gavgpool_neon"),
+    ],
+};
+
+/// riscv64 with the vector extension V 1.0, any VLEN (128 bits or more, as V requires). Stable
+/// Rust can neither name `v` as a target feature nor offer intrinsics, so the kernels are
+/// `asm!` and the build states the CPU has V with `--cfg mnetc_rvv`.
+pub const RVV: TargetDesc = TargetDesc {
+    name: "rvv",
+    arch: Some("riscv64"),
+    features: &[],
+    cfgs: &["mnetc_rvv"],
+    triples: &["riscv64gc-unknown-linux-gnu"],
+    runtime_module: "rvv",
+    // Vector-length agnostic: 16-float register groups (LMUL 4 at VLEN 128) whatever VLEN is.
+    vector_bits: 0,
+    gemm_tile: [6, 16],
+    conv_channel_multiple: 1,
+    gemm_block_bytes: 256 * 1024,
+    kernels: &[
+        (Kernel::Conv, "rvv::f32_conv_minmax_rvv"),
+        (Kernel::DwConv, "rvv::f32_dwconv_nhwc_minmax_rvv"),
+        (Kernel::Gemm, "rvv::f32_gemm_minmax_rvv"),
+        (Kernel::GAvgPool, "rvv::f32_gavgpool_rvv"),
+    ],
+};
+
 /// Every target, in the order `mnetc` lists them.
-pub const ALL: [TargetDesc; 2] = [GENERIC, AVX2];
+pub const ALL: [TargetDesc; 4] = [GENERIC, AVX2, NEON, RVV];
 
 #[cfg(test)]
 mod tests {
@@ -180,6 +242,9 @@ mod tests {
         let mut s = String::new();
         super::GENERIC.rustflags(&mut s).unwrap();
         assert_eq!(s, "");
+        let mut s = String::new();
+        super::RVV.rustflags(&mut s).unwrap();
+        assert_eq!(s, "--cfg mnetc_rvv");
     }
 
     #[test]

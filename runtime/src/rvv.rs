@@ -1,0 +1,657 @@
+//! riscv64 kernels for the vector extension V 1.0, in `asm!` (stable Rust has no RVV
+//! intrinsics and cannot enable `v` as a target feature). Each block switches the assembler to
+//! `+v` itself (`.option arch, +v`), so the crate builds without a global `+v`; the module is
+//! compiled only with `--cfg mnetc_rvv`, the build's statement that the CPU has V.
+//!
+//! Vector-length agnostic: every kernel strip-mines with `vsetvli` and works for any VLEN that V
+//! allows (128 bits and up; tested at 128 and 256). The GEMM keeps the AVX2/NEON packing (panels
+//! of 16 columns): one 16-float panel row fits a register group of LMUL 4 at VLEN 128, and
+//! `vsetvli` with 16 (or the partial panel's width) as the length gives exactly those lanes at
+//! any larger VLEN. Vector registers cannot live across `asm!` blocks, so each block loads,
+//! computes and stores a whole tile; the K, tap and channel loops run inside the blocks.
+//!
+//! `unsafe` here is the `asm!` blocks and raw pointers into the arrays whose lengths the
+//! inline `const` assertions tie to the shapes; each block's bounds are argued where it is.
+
+use crate::scalar::{clamp, taps};
+use core::arch::asm;
+
+/// Rows of the GEMM microkernel's register tile (6 accumulator groups of LMUL 4).
+pub const GEMM_MR: usize = 6;
+/// Columns of a packed weight panel.
+pub const GEMM_NR: usize = 16;
+
+/// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
+/// [`GEMM_NR`] columns (`w[panel][k][0..16]`, columns past `N` zero, `b` padded to `NP`),
+/// visited in blocks of `NB` panels that stay in L2 while every row tile passes over them.
+#[allow(clippy::too_many_arguments)]
+pub fn f32_gemm_minmax_rvv<
+    const M: usize,
+    const K: usize,
+    const N: usize,
+    const NP: usize,
+    const NB: usize,
+    const XN: usize,
+    const WN: usize,
+    const YN: usize,
+>(
+    x: &[f32; XN],
+    w: &[f32; WN],
+    b: &[f32; NP],
+    y: &mut [f32; YN],
+    min: f32,
+    max: f32,
+) {
+    const {
+        assert!(XN == M * K && YN == M * N && NP % GEMM_NR == 0 && NP >= N && NP < N + GEMM_NR);
+        assert!(WN == NP * K && NB > 0 && K > 0);
+    };
+    let panels = NP / GEMM_NR;
+    let mut p0 = 0;
+    while p0 < panels {
+        let p1 = (p0 + NB).min(panels);
+        let mut m0 = 0;
+        while m0 < M {
+            let rows = (M - m0).min(GEMM_MR);
+            for p in p0..p1 {
+                let cols = (N - p * GEMM_NR).min(GEMM_NR);
+                // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
+                // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+                // `cols` columns from p*16 are loaded and stored, p*16 + cols <= N.
+                unsafe {
+                    let xp = x.as_ptr().add(m0 * K);
+                    let wp = w.as_ptr().add(p * K * GEMM_NR);
+                    let bp = b.as_ptr().add(p * GEMM_NR);
+                    let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+                    if rows == 1 {
+                        micro_row(xp, wp, bp, yp, K, cols, min, max);
+                    } else {
+                        micro6(xp, rows, K, wp, bp, yp, N, cols, min, max);
+                    }
+                }
+            }
+            m0 += rows;
+        }
+        p0 = p1;
+    }
+}
+
+/// A tile of `rows` (2 to 6) rows by `cols` (up to 16) columns: six accumulator groups
+/// (v8..v31, LMUL 4), the weight row in v4, one `vfmacc.vf` per row and K step. Rows past
+/// `rows` repeat the last row (same input, same output address, same values), so one block
+/// serves every row count without a branch.
+///
+/// # Safety
+/// `x` must point to `rows` rows of `k` floats, `w` to `k` panel rows of 16 floats, `b` to
+/// 16 floats, `y` to `rows` rows (stride `n`) with `cols` writable floats each; `k >= 1`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn micro6(
+    x: *const f32,
+    rows: usize,
+    k: usize,
+    w: *const f32,
+    b: *const f32,
+    y: *mut f32,
+    n: usize,
+    cols: usize,
+    min: f32,
+    max: f32,
+) {
+    let row = |r: usize| r.min(rows - 1);
+    unsafe {
+        let xr = |r: usize| x.add(row(r) * k);
+        let yr = |r: usize| y.add(row(r) * n);
+        asm!(
+            ".option push",
+            ".option arch, +v",
+            "vsetvli {vl}, {cols}, e32, m4, ta, ma",
+            "vle32.v v8, ({b})",
+            "vmv.v.v v12, v8",
+            "vmv.v.v v16, v8",
+            "vmv.v.v v20, v8",
+            "vmv.v.v v24, v8",
+            "vmv.v.v v28, v8",
+            "2:",
+            "vle32.v v4, ({w})",
+            "flw ft0, 0({x0})",
+            "flw ft1, 0({x1})",
+            "flw ft2, 0({x2})",
+            "flw ft3, 0({x3})",
+            "flw ft4, 0({x4})",
+            "flw ft5, 0({x5})",
+            "addi {w}, {w}, 64",
+            "addi {x0}, {x0}, 4",
+            "addi {x1}, {x1}, 4",
+            "addi {x2}, {x2}, 4",
+            "addi {x3}, {x3}, 4",
+            "addi {x4}, {x4}, 4",
+            "addi {x5}, {x5}, 4",
+            "addi {k}, {k}, -1",
+            "vfmacc.vf v8, ft0, v4",
+            "vfmacc.vf v12, ft1, v4",
+            "vfmacc.vf v16, ft2, v4",
+            "vfmacc.vf v20, ft3, v4",
+            "vfmacc.vf v24, ft4, v4",
+            "vfmacc.vf v28, ft5, v4",
+            "bnez {k}, 2b",
+            "vfmax.vf v8, v8, {lo}",
+            "vfmax.vf v12, v12, {lo}",
+            "vfmax.vf v16, v16, {lo}",
+            "vfmax.vf v20, v20, {lo}",
+            "vfmax.vf v24, v24, {lo}",
+            "vfmax.vf v28, v28, {lo}",
+            "vfmin.vf v8, v8, {hi}",
+            "vfmin.vf v12, v12, {hi}",
+            "vfmin.vf v16, v16, {hi}",
+            "vfmin.vf v20, v20, {hi}",
+            "vfmin.vf v24, v24, {hi}",
+            "vfmin.vf v28, v28, {hi}",
+            "vse32.v v8, ({y0})",
+            "vse32.v v12, ({y1})",
+            "vse32.v v16, ({y2})",
+            "vse32.v v20, ({y3})",
+            "vse32.v v24, ({y4})",
+            "vse32.v v28, ({y5})",
+            ".option pop",
+            vl = out(reg) _,
+            cols = in(reg) cols,
+            b = in(reg) b,
+            w = inout(reg) w => _,
+            k = inout(reg) k => _,
+            x0 = inout(reg) xr(0) => _,
+            x1 = inout(reg) xr(1) => _,
+            x2 = inout(reg) xr(2) => _,
+            x3 = inout(reg) xr(3) => _,
+            x4 = inout(reg) xr(4) => _,
+            x5 = inout(reg) xr(5) => _,
+            y0 = in(reg) yr(0),
+            y1 = in(reg) yr(1),
+            y2 = in(reg) yr(2),
+            y3 = in(reg) yr(3),
+            y4 = in(reg) yr(4),
+            y5 = in(reg) yr(5),
+            lo = in(freg) min,
+            hi = in(freg) max,
+            out("ft0") _, out("ft1") _, out("ft2") _, out("ft3") _, out("ft4") _, out("ft5") _,
+            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            out("v24") _, out("v25") _, out("v26") _, out("v27") _,
+            out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack),
+        );
+    }
+}
+
+/// One row of one panel (fully connected layers, single-row remainders): two accumulator
+/// groups over alternate K steps, summed at the end.
+///
+/// # Safety
+/// `x` must point to `k` floats, `w` to `k` panel rows of 16, `b` to 16, `y` to `cols`
+/// writable floats; `k >= 1`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn micro_row(
+    x: *const f32,
+    w: *const f32,
+    b: *const f32,
+    y: *mut f32,
+    k: usize,
+    cols: usize,
+    min: f32,
+    max: f32,
+) {
+    let (pairs, odd) = (k / 2, k % 2);
+    unsafe {
+        asm!(
+            ".option push",
+            ".option arch, +v",
+            "vsetvli {vl}, {cols}, e32, m4, ta, ma",
+            "vle32.v v8, ({b})",
+            "vmv.v.i v12, 0",
+            "beqz {pairs}, 3f",
+            "2:",
+            "vle32.v v16, ({w})",
+            "addi {w}, {w}, 64",
+            "vle32.v v20, ({w})",
+            "addi {w}, {w}, 64",
+            "flw ft0, 0({x})",
+            "flw ft1, 4({x})",
+            "addi {x}, {x}, 8",
+            "addi {pairs}, {pairs}, -1",
+            "vfmacc.vf v8, ft0, v16",
+            "vfmacc.vf v12, ft1, v20",
+            "bnez {pairs}, 2b",
+            "3:",
+            "beqz {odd}, 4f",
+            "vle32.v v16, ({w})",
+            "flw ft0, 0({x})",
+            "vfmacc.vf v8, ft0, v16",
+            "4:",
+            "vfadd.vv v8, v8, v12",
+            "vfmax.vf v8, v8, {lo}",
+            "vfmin.vf v8, v8, {hi}",
+            "vse32.v v8, ({y})",
+            ".option pop",
+            vl = out(reg) _,
+            cols = in(reg) cols,
+            b = in(reg) b,
+            w = inout(reg) w => _,
+            x = inout(reg) x => _,
+            pairs = inout(reg) pairs => _,
+            odd = in(reg) odd,
+            y = in(reg) y,
+            lo = in(freg) min,
+            hi = in(freg) max,
+            out("ft0") _, out("ft1") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            options(nostack),
+        );
+    }
+}
+
+/// One output pixel's strip of channels: `vl = min(n, VLMAX)` channels at LMUL 8 (32 at VLEN
+/// 128), accumulated over a `nky` x `nkx` block of taps (the window clipped to the input)
+/// starting at `x` and `w`, with row and column strides in bytes; returns `vl`.
+///
+/// # Safety
+/// Every tap's `vl` floats from `x + i * xrs + j * xcs` and `w + i * wrs + j * wcs` must be
+/// readable (i < nky, j < nkx), `b` and `y` must have `vl` floats; `nky, nkx >= 1`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn dw_strip(
+    x: *const f32,
+    xrs: usize,
+    xcs: usize,
+    w: *const f32,
+    wrs: usize,
+    wcs: usize,
+    nky: usize,
+    nkx: usize,
+    b: *const f32,
+    y: *mut f32,
+    n: usize,
+    min: f32,
+    max: f32,
+) -> usize {
+    let vl: usize;
+    unsafe {
+        asm!(
+            ".option push",
+            ".option arch, +v",
+            "vsetvli {vl}, {n}, e32, m8, ta, ma",
+            "vle32.v v8, ({b})",
+            "2:",
+            "mv {xp}, {x}",
+            "mv {wp}, {w}",
+            "mv {j}, {nkx}",
+            "3:",
+            "vle32.v v16, ({xp})",
+            "vle32.v v24, ({wp})",
+            "add {xp}, {xp}, {xcs}",
+            "add {wp}, {wp}, {wcs}",
+            "addi {j}, {j}, -1",
+            "vfmacc.vv v8, v16, v24",
+            "bnez {j}, 3b",
+            "add {x}, {x}, {xrs}",
+            "add {w}, {w}, {wrs}",
+            "addi {nky}, {nky}, -1",
+            "bnez {nky}, 2b",
+            "vfmax.vf v8, v8, {lo}",
+            "vfmin.vf v8, v8, {hi}",
+            "vse32.v v8, ({y})",
+            ".option pop",
+            vl = out(reg) vl,
+            n = in(reg) n,
+            b = in(reg) b,
+            x = inout(reg) x => _,
+            w = inout(reg) w => _,
+            xrs = in(reg) xrs,
+            xcs = in(reg) xcs,
+            wrs = in(reg) wrs,
+            wcs = in(reg) wcs,
+            nky = inout(reg) nky => _,
+            nkx = in(reg) nkx,
+            xp = out(reg) _,
+            wp = out(reg) _,
+            j = out(reg) _,
+            y = in(reg) y,
+            lo = in(freg) min,
+            hi = in(freg) max,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            out("v24") _, out("v25") _, out("v26") _, out("v27") _,
+            out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack),
+        );
+    }
+    vl
+}
+
+/// Depthwise 2-D convolution, NHWC, strip-mined over channels (`vsetvli`, LMUL 8). Weights
+/// `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`]. Padding only
+/// shortens a pixel's tap block; the tap loops inside the block have no other branch.
+#[allow(clippy::too_many_arguments)]
+pub fn f32_dwconv_nhwc_minmax_rvv<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PT: usize,
+    const PL: usize,
+    const OH: usize,
+    const OW: usize,
+    const XN: usize,
+    const WN: usize,
+    const YN: usize,
+>(
+    x: &[f32; XN],
+    w: &[f32; WN],
+    b: &[f32; C],
+    y: &mut [f32; YN],
+    min: f32,
+    max: f32,
+) {
+    const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
+    let f = core::mem::size_of::<f32>();
+    for oy in 0..OH {
+        let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+        for ox in 0..OW {
+            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+            let out = (oy * OW + ox) * C;
+            if ky0 == ky1 || kx0 == kx1 {
+                // A window entirely in the padding: the bias alone.
+                for c in 0..C {
+                    y[out + c] = clamp(b[c], min, max);
+                }
+                continue;
+            }
+            let (iy, ix) = (oy * SH + ky0 - PT, ox * SW + kx0 - PL);
+            let mut c = 0;
+            while c < C {
+                // SAFETY: taps (ky0..ky1, kx0..kx1) read x at ((iy + i) * W + ix + j) * C + c
+                // with iy + i < H and ix + j < W (from `taps`), and w at
+                // ((ky0 + i) * KW + kx0 + j) * C + c, each for vl <= C - c channels; bias and
+                // output likewise stay within C - c channels from c.
+                c += unsafe {
+                    dw_strip(
+                        x.as_ptr().add((iy * W + ix) * C + c),
+                        W * C * f,
+                        C * f,
+                        w.as_ptr().add((ky0 * KW + kx0) * C + c),
+                        KW * C * f,
+                        C * f,
+                        ky1 - ky0,
+                        kx1 - kx0,
+                        b.as_ptr().add(c),
+                        y.as_mut_ptr().add(out + c),
+                        C - c,
+                        min,
+                        max,
+                    )
+                };
+            }
+        }
+    }
+}
+
+/// Taps of a conv pixel handed to [`conv_strip`] at once; longer windows go in several blocks.
+const CONV_TAPS: usize = 32;
+
+/// One output pixel's strip of `vl = min(n, VLMAX)` output channels (LMUL 4): starts from
+/// `init` (the bias, or the partial sums of earlier taps), adds `ntaps` taps, whose input and
+/// weight byte offsets from `x` and `w` are pairs in `offs`, each over `ci` input channels
+/// (strides `xsc`, `wsc` in bytes), clamps and stores; returns `vl`.
+///
+/// # Safety
+/// Every read `x + off.0 + i * xsc` (one float) and `w + off.1 + i * wsc` (`vl` floats) for
+/// i < ci must be in bounds, `init` and `y` must have `vl` floats; `ntaps, ci >= 1`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn conv_strip(
+    x: *const f32,
+    w: *const f32,
+    offs: *const [usize; 2],
+    ntaps: usize,
+    ci: usize,
+    xsc: usize,
+    wsc: usize,
+    init: *const f32,
+    y: *mut f32,
+    n: usize,
+    min: f32,
+    max: f32,
+) -> usize {
+    let vl: usize;
+    unsafe {
+        asm!(
+            ".option push",
+            ".option arch, +v",
+            "vsetvli {vl}, {n}, e32, m4, ta, ma",
+            "vle32.v v8, ({init})",
+            "2:",
+            "ld {xp}, 0({offs})",
+            "ld {wp}, 8({offs})",
+            "add {xp}, {xp}, {x}",
+            "add {wp}, {wp}, {w}",
+            "mv {i}, {ci}",
+            "3:",
+            "flw ft0, 0({xp})",
+            "vle32.v v16, ({wp})",
+            "add {xp}, {xp}, {xsc}",
+            "add {wp}, {wp}, {wsc}",
+            "addi {i}, {i}, -1",
+            "vfmacc.vf v8, ft0, v16",
+            "bnez {i}, 3b",
+            "addi {offs}, {offs}, 16",
+            "addi {ntaps}, {ntaps}, -1",
+            "bnez {ntaps}, 2b",
+            "vfmax.vf v8, v8, {lo}",
+            "vfmin.vf v8, v8, {hi}",
+            "vse32.v v8, ({y})",
+            ".option pop",
+            vl = out(reg) vl,
+            n = in(reg) n,
+            init = in(reg) init,
+            x = in(reg) x,
+            w = in(reg) w,
+            offs = inout(reg) offs => _,
+            ntaps = inout(reg) ntaps => _,
+            ci = in(reg) ci,
+            xsc = in(reg) xsc,
+            wsc = in(reg) wsc,
+            xp = out(reg) _,
+            wp = out(reg) _,
+            i = out(reg) _,
+            y = in(reg) y,
+            lo = in(freg) min,
+            hi = in(freg) max,
+            out("ft0") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            options(nostack),
+        );
+    }
+    vl
+}
+
+/// Dense 2-D convolution writing NHWC, from an input in any layout (strides `XSC`, `XSY`,
+/// `XSX` of channel, row and column, as [`crate::scalar::f32_conv_minmax`]), strip-mined over
+/// output channels. Weights `[KH][KW][CI][COP]`, bias `[COP]`; RVV needs no channel padding,
+/// `COP == CO`. Each pixel's taps (its window clipped to the input) are listed as offsets and
+/// walked inside one block per strip.
+#[allow(clippy::too_many_arguments)]
+pub fn f32_conv_minmax_rvv<
+    const H: usize,
+    const W: usize,
+    const CI: usize,
+    const CO: usize,
+    const COP: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PT: usize,
+    const PL: usize,
+    const OH: usize,
+    const OW: usize,
+    const XSC: usize,
+    const XSY: usize,
+    const XSX: usize,
+    const XN: usize,
+    const WN: usize,
+    const YN: usize,
+>(
+    x: &[f32; XN],
+    w: &[f32; WN],
+    b: &[f32; COP],
+    y: &mut [f32; YN],
+    min: f32,
+    max: f32,
+) {
+    const {
+        assert!(XN == H * W * CI && WN == KH * KW * CI * COP && YN == OH * OW * CO);
+        assert!(COP >= CO && CI > 0);
+        assert!(
+            (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
+            "input strides out of bounds"
+        );
+    };
+    let f = core::mem::size_of::<f32>();
+    let mut offs = [[0usize; 2]; CONV_TAPS];
+    for oy in 0..OH {
+        let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+        for ox in 0..OW {
+            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+            let out = (oy * OW + ox) * CO;
+            // The window's taps inside the input, as byte offsets of input and weights.
+            let window = (ky0..ky1).flat_map(|ky| (kx0..kx1).map(move |kx| (ky, kx)));
+            let count = (ky1 - ky0) * (kx1 - kx0);
+            if count == 0 {
+                for c in 0..CO {
+                    y[out + c] = clamp(b[c], min, max);
+                }
+                continue;
+            }
+            let mut done = 0;
+            let mut window = window;
+            while done < count {
+                let chunk = (count - done).min(CONV_TAPS);
+                for o in offs.iter_mut().take(chunk) {
+                    let (ky, kx) = window.next().unwrap_or((ky0, kx0));
+                    let (iy, ix) = (oy * SH + ky - PT, ox * SW + kx - PL);
+                    *o = [(iy * XSY + ix * XSX) * f, (ky * KW + kx) * CI * COP * f];
+                }
+                // The last block clamps; earlier ones keep partial sums in the output.
+                let last = done + chunk == count;
+                let (lo, hi) = if last {
+                    (min, max)
+                } else {
+                    (f32::NEG_INFINITY, f32::INFINITY)
+                };
+                let yp = y.as_mut_ptr();
+                let mut c = 0;
+                while c < CO {
+                    let init = if done == 0 {
+                        b.as_ptr()
+                    } else {
+                        yp.cast_const()
+                    };
+                    // SAFETY: each listed tap reads x at iy * XSY + ix * XSX + i * XSC (iy < H,
+                    // ix < W, i < CI: inside XN by the const assertion) and w at
+                    // ((ky * KW + kx) * CI + i) * COP + c + vl <= WN; `init` and the output
+                    // have vl <= CO - c floats from c (b has COP >= CO).
+                    c += unsafe {
+                        conv_strip(
+                            x.as_ptr(),
+                            w.as_ptr().add(c),
+                            offs.as_ptr(),
+                            chunk,
+                            CI,
+                            XSC * f,
+                            COP * f,
+                            init.add(if done == 0 { c } else { out + c }),
+                            yp.add(out + c),
+                            CO - c,
+                            lo,
+                            hi,
+                        )
+                    };
+                }
+                done += chunk;
+            }
+        }
+    }
+}
+
+/// Global average pooling over `HW` pixels of `C` channels, strip-mined over channels.
+pub fn f32_gavgpool_rvv<const HW: usize, const C: usize, const XN: usize>(
+    x: &[f32; XN],
+    y: &mut [f32; C],
+) {
+    const { assert!(XN == HW * C && HW > 0) };
+    let scale = 1.0 / HW as f32;
+    let mut c = 0;
+    while c < C {
+        let vl: usize;
+        // SAFETY: reads vl <= C - c floats at p * C + c for p < HW (inside XN), writes vl
+        // floats at c (inside C).
+        unsafe {
+            asm!(
+                ".option push",
+                ".option arch, +v",
+                "vsetvli {vl}, {n}, e32, m8, ta, ma",
+                "vmv.v.i v8, 0",
+                "2:",
+                "vle32.v v16, ({x})",
+                "add {x}, {x}, {cs}",
+                "addi {hw}, {hw}, -1",
+                "vfadd.vv v8, v8, v16",
+                "bnez {hw}, 2b",
+                "vfmul.vf v8, v8, {scale}",
+                "vse32.v v8, ({y})",
+                ".option pop",
+                vl = out(reg) vl,
+                n = in(reg) C - c,
+                x = inout(reg) x.as_ptr().add(c) => _,
+                cs = in(reg) C * core::mem::size_of::<f32>(),
+                hw = inout(reg) HW => _,
+                scale = in(freg) scale,
+                y = in(reg) y.as_mut_ptr().add(c),
+                out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+                out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+                out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+                out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+                options(nostack),
+            );
+        }
+        c += vl;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    #[test]
+    fn kernels_match_scalar_across_tile_boundaries() {
+        crate::conformance::all_cases!(
+            mnetc_targets::RVV,
+            gemm: crate::rvv::f32_gemm_minmax_rvv,
+            dwconv: crate::rvv::f32_dwconv_nhwc_minmax_rvv,
+            conv: crate::rvv::f32_conv_minmax_rvv,
+            gavgpool: crate::rvv::f32_gavgpool_rvv
+        );
+    }
+}
