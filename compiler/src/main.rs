@@ -351,6 +351,11 @@ fn run(command: Command) -> Result<bool, Error> {
             per_layer,
         } => {
             let target: Target = target.parse()?;
+            if !target.runs_here() {
+                return Err(Error::Options(format!(
+                    "this CPU cannot run --target {target} code natively, and timings under emulation say nothing about real hardware; run `mnetc verify --target {target}` here (under QEMU) and bench on the device"
+                )));
+            }
             let built = model.build(target)?;
             let shape = built
                 .graph

@@ -1,6 +1,9 @@
 //! Building and running generated code: `mnetc verify` and `mnetc bench` write the module into
 //! a temporary crate (with the runtime crate's sources, which this binary carries, so it works
-//! wherever mnetc is installed), build it in release mode with the user's cargo, and run it.
+//! wherever mnetc is installed), build it in release mode with the user's cargo, and run it:
+//! natively when this CPU can, otherwise (neon and rvv on x86-64) cross-built for Linux and run
+//! under QEMU's user-mode emulation, which must be installed (Debian: `qemu-user` and the
+//! `gcc-*-linux-gnu` cross linkers).
 
 use crate::codegen::{Generated, Target};
 use crate::error::{Error, Result};
@@ -8,12 +11,86 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The runtime crate's sources, embedded at build time.
-const RUNTIME: [(&str, &str); 4] = [
+const RUNTIME: [(&str, &str); 6] = [
     ("src/avx2.rs", include_str!("../../runtime/src/avx2.rs")),
     ("src/lib.rs", include_str!("../../runtime/src/lib.rs")),
+    ("src/neon.rs", include_str!("../../runtime/src/neon.rs")),
+    ("src/rvv.rs", include_str!("../../runtime/src/rvv.rs")),
     ("src/scalar.rs", include_str!("../../runtime/src/scalar.rs")),
     ("src/view.rs", include_str!("../../runtime/src/view.rs")),
 ];
+
+/// How code for a target this CPU cannot run is run here: a Linux binary for `triple`, linked
+/// by Debian's cross compiler, under QEMU user-mode emulation with Debian's cross C library.
+#[derive(Clone, Copy, Debug)]
+pub struct Emulation {
+    pub triple: &'static str,
+    pub linker: &'static str,
+    pub qemu: &'static str,
+    pub sysroot: &'static str,
+    /// QEMU's `-cpu`, `{vlen}` standing for the vector length in bits.
+    pub cpu: Option<&'static str>,
+    /// Debian packages that provide the linker and QEMU.
+    pub packages: &'static str,
+}
+
+/// The emulation for `target`, if it has one.
+pub fn emulation(target: Target) -> Option<Emulation> {
+    match target {
+        Target::Neon => Some(Emulation {
+            triple: "aarch64-unknown-linux-gnu",
+            linker: "aarch64-linux-gnu-gcc",
+            qemu: "qemu-aarch64",
+            sysroot: "/usr/aarch64-linux-gnu",
+            cpu: None,
+            packages: "qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+        }),
+        Target::Rvv => Some(Emulation {
+            triple: "riscv64gc-unknown-linux-gnu",
+            linker: "riscv64-linux-gnu-gcc",
+            qemu: "qemu-riscv64",
+            sysroot: "/usr/riscv64-linux-gnu",
+            cpu: Some("rv64,v=true,vlen={vlen},elen=64,vext_spec=v1.0"),
+            packages: "qemu-user gcc-riscv64-linux-gnu libc6-dev-riscv64-cross",
+        }),
+        Target::Generic | Target::Avx2 => None,
+    }
+}
+
+impl Emulation {
+    /// Checks that QEMU, the linker and the Rust target are installed; the error says how to
+    /// install what is missing.
+    fn check(&self, target: Target) -> Result<()> {
+        let runs = |program: &str| {
+            Command::new(program)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        for program in [self.qemu, self.linker] {
+            if !runs(program) {
+                return Err(Error::Options(format!(
+                    "running --target {target} code on this {} machine needs {program}, which is not installed; on Debian or Ubuntu: apt-get install {}",
+                    std::env::consts::ARCH,
+                    self.packages
+                )));
+            }
+        }
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let sysroot = Command::new(rustc)
+            .args(["--print", "sysroot"])
+            .output()
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+            .map_err(|e| Error::Internal(format!("cannot run rustc: {e}")))?;
+        if !sysroot.join("lib/rustlib").join(self.triple).exists() {
+            return Err(Error::Options(format!(
+                "running --target {target} code needs Rust's standard library for {}: rustup target add {}",
+                self.triple, self.triple
+            )));
+        }
+        Ok(())
+    }
+}
 
 const RUNNER: &str = r#"
 mod net {
@@ -81,6 +158,10 @@ pub struct Timing {
 pub struct Runner {
     binary: PathBuf,
     dir: PathBuf,
+    /// Set when the binary runs under QEMU.
+    emulation: Option<Emulation>,
+    /// Vector length in bits for emulated RVV (128 unless set with [`Runner::set_vlen`]).
+    vlen: u32,
 }
 
 impl Drop for Runner {
@@ -151,11 +232,22 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
         .arg(dir.join("runner/Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target_dir)
         .env("RUSTFLAGS", rustflags);
-    if !target.runs_here() {
-        return Err(Error::Options(format!(
-            "this CPU cannot run code for --target {target}; `mnetc compile` still generates it"
-        )));
-    }
+    let emulation = if target.runs_here() {
+        None
+    } else {
+        let e = emulation(target).ok_or_else(|| {
+            Error::Options(format!(
+                "this CPU cannot run code for --target {target}; `mnetc compile` still generates it"
+            ))
+        })?;
+        e.check(target)?;
+        let var = format!(
+            "CARGO_TARGET_{}_LINKER",
+            e.triple.to_uppercase().replace('-', "_")
+        );
+        cmd.args(["--target", e.triple]).env(var, e.linker);
+        Some(e)
+    };
     let out = cmd
         .output()
         .map_err(|e| Error::Internal(format!("cannot run cargo: {e}")))?;
@@ -165,11 +257,21 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    let binary = target_dir.join("release").join(&package);
+    let binary = match emulation {
+        Some(e) => target_dir.join(e.triple),
+        None => target_dir,
+    }
+    .join("release")
+    .join(&package);
     // Several runs share the target directory: keep our own copy of the binary.
     let own = dir.join("mnetc-runner");
     std::fs::copy(&binary, &own).map_err(io(&binary))?;
-    Ok(Runner { binary: own, dir })
+    Ok(Runner {
+        binary: own,
+        dir,
+        emulation,
+        vlen: 128,
+    })
 }
 
 fn unique() -> u64 {
@@ -185,6 +287,9 @@ edition = "2024"
 
 [features]
 alloc = []
+
+[lints.rust]
+unexpected_cfgs = { level = "warn", check-cfg = ['cfg(mnetc_rvv)'] }
 "#;
 
 const RUNNER_TOML: &str = r#"[package]
@@ -202,6 +307,37 @@ codegen-units = 16
 "#;
 
 impl Runner {
+    /// The built program (it takes an input file, an output file and optionally a run count).
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// Whether the binary runs under QEMU (its timings then say nothing about real hardware).
+    pub fn emulated(&self) -> bool {
+        self.emulation.is_some()
+    }
+
+    /// The vector length, in bits, of the emulated RVV CPU (any power of two from 128 to 1024).
+    pub fn set_vlen(&mut self, bits: u32) {
+        self.vlen = bits;
+    }
+
+    /// The command that runs the binary: itself, or QEMU with it.
+    pub fn command(&self) -> Command {
+        match &self.emulation {
+            None => Command::new(&self.binary),
+            Some(e) => {
+                let mut cmd = Command::new(e.qemu);
+                cmd.args(["-L", e.sysroot]);
+                if let Some(cpu) = e.cpu {
+                    cmd.args(["-cpu", &cpu.replace("{vlen}", &self.vlen.to_string())]);
+                }
+                cmd.arg(&self.binary);
+                cmd
+            }
+        }
+    }
+
     /// Runs `forward` once on `input`; with `runs`, also times that many runs after a warm-up.
     pub fn run(&self, input: &[f32], runs: Option<usize>) -> Result<(Vec<f32>, Option<Timing>)> {
         self.run_profiled(input, runs, false)
@@ -218,7 +354,7 @@ impl Runner {
         let (inp, outp) = (self.dir.join("input.f32"), self.dir.join("output.f32"));
         let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
         std::fs::write(&inp, bytes).map_err(io(&inp))?;
-        let mut cmd = Command::new(&self.binary);
+        let mut cmd = self.command();
         cmd.arg(&inp).arg(&outp);
         if let Some(n) = runs {
             cmd.arg(n.to_string());

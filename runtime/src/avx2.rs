@@ -21,6 +21,7 @@ pub const GEMM_NR: usize = 16;
 /// `NP` (a multiple of 16). The panels are visited in blocks of `NB` so that the block's
 /// weights stay in L2 while every row tile of `x` passes over them.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn f32_gemm_minmax_avx2<
     const M: usize,
     const K: usize,
@@ -235,6 +236,7 @@ unsafe fn store16_minmax(y: *mut f32, v0: __m256, v1: __m256, lo: __m256, hi: __
 /// the rest). Weights `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`].
 /// Padding only shortens the tap ranges of border pixels; the inner loop has no branch.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn f32_dwconv_nhwc_minmax_avx2<
     const H: usize,
     const W: usize,
@@ -352,6 +354,7 @@ const CONV_PX: usize = 8;
 /// channels zero-padded to `COP`, a multiple of 8. Interior pixels go eight at a time per
 /// vector of output channels; border pixels, whose windows leave the input, one at a time.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn f32_conv_minmax_avx2<
     const H: usize,
     const W: usize,

@@ -20,6 +20,7 @@ pub const GEMM_NR: usize = 16;
 /// [`GEMM_NR`] columns (`w[panel][k][0..16]`, columns past `N` zero, `b` padded to `NP`),
 /// visited in blocks of `NB` panels that stay in L2 while every row tile passes over them.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn f32_gemm_minmax_neon<
     const M: usize,
     const K: usize,
@@ -203,6 +204,7 @@ const DW_PX: usize = 4;
 /// only shortens the tap ranges of border pixels; the inner loop has no branch. Interior pixels
 /// go four at a time over eight channels when `C` is a multiple of 8.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn f32_dwconv_nhwc_minmax_neon<
     const H: usize,
     const W: usize,
@@ -317,6 +319,7 @@ const CONV_PX: usize = 8;
 /// Interior pixels go eight at a time per vector of output channels; border pixels one at a
 /// time with their window clipped.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn f32_conv_minmax_neon<
     const H: usize,
     const W: usize,
@@ -430,6 +433,7 @@ pub fn f32_conv_minmax_neon<
 }
 
 /// Global average pooling over `HW` pixels of `C` channels, 4 channels per vector.
+#[inline(never)]
 pub fn f32_gavgpool_neon<const HW: usize, const C: usize, const XN: usize>(
     x: &[f32; XN],
     y: &mut [f32; C],

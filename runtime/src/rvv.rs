@@ -25,6 +25,7 @@ pub const GEMM_NR: usize = 16;
 /// [`GEMM_NR`] columns (`w[panel][k][0..16]`, columns past `N` zero, `b` padded to `NP`),
 /// visited in blocks of `NB` panels that stay in L2 while every row tile passes over them.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn f32_gemm_minmax_rvv<
     const M: usize,
     const K: usize,
@@ -340,6 +341,7 @@ unsafe fn dw_strip(
 /// `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`]. Padding only
 /// shortens a pixel's tap block; the tap loops inside the block have no other branch.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn f32_dwconv_nhwc_minmax_rvv<
     const H: usize,
     const W: usize,
@@ -492,6 +494,7 @@ unsafe fn conv_strip(
 /// `COP == CO`. Each pixel's taps (its window clipped to the input) are listed as offsets and
 /// walked inside one block per strip.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn f32_conv_minmax_rvv<
     const H: usize,
     const W: usize,
@@ -596,6 +599,7 @@ pub fn f32_conv_minmax_rvv<
 }
 
 /// Global average pooling over `HW` pixels of `C` channels, strip-mined over channels.
+#[inline(never)]
 pub fn f32_gavgpool_rvv<const HW: usize, const C: usize, const XN: usize>(
     x: &[f32; XN],
     y: &mut [f32; C],

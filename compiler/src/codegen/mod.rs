@@ -23,16 +23,23 @@ pub enum Target {
     /// x86-64 with AVX2 and FMA. The generated code refuses to build unless the build enables
     /// both (`-C target-feature=+avx2,+fma` or `-C target-cpu=native`).
     Avx2,
+    /// aarch64 with NEON (baseline there); the code refuses to build for other architectures.
+    Neon,
+    /// riscv64 with the vector extension V 1.0, any VLEN; the code refuses to build unless the
+    /// build states the CPU has V with `--cfg mnetc_rvv`.
+    Rvv,
 }
 
 impl Target {
-    pub const ALL: [Target; 2] = [Target::Generic, Target::Avx2];
+    pub const ALL: [Target; 4] = [Target::Generic, Target::Avx2, Target::Neon, Target::Rvv];
 
     /// What the target is, as data (`mnetc-targets`).
     pub fn desc(self) -> &'static mnetc_targets::TargetDesc {
         match self {
             Target::Generic => &mnetc_targets::GENERIC,
             Target::Avx2 => &mnetc_targets::AVX2,
+            Target::Neon => &mnetc_targets::NEON,
+            Target::Rvv => &mnetc_targets::RVV,
         }
     }
 
@@ -46,14 +53,23 @@ impl Target {
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             return Target::Avx2;
         }
+        if cfg!(target_arch = "aarch64") {
+            return Target::Neon;
+        }
+        // RVV is not chosen by `native`: stable Rust cannot detect V, and the build must state
+        // it (`--cfg mnetc_rvv`); ask for `--target rvv`.
         Target::Generic
     }
 
-    /// Whether code for this target can run on the machine mnetc runs on.
+    /// Whether code for this target can run natively on the machine mnetc runs on (otherwise
+    /// `verify` runs it under QEMU where it can).
     pub fn runs_here(self) -> bool {
         match self {
             Target::Generic => true,
             Target::Avx2 => Target::native() == Target::Avx2,
+            Target::Neon => cfg!(target_arch = "aarch64"),
+            // No stable detection of V; treat a riscv64 host as running it natively.
+            Target::Rvv => cfg!(target_arch = "riscv64"),
         }
     }
 

@@ -1,0 +1,289 @@
+//! The `neon` and `rvv` targets, run rather than only compiled: the runtime's kernel
+//! conformance tests cross-built for aarch64 and for riscv64 and run under QEMU (RVV at VLEN 128
+//! and 256), every repository fixture compiled for both targets and run under QEMU like
+//! `mnetc verify --target neon|rvv` against onnxruntime's output, the built programs
+//! disassembled to show that the kernels the targets list really are vector code, and the
+//! generated code built for the Android and iOS triples and refused without its target.
+//!
+//! Needs what `.ci/run` installs: Debian's `qemu-user` and cross compilers, the rustup targets
+//! and the `llvm-tools` component; without them these tests fail saying what is missing.
+
+use mnetc::codegen::{CodegenOptions, Generated, Target};
+use mnetc_targets::{Kernel, TargetDesc};
+use mnetc_tests::{check_close, read_f32, repository_fixtures};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const AARCH64: &str = "aarch64-unknown-linux-gnu";
+const RISCV64: &str = "riscv64gc-unknown-linux-gnu";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // A target directory of its own: the outer `cargo test` may still hold the main one.
+    cmd.current_dir(root())
+        .env("CARGO_TARGET_DIR", root().join("target/cross"));
+    cmd
+}
+
+fn riscv_runner(vlen: u32, v: bool) -> String {
+    let v = if v {
+        format!(",v=true,vlen={vlen},elen=64,vext_spec=v1.0")
+    } else {
+        String::new()
+    };
+    format!("qemu-riscv64 -L /usr/riscv64-linux-gnu -cpu rv64{v}")
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().expect("run cargo");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn runtime_kernels_match_scalar_on_aarch64_under_qemu() {
+    let (ok, out) = run(cargo().args(["test", "-p", "mnetc-runtime", "--target", AARCH64]));
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("neon::tests::kernels_match_scalar_across_tile_boundaries ... ok"),
+        "{out}"
+    );
+}
+
+#[test]
+fn runtime_kernels_match_scalar_on_riscv64_with_v_at_two_vector_lengths() {
+    let test = |runner: String| {
+        let var = "CARGO_TARGET_RISCV64GC_UNKNOWN_LINUX_GNU";
+        run(cargo()
+            .args([
+                "test",
+                "--release",
+                "-p",
+                "mnetc-runtime",
+                "--target",
+                RISCV64,
+            ])
+            .env(format!("{var}_RUSTFLAGS"), "--cfg mnetc_rvv")
+            .env(format!("{var}_RUNNER"), runner))
+    };
+    for vlen in [128, 256] {
+        let (ok, out) = test(riscv_runner(vlen, true));
+        assert!(ok, "VLEN {vlen}: {out}");
+        assert!(
+            out.contains("rvv::tests::kernels_match_scalar_across_tile_boundaries ... ok"),
+            "VLEN {vlen}: {out}"
+        );
+    }
+    // The same binary on a CPU without V dies on its first vector instruction: the kernels
+    // really execute vector code.
+    let (ok, out) = test(riscv_runner(128, false));
+    assert!(!ok && out.contains("SIGILL"), "{out}");
+}
+
+fn generate(onnx: &Path, target: Target) -> Generated {
+    let bytes = std::fs::read(onnx).unwrap();
+    let codegen = CodegenOptions {
+        target,
+        ..CodegenOptions::default()
+    };
+    mnetc::compile_bytes(&bytes, onnx, &mnetc::Options::default(), &codegen).unwrap()
+}
+
+#[test]
+fn every_repository_fixture_runs_on_neon_and_rvv_under_qemu() {
+    let mut checked = 0;
+    for f in repository_fixtures().values() {
+        let (input, expected) = &f.cases[0];
+        let (x, want) = (read_f32(input), read_f32(expected));
+        for target in [Target::Neon, Target::Rvv] {
+            let generated = generate(&f.onnx, target);
+            let path = target.desc().kernel(Kernel::Gemm);
+            assert!(generated.source.contains(path), "{} {target}", f.name);
+            let mut runner = mnetc::verify::build(&generated, target).unwrap();
+            assert!(runner.emulated());
+            let vlens: &[u32] = if target == Target::Rvv {
+                &[128, 256]
+            } else {
+                &[128]
+            };
+            for &vlen in vlens {
+                runner.set_vlen(vlen);
+                let (y, _) = runner.run(&x, None).unwrap();
+                check_close(&y, &want)
+                    .unwrap_or_else(|e| panic!("{} on {target} (VLEN {vlen}): {e}", f.name));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 32, "{checked}");
+}
+
+fn host() -> String {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("run rustc");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .expect("rustc -vV names the host")
+}
+
+/// `llvm-objdump` of the rustup component `llvm-tools` (it decodes RVV; GNU objdump 2.40 does
+/// not).
+fn objdump() -> PathBuf {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("run rustc");
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    let path = sysroot.join(format!("lib/rustlib/{}/bin/llvm-objdump", host()));
+    assert!(
+        path.exists(),
+        "{} is missing: rustup component add llvm-tools",
+        path.display()
+    );
+    path
+}
+
+/// The disassembly of every function in `binary` whose name contains `name`.
+fn functions(disassembly: &str, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in disassembly.lines() {
+        if line.ends_with(">:") {
+            if let Some(f) = current.take() {
+                out.push(f);
+            }
+            if line.contains(name) {
+                current = Some(String::new());
+            }
+        } else if let Some(f) = current.as_mut() {
+            f.push_str(line);
+            f.push('\n');
+        }
+    }
+    out.extend(current);
+    out
+}
+
+/// Every kernel the target lists from its own module is in the built program of a v1 model
+/// as a function of its own (the kernels are `#[inline(never)]`), and each of its copies
+/// contains `fma` (a multiply-add instruction) or, for pooling, another vector instruction, or
+/// calls one of the kernel's closures (LLVM outlines the border-pixel closure) that does.
+fn check_vector_code(target: Target, desc: &TargetDesc, fma: &str, vector: &str) {
+    let onnx = mnetc_tests::fixture("mobilenet_v1_0.25_128_bn").onnx;
+    let runner = mnetc::verify::build(&generate(&onnx, target), target).unwrap();
+    let out = Command::new(objdump())
+        .args(["-d", "--demangle", "--mattr=+v"])
+        .arg(runner.binary())
+        .output()
+        .expect("run llvm-objdump");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut kernels = 0;
+    for kind in Kernel::ALL {
+        let path = desc.kernel(kind);
+        if !path.starts_with(desc.runtime_module) {
+            continue;
+        }
+        let bodies = functions(&text, &format!("mnetc_runtime::{path}"));
+        assert!(!bodies.is_empty(), "{}: no function {path}", desc.name);
+        let wanted = if kind == Kernel::GAvgPool {
+            vector
+        } else {
+            fma
+        };
+        let closure = format!("mnetc_runtime::{path}::_$u7b$$u7b$closure");
+        assert!(
+            bodies.iter().any(|b| b.contains(wanted)),
+            "{}: {path} has no {wanted}",
+            desc.name
+        );
+        for body in &bodies {
+            assert!(
+                body.contains(wanted) || body.contains(&closure),
+                "{}: {path} has no {wanted}:\n{body}",
+                desc.name
+            );
+        }
+        kernels += 1;
+    }
+    assert!(kernels >= 4, "{}: {kernels} kernels", desc.name);
+}
+
+#[test]
+fn neon_and_rvv_builds_contain_vector_code() {
+    check_vector_code(Target::Neon, &mnetc_targets::NEON, "fmla\tv", "fadd\tv");
+    check_vector_code(Target::Rvv, &mnetc_targets::RVV, "vfmacc.v", "vfadd.vv");
+}
+
+#[test]
+fn neon_code_builds_for_android_and_ios_and_rvv_code_for_riscv64() {
+    // A library crate around the generated module (an rlib needs no linker), as a user's
+    // crate for an app would hold it.
+    let dir = root().join("target/cross/gen-lib");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let runtime = root().join("runtime").canonicalize().unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"gen-lib\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nmnetc-runtime = {{ path = {:?} }}\n\n[workspace]\n",
+            runtime.display().to_string()
+        ),
+    )
+    .unwrap();
+    let onnx = mnetc_tests::fixture("mobilenet_v1_0.25_128_bn").onnx;
+    let build = |target: Target, triple: &str, flags: &str| {
+        let generated = generate(&onnx, target);
+        std::fs::write(dir.join("src/net.rs"), &generated.source).unwrap();
+        std::fs::write(dir.join("src/net.weights"), &generated.weights).unwrap();
+        std::fs::write(
+            dir.join("src/lib.rs"),
+            "#![no_std]\npub mod net {\n    include!(\"net.rs\");\n}\n",
+        )
+        .unwrap();
+        let var = format!(
+            "CARGO_TARGET_{}_RUSTFLAGS",
+            triple.to_uppercase().replace('-', "_")
+        );
+        run(cargo()
+            .current_dir(&dir)
+            .args(["build", "--release", "--target", triple])
+            .env_remove("CARGO_TARGET_DIR")
+            .env(var, flags))
+    };
+    for triple in [AARCH64, "aarch64-linux-android", "aarch64-apple-ios"] {
+        let (ok, out) = build(Target::Neon, triple, "");
+        assert!(ok, "neon for {triple}: {out}");
+    }
+    let (ok, out) = build(Target::Rvv, RISCV64, "--cfg mnetc_rvv");
+    assert!(ok, "rvv: {out}");
+    // Without the statement that the CPU has V, rvv code refuses to build, saying what to add.
+    let (ok, out) = build(Target::Rvv, RISCV64, "");
+    assert!(
+        !ok && out.contains(
+            "generated by mnetc for --target rvv: build it for riscv64, stating that the CPU has the extension with RUSTFLAGS=\"--cfg mnetc_rvv\""
+        ),
+        "{out}"
+    );
+    // neon code for this (x86-64) host refuses too.
+    let (ok, out) = build(Target::Neon, &host(), "");
+    assert!(
+        !ok && out.contains("generated by mnetc for --target neon: build it for aarch64"),
+        "{out}"
+    );
+}
