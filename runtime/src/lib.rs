@@ -25,8 +25,13 @@ extern crate alloc;
 pub mod avx2;
 #[cfg(target_arch = "aarch64")]
 pub mod neon;
-#[cfg(all(target_arch = "riscv64", mnetc_rvv))]
+#[cfg(target_arch = "riscv64")]
 pub mod rvv;
+
+/// Whether the build states that the CPU has the RISC-V vector extension V 1.0
+/// (`RUSTFLAGS="--cfg mnetc_rvv"`). Code generated for the `rvv` target refuses to build
+/// unless it is set: the [`rvv`] kernels execute vector instructions.
+pub const MNETC_RVV: bool = cfg!(mnetc_rvv);
 pub mod scalar;
 mod view;
 

@@ -1,7 +1,8 @@
 //! riscv64 kernels for the vector extension V 1.0, in `asm!` (stable Rust has no RVV
 //! intrinsics and cannot enable `v` as a target feature). Each block switches the assembler to
-//! `+v` itself (`.option arch, +v`), so the crate builds without a global `+v`; the module is
-//! compiled only with `--cfg mnetc_rvv`, the build's statement that the CPU has V.
+//! `+v` itself (`.option arch, +v`), so the crate builds without a global `+v` and the module
+//! is compiled on every riscv64 build; code generated for `rvv` calls it only when the build
+//! states that the CPU has V with `--cfg mnetc_rvv` ([`crate::MNETC_RVV`]), and so do the tests.
 //!
 //! Vector-length agnostic: every kernel strip-mines with `vsetvli` and works for any VLEN that V
 //! allows (128 bits and up; tested at 128 and 256). The GEMM keeps the AVX2/NEON packing (panels
@@ -644,7 +645,7 @@ pub fn f32_gavgpool_rvv<const HW: usize, const C: usize, const XN: usize>(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, mnetc_rvv))]
 mod tests {
     extern crate std;
 

@@ -14,7 +14,9 @@ pub struct TargetDesc {
     /// Rust target features the build must enable (checked by a `compile_error!` in the code).
     pub features: &'static [&'static str],
     /// `--cfg` names the build must set, for extensions stable Rust cannot name as target
-    /// features (RISC-V V): the user's statement that the CPU has them. Checked like features.
+    /// features (RISC-V V): the user's statement that the CPU has them. Generated code checks
+    /// each through `mnetc_runtime`'s constant of the same name in upper case (the runtime
+    /// declares the cfg, so the user's crate never names an unknown cfg).
     pub cfgs: &'static [&'static str],
     /// Rust target triples the generated code is meant for (documentation and cross builds).
     pub triples: &'static [&'static str],

@@ -1,5 +1,6 @@
-//! Compiles every benchmark model found, with mnetc's `Builder` for the `avx2` target, and
-//! writes a registry of them. Models come from `../../../shared/models` when that folder
+//! Compiles every benchmark model found, with mnetc's `Builder` for the architecture being
+//! built (`avx2` on x86-64, `neon` on aarch64, `rvv` on riscv64, where the instruction counts
+//! of `count.sh` come from), and writes a registry of them. Models come from `../../../shared/models` when that folder
 //! exists, else from the repository's fixtures (which hold the small ones).
 
 use mnetc::Builder;
@@ -32,13 +33,19 @@ fn find(stem: &str) -> Option<PathBuf> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    let mut registry = String::from("static MODELS: &[Entry] = &[\n");
+    let target = match std::env::var("CARGO_CFG_TARGET_ARCH")?.as_str() {
+        "x86_64" => Target::Avx2,
+        "aarch64" => Target::Neon,
+        "riscv64" => Target::Rvv,
+        _ => Target::Generic,
+    };
+    let mut registry = String::from("pub static MODELS: &[Entry] = &[\n");
     let mut modules = String::new();
     for (i, (label, stem)) in MODELS.iter().enumerate() {
         let Some(path) = find(stem) else { continue };
         let m = format!("m{i}");
         Builder::new()
-            .target(Target::Avx2)
+            .target(target)
             .name(&m)
             .out_dir(&out)
             .compile(&path)?;
@@ -68,6 +75,11 @@ fn {m}_new() -> Box<dyn Model> {{
         )?;
     }
     registry.push_str("];\n");
+    writeln!(
+        registry,
+        "/// The mnetc target the models were compiled for."
+    )?;
+    writeln!(registry, "pub const TARGET: &str = {:?};", target.name())?;
     std::fs::write(out.join("models.rs"), modules + &registry)?;
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=../../../shared/models");

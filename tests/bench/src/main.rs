@@ -7,28 +7,12 @@
 //!
 //! Run it with `cargo run --release` in this folder (or `./with-onnxruntime.sh`).
 
+use mnetc_bench::{MODELS, input_for};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Instant;
 use tract_onnx::prelude::*;
-
-/// One compiled model's state: input, output and scratch, allocated once.
-trait Model {
-    fn set_input(&mut self, x: &[f32]);
-    fn run(&mut self);
-    fn output(&self) -> &[f32];
-}
-
-struct Entry {
-    label: &'static str,
-    path: &'static str,
-    macs: u64,
-    input_shape: &'static [usize],
-    new: fn() -> Box<dyn Model>,
-}
-
-include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
 /// Single-core FMA peak of the reference machine (PERFORMANCE.md): 2 x 8 lanes x 2 flops x 3.69 GHz.
 const PEAK_GFLOPS: f64 = 118.0;
@@ -78,27 +62,6 @@ impl Drop for Ort {
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
-}
-
-fn input_for(entry: &Entry) -> Vec<f32> {
-    // The fixture's own input when it is there, else seeded noise.
-    let file = entry.path.replace(".onnx", ".input.f32");
-    match std::fs::read(&file) {
-        Ok(bytes) => bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-        Err(_) => {
-            let n: usize = entry.input_shape.iter().product();
-            let mut s = 12345u32;
-            (0..n)
-                .map(|_| {
-                    s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-                })
-                .collect()
-        }
-    }
 }
 
 fn main() -> TractResult<()> {
