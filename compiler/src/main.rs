@@ -86,6 +86,10 @@ enum Command {
         /// Accept max |y - e| <= TOLERANCE * max(1, max |e|).
         #[arg(long, default_value_t = 1e-4)]
         tolerance: f32,
+        /// Vector length in bits of the emulated RISC-V CPU (`--target rvv` under QEMU): a
+        /// power of two from 128 to 1024.
+        #[arg(long, default_value_t = 128)]
+        vlen: u32,
     },
     /// Compile a model, build it in release mode and time `forward`: median and minimum over
     /// RUNS runs after a warm-up, and GFLOP/s (2 flops per multiply-add).
@@ -297,9 +301,16 @@ fn run(command: Command) -> Result<bool, Error> {
             input,
             expected,
             tolerance,
+            vlen,
         } => {
             let target: Target = target.parse()?;
-            let built = model.build(target)?;
+            if !(128..=1024).contains(&vlen) || !vlen.is_power_of_two() {
+                return Err(Error::Options(format!(
+                    "--vlen {vlen}: the vector length must be a power of two from 128 to 1024 bits"
+                )));
+            }
+            let mut built = model.build(target)?;
+            built.runner.set_vlen(vlen);
             let graph = &built.graph;
             let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
             let (x, want) = match (&input, &expected) {

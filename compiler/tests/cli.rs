@@ -348,3 +348,34 @@ fn bench_prints_latency_and_throughput() {
         "{line}"
     );
 }
+
+#[test]
+fn verify_runs_neon_and_rvv_code_under_qemu_and_bench_refuses_them() {
+    // Needs QEMU and the cross linkers (.ci/setup), as the cross-target tests do.
+    let f = fixtures();
+    let model = f.join("mobilenet_v1_0.25_128_folded.onnx");
+    let input = f.join("mobilenet_v1_0.25_128_folded.input.f32");
+    let expected = f.join("mobilenet_v1_0.25_128_folded.expected.f32");
+    let (m, i, e) = (
+        model.to_str().unwrap(),
+        input.to_str().unwrap(),
+        expected.to_str().unwrap(),
+    );
+    for target in [&["neon"][..], &["rvv", "--vlen", "256"]] {
+        let mut args = vec!["verify", m, "--input", i, "--expected", e, "--target"];
+        args.extend(target);
+        let out = mnetc(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{target:?}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert!(text(&out.stdout).ends_with(": ok\n"), "{target:?}");
+    }
+    let err = bad_input(&["verify", m, "--target", "rvv", "--vlen", "96"]);
+    assert!(err.contains("--vlen 96: the vector length must be a power of two"), "{err}");
+    let err = bad_input(&["bench", m, "--target", "neon"]);
+    assert!(err.contains("cannot run --target neon code natively"), "{err}");
+}
