@@ -375,7 +375,13 @@ fn verify_runs_neon_and_rvv_code_under_qemu_and_bench_refuses_them() {
         assert!(text(&out.stdout).ends_with(": ok\n"), "{target:?}");
     }
     let err = bad_input(&["verify", m, "--target", "rvv", "--vlen", "96"]);
-    assert!(err.contains("--vlen 96: the vector length must be a power of two"), "{err}");
+    assert!(
+        err.contains("--vlen 96: the vector length must be a power of two"),
+        "{err}"
+    );
     let err = bad_input(&["bench", m, "--target", "neon"]);
-    assert!(err.contains("cannot run --target neon code natively"), "{err}");
+    assert!(
+        err.contains("cannot run --target neon code natively"),
+        "{err}"
+    );
 }
