@@ -104,6 +104,24 @@ fn {m}_run(x: &[f32], other: bool) -> Vec<f32> {{
 }}"#
         )?;
     }
+    // Run-time weights: the same fixture as a `Net` that reads its weights file, and the
+    // weights of another network to refuse.
+    for (name, model) in [
+        (
+            "runtime_weights",
+            fixtures.join("mobilenet_v1_0.25_128_bn.onnx"),
+        ),
+        (
+            "runtime_weights_other",
+            fixtures.join("mobilenet_v1_0.5_128_bn.onnx"),
+        ),
+    ] {
+        Builder::new()
+            .runtime_weights(true)
+            .name(name)
+            .out_dir(&out)
+            .compile(&model)?;
+    }
     registry.push_str("/// Every compiled model: (name, model file, optimised, input shape, entry points).\npub static MODELS: &[Compiled] = &[\n");
     for e in &entries {
         let m = &e.module;

@@ -77,6 +77,14 @@ impl Builder {
         self
     }
 
+    /// Leave the weights out of the module (default false): it gets a `Net` whose
+    /// `from_bytes` reads `NAME.weights` (or any weights file for the same network and target)
+    /// at run time; needs the runtime's `alloc` feature.
+    pub fn runtime_weights(mut self, runtime_weights: bool) -> Self {
+        self.codegen.runtime_weights = runtime_weights;
+        self
+    }
+
     /// The path of the runtime crate in the generated code (default `::mnetc_runtime`).
     pub fn runtime_path(mut self, path: &str) -> Self {
         self.codegen.runtime = path.to_string();

@@ -68,6 +68,10 @@ enum Command {
         /// Skip the optimising passes.
         #[arg(long)]
         no_optimize: bool,
+        /// Leave the weights out of the module: it gets a `Net` whose `from_bytes` reads
+        /// NAME.weights (written in mnetc's weights file format) at run time.
+        #[arg(long)]
+        runtime_weights: bool,
     },
     /// Compile a model, build the generated code in release mode, run it and compare with an
     /// expected output or, without one, with the reference interpreter on a seeded random input.
@@ -262,6 +266,7 @@ fn run(command: Command) -> Result<bool, Error> {
             output,
             name,
             no_optimize,
+            runtime_weights,
         } => {
             let target: Target = target.parse()?;
             let stem = match name {
@@ -274,6 +279,7 @@ fn run(command: Command) -> Result<bool, Error> {
             let codegen = CodegenOptions {
                 target,
                 weights_file: format!("{stem}.weights"),
+                runtime_weights,
                 ..CodegenOptions::default()
             };
             let generated = mnetc::compile_bytes(

@@ -40,10 +40,12 @@ mod view;
 #[allow(dead_code, unused_imports, unused_macros)]
 mod conformance;
 
-pub use view::{Scratch, Weights, Zeroable, arena_in_out, arena_in2_out, arena_out, weights};
+pub use view::{
+    Scratch, Weights, WeightsError, Zeroable, arena_in_out, arena_in2_out, arena_out, weights,
+};
 
 #[cfg(feature = "alloc")]
-pub use view::boxed_zeroed;
+pub use view::{BoxedWeights, boxed_zeroed, weights_from_bytes};
 
 /// Elementwise operations of [`scalar::f32_binary`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,9 +11,7 @@ compile_error!("mnetc weights files are little-endian; big-endian targets are no
 
 /// The `LEN` floats at byte offset `OFF` of the weights.
 #[inline(always)]
-pub fn weights<const OFF: usize, const LEN: usize, const N: usize>(
-    w: &'static Weights<N>,
-) -> &'static [f32; LEN] {
+pub fn weights<const OFF: usize, const LEN: usize, const N: usize>(w: &Weights<N>) -> &[f32; LEN] {
     const {
         assert!(
             OFF % 64 == 0 && OFF + 4 * LEN <= N,
@@ -23,7 +21,7 @@ pub fn weights<const OFF: usize, const LEN: usize, const N: usize>(
     // SAFETY: the bytes OFF..OFF + 4 * LEN lie inside the blob (checked above), the blob is
     // 64-byte aligned and OFF a multiple of 64, so the pointer is aligned for f32; every bit
     // pattern is a valid f32 and the target is little-endian like the file; the data is
-    // immutable and 'static.
+    // borrowed for as long as the result.
     unsafe { &*(w.0.as_ptr().add(OFF) as *const [f32; LEN]) }
 }
 
@@ -142,6 +140,93 @@ unsafe impl<const A: usize, const I: usize> Zeroable for Scratch<A, I> {}
 /// # Safety
 /// Implementors must be valid when every byte is zero.
 pub unsafe trait Zeroable: Sized {}
+
+// SAFETY: a byte array of any content is a valid Weights.
+unsafe impl<const N: usize> Zeroable for Weights<N> {}
+
+/// Weights read at run time, on the heap (`Net::from_bytes` of a module generated with
+/// `--runtime-weights`).
+#[cfg(feature = "alloc")]
+pub type BoxedWeights<const N: usize> = alloc::boxed::Box<Weights<N>>;
+
+/// Why a run-time weights file was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightsError {
+    /// Shorter than its 64-byte header.
+    TooShort { len: usize },
+    /// The first bytes are not `MNETCWTS`.
+    NotAWeightsFile,
+    /// A format version this runtime does not read.
+    Version { found: u32 },
+    /// Written for another network or target: the layout hashes differ.
+    OtherNetwork,
+    /// The blob's length differs from the network's.
+    Length { expected: usize, found: usize },
+}
+
+impl core::fmt::Display for WeightsError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            WeightsError::TooShort { len } => {
+                write!(f, "{len} bytes are too short for an mnetc weights file")
+            }
+            WeightsError::NotAWeightsFile => f.write_str("not an mnetc weights file"),
+            WeightsError::Version { found } => {
+                write!(
+                    f,
+                    "weights file format version {found}; this runtime reads version 1"
+                )
+            }
+            WeightsError::OtherNetwork => f.write_str(
+                "the weights were written for another network or target (layout hash differs)",
+            ),
+            WeightsError::Length { expected, found } => {
+                write!(
+                    f,
+                    "the weights hold {found} bytes, the network needs {expected}"
+                )
+            }
+        }
+    }
+}
+
+/// Checks a run-time weights file against a network's layout hash and copies its blob into
+/// aligned memory. The format: `MNETCWTS`, version 1 (u32 LE), 4 reserved bytes, the layout
+/// hash (32 bytes), the blob's length (u64 LE), zeros up to byte 64, then the blob. Never
+/// panics on bad input.
+#[cfg(feature = "alloc")]
+pub fn weights_from_bytes<const N: usize>(
+    bytes: &[u8],
+    layout: &[u8; 32],
+) -> Result<BoxedWeights<N>, WeightsError> {
+    const HEADER: usize = 64;
+    if bytes.len() < HEADER {
+        return Err(WeightsError::TooShort { len: bytes.len() });
+    }
+    if bytes[..8] != *b"MNETCWTS" {
+        return Err(WeightsError::NotAWeightsFile);
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version != 1 {
+        return Err(WeightsError::Version { found: version });
+    }
+    if bytes[16..48] != layout[..] {
+        return Err(WeightsError::OtherNetwork);
+    }
+    let mut len = [0u8; 8];
+    len.copy_from_slice(&bytes[48..56]);
+    let declared = u64::from_le_bytes(len);
+    let blob = &bytes[HEADER..];
+    if declared != N as u64 || blob.len() != N {
+        return Err(WeightsError::Length {
+            expected: N,
+            found: blob.len(),
+        });
+    }
+    let mut w = boxed_zeroed::<Weights<N>>();
+    w.0.copy_from_slice(blob);
+    Ok(w)
+}
 
 /// A zeroed `T` on the heap, built in place: a `Scratch` of several megabytes never passes
 /// through the stack.

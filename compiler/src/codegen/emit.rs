@@ -52,9 +52,13 @@ pub struct Module<'a> {
     pub plan: &'a Plan,
     pub weight_offsets: &'a [usize],
     pub weights_len: usize,
-    pub weights_file: &'a str,
+    /// `Some(file)`: the weights are embedded with `include_bytes!(file)`; `None`: the module
+    /// has a `Net` that takes them at run time (`Net::from_bytes`), checked against `layout`.
+    pub weights_file: Option<&'a str>,
+    /// The weights layout hash (see [`super::layout_hash`]).
+    pub layout: [u8; 32],
     pub runtime: &'a str,
-    pub layout: InputLayout,
+    pub input_layout: InputLayout,
     pub target: Target,
 }
 
@@ -73,7 +77,7 @@ impl Module<'_> {
             Storage::Input => Some(quote!(input)),
             Storage::Weight(w) => {
                 let (off, len) = (lit(self.weight_offsets[w]), lit(info.numel()));
-                Some(quote!(#rt::weights::<#off, #len, WEIGHTS_LEN>(&WEIGHTS)))
+                Some(quote!(#rt::weights::<#off, #len, WEIGHTS_LEN>(weights)))
             }
             Storage::Arena(_) => None,
         }
@@ -283,7 +287,6 @@ impl Module<'_> {
 
     pub fn tokens(&self) -> TokenStream {
         let rt = self.rt();
-        let copy = self.kernel(mnetc_targets::Kernel::Copy);
         let input = &self.program.tensors[self.program.input];
         let output = &self.program.tensors[self.program.output];
         let (in_shape, in_len, in_rank) = (
@@ -298,7 +301,6 @@ impl Module<'_> {
         );
         let arena_len = lit(self.plan.arena_len);
         let weights_len = lit(self.weights_len);
-        let file = self.weights_file;
         let steps = (0..self.program.steps.len()).map(|i| {
             let step = self.step(i);
             let i = lit(i);
@@ -315,7 +317,7 @@ impl Module<'_> {
         });
         let copy_out = self.copy_out();
         // The other layout: NHWC for an NCHW model and the reverse.
-        let (other, other_name, own_name) = match self.layout {
+        let (other, other_name, own_name) = match self.input_layout {
             InputLayout::Nchw => ([0usize, 2, 3, 1], quote!(forward_nhwc), "NCHW"),
             InputLayout::Nhwc => ([0usize, 3, 1, 2], quote!(forward_nchw), "NHWC"),
         };
@@ -386,6 +388,13 @@ impl Module<'_> {
                 #(#declared)*
             }
         };
+        let weights_param = if self.program.weights.is_empty() {
+            quote!(_weights)
+        } else {
+            quote!(weights)
+        };
+        let entry_points =
+            self.entry_points(other_name, &other_doc, &forward_doc, read, stage_strides);
         quote! {
             #guard
 
@@ -403,41 +412,93 @@ impl Module<'_> {
             pub const ARENA_LEN: usize = #arena_len;
             const WEIGHTS_LEN: usize = #weights_len;
 
-            static WEIGHTS: #rt::Weights<WEIGHTS_LEN> = #rt::Weights(*include_bytes!(#file));
-
-            /// Working memory for [`forward`]; about `4 * (ARENA_LEN + INPUT_LEN)` bytes.
+            /// Working memory for `forward`; about `4 * (ARENA_LEN + INPUT_LEN)` bytes.
             #[allow(dead_code)]
             pub type Scratch = #rt::Scratch<ARENA_LEN, INPUT_LEN>;
 
+            #entry_points
+
+            /// The kernel calls of `forward`: IR node, kernel and multiply-adds.
+            #[allow(dead_code)]
+            pub const STEPS: [(&str, &str, u64); #step_count] = [#(#step_info),*];
+            #[inline(always)]
+            fn run(#weights_param: &#rt::Weights<WEIGHTS_LEN>, input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], #arena_param: &mut [f32; ARENA_LEN], mut hook: impl FnMut(usize)) {
+                #(#steps)*
+                #copy_out
+            }
+        }
+    }
+
+    /// `forward`, the other-layout entry point and `forward_with_hook`: free functions over the
+    /// embedded weights, or methods of `Net` when the weights arrive at run time.
+    fn entry_points(
+        &self,
+        other_name: TokenStream,
+        other_doc: &str,
+        forward_doc: &str,
+        read: TokenStream,
+        stage_strides: TokenStream,
+    ) -> TokenStream {
+        let rt = self.rt();
+        let copy = self.kernel(mnetc_targets::Kernel::Copy);
+        let input = &self.program.tensors[self.program.input];
+        let in_shape = array(&input.shape);
+        let (weights, receiver, static_weights) = match self.weights_file {
+            Some(file) => (
+                quote!(&WEIGHTS),
+                quote!(),
+                quote!(static WEIGHTS: #rt::Weights<WEIGHTS_LEN> = #rt::Weights(*include_bytes!(#file));),
+            ),
+            None => (quote!(&self.weights), quote!(&self,), quote!()),
+        };
+        let functions = quote! {
             #[doc = #forward_doc]
             #[allow(dead_code)]
-            pub fn forward(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
-                run(input, output, &mut scratch.arena, |_| {});
+            pub fn forward(#receiver input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
+                run(#weights, input, output, &mut scratch.arena, |_| {});
             }
 
             #[doc = #other_doc]
             #[allow(dead_code)]
-            pub fn #other_name(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
+            pub fn #other_name(#receiver input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
                 let #rt::Scratch { arena, stage } = scratch;
                 // Visit the model's layout in order, reading the other layout.
                 #copy::<4, INPUT_LEN, INPUT_LEN>(input, #read, stage, 0, #stage_strides, #in_shape);
-                run(stage, output, arena, |_| {});
+                run(#weights, stage, output, arena, |_| {});
             }
 
-            /// The kernel calls of [`forward`]: IR node, kernel and multiply-adds.
+            /// [`STEPS`] names the kernel calls; this is `forward`, calling `hook(i)` after
+            /// kernel call `i` (for profiling).
             #[allow(dead_code)]
-            pub const STEPS: [(&str, &str, u64); #step_count] = [#(#step_info),*];
+            pub fn forward_with_hook(#receiver input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch, hook: impl FnMut(usize)) {
+                run(#weights, input, output, &mut scratch.arena, hook);
+            }
+        };
+        if self.weights_file.is_some() {
+            return quote!(#static_weights #functions);
+        }
+        let layout = self.layout.iter().map(|b| Literal::u8_unsuffixed(*b));
+        quote! {
+            /// The layout hash a weights file for this module carries (see `Net::from_bytes`):
+            /// target, shapes and packing.
+            #[allow(dead_code)]
+            pub const LAYOUT: [u8; 32] = [#(#layout),*];
 
-            /// [`forward`], calling `hook(i)` after kernel call `i` of [`STEPS`] (for profiling).
-            #[allow(dead_code)]
-            pub fn forward_with_hook(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch, hook: impl FnMut(usize)) {
-                run(input, output, &mut scratch.arena, hook);
+            /// The network with its weights, read at run time.
+            pub struct Net {
+                weights: #rt::BoxedWeights<WEIGHTS_LEN>,
             }
 
-            #[inline(always)]
-            fn run(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], #arena_param: &mut [f32; ARENA_LEN], mut hook: impl FnMut(usize)) {
-                #(#steps)*
-                #copy_out
+            impl Net {
+                /// Reads a weights file written by `mnetc compile --runtime-weights` for this
+                /// network and target: checks its header, layout hash and length (never
+                /// panics) and copies the weights into aligned memory.
+                #[allow(dead_code)]
+                pub fn from_bytes(bytes: &[u8]) -> Result<Net, #rt::WeightsError> {
+                    Ok(Net { weights: #rt::weights_from_bytes::<WEIGHTS_LEN>(bytes, &LAYOUT)? })
+                }
+
+                #functions
             }
         }
     }

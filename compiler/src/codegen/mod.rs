@@ -120,6 +120,10 @@ pub struct CodegenOptions {
     pub weights_file: String,
     /// Path of the runtime crate in the user's code.
     pub runtime: String,
+    /// Leave the weights out of the module: it gets a `Net` whose `from_bytes` reads them at
+    /// run time, and [`Generated::weights`] is a weights file in that format (header, layout
+    /// hash, blob).
+    pub runtime_weights: bool,
 }
 
 impl Default for CodegenOptions {
@@ -128,6 +132,7 @@ impl Default for CodegenOptions {
             target: Target::Generic,
             weights_file: "net.weights".into(),
             runtime: "::mnetc_runtime".into(),
+            runtime_weights: false,
         }
     }
 }
@@ -137,7 +142,8 @@ impl Default for CodegenOptions {
 pub struct Generated {
     /// The formatted Rust module, header included.
     pub source: String,
-    /// The weights file its `include_bytes!` reads.
+    /// The weights file its `include_bytes!` reads (or, with
+    /// [`CodegenOptions::runtime_weights`], the file `Net::from_bytes` reads).
     pub weights: Vec<u8>,
     pub summary: Summary,
     /// The kernel calls of `forward`, in order (the generated `STEPS`).
@@ -203,20 +209,69 @@ pub struct Summary {
     pub kernel_calls: usize,
 }
 
+/// The first bytes of a run-time weights file.
+pub const WEIGHTS_MAGIC: [u8; 8] = *b"MNETCWTS";
+/// Version of the run-time weights file format.
+pub const WEIGHTS_VERSION: u32 = 1;
+/// Bytes before the blob in a run-time weights file.
+pub const WEIGHTS_HEADER: usize = 64;
+
+/// What a weights blob must match to be used by a module: SHA-256 of the target, the input and
+/// output shapes, and the length of every packed tensor in order (the packing follows from the
+/// target and the shapes). Two networks with the same architecture and target share it, so
+/// retrained weights load into a module built before them.
+pub fn layout_hash(program: &lower::Program, target: Target, blob: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let shape = |t: lower::TensorId| format!("{:?}", program.tensors[t].shape);
+    h.update(format!(
+        "mnetc weights v{WEIGHTS_VERSION}\ntarget {}\ninput {}\noutput {}\nbytes {}\n",
+        target.name(),
+        shape(program.input),
+        shape(program.output),
+        blob.len()
+    ));
+    for w in &program.weights {
+        h.update(format!("{}\n", w.len()));
+    }
+    h.finalize().into()
+}
+
+/// A run-time weights file: `MNETCWTS`, the format version (u32 LE), 4 zero bytes, the layout
+/// hash (32 bytes), the blob's length (u64 LE), zeros up to byte 64, then the blob.
+pub fn weights_file(layout: &[u8; 32], blob: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(WEIGHTS_HEADER + blob.len());
+    out.extend_from_slice(&WEIGHTS_MAGIC);
+    out.extend_from_slice(&WEIGHTS_VERSION.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(layout);
+    out.extend_from_slice(&(blob.len() as u64).to_le_bytes());
+    out.resize(WEIGHTS_HEADER, 0);
+    out.extend_from_slice(blob);
+    out
+}
+
 /// Generates the module for an optimised graph. `header` is written as `//` comments on top.
 pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result<Generated> {
     let program = lower::lower(graph, options.target)?;
     let plan = plan::plan(&program);
-    let (weight_offsets, weights) = emit::weights_blob(&program);
+    let (weight_offsets, blob) = emit::weights_blob(&program);
+    let layout = layout_hash(&program, options.target, &blob);
     let module = emit::Module {
         program: &program,
         plan: &plan,
         weight_offsets: &weight_offsets,
-        weights_len: weights.len(),
-        weights_file: &options.weights_file,
+        weights_len: blob.len(),
+        weights_file: (!options.runtime_weights).then_some(options.weights_file.as_str()),
+        layout,
         runtime: &options.runtime,
         target: options.target,
-        layout: graph.input.layout,
+        input_layout: graph.input.layout,
+    };
+    let weights = if options.runtime_weights {
+        weights_file(&layout, &blob)
+    } else {
+        blob
     };
     let tokens = module.tokens();
     let file: syn::File = syn::parse2(tokens)
@@ -237,7 +292,7 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
             layers: stats.layers.len(),
             params: stats.total_params,
             macs: stats.total_macs,
-            weight_bytes: weights.len(),
+            weight_bytes: module.weights_len,
             scratch_bytes: 4 * (plan.arena_len + input_len),
             kernel_calls: program.steps.len(),
         },
