@@ -13,6 +13,7 @@ mod builder;
 pub mod codegen;
 pub mod error;
 pub mod import;
+pub mod inline;
 pub mod inspect;
 pub mod interp;
 pub mod ir;

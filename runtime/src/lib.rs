@@ -47,6 +47,11 @@ pub use view::{
 #[cfg(feature = "alloc")]
 pub use view::{BoxedWeights, boxed_zeroed, weights_from_bytes};
 
+/// `mobilenet!(alpha = 0.25, res = 128, weights = "model.onnx", name = net)`: see
+/// `mnetc-macros`.
+#[cfg(feature = "macros")]
+pub use mnetc_macros::mobilenet;
+
 /// Elementwise operations of [`scalar::f32_binary`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinaryOp {
