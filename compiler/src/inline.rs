@@ -217,7 +217,12 @@ fn source(request: &Request) -> Result<(Vec<u8>, PathBuf, Options, bool), ArgErr
         resolution: res,
         ..options
     };
-    let model = crate::frontend_bytes(&bytes, onnx, &options)
+    // Messages name the file as the user wrote it, not by where the build happens to be.
+    let file = onnx.file_name().map_or_else(
+        || onnx.display().to_string(),
+        |f| f.to_string_lossy().into_owned(),
+    );
+    let model = crate::frontend_bytes(&bytes, Path::new(&file), &options)
         .map_err(|e| err(Arg::Weights, e.to_string()))?;
     let (want, got) = (weight_shapes(&graph), weight_shapes(&model));
     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
@@ -225,12 +230,8 @@ fn source(request: &Request) -> Result<(Vec<u8>, PathBuf, Options, bool), ArgErr
             return Err(err(
                 Arg::Weights,
                 format!(
-                    "{}: tensor '{}' (layer {i}, node '{}') has shape {:?}; the network needs {:?} there",
-                    onnx.display(),
-                    g.2,
-                    g.0,
-                    g.1,
-                    w.1
+                    "{file}: tensor '{}' (layer {i}, node '{}') has shape {:?}; the network needs {:?} there",
+                    g.2, g.0, g.1, w.1
                 ),
             ));
         }
@@ -239,8 +240,7 @@ fn source(request: &Request) -> Result<(Vec<u8>, PathBuf, Options, bool), ArgErr
         return Err(err(
             Arg::Weights,
             format!(
-                "{}: the model has {} conv and fully connected layers; the network has {}",
-                onnx.display(),
+                "{file}: the model has {} conv and fully connected layers; the network has {}",
                 got.len(),
                 want.len()
             ),

@@ -385,3 +385,28 @@ fn verify_runs_neon_and_rvv_code_under_qemu_and_bench_refuses_them() {
         "{err}"
     );
 }
+
+#[test]
+fn compile_with_runtime_weights_writes_a_weights_file_and_a_net() {
+    let model = fixtures().join("mobilenet_v1_0.25_128_bn.onnx");
+    let dir = std::env::temp_dir().join(format!("mnetc-cli-rw-{}", std::process::id()));
+    let rs = dir.join("net.rs");
+    let out = mnetc(&[
+        "compile",
+        model.to_str().unwrap(),
+        "--runtime-weights",
+        "-o",
+        rs.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let source = std::fs::read_to_string(&rs).unwrap();
+    assert!(
+        source.contains("pub fn from_bytes(bytes: &[u8])") && !source.contains("include_bytes!")
+    );
+    let weights = std::fs::read(dir.join("net.weights")).unwrap();
+    assert_eq!(&weights[..8], b"MNETCWTS");
+    assert_eq!(u32::from_le_bytes(weights[8..12].try_into().unwrap()), 1);
+    let len = u64::from_le_bytes(weights[48..56].try_into().unwrap()) as usize;
+    assert_eq!(len, weights.len() - 64);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

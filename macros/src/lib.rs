@@ -137,8 +137,7 @@ fn file(value: &Expr, what: &str) -> syn::Result<PathBuf> {
         return Err(error(
             syn::spanned::Spanned::span(value),
             format!(
-                "{what} file '{rel}' does not exist (looked for {})",
-                path.display()
+                "{what} file '{rel}' does not exist (paths are relative to the crate's Cargo.toml)"
             ),
         ));
     }

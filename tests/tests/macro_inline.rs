@@ -24,6 +24,30 @@ fn the_macro_example_matches_onnxruntime_and_the_builder_code() {
     assert_eq!(&y[..], &(builder.run)(&x, false)[..], "bit for bit");
 }
 
+// Without weights: the paper's network whose weights arrive at run time.
+mnetc_runtime::mobilenet!(alpha = 0.25, res = 128, name = paper, target = generic);
+
+#[test]
+fn weights_of_a_trained_export_load_into_the_macro_network_at_run_time() {
+    // The fixture compiled with `--runtime-weights` (tests/build.rs): a PyTorch export of the
+    // same architecture, so its weights file fits the macro's network without a rebuild.
+    let file = std::fs::read(concat!(env!("OUT_DIR"), "/runtime_weights.weights")).unwrap();
+    let net = paper::Net::from_bytes(&file).unwrap();
+    let f = fixture("mobilenet_v1_0.25_128_bn");
+    let (input, expected) = &f.cases[0];
+    let x: Box<[f32; paper::INPUT_LEN]> = read_f32(input).into_boxed_slice().try_into().unwrap();
+    let mut y = Box::new([0f32; paper::OUTPUT_LEN]);
+    let mut scratch = mnetc_runtime::boxed_zeroed::<paper::Scratch>();
+    net.forward(&x, &mut y, &mut scratch);
+    check_close(&y[..], &read_f32(expected)).unwrap();
+    // Weights of alpha 0.5 do not.
+    let other = std::fs::read(concat!(env!("OUT_DIR"), "/runtime_weights_other.weights")).unwrap();
+    assert_eq!(
+        paper::Net::from_bytes(&other).err(),
+        Some(mnetc_runtime::WeightsError::OtherNetwork)
+    );
+}
+
 fn onnx() -> std::path::PathBuf {
     fixture("mobilenet_v1_0.25_128_bn").onnx
 }

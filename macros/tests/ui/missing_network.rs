@@ -1,0 +1,2 @@
+mnetc_macros::mobilenet!(name = net);
+fn main() {}
