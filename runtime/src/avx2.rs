@@ -8,7 +8,7 @@
 //! crate) and unaligned loads and stores through raw pointers, every one inside the arrays
 //! whose lengths the inline `const` assertions tie to the shapes.
 
-use crate::scalar::{clamp, taps};
+use crate::scalar::{clamp, gemm_tiles, interior, taps};
 use core::arch::x86_64::*;
 
 /// Rows of the GEMM microkernel's register tile.
@@ -44,55 +44,24 @@ pub fn f32_gemm_minmax_avx2<
         assert!(WN == NP * K && NB > 0);
     };
     let panels = NP / GEMM_NR;
-    let mut p0 = 0;
-    while p0 < panels {
-        let p1 = (p0 + NB).min(panels);
-        let mut m0 = 0;
-        while m0 < M {
-            let rows = (M - m0).min(GEMM_MR);
-            for p in p0..p1 {
-                let cols = (N - p * GEMM_NR).min(GEMM_NR);
-                // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
-                // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
-                // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
-                unsafe {
-                    let xp = x.as_ptr().add(m0 * K);
-                    let wp = w.as_ptr().add(p * K * GEMM_NR);
-                    let bp = b.as_ptr().add(p * GEMM_NR);
-                    let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
-                    // The first row tile of a block meets every panel cold: stream the next
-                    // panel in behind it, one cache line per K step.
-                    if m0 == 0 && p + 1 < panels {
-                        tile::<K, N, true>(
-                            rows,
-                            xp,
-                            wp,
-                            bp,
-                            yp,
-                            cols,
-                            min,
-                            max,
-                            wp.add(K * GEMM_NR),
-                        );
-                    } else {
-                        tile::<K, N, false>(
-                            rows,
-                            xp,
-                            wp,
-                            bp,
-                            yp,
-                            cols,
-                            min,
-                            max,
-                            core::ptr::null(),
-                        );
-                    }
-                }
+    gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
+        // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
+        // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+        // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
+        unsafe {
+            let xp = x.as_ptr().add(m0 * K);
+            let wp = w.as_ptr().add(p * K * GEMM_NR);
+            let bp = b.as_ptr().add(p * GEMM_NR);
+            let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+            // The first row tile of a block meets every panel cold: stream the next
+            // panel in behind it, one cache line per K step.
+            if m0 == 0 && p + 1 < panels {
+                tile::<K, N, true>(rows, xp, wp, bp, yp, cols, min, max, wp.add(K * GEMM_NR));
+            } else {
+                tile::<K, N, false>(rows, xp, wp, bp, yp, cols, min, max, core::ptr::null());
             }
-            m0 += rows;
         }
-        p0 = p1;
-    }
+    });
 }
 
 /// The microkernel for `rows` (1 to 6) rows of one panel; with `PF`, prefetching `next`.
@@ -263,13 +232,7 @@ pub fn f32_dwconv_nhwc_minmax_avx2<
     const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
     let vec_c = C / 8 * 8;
     // Interior columns: the whole window row inside the input.
-    let first = PL.div_ceil(SW).min(OW);
-    let last = if W + PL >= KW {
-        ((W + PL - KW) / SW + 1).min(OW)
-    } else {
-        0
-    }
-    .max(first);
+    let (first, last) = interior(PL, SW, W, KW, OW);
     // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
     // from first <= ox < last for interior columns) and c + 8 <= vec_c <= C, inside x; weights
     // at (ky * KW + kx) * C + c inside w; biases at c + 8 <= C; stores at
@@ -393,13 +356,7 @@ pub fn f32_conv_minmax_avx2<
     };
     // Output columns whose whole window lies inside the input: ox * SW >= PL and
     // ox * SW - PL + KW <= W.
-    let first = PL.div_ceil(SW).min(OW);
-    let last = if W + PL >= KW {
-        ((W + PL - KW) / SW + 1).min(OW)
-    } else {
-        0
-    }
-    .max(first);
+    let (first, last) = interior(PL, SW, W, KW, OW);
     // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC with iy < H, ix < W, ci < CI,
     // which the const assertion bounds by XN; weight reads at
     // ((ky * KW + kx) * CI + ci) * COP + cb + 8 <= WN; bias reads at cb + 8 <= COP; stores

@@ -7,7 +7,7 @@
 //! `unsafe` here is the intrinsics and unaligned loads and stores through raw pointers, every
 //! one inside the arrays whose lengths the inline `const` assertions tie to the shapes.
 
-use crate::scalar::{clamp, taps};
+use crate::scalar::{clamp, gemm_tiles, interior, taps};
 use core::arch::aarch64::*;
 
 /// Rows of the GEMM microkernel's register tile.
@@ -42,37 +42,25 @@ pub fn f32_gemm_minmax_neon<
         assert!(XN == M * K && YN == M * N && NP % GEMM_NR == 0 && NP >= N && NP < N + GEMM_NR);
         assert!(WN == NP * K && NB > 0);
     };
-    let panels = NP / GEMM_NR;
-    let mut p0 = 0;
-    while p0 < panels {
-        let p1 = (p0 + NB).min(panels);
-        let mut m0 = 0;
-        while m0 < M {
-            let rows = (M - m0).min(GEMM_MR);
-            for p in p0..p1 {
-                let cols = (N - p * GEMM_NR).min(GEMM_NR);
-                // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
-                // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
-                // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
-                unsafe {
-                    let xp = x.as_ptr().add(m0 * K);
-                    let wp = w.as_ptr().add(p * K * GEMM_NR);
-                    let bp = b.as_ptr().add(p * GEMM_NR);
-                    let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
-                    match rows {
-                        6 => micro::<6, K, N>(xp, wp, bp, yp, cols, min, max),
-                        5 => micro::<5, K, N>(xp, wp, bp, yp, cols, min, max),
-                        4 => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max),
-                        3 => micro::<3, K, N>(xp, wp, bp, yp, cols, min, max),
-                        2 => micro::<2, K, N>(xp, wp, bp, yp, cols, min, max),
-                        _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
-                    }
-                }
+    gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
+        // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
+        // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+        // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
+        unsafe {
+            let xp = x.as_ptr().add(m0 * K);
+            let wp = w.as_ptr().add(p * K * GEMM_NR);
+            let bp = b.as_ptr().add(p * GEMM_NR);
+            let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+            match rows {
+                6 => micro::<6, K, N>(xp, wp, bp, yp, cols, min, max),
+                5 => micro::<5, K, N>(xp, wp, bp, yp, cols, min, max),
+                4 => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max),
+                3 => micro::<3, K, N>(xp, wp, bp, yp, cols, min, max),
+                2 => micro::<2, K, N>(xp, wp, bp, yp, cols, min, max),
+                _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
             }
-            m0 += rows;
         }
-        p0 = p1;
-    }
+    });
 }
 
 /// One `MR` x 16 tile: 4 * MR accumulators, K steps of one weight row (four vectors) and MR
@@ -230,13 +218,7 @@ pub fn f32_dwconv_nhwc_minmax_neon<
 ) {
     const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
     let vec_c = C / 4 * 4;
-    let first = PL.div_ceil(SW).min(OW);
-    let last = if W + PL >= KW {
-        ((W + PL - KW) / SW + 1).min(OW)
-    } else {
-        0
-    }
-    .max(first);
+    let (first, last) = interior(PL, SW, W, KW, OW);
     // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
     // from first <= ox < last for interior columns) and c + 4 <= vec_c <= C, inside x; weights
     // at (ky * KW + kx) * C + c inside w; biases at c + 4 <= C; stores at
@@ -356,13 +338,7 @@ pub fn f32_conv_minmax_neon<
             "input strides out of bounds"
         );
     };
-    let first = PL.div_ceil(SW).min(OW);
-    let last = if W + PL >= KW {
-        ((W + PL - KW) / SW + 1).min(OW)
-    } else {
-        0
-    }
-    .max(first);
+    let (first, last) = interior(PL, SW, W, KW, OW);
     // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC with iy < H, ix < W, ci < CI,
     // which the const assertion bounds by XN; weight reads at
     // ((ky * KW + kx) * CI + ci) * COP + cb + 4 <= WN; bias reads at cb + 4 <= COP; stores

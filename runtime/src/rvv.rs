@@ -14,7 +14,7 @@
 //! `unsafe` here is the `asm!` blocks and raw pointers into the arrays whose lengths the
 //! inline `const` assertions tie to the shapes; each block's bounds are argued where it is.
 
-use crate::scalar::{clamp, taps};
+use crate::scalar::{clamp, gemm_tiles, taps};
 use core::arch::asm;
 
 /// Rows of the GEMM microkernel's register tile (6 accumulator groups of LMUL 4).
@@ -48,34 +48,22 @@ pub fn f32_gemm_minmax_rvv<
         assert!(XN == M * K && YN == M * N && NP % GEMM_NR == 0 && NP >= N && NP < N + GEMM_NR);
         assert!(WN == NP * K && NB > 0 && K > 0);
     };
-    let panels = NP / GEMM_NR;
-    let mut p0 = 0;
-    while p0 < panels {
-        let p1 = (p0 + NB).min(panels);
-        let mut m0 = 0;
-        while m0 < M {
-            let rows = (M - m0).min(GEMM_MR);
-            for p in p0..p1 {
-                let cols = (N - p * GEMM_NR).min(GEMM_NR);
-                // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
-                // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
-                // `cols` columns from p*16 are loaded and stored, p*16 + cols <= N.
-                unsafe {
-                    let xp = x.as_ptr().add(m0 * K);
-                    let wp = w.as_ptr().add(p * K * GEMM_NR);
-                    let bp = b.as_ptr().add(p * GEMM_NR);
-                    let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
-                    if rows == 1 {
-                        micro_row(xp, wp, bp, yp, K, cols, min, max);
-                    } else {
-                        micro6(xp, rows, K, wp, bp, yp, N, cols, min, max);
-                    }
-                }
+    gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
+        // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
+        // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+        // `cols` columns from p*16 are loaded and stored, p*16 + cols <= N.
+        unsafe {
+            let xp = x.as_ptr().add(m0 * K);
+            let wp = w.as_ptr().add(p * K * GEMM_NR);
+            let bp = b.as_ptr().add(p * GEMM_NR);
+            let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+            if rows == 1 {
+                micro_row(xp, wp, bp, yp, K, cols, min, max);
+            } else {
+                micro6(xp, rows, K, wp, bp, yp, N, cols, min, max);
             }
-            m0 += rows;
         }
-        p0 = p1;
-    }
+    });
 }
 
 /// A tile of `rows` (2 to 6) rows by `cols` (up to 16) columns: six accumulator groups

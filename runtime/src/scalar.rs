@@ -20,6 +20,54 @@ pub(crate) fn taps(o: usize, stride: usize, pad: usize, size: usize, ks: usize) 
     (first, last.max(first))
 }
 
+/// The output columns `first..last` whose whole window (`ks` taps, stride `stride`, left
+/// padding `pad`) lies inside an input row of `size`: the SIMD kernels compute them in blocks
+/// without clipping, and the columns outside one at a time.
+#[inline(always)]
+#[allow(dead_code)] // used by the SIMD modules a build compiles, if any
+pub(crate) fn interior(
+    pad: usize,
+    stride: usize,
+    size: usize,
+    ks: usize,
+    out: usize,
+) -> (usize, usize) {
+    let first = pad.div_ceil(stride).min(out);
+    let last = if size + pad >= ks {
+        ((size + pad - ks) / stride + 1).min(out)
+    } else {
+        0
+    };
+    (first, last.max(first))
+}
+
+/// Visits a panel-packed GEMM's tiles in the order the SIMD targets share: blocks of `nb`
+/// panels (of `nr` columns, `np / nr` in all), within a block every tile of up to `mr` of the
+/// `m` rows, within that every panel; calls `f(m0, rows, panel, cols)` with the tile's first
+/// row, its row count, the panel and its columns inside `n`.
+#[inline(always)]
+#[allow(dead_code)] // used by the SIMD modules a build compiles, if any
+pub(crate) fn gemm_tiles(
+    [m, n, np, nb]: [usize; 4],
+    [mr, nr]: [usize; 2],
+    mut f: impl FnMut(usize, usize, usize, usize),
+) {
+    let panels = np / nr;
+    let mut p0 = 0;
+    while p0 < panels {
+        let p1 = (p0 + nb).min(panels);
+        let mut m0 = 0;
+        while m0 < m {
+            let rows = (m - m0).min(mr);
+            for p in p0..p1 {
+                f(m0, rows, p, (n - p * nr).min(nr));
+            }
+            m0 += rows;
+        }
+        p0 = p1;
+    }
+}
+
 /// Dense 2-D convolution writing NHWC. The input may be in any layout: `XSC`, `XSY`, `XSX` are
 /// the strides of its channel, row and column (NHWC: `1, W * CI, CI`; NCHW: `H * W, W, 1`), so
 /// the first conv reads the caller's NCHW input directly. Weights packed `[KH][KW][CI][COP]`,
