@@ -17,6 +17,7 @@ pub mod inline;
 pub mod inspect;
 pub mod interp;
 pub mod ir;
+pub mod package;
 pub mod passes;
 pub mod rng;
 pub mod verify;

@@ -108,6 +108,26 @@ enum Command {
         #[arg(long)]
         per_layer: bool,
     },
+    /// Build a static library and a C header for an app: libNAME.a per Rust target of the
+    /// platform in DIR/<triple>/, and DIR/NAME.h.
+    Package {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// android (aarch64, plus armv7 and x86_64 when installed), ios (aarch64, plus the
+        /// simulator when installed) or host.
+        #[arg(long)]
+        platform: String,
+        /// Code generation target for every triple (default: neon on aarch64, native on the
+        /// host, generic elsewhere).
+        #[arg(long)]
+        target: Option<String>,
+        /// Library name and C symbol prefix.
+        #[arg(long, default_value = "mobilenet")]
+        name: String,
+        /// Output folder.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
     /// Print the JSON description of the paper's MobileNet v1 (Table 1).
     Describe {
         #[arg(long, default_value_t = 1.0)]
@@ -300,6 +320,38 @@ fn run(command: Command) -> Result<bool, Error> {
                 s.weight_bytes,
                 s.scratch_bytes
             );
+        }
+        Command::Package {
+            model,
+            platform,
+            target,
+            name,
+            output,
+        } => {
+            let platform: mnetc::package::Platform = platform.parse()?;
+            let target = target.map(|t| t.parse::<Target>()).transpose()?;
+            let package = mnetc::package::package(&mnetc::package::Request {
+                model: &model.model,
+                options: model.options(true),
+                platform,
+                target,
+                name: &name,
+                out: &output,
+            })?;
+            println!("{}", package.header.display());
+            for b in &package.built {
+                println!(
+                    "{} ({}, target {})",
+                    b.archive.display(),
+                    b.triple,
+                    b.target
+                );
+            }
+            for t in &package.skipped {
+                println!(
+                    "skipped {t}: its Rust standard library is not installed (rustup target add {t})"
+                );
+            }
         }
         Command::Verify {
             model,

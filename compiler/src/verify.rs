@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The runtime crate's sources, embedded at build time.
-const RUNTIME: [(&str, &str); 6] = [
+pub(crate) const RUNTIME: [(&str, &str); 6] = [
     ("src/avx2.rs", include_str!("../../runtime/src/avx2.rs")),
     ("src/lib.rs", include_str!("../../runtime/src/lib.rs")),
     ("src/neon.rs", include_str!("../../runtime/src/neon.rs")),
@@ -280,7 +280,7 @@ fn unique() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-const RUNTIME_TOML: &str = r#"[package]
+pub(crate) const RUNTIME_TOML: &str = r#"[package]
 name = "mnetc-runtime"
 version = "0.1.0"
 edition = "2024"

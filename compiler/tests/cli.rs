@@ -410,3 +410,22 @@ fn compile_with_runtime_weights_writes_a_weights_file_and_a_net() {
     assert_eq!(len, weights.len() - 64);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn package_refuses_unknown_platforms() {
+    let model = fixtures().join("mobilenet_v1_0.25_128_bn.onnx");
+    let dir = std::env::temp_dir().join(format!("mnetc-cli-pkg-{}", std::process::id()));
+    let err = bad_input(&[
+        "package",
+        model.to_str().unwrap(),
+        "--platform",
+        "windows",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        err,
+        "error: unknown platform 'windows'; valid platforms: android, ios, host\n"
+    );
+    assert!(!dir.exists());
+}

@@ -1,0 +1,442 @@
+//! `mnetc package`: a static library with a C header for an Android or iOS app (or the host).
+//! Writes a small staging crate (the generated module and weights, the runtime's sources, a
+//! C ABI wrapper, `Cargo.toml`), builds it with cargo as a `staticlib` for each of the
+//! platform's Rust targets, and puts `<triple>/libNAME.a` and `NAME.h` into the output folder.
+//! The non-Rust files (`Cargo.toml`, the header) are `tera` templates.
+//!
+//! The C ABI never lets a Rust panic cross it: the wrapper checks every pointer and length
+//! before the kernels run, and the kernels cannot panic (their shapes are checked at compile
+//! time); the library is built with `panic = "abort"` besides.
+
+use crate::codegen::{CodegenOptions, Target};
+use crate::error::{Error, Result};
+use crate::verify::{RUNTIME, RUNTIME_TOML};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where the library runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Platform {
+    Android,
+    Ios,
+    Host,
+}
+
+impl std::str::FromStr for Platform {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Platform> {
+        match s {
+            "android" => Ok(Platform::Android),
+            "ios" => Ok(Platform::Ios),
+            "host" => Ok(Platform::Host),
+            other => Err(Error::Options(format!(
+                "unknown platform '{other}'; valid platforms: android, ios, host"
+            ))),
+        }
+    }
+}
+
+/// One Rust target of a platform: its triple, whether the package needs it (else it is built
+/// only when installed), and the mnetc target its code uses unless `--target` says otherwise.
+struct Triple {
+    triple: String,
+    required: bool,
+    default: Target,
+}
+
+fn triples(platform: Platform) -> Vec<Triple> {
+    let t = |triple: &str, required, default| Triple {
+        triple: triple.into(),
+        required,
+        default,
+    };
+    match platform {
+        // x86-64 Android devices are mostly emulators, some without AVX2: portable code there.
+        Platform::Android => vec![
+            t("aarch64-linux-android", true, Target::Neon),
+            t("armv7-linux-androideabi", false, Target::Generic),
+            t("x86_64-linux-android", false, Target::Generic),
+        ],
+        Platform::Ios => vec![
+            t("aarch64-apple-ios", true, Target::Neon),
+            t("aarch64-apple-ios-sim", false, Target::Neon),
+        ],
+        Platform::Host => vec![t(&host_triple(), true, Target::native())],
+    }
+}
+
+fn host_triple() -> String {
+    Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        })
+        .unwrap_or_else(|| "x86_64-unknown-linux-gnu".into())
+}
+
+fn installed(triple: &str) -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .is_ok_and(|s| s.join("lib/rustlib").join(triple).exists())
+}
+
+/// What `mnetc package` was asked for.
+pub struct Request<'a> {
+    pub model: &'a Path,
+    pub options: crate::Options,
+    pub platform: Platform,
+    /// Overrides every triple's default target (it must suit each triple's architecture).
+    pub target: Option<Target>,
+    /// Library and C symbol prefix: a C identifier.
+    pub name: &'a str,
+    pub out: &'a Path,
+}
+
+/// One built archive.
+pub struct Built {
+    pub triple: String,
+    pub target: Target,
+    pub archive: PathBuf,
+}
+
+/// The package: the archives built, and the triples skipped because their Rust target is not
+/// installed (optional ones only).
+pub struct Package {
+    pub header: PathBuf,
+    pub built: Vec<Built>,
+    pub skipped: Vec<String>,
+}
+
+const CARGO_TOML: &str = r#"[package]
+name = "{{ name }}"
+version = "{{ version }}"
+edition = "2024"
+
+[lib]
+crate-type = ["staticlib"]
+path = "src/lib.rs"
+
+[dependencies]
+mnetc-runtime = { path = "runtime", features = ["alloc"] }
+
+[profile.release]
+panic = "abort"
+codegen-units = 4
+
+[workspace]
+"#;
+
+const HEADER: &str = r#"/*
+ * {{ name }}.h: {{ model }} compiled by mnetc {{ version }} (model sha256 {{ sha256 }}).
+ * Generated; do not edit. Link lib{{ name }}.a for your target.
+ *
+ * Input: {{ input_len }} floats, shape {{ input_shape }} ({{ layout }}). Output: {{ output_len }}
+ * floats, shape {{ output_shape }}. A {{ name }}_t owns the network's working memory
+ * ({{ scratch_bytes }} bytes); use one per thread. No call allocates except {{ name }}_new.
+ */
+#ifndef {{ guard }}
+#define {{ guard }}
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Floats in an input and an output. */
+#define {{ upper }}_INPUT_LEN {{ input_len }}
+#define {{ upper }}_OUTPUT_LEN {{ output_len }}
+
+/* Return codes of {{ name }}_run. */
+#define {{ upper }}_OK 0
+#define {{ upper }}_ERR_NULL (-1)         /* a null handle, input or output pointer */
+#define {{ upper }}_ERR_INPUT_LEN (-2)    /* input_len is not {{ upper }}_INPUT_LEN */
+#define {{ upper }}_ERR_OUTPUT_LEN (-3)   /* output_len is not {{ upper }}_OUTPUT_LEN */
+#define {{ upper }}_ERR_ALIGNMENT (-4)    /* input or output is not aligned for float */
+
+typedef struct {{ name }}_t {{ name }}_t;
+
+/* A new handle with zeroed working memory, or NULL if memory is short. Free it with
+ * {{ name }}_free. */
+{{ name }}_t *{{ name }}_new(void);
+
+/* Frees a handle from {{ name }}_new; NULL is ignored. */
+void {{ name }}_free({{ name }}_t *net);
+
+/* Runs the network: reads input_len floats at input, writes output_len floats at output.
+ * Returns {{ upper }}_OK (0) or a negative {{ upper }}_ERR_* code, in which case output is
+ * untouched. Never aborts on bad arguments. */
+int {{ name }}_run({{ name }}_t *net, const float *input, size_t input_len, float *output,
+    size_t output_len);
+
+/* "mnetc <version> <target> sha256:<model sha256>", a static NUL-terminated string. */
+const char *{{ name }}_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* {{ guard }} */
+"#;
+
+fn render(template: &str, context: &tera::Context) -> Result<String> {
+    tera::Tera::one_off(template, context, false)
+        .map_err(|e| Error::Internal(format!("template: {e}")))
+}
+
+/// The C ABI over the generated module `net`.
+fn wrapper(name: &str, version: &str) -> String {
+    format!(
+        r#"//! The C ABI of {name} (see {name}.h). Generated by mnetc; do not edit.
+
+#[allow(dead_code, clippy::all)]
+mod net {{
+    include!("net.rs");
+}}
+
+use core::ffi::{{c_char, c_int}};
+
+/// A handle is the network's working memory.
+type Handle = net::Scratch;
+
+const LAYOUT: std::alloc::Layout = std::alloc::Layout::new::<Handle>();
+
+#[unsafe(no_mangle)]
+pub extern "C" fn {name}_new() -> *mut Handle {{
+    // SAFETY: Scratch has a non-zero size; zeroed memory is a valid Scratch (all floats). A
+    // failed allocation returns null, which the caller sees.
+    unsafe {{ std::alloc::alloc_zeroed(LAYOUT) as *mut Handle }}
+}}
+
+/// # Safety
+/// `net` is null or a handle from `{name}_new` not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn {name}_free(net: *mut Handle) {{
+    if !net.is_null() {{
+        // SAFETY: a live handle from {name}_new, allocated with LAYOUT.
+        unsafe {{ std::alloc::dealloc(net as *mut u8, LAYOUT) }}
+    }}
+}}
+
+/// # Safety
+/// `net` is null or a live handle; `input` is null or points to `input_len` readable floats;
+/// `output` is null or points to `output_len` writable floats not overlapping `input`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn {name}_run(
+    net: *mut Handle,
+    input: *const f32,
+    input_len: usize,
+    output: *mut f32,
+    output_len: usize,
+) -> c_int {{
+    if net.is_null() || input.is_null() || output.is_null() {{
+        return -1;
+    }}
+    if input_len != net::INPUT_LEN {{
+        return -2;
+    }}
+    if output_len != net::OUTPUT_LEN {{
+        return -3;
+    }}
+    let align = core::mem::align_of::<f32>();
+    if input as usize % align != 0 || output as usize % align != 0 {{
+        return -4;
+    }}
+    // SAFETY: non-null, aligned, and of the lengths checked above (the caller's contract);
+    // the handle is live and not shared with another thread during the call.
+    unsafe {{
+        let input = &*(input as *const [f32; net::INPUT_LEN]);
+        let output = &mut *(output as *mut [f32; net::OUTPUT_LEN]);
+        net::forward(input, output, &mut *net);
+    }}
+    0
+}}
+
+static VERSION: &[u8] = b"{version}\0";
+
+#[unsafe(no_mangle)]
+pub extern "C" fn {name}_version() -> *const c_char {{
+    VERSION.as_ptr() as *const c_char
+}}
+"#
+    )
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn is_c_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Builds the package.
+pub fn package(req: &Request) -> Result<Package> {
+    use sha2::Digest;
+    if !is_c_identifier(req.name) {
+        return Err(Error::Options(format!(
+            "--name '{}': the library name is the prefix of its C functions, so it must be a C identifier (letters, digits, _)",
+            req.name
+        )));
+    }
+    let bytes = std::fs::read(req.model).map_err(io(req.model))?;
+    let sha: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // Which triples, with which mnetc target; required ones must be installed.
+    let mut plan = Vec::new();
+    let mut skipped = Vec::new();
+    for t in triples(req.platform) {
+        if !installed(&t.triple) {
+            if t.required {
+                return Err(Error::Options(format!(
+                    "packaging for {:?} needs Rust's standard library for {}: rustup target add {}",
+                    req.platform, t.triple, t.triple
+                )));
+            }
+            skipped.push(t.triple);
+            continue;
+        }
+        let target = req.target.unwrap_or(t.default);
+        let arch = t.triple.split('-').next().unwrap_or_default();
+        let arch = if arch.starts_with("armv7") {
+            "arm"
+        } else {
+            arch
+        };
+        if let Some(want) = target.desc().arch {
+            if want != arch {
+                return Err(Error::Options(format!(
+                    "--target {target} is for {want}; {} is {arch}",
+                    t.triple
+                )));
+            }
+        }
+        plan.push((t.triple, target));
+    }
+    // The staging crate (kept between runs, so rebuilds are incremental).
+    let staging = req.out.join(".mnetc-build");
+    std::fs::create_dir_all(staging.join("src")).map_err(io(&staging))?;
+    for (rel, text) in RUNTIME {
+        let path = staging.join("runtime").join(rel);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io(&path))?;
+        std::fs::write(&path, text).map_err(io(&path))?;
+    }
+    let runtime_toml = staging.join("runtime/Cargo.toml");
+    std::fs::write(&runtime_toml, RUNTIME_TOML).map_err(io(&runtime_toml))?;
+    let version = env!("CARGO_PKG_VERSION");
+    let mut ctx = tera::Context::new();
+    ctx.insert("name", req.name);
+    ctx.insert("version", version);
+    let toml = staging.join("Cargo.toml");
+    std::fs::write(&toml, render(CARGO_TOML, &ctx)?).map_err(io(&toml))?;
+    let mut built: Vec<Built> = Vec::new();
+    let mut header_target = None;
+    for (triple, target) in &plan {
+        let codegen = CodegenOptions {
+            target: *target,
+            ..CodegenOptions::default()
+        };
+        let generated = crate::compile_bytes(&bytes, req.model, &req.options, &codegen)?;
+        for (rel, data) in [
+            ("src/net.rs", generated.source.as_bytes()),
+            ("src/net.weights", &generated.weights[..]),
+        ] {
+            let path = staging.join(rel);
+            std::fs::write(&path, data).map_err(io(&path))?;
+        }
+        let version_string = format!("mnetc {version} {target} sha256:{sha}");
+        let lib = staging.join("src/lib.rs");
+        std::fs::write(&lib, wrapper(req.name, &version_string)).map_err(io(&lib))?;
+        let var = format!(
+            "CARGO_TARGET_{}_RUSTFLAGS",
+            triple.to_uppercase().replace('-', "_")
+        );
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            .args(["build", "--release", "--quiet", "--target", triple])
+            .arg("--manifest-path")
+            .arg(&toml)
+            .env("CARGO_TARGET_DIR", staging.join("target"))
+            .env_remove("RUSTFLAGS")
+            .env(var, target.rustflags())
+            .output()
+            .map_err(|e| Error::Internal(format!("cannot run cargo: {e}")))?;
+        if !out.status.success() {
+            return Err(Error::Internal(format!(
+                "building the library for {triple} failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        // Kept aside per triple (the next build overwrites the target folder's copy).
+        let archive = format!("lib{}.a", req.name);
+        let from = staging
+            .join("target")
+            .join(triple)
+            .join("release")
+            .join(&archive);
+        let kept = staging.join("archives").join(triple);
+        std::fs::create_dir_all(&kept).map_err(io(&kept))?;
+        std::fs::copy(&from, kept.join(&archive)).map_err(io(&from))?;
+        header_target.get_or_insert((generated, *target));
+        built.push(Built {
+            triple: triple.clone(),
+            target: *target,
+            archive: kept.join(&archive),
+        });
+    }
+    let (generated, _) = header_target.expect("at least the required triple is built");
+    let graph = crate::frontend_bytes(&bytes, req.model, &req.options)?;
+    let input_shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
+    let output_shape = graph.shape(graph.outputs[0]).unwrap_or(&[]).to_vec();
+    let upper = req.name.to_uppercase();
+    ctx.insert(
+        "model",
+        &req.model
+            .file_name()
+            .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
+    );
+    ctx.insert("sha256", &sha);
+    ctx.insert("upper", &upper);
+    ctx.insert("guard", &format!("{upper}_H"));
+    ctx.insert("input_len", &input_shape.iter().product::<usize>());
+    ctx.insert("output_len", &output_shape.iter().product::<usize>());
+    ctx.insert("input_shape", &format!("{input_shape:?}"));
+    ctx.insert("output_shape", &format!("{output_shape:?}"));
+    ctx.insert(
+        "layout",
+        &format!("{:?}", graph.input.layout).to_uppercase(),
+    );
+    ctx.insert("scratch_bytes", &generated.summary.scratch_bytes);
+    // Every build succeeded: only now do the results appear in the output folder.
+    for b in &mut built {
+        let dir = req.out.join(&b.triple);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let to = dir.join(format!("lib{}.a", req.name));
+        std::fs::copy(&b.archive, &to).map_err(io(&b.archive))?;
+        b.archive = to;
+    }
+    let header = req.out.join(format!("{}.h", req.name));
+    std::fs::write(&header, render(HEADER, &ctx)?).map_err(io(&header))?;
+    Ok(Package {
+        header,
+        built,
+        skipped,
+    })
+}

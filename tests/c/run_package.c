@@ -1,0 +1,81 @@
+/*
+ * Links a `mnetc package --platform host` library and uses it as an app would: runs the network
+ * on a raw f32 input file, writes the output to a file, and checks the documented error codes
+ * (null pointers, wrong lengths, misaligned buffers). Exit 0 when every check passed.
+ * Usage: run_package INPUT.f32 OUTPUT.f32
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mobilenet.h"
+
+static int failures = 0;
+
+static void expect(int got, int want, const char *what) {
+    if (got != want) {
+        fprintf(stderr, "%s: returned %d, expected %d\n", what, got, want);
+        failures++;
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s INPUT.f32 OUTPUT.f32\n", argv[0]);
+        return 2;
+    }
+    static float input[MOBILENET_INPUT_LEN + 1];
+    static float output[MOBILENET_OUTPUT_LEN + 1];
+    FILE *f = fopen(argv[1], "rb");
+    if (!f || fread(input, sizeof(float), MOBILENET_INPUT_LEN, f) != MOBILENET_INPUT_LEN) {
+        fprintf(stderr, "cannot read %s\n", argv[1]);
+        return 2;
+    }
+    fclose(f);
+
+    mobilenet_t *net = mobilenet_new();
+    if (!net) {
+        fprintf(stderr, "mobilenet_new returned NULL\n");
+        return 1;
+    }
+    const char *version = mobilenet_version();
+    if (strncmp(version, "mnetc ", 6) != 0 || !strstr(version, "sha256:")) {
+        fprintf(stderr, "unexpected version string: %s\n", version);
+        failures++;
+    }
+
+    expect(mobilenet_run(NULL, input, MOBILENET_INPUT_LEN, output, MOBILENET_OUTPUT_LEN),
+        MOBILENET_ERR_NULL, "null handle");
+    expect(mobilenet_run(net, NULL, MOBILENET_INPUT_LEN, output, MOBILENET_OUTPUT_LEN),
+        MOBILENET_ERR_NULL, "null input");
+    expect(mobilenet_run(net, input, MOBILENET_INPUT_LEN, NULL, MOBILENET_OUTPUT_LEN),
+        MOBILENET_ERR_NULL, "null output");
+    expect(mobilenet_run(net, input, MOBILENET_INPUT_LEN - 1, output, MOBILENET_OUTPUT_LEN),
+        MOBILENET_ERR_INPUT_LEN, "short input");
+    expect(mobilenet_run(net, input, MOBILENET_INPUT_LEN, output, MOBILENET_OUTPUT_LEN + 1),
+        MOBILENET_ERR_OUTPUT_LEN, "long output");
+    expect(mobilenet_run(net, (const float *)((const char *)input + 1), MOBILENET_INPUT_LEN,
+               output, MOBILENET_OUTPUT_LEN),
+        MOBILENET_ERR_ALIGNMENT, "misaligned input");
+
+    /* Twice on the same handle: the working memory is reused, the result the same. */
+    expect(mobilenet_run(net, input, MOBILENET_INPUT_LEN, output, MOBILENET_OUTPUT_LEN),
+        MOBILENET_OK, "run");
+    static float again[MOBILENET_OUTPUT_LEN];
+    expect(mobilenet_run(net, input, MOBILENET_INPUT_LEN, again, MOBILENET_OUTPUT_LEN),
+        MOBILENET_OK, "second run");
+    if (memcmp(output, again, sizeof again) != 0) {
+        fprintf(stderr, "two runs differ\n");
+        failures++;
+    }
+    mobilenet_free(net);
+    mobilenet_free(NULL);
+
+    f = fopen(argv[2], "wb");
+    if (!f || fwrite(output, sizeof(float), MOBILENET_OUTPUT_LEN, f) != MOBILENET_OUTPUT_LEN) {
+        fprintf(stderr, "cannot write %s\n", argv[2]);
+        return 2;
+    }
+    fclose(f);
+    return failures == 0 ? 0 : 1;
+}
