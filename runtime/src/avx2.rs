@@ -310,6 +310,9 @@ const DW_PX: usize = 4;
 /// Output pixels of a row that [`f32_conv_minmax_avx2`] computes together: eight independent
 /// accumulator chains hide the FMA latency even when there are only 8 output channels.
 const CONV_PX: usize = 8;
+/// Output pixels per block when the output channels come in pairs of vectors (12 of the 16
+/// registers accumulate).
+const CONV_PX2: usize = 6;
 
 /// Dense 2-D convolution writing NHWC, from an input in any layout (strides `XSC`, `XSY`,
 /// `XSX` of channel, row and column, as [`crate::scalar::f32_conv_minmax`]): the stem conv
@@ -399,6 +402,37 @@ pub fn f32_conv_minmax_avx2<
                 pixel(oy, ox);
             }
             let mut ox0 = first;
+            // With output channels in pairs of vectors, six pixels share each broadcast of an
+            // input value between two weight vectors: 12 accumulators, 8 loads per 12 FMAs
+            // instead of 9 per 8.
+            while ox0 + CONV_PX2 <= last && COP % 16 == 0 {
+                for cb in (0..COP).step_by(16) {
+                    let bias = [_mm256_loadu_ps(bp.add(cb)), _mm256_loadu_ps(bp.add(cb + 8))];
+                    let mut acc = [bias; CONV_PX2];
+                    for ky in ky0..ky1 {
+                        let row = xp.add((oy * SH + ky - PT) * XSY);
+                        for kx in 0..KW {
+                            let wb = wp.add((ky * KW + kx) * CI * COP + cb);
+                            let xb = row.add((ox0 * SW + kx - PL) * XSX);
+                            for ci in 0..CI {
+                                let w0 = _mm256_loadu_ps(wb.add(ci * COP));
+                                let w1 = _mm256_loadu_ps(wb.add(ci * COP + 8));
+                                for (p, a) in acc.iter_mut().enumerate() {
+                                    let xv = _mm256_broadcast_ss(&*xb.add(p * SW * XSX + ci * XSC));
+                                    a[0] = _mm256_fmadd_ps(xv, w0, a[0]);
+                                    a[1] = _mm256_fmadd_ps(xv, w1, a[1]);
+                                }
+                            }
+                        }
+                    }
+                    for (p, a) in acc.iter().enumerate() {
+                        let out = yp.add((oy * OW + ox0 + p) * CO + cb);
+                        store(a[0], out, (CO - cb).min(8));
+                        store(a[1], out.add(8), (CO - cb - 8).min(8));
+                    }
+                }
+                ox0 += CONV_PX2;
+            }
             while ox0 + CONV_PX <= last {
                 for cb in (0..COP).step_by(8) {
                     let mut acc = [_mm256_loadu_ps(bp.add(cb)); CONV_PX];

@@ -267,6 +267,9 @@ macro_rules! all_cases {
             conv_case!($($c)::+, $desc, 5, 5, 2, 16, 1, 1, 0, 0, 0, 0),
             conv_case!($($c)::+, $desc, 24, 21, 3, 8, 3, 1, 1, 1, 1, 1),
             conv_case!($($c)::+, $desc, 40, 37, 3, 12, 3, 2, 1, 0, 1, 2),
+            // Wide rows with output channels in pairs of vectors (and one pair half used).
+            conv_case!($($c)::+, $desc, 6, 20, 3, 32, 3, 1, 1, 1, 1, 1),
+            conv_case!($($c)::+, $desc, 5, 27, 2, 24, 3, 2, 1, 1, 1, 1),
             // A 7x7 window (49 taps) and padding wider than a 1x1 window.
             conv_case!($($c)::+, $desc, 12, 11, 2, 5, 7, 1, 3, 3, 3, 3),
             conv_case!($($c)::+, $desc, 4, 5, 3, 9, 1, 1, 1, 1, 1, 1),
