@@ -429,3 +429,23 @@ fn package_refuses_unknown_platforms() {
     );
     assert!(!dir.exists());
 }
+
+#[test]
+fn verify_says_how_to_install_qemu_when_it_is_missing() {
+    // A PATH without QEMU (an empty folder): the emulated run is refused before any build.
+    let empty = std::env::temp_dir().join(format!("mnetc-empty-path-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let model = fixtures().join("mobilenet_v1_0.25_128_folded.onnx");
+    let out = Command::new(env!("CARGO_BIN_EXE_mnetc"))
+        .args(["verify", model.to_str().unwrap(), "--target", "neon"])
+        .env("PATH", &empty)
+        .output()
+        .expect("run mnetc");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("needs qemu-aarch64, which is not installed; on Debian or Ubuntu: apt-get install qemu-user"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&empty).unwrap();
+}
