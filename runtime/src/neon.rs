@@ -87,7 +87,19 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
             vld1q_f32(b.add(12)),
         ];
         let mut acc = [bias; MR];
-        for k in 0..K {
+        // Four K steps at a time: one vector load of x per row, then each weight vector meets
+        // every row's x by lane (`fmla v, v, v.s[l]`): 6 + 16 loads per 96 FMAs, not 40.
+        let main = K / 4 * 4;
+        let mut k = 0;
+        while k < main {
+            let xv: [float32x4_t; MR] = core::array::from_fn(|r| vld1q_f32(x.add(r * K + k)));
+            lanes::<MR, 0>(&mut acc, w.add(k * GEMM_NR), &xv);
+            lanes::<MR, 1>(&mut acc, w.add((k + 1) * GEMM_NR), &xv);
+            lanes::<MR, 2>(&mut acc, w.add((k + 2) * GEMM_NR), &xv);
+            lanes::<MR, 3>(&mut acc, w.add((k + 3) * GEMM_NR), &xv);
+            k += 4;
+        }
+        for k in main..K {
             let wk = w.add(k * GEMM_NR);
             let wv = [
                 vld1q_f32(wk),
@@ -105,6 +117,26 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
         let (lo, hi) = (vdupq_n_f32(min), vdupq_n_f32(max));
         for (r, a) in acc.iter().enumerate() {
             store16_minmax(y.add(r * N), a, lo, hi, cols);
+        }
+    }
+}
+
+/// One K step of [`micro`]: the weight row's four vectors times lane `L` of each row's x.
+///
+/// # Safety
+/// `wk` must point to 16 readable floats.
+#[inline(always)]
+unsafe fn lanes<const MR: usize, const L: i32>(
+    acc: &mut [[float32x4_t; 4]; MR],
+    wk: *const f32,
+    xv: &[float32x4_t; MR],
+) {
+    unsafe {
+        for j in 0..4 {
+            let wv = vld1q_f32(wk.add(4 * j));
+            for (a, x) in acc.iter_mut().zip(xv) {
+                a[j] = vfmaq_laneq_f32::<L>(a[j], wv, *x);
+            }
         }
     }
 }
