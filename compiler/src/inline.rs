@@ -128,7 +128,7 @@ fn read(path: &Path, arg: Arg) -> Result<Vec<u8>, ArgError> {
 /// carries real weights to embed (a `weights` file, or a JSON description with its own
 /// safetensors file) rather than placeholders (the module then reads them at run time).
 fn source(request: &Request) -> Result<(Vec<u8>, PathBuf, Options, bool), ArgError> {
-    let mut desc = match &request.network {
+    let mut desc: Description = match &request.network {
         Network::Paper {
             alpha,
             res,
@@ -152,12 +152,12 @@ fn source(request: &Request) -> Result<(Vec<u8>, PathBuf, Options, bool), ArgErr
                 Activation::Relu
             };
             d.name = format!("mobilenet_v1_{alpha}_{res}");
-            Some(d)
+            d
         }
         Network::Json(path) => {
             let text = String::from_utf8(read(path, Arg::Model)?)
                 .map_err(|_| err(Arg::Model, format!("{} is not UTF-8", path.display())))?;
-            let d: Description = serde_json::from_str(&text).map_err(|e| {
+            serde_json::from_str(&text).map_err(|e| {
                 err(
                     Arg::Model,
                     format!(
@@ -165,25 +165,20 @@ fn source(request: &Request) -> Result<(Vec<u8>, PathBuf, Options, bool), ArgErr
                         path.display()
                     ),
                 )
-            })?;
-            Some(d)
+            })?
         }
     };
-    let res = desc.as_ref().map(|d| d.resolution);
     let onnx = request
         .weights
         .as_ref()
         .filter(|w| w.extension().is_some_and(|e| e == "onnx"));
-    if let (Some(w), Some(d)) = (&request.weights, desc.as_mut()) {
-        if onnx.is_none() {
-            // A safetensors file with the JSON format's tensor names.
-            if !w.exists() {
-                return Err(err(Arg::Weights, format!("{} does not exist", w.display())));
-            }
-            d.weights = Weights::Safetensors(w.display().to_string());
+    if let (Some(w), None) = (&request.weights, onnx) {
+        // A safetensors file with the JSON format's tensor names.
+        if !w.exists() {
+            return Err(err(Arg::Weights, format!("{} does not exist", w.display())));
         }
+        desc.weights = Weights::Safetensors(w.display().to_string());
     }
-    let desc = desc.expect("every network kind gives a description");
     let embedded = matches!(desc.weights, Weights::Safetensors(_));
     // Validate (alpha, resolution, classes, the safetensors shapes) by importing it.
     let json = desc.to_json_pretty().into_bytes();
@@ -214,7 +209,7 @@ fn source(request: &Request) -> Result<(Vec<u8>, PathBuf, Options, bool), ArgErr
     // description's resolution.
     let bytes = read(onnx, Arg::Weights)?;
     let options = Options {
-        resolution: res,
+        resolution: Some(desc.resolution),
         ..options
     };
     // Messages name the file as the user wrote it, not by where the build happens to be.
@@ -281,25 +276,26 @@ pub fn write(request: &Request, variants: &[Variant], dir: &Path) -> Result<Stri
             file.display().to_string()
         ));
     }
-    for v in variants {
-        let hash: String = sha2::Sha256::digest(&v.generated.weights)
+    let short_hash = |data: &[u8]| -> String {
+        sha2::Sha256::digest(data)
             .iter()
             .take(16)
             .map(|b| format!("{b:02x}"))
-            .collect();
-        let weights = dir.join(format!("{hash}.weights"));
-        // The module names its weights file by absolute path; the rest is the CLI's output.
-        let local = "include_bytes!(\"net.weights\")";
+            .collect()
+    };
+    // `generate` keeps the CLI's default weights file name; the macro's module names its
+    // weights by absolute path instead, the rest is the CLI's output.
+    let local = format!(
+        "include_bytes!({:?})",
+        CodegenOptions::default().weights_file
+    );
+    for v in variants {
+        let weights = dir.join(format!("{}.weights", short_hash(&v.generated.weights)));
         let source = v.generated.source.replace(
-            local,
+            &local,
             &format!("include_bytes!({:?})", weights.display().to_string()),
         );
-        let code_hash: String = sha2::Sha256::digest(source.as_bytes())
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let rs = dir.join(format!("{code_hash}.rs"));
+        let rs = dir.join(format!("{}.rs", short_hash(source.as_bytes())));
         for (path, data) in [
             (&weights, &v.generated.weights[..]),
             (&rs, source.as_bytes()),

@@ -10,7 +10,7 @@
 
 use crate::codegen::{CodegenOptions, Target};
 use crate::error::{Error, Result};
-use crate::verify::{RUNTIME, RUNTIME_TOML};
+use crate::verify::{RUNTIME, RUNTIME_TOML, io, std_installed};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -77,15 +77,6 @@ fn host_triple() -> String {
                 .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
         })
         .unwrap_or_else(|| "x86_64-unknown-linux-gnu".into())
-}
-
-fn installed(triple: &str) -> bool {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    Command::new(rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-        .is_ok_and(|s| s.join("lib/rustlib").join(triple).exists())
 }
 
 /// What `mnetc package` was asked for.
@@ -270,13 +261,6 @@ pub extern "C" fn {name}_version() -> *const c_char {{
     )
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
 fn is_c_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars
@@ -303,7 +287,7 @@ pub fn package(req: &Request) -> Result<Package> {
     let mut plan = Vec::new();
     let mut skipped = Vec::new();
     for t in triples(req.platform) {
-        if !installed(&t.triple) {
+        if !std_installed(&t.triple) {
             if t.required {
                 return Err(Error::Options(format!(
                     "packaging for {:?} needs Rust's standard library for {}: rustup target add {}",

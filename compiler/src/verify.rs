@@ -76,13 +76,7 @@ impl Emulation {
                 )));
             }
         }
-        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-        let sysroot = Command::new(rustc)
-            .args(["--print", "sysroot"])
-            .output()
-            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-            .map_err(|e| Error::Internal(format!("cannot run rustc: {e}")))?;
-        if !sysroot.join("lib/rustlib").join(self.triple).exists() {
+        if !std_installed(self.triple) {
             return Err(Error::Options(format!(
                 "running --target {target} code needs Rust's standard library for {}: rustup target add {}",
                 self.triple, self.triple
@@ -170,7 +164,17 @@ impl Drop for Runner {
     }
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+/// Whether rustup (or the toolchain) has Rust's standard library for `triple`.
+pub(crate) fn std_installed(triple: &str) -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .is_ok_and(|s| s.join("lib/rustlib").join(triple).exists())
+}
+
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.display().to_string(),
         source,

@@ -10,11 +10,6 @@ use crate::ir::{BinaryOp, InputLayout};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-/// A short name of a kernel for profiles: `conv`, `dwconv`, `gemm`, ...
-pub fn kernel_label(k: &Kernel) -> &'static str {
-    k.kind().label()
-}
-
 /// Byte offset of every packed weight in the blob, and the blob.
 pub fn weights_blob(program: &Program) -> (Vec<usize>, Vec<u8>) {
     let mut offsets = Vec::with_capacity(program.weights.len());
@@ -310,7 +305,7 @@ impl Module<'_> {
         let step_info = self.program.steps.iter().map(|s| {
             let (name, kernel, macs) = (
                 &s.node,
-                kernel_label(&s.kernel),
+                s.kernel.kind().label(),
                 Literal::u64_unsuffixed(s.macs),
             );
             quote!((#name, #kernel, #macs))

@@ -302,7 +302,7 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
             .iter()
             .map(|s| StepInfo {
                 node: s.node.clone(),
-                kernel: emit::kernel_label(&s.kernel),
+                kernel: s.kernel.kind().label(),
                 macs: s.macs,
             })
             .collect(),

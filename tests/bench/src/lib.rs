@@ -18,6 +18,26 @@ pub struct Entry {
 
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
+/// tract's optimised plan of the entry's ONNX model, for its input shape.
+pub fn tract_model(
+    entry: &Entry,
+) -> tract_onnx::prelude::TractResult<std::sync::Arc<tract_onnx::prelude::TypedRunnableModel>> {
+    use tract_onnx::prelude::*;
+    tract_onnx::onnx()
+        .model_for_path(entry.path)?
+        .with_input_fact(0, f32::fact(entry.input_shape.to_vec()).into())?
+        .into_optimized()?
+        .into_runnable()
+}
+
+/// The largest absolute difference between two outputs.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max)
+}
+
 /// The fixture's own input when it is there, else seeded noise.
 pub fn input_for(entry: &Entry) -> Vec<f32> {
     let file = entry.path.replace(".onnx", ".input.f32");

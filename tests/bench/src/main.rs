@@ -7,7 +7,7 @@
 //!
 //! Run it with `cargo run --release` in this folder (or `./with-onnxruntime.sh`).
 
-use mnetc_bench::{MODELS, input_for};
+use mnetc_bench::{MODELS, input_for, max_abs_diff, tract_model};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -86,11 +86,7 @@ fn main() -> TractResult<()> {
         let mut mnetc = (entry.new)();
         mnetc.set_input(&x);
         let shape: Vec<usize> = entry.input_shape.to_vec();
-        let tract = tract_onnx::onnx()
-            .model_for_path(entry.path)?
-            .with_input_fact(0, f32::fact(shape.clone()).into())?
-            .into_optimized()?
-            .into_runnable()?;
+        let tract = tract_model(entry)?;
         let input: TValue = Tensor::from_shape(&shape, &x)?.into_tvalue();
         // Same numbers first.
         mnetc.run();
@@ -101,12 +97,7 @@ fn main() -> TractResult<()> {
             .copied()
             .collect();
         let scale = t_out.iter().fold(1f32, |m, v| m.max(v.abs()));
-        let diff = mnetc
-            .output()
-            .iter()
-            .zip(&t_out)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
+        let diff = max_abs_diff(mnetc.output(), &t_out);
         assert!(
             diff <= 1e-4 * scale,
             "{}: mnetc and tract disagree by {diff}",
@@ -124,12 +115,7 @@ fn main() -> TractResult<()> {
                 .split_whitespace()
                 .map(|v| v.parse().expect("float"))
                 .collect();
-            let diff = mnetc
-                .output()
-                .iter()
-                .zip(&o_out)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0f32, f32::max);
+            let diff = max_abs_diff(mnetc.output(), &o_out);
             assert!(
                 o_out.len() == t_out.len() && diff <= 1e-4 * scale,
                 "{}: mnetc and onnxruntime disagree by {diff}",

@@ -5,16 +5,8 @@
 //!
 //! `count [--model LABEL] [--engine mnetc|tract|check] [--runs N]`
 
-use mnetc_bench::{Entry, MODELS, input_for};
+use mnetc_bench::{MODELS, input_for, max_abs_diff, tract_model};
 use tract_onnx::prelude::*;
-
-fn tract_model(entry: &Entry) -> TractResult<std::sync::Arc<TypedRunnableModel>> {
-    tract_onnx::onnx()
-        .model_for_path(entry.path)?
-        .with_input_fact(0, f32::fact(entry.input_shape.to_vec()).into())?
-        .into_optimized()?
-        .into_runnable()
-}
 
 fn main() -> TractResult<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -63,12 +55,7 @@ fn main() -> TractResult<()> {
             let t = tract_model(entry)?.run(tvec!(input()?))?;
             let t: Vec<f32> = t[0].to_plain_array_view::<f32>()?.iter().copied().collect();
             let scale = t.iter().fold(1f32, |a, v| a.max(v.abs()));
-            let diff = m
-                .output()
-                .iter()
-                .zip(&t)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0f32, f32::max);
+            let diff = max_abs_diff(m.output(), &t);
             assert!(
                 t.len() == m.output().len() && diff <= 1e-4 * scale,
                 "{label}: mnetc ({}) and tract disagree by {diff}",
