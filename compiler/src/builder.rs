@@ -1,7 +1,7 @@
 //! The build.rs front end, in the style of prost-build.
 
 use crate::Options;
-use crate::codegen::{CodegenOptions, Generated, Target};
+use crate::codegen::{CodegenOptions, Generated, Target, WeightsFile};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -119,7 +119,7 @@ impl Builder {
                 .unwrap_or_else(|| "net".into()),
         };
         let codegen = CodegenOptions {
-            weights_file: format!("{name}.weights"),
+            weights_file: WeightsFile::Named(format!("{name}.weights")),
             ..self.codegen.clone()
         };
         let generated = self.generate(model, &codegen)?;
@@ -128,7 +128,7 @@ impl Builder {
             source,
         })?;
         let rs = out_dir.join(format!("{name}.rs"));
-        generated.write(&rs, &codegen.weights_file)?;
+        generated.write(&rs)?;
         Ok(rs)
     }
 

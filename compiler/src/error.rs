@@ -2,7 +2,6 @@
 //! attribute where there is one. Bad input (exit code 2) is told apart from internal errors
 //! (exit code 1) by [`Error::exit_code`].
 
-use crate::ir::Node;
 use std::fmt;
 
 /// An unsupported or invalid construct at one node.
@@ -47,26 +46,28 @@ pub enum Error {
         path: String,
         source: std::io::Error,
     },
+    /// A program mnetc runs (cargo, QEMU, the built network) could not be started.
+    #[error("cannot run {program}: {reason}")]
+    Tool { program: String, reason: String },
+    /// Generated code did not build (with the compiler's messages).
+    #[error("the generated code did not build:\n{0}")]
+    GeneratedBuild(String),
+    /// Generated code built but failed when run.
+    #[error("{0}")]
+    GeneratedRun(String),
     /// A bug in mnetc.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl Error {
-    /// An issue at `node`, naming its op and, if given, the attribute.
-    pub fn node(node: &Node, attribute: Option<&str>, reason: impl Into<String>) -> Error {
-        Error::Node(NodeIssue {
-            node: node.name.clone(),
-            op: node.op.name().to_string(),
-            attribute: attribute.map(str::to_string),
-            reason: reason.into(),
-        })
-    }
-
     /// Process exit code: 2 for bad input or options, 1 for internal errors.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Internal(_) => 1,
+            Error::Internal(_)
+            | Error::Tool { .. }
+            | Error::GeneratedBuild(_)
+            | Error::GeneratedRun(_) => 1,
             _ => 2,
         }
     }

@@ -4,7 +4,7 @@
 //! target, and the few tokens that include them. Every error names the argument it is about,
 //! so the macro can point at it.
 
-use crate::codegen::{CodegenOptions, Generated, Target};
+use crate::codegen::{CodegenOptions, Generated, Target, WeightsFile};
 use crate::import::json::{Activation, Description, Weights};
 use crate::ir::{Graph, Op};
 use crate::{Error, Options};
@@ -76,31 +76,26 @@ pub struct Variant {
     pub generated: Generated,
 }
 
-/// The modules for every target the request covers.
-pub fn generate(request: &Request) -> Result<Vec<Variant>, ArgError> {
+/// The modules for every target the request covers, the model parsed once. `weights_file` is
+/// how each module names its weights (`mobilenet!` uses content-addressed files in one folder).
+pub fn generate(request: &Request, weights_file: &WeightsFile) -> Result<Vec<Variant>, ArgError> {
     let targets: Vec<(Target, String)> = match request.target {
         TargetChoice::Fixed(t) => vec![(t, "all()".into())],
-        TargetChoice::Auto => {
-            let avx2 =
-                r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")"#;
-            let neon = r#"target_arch = "aarch64""#;
-            vec![
-                (Target::Avx2, avx2.into()),
-                (Target::Neon, neon.into()),
-                (Target::Generic, format!("not(any({avx2}, {neon}))")),
-            ]
-        }
+        TargetChoice::Auto => Target::auto_cfgs(),
     };
     let (bytes, path, options, embedded) = source(request)?;
+    let graph = crate::frontend_bytes(&bytes, &path, &options)
+        .map_err(|e| err(blame(request), e.to_string()))?;
     targets
         .into_iter()
         .map(|(target, cfg)| {
             let codegen = CodegenOptions {
                 target,
                 runtime_weights: !embedded,
+                weights_file: weights_file.clone(),
                 ..CodegenOptions::default()
             };
-            let generated = crate::compile_bytes(&bytes, &path, &options, &codegen)
+            let generated = crate::compile_graph(&graph, &codegen)
                 .map_err(|e| err(blame(request), e.to_string()))?;
             Ok(Variant {
                 target,
@@ -283,18 +278,9 @@ pub fn write(request: &Request, variants: &[Variant], dir: &Path) -> Result<Stri
             .map(|b| format!("{b:02x}"))
             .collect()
     };
-    // `generate` keeps the CLI's default weights file name; the macro's module names its
-    // weights by absolute path instead, the rest is the CLI's output.
-    let local = format!(
-        "include_bytes!({:?})",
-        CodegenOptions::default().weights_file
-    );
     for v in variants {
-        let weights = dir.join(format!("{}.weights", short_hash(&v.generated.weights)));
-        let source = v.generated.source.replace(
-            &local,
-            &format!("include_bytes!({:?})", weights.display().to_string()),
-        );
+        let weights = dir.join(&v.generated.weights_file);
+        let source = &v.generated.source;
         let rs = dir.join(format!("{}.rs", short_hash(source.as_bytes())));
         for (path, data) in [
             (&weights, &v.generated.weights[..]),

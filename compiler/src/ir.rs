@@ -7,7 +7,19 @@
 //! constant (an initializer, a `Constant` node, or anything folded from constants). After shape
 //! inference every value has a static shape.
 
-use crate::error::Error;
+use crate::error::{Error, NodeIssue};
+
+impl Error {
+    /// An issue at `node`, naming its op and, if given, the attribute.
+    pub fn node(node: &Node, attribute: Option<&str>, reason: impl Into<String>) -> Error {
+        Error::Node(NodeIssue {
+            node: node.name.clone(),
+            op: node.op.name().to_string(),
+            attribute: attribute.map(str::to_string),
+            reason: reason.into(),
+        })
+    }
+}
 
 /// Index of a value in [`Graph::values`].
 pub type ValueId = usize;
@@ -438,6 +450,22 @@ pub struct Graph {
     pub notes: Vec<String>,
     /// Where the model came from, for messages and headers.
     pub source: String,
+    /// The model file and the front-end options, as the generated header states them.
+    pub provenance: Provenance,
+}
+
+/// How a graph was made: the model file (name and SHA-256) and the front end's options. Set by
+/// [`crate::frontend_bytes`]; code generation writes it into the module's header, so a caller
+/// that parses once can generate for several targets.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Provenance {
+    /// The model's file name (no folders, so the output does not depend on where it sits).
+    pub file: String,
+    /// SHA-256 of the model file's bytes, in hex.
+    pub sha256: String,
+    pub alpha: Option<f64>,
+    pub resolution: Option<usize>,
+    pub optimize: bool,
 }
 
 impl Graph {

@@ -186,9 +186,15 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
                 target = Some(match t.to_string().as_str() {
                     "auto" => TargetChoice::Auto,
                     other => TargetChoice::Fixed(other.parse::<Target>().map_err(|_| {
+                        let mut names: Vec<&str> = vec!["auto"];
+                        names.extend(Target::all().map(Target::name));
+                        let last = names.pop().unwrap_or_default();
                         error(
                             t.span(),
-                            format!("unknown target `{other}`; expected auto, generic, avx2, neon or rvv"),
+                            format!(
+                                "unknown target `{other}`; expected {} or {last}",
+                                names.join(", ")
+                            ),
                         )
                     })?),
                 });
@@ -246,8 +252,9 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
         spans.get(key).copied().unwrap_or_else(Span::call_site)
     };
     let to_error = |e: mnetc::inline::ArgError| error(at(e.arg), e.message);
-    let variants = mnetc::inline::generate(&request).map_err(to_error)?;
     let dir = std::env::temp_dir().join("mnetc-macro");
+    let weights_file = mnetc::codegen::WeightsFile::ContentAddressed(dir.display().to_string());
+    let variants = mnetc::inline::generate(&request, &weights_file).map_err(to_error)?;
     let body = mnetc::inline::write(&request, &variants, &dir).map_err(to_error)?;
     let body: TokenStream = body.parse().map_err(|e| {
         error(

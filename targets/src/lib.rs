@@ -1,7 +1,10 @@
 //! The targets mnetc generates code for, as data: what a build needs (architecture, Rust
 //! triples, target features), which runtime module holds their kernels, and the shapes those
-//! kernels want their weights packed in. The compiler reads these instead of spelling target
-//! facts out in its code, so a new target is one more entry here plus its kernels.
+//! kernels want their weights packed in, how `native` and `mobilenet!(target = auto)` pick
+//! them, how code for them runs on another machine (QEMU) and which app targets `mnetc package`
+//! builds with them. The compiler, the CLI, the macro and the tests read these instead of
+//! spelling target facts out in their code, so a new target is one more entry in [`ALL`] plus
+//! its kernel module (see docs/ARCHITECTURE.md).
 #![no_std]
 
 /// One code generation target.
@@ -35,6 +38,35 @@ pub struct TargetDesc {
     /// [`GENERIC`]'s. Every kernel of a kind has the same const-generic signature on every
     /// target, so choosing one is choosing a path.
     pub kernels: &'static [(Kernel, &'static str)],
+    /// `cfg` predicate (Rust syntax) under which `mobilenet!(target = auto)` uses this target's
+    /// code, or `None` when auto never picks it. [`GENERIC`] is auto's fallback, under
+    /// `not(any(...))` of the others.
+    pub auto_cfg: Option<&'static str>,
+    /// Whether `--target native` picks this target on a host of its `arch` that detects every
+    /// one of its `features` at run time (first match in [`ALL`] order, else [`GENERIC`]).
+    pub native: bool,
+    /// How code for this target runs on a machine of another architecture, if it can.
+    pub emulation: Option<Emulation>,
+    /// App targets (`mnetc package`) whose code uses this target unless `--target` says
+    /// otherwise.
+    pub package_triples: &'static [&'static str],
+}
+
+/// How code for a target runs here when the CPU is another: a Linux binary for `triple`,
+/// linked by Debian's cross compiler, under QEMU user-mode emulation with Debian's cross C
+/// library. `.cargo/config.toml` repeats these for `cargo test --target` (a test checks it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Emulation {
+    pub triple: &'static str,
+    pub linker: &'static str,
+    pub qemu: &'static str,
+    pub sysroot: &'static str,
+    /// QEMU's `-cpu`, `{vlen}` standing for the vector length in bits.
+    pub cpu: Option<&'static str>,
+    /// Vector lengths, in bits, the tests run the emulated CPU at (`{vlen}`); empty if none.
+    pub vlens: &'static [u32],
+    /// Debian packages that provide the linker and QEMU.
+    pub packages: &'static str,
 }
 
 /// The kernels of `mnetc-runtime`, one per kind of layer. This list drives kernel selection in
@@ -152,6 +184,11 @@ pub const GENERIC: TargetDesc = TargetDesc {
         (Kernel::Binary, "scalar::f32_binary"),
         (Kernel::Copy, "scalar::f32_copy_strided"),
     ],
+    auto_cfg: None,
+    native: false,
+    emulation: None,
+    // x86-64 Android devices are mostly emulators, some without AVX2: portable code there.
+    package_triples: &["armv7-linux-androideabi", "x86_64-linux-android"],
 };
 
 /// x86-64 with AVX2 and FMA (Haswell and later, Zen and later).
@@ -177,6 +214,12 @@ pub const AVX2: TargetDesc = TargetDesc {
         (Kernel::DwConv, "avx2::f32_dwconv_nhwc_minmax_avx2"),
         (Kernel::Gemm, "avx2::f32_gemm_minmax_avx2"),
     ],
+    auto_cfg: Some(
+        r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")"#,
+    ),
+    native: true,
+    emulation: None,
+    package_triples: &[],
 };
 
 /// aarch64 with NEON (Advanced SIMD, baseline on every aarch64 Rust target) and its FMA.
@@ -203,6 +246,22 @@ pub const NEON: TargetDesc = TargetDesc {
         (Kernel::Gemm, "neon::f32_gemm_minmax_neon"),
         (Kernel::GAvgPool, "neon::f32_gavgpool_neon"),
     ],
+    auto_cfg: Some(r#"target_arch = "aarch64""#),
+    native: true,
+    emulation: Some(Emulation {
+        triple: "aarch64-unknown-linux-gnu",
+        linker: "aarch64-linux-gnu-gcc",
+        qemu: "qemu-aarch64",
+        sysroot: "/usr/aarch64-linux-gnu",
+        cpu: None,
+        vlens: &[],
+        packages: "qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+    }),
+    package_triples: &[
+        "aarch64-linux-android",
+        "aarch64-apple-ios",
+        "aarch64-apple-ios-sim",
+    ],
 };
 
 /// riscv64 with the vector extension V 1.0, any VLEN (128 bits or more, as V requires). Stable
@@ -226,10 +285,23 @@ pub const RVV: TargetDesc = TargetDesc {
         (Kernel::Gemm, "rvv::f32_gemm_minmax_rvv"),
         (Kernel::GAvgPool, "rvv::f32_gavgpool_rvv"),
     ],
+    // Stable Rust has no cfg for V: auto and native never pick rvv; ask for it by name.
+    auto_cfg: None,
+    native: false,
+    emulation: Some(Emulation {
+        triple: "riscv64gc-unknown-linux-gnu",
+        linker: "riscv64-linux-gnu-gcc",
+        qemu: "qemu-riscv64",
+        sysroot: "/usr/riscv64-linux-gnu",
+        cpu: Some("rv64,v=true,vlen={vlen},elen=64,vext_spec=v1.0"),
+        vlens: &[128, 256],
+        packages: "qemu-user gcc-riscv64-linux-gnu libc6-dev-riscv64-cross",
+    }),
+    package_triples: &[],
 };
 
 /// Every target, in the order `mnetc` lists them.
-pub const ALL: [TargetDesc; 4] = [GENERIC, AVX2, NEON, RVV];
+pub const ALL: &[TargetDesc] = &[GENERIC, AVX2, NEON, RVV];
 
 #[cfg(test)]
 mod tests {

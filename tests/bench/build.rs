@@ -33,12 +33,11 @@ fn find(stem: &str) -> Option<PathBuf> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    let target = match std::env::var("CARGO_CFG_TARGET_ARCH")?.as_str() {
-        "x86_64" => Target::Avx2,
-        "aarch64" => Target::Neon,
-        "riscv64" => Target::Rvv,
-        _ => Target::Generic,
-    };
+    // The first target of the build's architecture (avx2, neon, rvv), else generic.
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH")?;
+    let target = Target::all()
+        .find(|t| t.desc().arch == Some(arch.as_str()))
+        .unwrap_or(Target::GENERIC);
     let mut registry = String::from("pub static MODELS: &[Entry] = &[\n");
     let mut modules = String::new();
     for (i, (label, stem)) in MODELS.iter().enumerate() {

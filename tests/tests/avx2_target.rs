@@ -9,7 +9,7 @@ use std::process::Command;
 
 fn require_avx2() {
     assert!(
-        Target::Avx2.runs_here(),
+        Target::from(&mnetc_targets::AVX2).runs_here(),
         "this CPU lacks AVX2 or FMA: the avx2 target cannot be tested here"
     );
 }
@@ -22,7 +22,7 @@ fn runtime_kernels_match_scalar_with_avx2_enabled() {
     let out = Command::new(cargo)
         .args(["test", "-p", "mnetc-runtime", "--", "avx2::"])
         .current_dir(&root)
-        .env("RUSTFLAGS", Target::Avx2.rustflags())
+        .env("RUSTFLAGS", Target::from(&mnetc_targets::AVX2).rustflags())
         .env("CARGO_TARGET_DIR", root.join("target/avx2"))
         .output()
         .expect("run cargo");
@@ -46,7 +46,7 @@ fn every_repository_fixture_runs_on_the_avx2_target() {
     for f in repository_fixtures().values() {
         let bytes = std::fs::read(&f.onnx).unwrap();
         let codegen = CodegenOptions {
-            target: Target::Avx2,
+            target: Target::from(&mnetc_targets::AVX2),
             ..CodegenOptions::default()
         };
         let generated =
@@ -56,7 +56,8 @@ fn every_repository_fixture_runs_on_the_avx2_target() {
             "{}",
             f.name
         );
-        let runner = mnetc::verify::build(&generated, Target::Avx2).unwrap();
+        let runner =
+            mnetc_cli::verify::build(&generated, Target::from(&mnetc_targets::AVX2)).unwrap();
         let (input, expected) = &f.cases[0];
         let (y, _) = runner.run(&read_f32(input), None).unwrap();
         check_close(&y, &read_f32(expected)).unwrap_or_else(|e| panic!("{}: {e}", f.name));
@@ -69,7 +70,7 @@ fn every_repository_fixture_runs_on_the_avx2_target() {
 fn avx2_code_refuses_to_build_without_the_features() {
     let bytes = mnetc_tests::onnx_edit::encode(&mnetc_tests::onnx_edit::tiny());
     let codegen = CodegenOptions {
-        target: Target::Avx2,
+        target: Target::from(&mnetc_targets::AVX2),
         ..CodegenOptions::default()
     };
     let generated = mnetc::compile_bytes(
@@ -79,7 +80,11 @@ fn avx2_code_refuses_to_build_without_the_features() {
         &codegen,
     )
     .unwrap();
-    let err = match mnetc::verify::build_with_flags(&generated, Target::Avx2, "") {
+    let err = match mnetc_cli::verify::build_with_flags(
+        &generated,
+        Target::from(&mnetc_targets::AVX2),
+        "",
+    ) {
         Ok(_) => panic!("built without AVX2 and FMA enabled"),
         Err(e) => e.to_string(),
     };

@@ -55,7 +55,7 @@ fn check(fixture_name: &str, style: &Style, options: &Options) -> mnetc::ir::Gra
             &CodegenOptions::default(),
         )
         .unwrap_or_else(|e| panic!("{style:?}, optimize {optimize}: {e}"));
-        let runner = mnetc::verify::build(&generated, Target::Generic).unwrap();
+        let runner = mnetc_cli::verify::build(&generated, Target::GENERIC).unwrap();
         let (got, _) = runner.run(&x, None).unwrap();
         if let Err(e) = check_close(&got, &want) {
             panic!("{style:?}, optimize {optimize}, generated code: {e}");

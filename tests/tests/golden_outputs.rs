@@ -42,8 +42,8 @@ fn lines() -> Vec<String> {
     for model in models() {
         let path = root.join(&model);
         let bytes = std::fs::read(&path).unwrap();
-        for target in Target::ALL {
-            let variants: &[(&str, bool, bool)] = if target == Target::Generic {
+        for target in Target::all() {
+            let variants: &[(&str, bool, bool)] = if target == Target::GENERIC {
                 &[
                     ("embedded", true, false),
                     ("runtime-weights", true, true),

@@ -54,7 +54,12 @@ fn onnx() -> std::path::PathBuf {
 
 #[test]
 fn the_macro_module_is_the_cli_output() {
-    for target in [Target::Generic, Target::Avx2, Target::Neon, Target::Rvv] {
+    for target in [
+        Target::GENERIC,
+        Target::from(&mnetc_targets::AVX2),
+        Target::from(&mnetc_targets::NEON),
+        Target::from(&mnetc_targets::RVV),
+    ] {
         let request = Request {
             network: Network::Paper {
                 alpha: 0.25,
@@ -65,7 +70,8 @@ fn the_macro_module_is_the_cli_output() {
             weights: Some(onnx()),
             target: TargetChoice::Fixed(target),
         };
-        let variants = mnetc::inline::generate(&request).unwrap();
+        let variants =
+            mnetc::inline::generate(&request, &CodegenOptions::default().weights_file).unwrap();
         assert_eq!(variants.len(), 1);
         // `mnetc compile mobilenet_v1_0.25_128_bn.onnx --res 128 --target T -o net.rs`
         let options = mnetc::Options {
@@ -95,9 +101,17 @@ fn auto_covers_every_architecture_once() {
         weights: None,
         target: TargetChoice::Auto,
     };
-    let variants = mnetc::inline::generate(&request).unwrap();
+    let variants =
+        mnetc::inline::generate(&request, &CodegenOptions::default().weights_file).unwrap();
     let targets: Vec<Target> = variants.iter().map(|v| v.target).collect();
-    assert_eq!(targets, [Target::Avx2, Target::Neon, Target::Generic]);
+    assert_eq!(
+        targets,
+        [
+            Target::from(&mnetc_targets::AVX2),
+            Target::from(&mnetc_targets::NEON),
+            Target::GENERIC
+        ]
+    );
     // Without weights every variant reads them at run time.
     for v in &variants {
         assert!(
@@ -115,7 +129,7 @@ fn auto_covers_every_architecture_once() {
 }
 
 fn refuse(request: Request) -> (Arg, String) {
-    match mnetc::inline::generate(&request) {
+    match mnetc::inline::generate(&request, &CodegenOptions::default().weights_file) {
         Ok(_) => panic!("accepted {request:?}"),
         Err(e) => (e.arg, e.message),
     }
@@ -135,7 +149,7 @@ fn errors_name_their_argument() {
     let plain = |network, weights| Request {
         network,
         weights,
-        target: TargetChoice::Fixed(Target::Generic),
+        target: TargetChoice::Fixed(Target::GENERIC),
     };
     let (arg, m) = refuse(plain(paper(1.5, 128, 1000), None));
     assert_eq!(arg, Arg::Alpha);

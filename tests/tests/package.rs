@@ -4,7 +4,7 @@
 //! Xcode needed for a static library) and export the documented symbols (llvm-nm); a failed
 //! package leaves nothing in the output folder.
 
-use mnetc::package::{Platform, Request, package};
+use mnetc_cli::package::{Platform, Request, package};
 use mnetc_tests::{check_close, fixture, read_f32};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -114,7 +114,7 @@ fn refusals_leave_nothing_behind() {
     let f = fixture("mobilenet_v1_0.25_128_bn");
     let out = out_dir("refuse");
     let mut r = request(&f.onnx, Platform::Android, &out);
-    r.target = Some(mnetc::codegen::Target::Avx2);
+    r.target = Some(mnetc::codegen::Target::from(&mnetc_targets::AVX2));
     let e = package(&r)
         .err()
         .expect("avx2 code for aarch64 is refused")

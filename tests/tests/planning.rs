@@ -11,7 +11,7 @@ fn program(name: &str) -> (lower::Program, plan::Plan) {
         &mnetc::Options::default(),
     )
     .unwrap();
-    let p = lower::lower(&g, mnetc::codegen::Target::Generic).unwrap();
+    let p = lower::lower(&g, mnetc::codegen::Target::GENERIC).unwrap();
     let plan = plan::plan(&p);
     (p, plan)
 }

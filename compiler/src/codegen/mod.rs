@@ -11,73 +11,131 @@ pub mod plan;
 
 use crate::error::{Error, Result};
 use crate::ir::Graph;
+use mnetc_targets::TargetDesc;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-/// The CPU a generated module is specialised for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Target {
-    /// Portable scalar Rust; builds and runs everywhere.
-    Generic,
-    /// x86-64 with AVX2 and FMA. The generated code refuses to build unless the build enables
-    /// both (`-C target-feature=+avx2,+fma` or `-C target-cpu=native`).
-    Avx2,
-    /// aarch64 with NEON (baseline there); the code refuses to build for other architectures.
-    Neon,
-    /// riscv64 with the vector extension V 1.0, any VLEN; the code refuses to build unless the
-    /// build states the CPU has V with `--cfg mnetc_rvv`.
-    Rvv,
-}
+/// The CPU a generated module is specialised for: one entry of [`mnetc_targets::ALL`], where
+/// everything about it is declared (`Target::from(&mnetc_targets::AVX2)`, or by name with
+/// `"avx2".parse()`).
+#[derive(Clone, Copy)]
+pub struct Target(&'static TargetDesc);
 
 impl Target {
-    pub const ALL: [Target; 4] = [Target::Generic, Target::Avx2, Target::Neon, Target::Rvv];
+    /// Portable scalar Rust: the fallback everywhere.
+    pub const GENERIC: Target = Target(&mnetc_targets::GENERIC);
+
+    /// Every target, in the order `mnetc` lists them.
+    pub fn all() -> impl Iterator<Item = Target> {
+        mnetc_targets::ALL.iter().map(Target)
+    }
 
     /// What the target is, as data (`mnetc-targets`).
-    pub fn desc(self) -> &'static mnetc_targets::TargetDesc {
-        match self {
-            Target::Generic => &mnetc_targets::GENERIC,
-            Target::Avx2 => &mnetc_targets::AVX2,
-            Target::Neon => &mnetc_targets::NEON,
-            Target::Rvv => &mnetc_targets::RVV,
-        }
+    pub fn desc(self) -> &'static TargetDesc {
+        self.0
     }
 
     pub fn name(self) -> &'static str {
-        self.desc().name
+        self.0.name
     }
 
-    /// The best target for the machine mnetc runs on.
+    /// The best target for the machine mnetc runs on: the first that `native` may pick whose
+    /// architecture this is and whose features the CPU has.
     pub fn native() -> Target {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            return Target::Avx2;
-        }
-        if cfg!(target_arch = "aarch64") {
-            return Target::Neon;
-        }
-        // RVV is not chosen by `native`: stable Rust cannot detect V, and the build must state
-        // it (`--cfg mnetc_rvv`); ask for `--target rvv`.
-        Target::Generic
+        Target::all()
+            .find(|t| {
+                t.0.native
+                    && t.0.arch == Some(std::env::consts::ARCH)
+                    && t.0.features.iter().all(|f| host_has(f))
+            })
+            .unwrap_or(Target::GENERIC)
+    }
+
+    /// The `mobilenet!(target = auto)` variants: each target with an `auto_cfg` under it, then
+    /// the generic code under `not(any(...))` of those.
+    pub fn auto_cfgs() -> Vec<(Target, String)> {
+        let mut out: Vec<(Target, String)> = Target::all()
+            .filter_map(|t| Some((t, t.0.auto_cfg?.to_string())))
+            .collect();
+        let others: Vec<&str> = out.iter().map(|(_, c)| c.as_str()).collect();
+        let fallback = format!("not(any({}))", others.join(", "));
+        out.push((Target::GENERIC, fallback));
+        out
+    }
+
+    /// The target whose code `mnetc package` uses for a Rust target triple by default.
+    pub fn for_package_triple(triple: &str) -> Option<Target> {
+        Target::all().find(|t| t.0.package_triples.contains(&triple))
     }
 
     /// Whether code for this target can run natively on the machine mnetc runs on (otherwise
     /// `verify` runs it under QEMU where it can).
     pub fn runs_here(self) -> bool {
-        match self {
-            Target::Generic => true,
-            Target::Avx2 => Target::native() == Target::Avx2,
-            Target::Neon => cfg!(target_arch = "aarch64"),
-            // No stable detection of V; treat a riscv64 host as running it natively.
-            Target::Rvv => cfg!(target_arch = "riscv64"),
+        match self.0.arch {
+            None => true,
+            Some(arch) if arch != std::env::consts::ARCH => false,
+            // No stable detection of cfg-stated extensions (RISC-V V): a host of the right
+            // architecture is taken to run them.
+            Some(_) => self.0.features.iter().all(|f| host_has(f)),
         }
     }
 
     /// `RUSTFLAGS` a build of code for this target needs.
     pub fn rustflags(self) -> String {
         let mut s = String::new();
-        self.desc().rustflags(&mut s).expect("writing to a String");
+        self.0.rustflags(&mut s).expect("writing to a String");
         s
+    }
+}
+
+/// Whether the CPU mnetc runs on has a Rust target feature (run-time detection where the
+/// standard library offers it; features it does not know are taken as absent).
+fn host_has(feature: &str) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match feature {
+            "avx2" => return std::is_x86_feature_detected!("avx2"),
+            "fma" => return std::is_x86_feature_detected!("fma"),
+            "avx512f" => return std::is_x86_feature_detected!("avx512f"),
+            _ => {}
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        match feature {
+            "neon" => return std::arch::is_aarch64_feature_detected!("neon"),
+            "dotprod" => return std::arch::is_aarch64_feature_detected!("dotprod"),
+            _ => {}
+        }
+    }
+    let _ = feature;
+    false
+}
+
+impl From<&'static TargetDesc> for Target {
+    fn from(desc: &'static TargetDesc) -> Target {
+        Target(desc)
+    }
+}
+
+impl PartialEq for Target {
+    fn eq(&self, other: &Target) -> bool {
+        self.0.name == other.0.name
+    }
+}
+
+impl Eq for Target {}
+
+impl std::hash::Hash for Target {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.name.hash(state);
+    }
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -94,20 +152,13 @@ impl FromStr for Target {
         if s == "native" {
             return Ok(Target::native());
         }
-        Target::ALL
-            .into_iter()
-            .find(|t| t.name() == s)
-            .ok_or_else(|| {
-                let valid: Vec<&str> = Target::ALL
-                    .iter()
-                    .map(|t| t.name())
-                    .chain(["native"])
-                    .collect();
-                Error::Options(format!(
-                    "unknown target '{s}'; valid targets: {}",
-                    valid.join(", ")
-                ))
-            })
+        Target::all().find(|t| t.name() == s).ok_or_else(|| {
+            let valid: Vec<&str> = Target::all().map(|t| t.name()).chain(["native"]).collect();
+            Error::Options(format!(
+                "unknown target '{s}'; valid targets: {}",
+                valid.join(", ")
+            ))
+        })
     }
 }
 
@@ -115,9 +166,8 @@ impl FromStr for Target {
 #[derive(Clone, Debug)]
 pub struct CodegenOptions {
     pub target: Target,
-    /// File name of the weights, as `include_bytes!` in the module names it (relative to the
-    /// module's own file).
-    pub weights_file: String,
+    /// How the module's `include_bytes!` names the weights file.
+    pub weights_file: WeightsFile,
     /// Path of the runtime crate in the user's code.
     pub runtime: String,
     /// Leave the weights out of the module: it gets a `Net` whose `from_bytes` reads them at
@@ -129,10 +179,38 @@ pub struct CodegenOptions {
 impl Default for CodegenOptions {
     fn default() -> Self {
         CodegenOptions {
-            target: Target::Generic,
-            weights_file: "net.weights".into(),
+            target: Target::GENERIC,
+            weights_file: WeightsFile::Named("net.weights".into()),
             runtime: "::mnetc_runtime".into(),
             runtime_weights: false,
+        }
+    }
+}
+
+/// The weights file a module's `include_bytes!` reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WeightsFile {
+    /// This name (or path), relative to the module's own file.
+    Named(String),
+    /// `DIR/HASH.weights` in the folder given, HASH being the first 16 bytes of the weights'
+    /// SHA-256 in hex: content-addressed files that repeated builds reuse (`mobilenet!`'s).
+    ContentAddressed(String),
+}
+
+impl WeightsFile {
+    /// The path `include_bytes!` names for these weights.
+    pub fn resolve(&self, weights: &[u8]) -> String {
+        match self {
+            WeightsFile::Named(name) => name.clone(),
+            WeightsFile::ContentAddressed(dir) => {
+                use sha2::Digest;
+                let hash: String = sha2::Sha256::digest(weights)
+                    .iter()
+                    .take(16)
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                format!("{}/{hash}.weights", dir.trim_end_matches('/'))
+            }
         }
     }
 }
@@ -145,6 +223,9 @@ pub struct Generated {
     /// The weights file its `include_bytes!` reads (or, with
     /// [`CodegenOptions::runtime_weights`], the file `Net::from_bytes` reads).
     pub weights: Vec<u8>,
+    /// Where the module expects the weights file ([`WeightsFile::resolve`]), relative to the
+    /// module's own file unless absolute.
+    pub weights_file: String,
     pub summary: Summary,
     /// The kernel calls of `forward`, in order (the generated `STEPS`).
     pub steps: Vec<StepInfo>,
@@ -159,10 +240,11 @@ pub struct StepInfo {
 }
 
 impl Generated {
-    /// Writes the module to `rs_path` and the weights beside it as `weights_file`. Both go to
-    /// temporary names first and are renamed into place only when both are written, so a
-    /// failure never leaves a half-written pair.
-    pub fn write(&self, rs_path: &Path, weights_file: &str) -> Result<()> {
+    /// Writes the module to `rs_path` and the weights beside it as [`Generated::weights_file`].
+    /// Both go to temporary names first and are renamed into place only when both are written,
+    /// so a failure never leaves a half-written pair.
+    pub fn write(&self, rs_path: &Path) -> Result<()> {
+        let weights_file = self.weights_file.as_str();
         let dir = rs_path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -257,12 +339,13 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
     let plan = plan::plan(&program);
     let (weight_offsets, blob) = emit::weights_blob(&program);
     let layout = layout_hash(&program, options.target, &blob);
+    let weights_path = options.weights_file.resolve(&blob);
     let module = emit::Module {
         program: &program,
         plan: &plan,
         weight_offsets: &weight_offsets,
         weights_len: blob.len(),
-        weights_file: (!options.runtime_weights).then_some(options.weights_file.as_str()),
+        weights_file: (!options.runtime_weights).then_some(weights_path.as_str()),
         layout,
         runtime: &options.runtime,
         target: options.target,
@@ -297,6 +380,7 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
             kernel_calls: program.steps.len(),
         },
         weights,
+        weights_file: weights_path,
         steps: program
             .steps
             .iter()

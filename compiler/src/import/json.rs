@@ -435,6 +435,7 @@ fn build(desc: &Description, source: Source, path: &str) -> Result<Graph> {
             desc.name, desc.alpha, desc.resolution, desc.min_channels
         )],
         source: path.to_string(),
+        provenance: Default::default(),
     };
     let mut b = Builder {
         graph,

@@ -82,6 +82,7 @@ pub(crate) mod tests {
                 outputs: Vec::new(),
                 notes: Vec::new(),
                 source: "test".into(),
+                provenance: Default::default(),
             };
             let x = graph.add_value("x", DType::F32);
             GraphBuilder { graph, x }

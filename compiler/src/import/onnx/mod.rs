@@ -60,6 +60,7 @@ fn new_graph(source: &str) -> Graph {
         outputs: Vec::new(),
         notes: Vec::new(),
         source: source.to_string(),
+        provenance: Default::default(),
     }
 }
 

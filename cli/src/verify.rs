@@ -5,85 +5,47 @@
 //! under QEMU's user-mode emulation, which must be installed (Debian: `qemu-user` and the
 //! `gcc-*-linux-gnu` cross linkers).
 
-use crate::codegen::{Generated, Target};
-use crate::error::{Error, Result};
+use mnetc::codegen::{Generated, Target};
+use mnetc::error::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The runtime crate's sources, embedded at build time.
-pub(crate) const RUNTIME: [(&str, &str); 6] = [
-    ("src/avx2.rs", include_str!("../../runtime/src/avx2.rs")),
-    ("src/lib.rs", include_str!("../../runtime/src/lib.rs")),
-    ("src/neon.rs", include_str!("../../runtime/src/neon.rs")),
-    ("src/rvv.rs", include_str!("../../runtime/src/rvv.rs")),
-    ("src/scalar.rs", include_str!("../../runtime/src/scalar.rs")),
-    ("src/view.rs", include_str!("../../runtime/src/view.rs")),
-];
+// `RUNTIME`: the runtime crate's sources (path in the crate, text), embedded by build.rs.
+include!(concat!(env!("OUT_DIR"), "/runtime_sources.rs"));
 
-/// How code for a target this CPU cannot run is run here: a Linux binary for `triple`, linked
-/// by Debian's cross compiler, under QEMU user-mode emulation with Debian's cross C library.
-#[derive(Clone, Copy, Debug)]
-pub struct Emulation {
-    pub triple: &'static str,
-    pub linker: &'static str,
-    pub qemu: &'static str,
-    pub sysroot: &'static str,
-    /// QEMU's `-cpu`, `{vlen}` standing for the vector length in bits.
-    pub cpu: Option<&'static str>,
-    /// Debian packages that provide the linker and QEMU.
-    pub packages: &'static str,
-}
+pub use mnetc_targets::Emulation;
 
 /// The emulation for `target`, if it has one.
 pub fn emulation(target: Target) -> Option<Emulation> {
-    match target {
-        Target::Neon => Some(Emulation {
-            triple: "aarch64-unknown-linux-gnu",
-            linker: "aarch64-linux-gnu-gcc",
-            qemu: "qemu-aarch64",
-            sysroot: "/usr/aarch64-linux-gnu",
-            cpu: None,
-            packages: "qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
-        }),
-        Target::Rvv => Some(Emulation {
-            triple: "riscv64gc-unknown-linux-gnu",
-            linker: "riscv64-linux-gnu-gcc",
-            qemu: "qemu-riscv64",
-            sysroot: "/usr/riscv64-linux-gnu",
-            cpu: Some("rv64,v=true,vlen={vlen},elen=64,vext_spec=v1.0"),
-            packages: "qemu-user gcc-riscv64-linux-gnu libc6-dev-riscv64-cross",
-        }),
-        Target::Generic | Target::Avx2 => None,
-    }
+    target.desc().emulation
 }
 
-impl Emulation {
-    /// Checks that QEMU, the linker and the Rust target are installed; the error says how to
-    /// install what is missing.
-    fn check(&self, target: Target) -> Result<()> {
-        let runs = |program: &str| {
-            Command::new(program)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        };
-        for program in [self.qemu, self.linker] {
-            if !runs(program) {
-                return Err(Error::Options(format!(
-                    "running --target {target} code on this {} machine needs {program}, which is not installed; on Debian or Ubuntu: apt-get install {}",
-                    std::env::consts::ARCH,
-                    self.packages
-                )));
-            }
-        }
-        if !std_installed(self.triple) {
+/// Checks that QEMU, the linker and the Rust target an emulation needs are installed; the error
+/// says how to install what is missing.
+fn check(emulation: &Emulation, target: Target) -> Result<()> {
+    let e = emulation;
+    let runs = |program: &str| {
+        Command::new(program)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    for program in [e.qemu, e.linker] {
+        if !runs(program) {
             return Err(Error::Options(format!(
-                "running --target {target} code needs Rust's standard library for {}: rustup target add {}",
-                self.triple, self.triple
+                "running --target {target} code on this {} machine needs {program}, which is not installed; on Debian or Ubuntu: apt-get install {}",
+                std::env::consts::ARCH,
+                e.packages
             )));
         }
-        Ok(())
     }
+    if !std_installed(e.triple) {
+        return Err(Error::Options(format!(
+            "running --target {target} code needs Rust's standard library for {}: rustup target add {}",
+            e.triple, e.triple
+        )));
+    }
+    Ok(())
 }
 
 const RUNNER: &str = r#"
@@ -244,7 +206,7 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
                 "this CPU cannot run code for --target {target}; `mnetc compile` still generates it"
             ))
         })?;
-        e.check(target)?;
+        check(&e, target)?;
         let var = format!(
             "CARGO_TARGET_{}_LINKER",
             e.triple.to_uppercase().replace('-', "_")
@@ -252,14 +214,14 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
         cmd.args(["--target", e.triple]).env(var, e.linker);
         Some(e)
     };
-    let out = cmd
-        .output()
-        .map_err(|e| Error::Internal(format!("cannot run cargo: {e}")))?;
+    let out = cmd.output().map_err(|e| Error::Tool {
+        program: "cargo".into(),
+        reason: e.to_string(),
+    })?;
     if !out.status.success() {
-        return Err(Error::Internal(format!(
-            "the generated code did not build:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )));
+        return Err(Error::GeneratedBuild(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
     }
     let binary = match emulation {
         Some(e) => target_dir.join(e.triple),
@@ -366,11 +328,12 @@ impl Runner {
                 cmd.arg("layers");
             }
         }
-        let out = cmd
-            .output()
-            .map_err(|e| Error::Internal(format!("cannot run the generated code: {e}")))?;
+        let out = cmd.output().map_err(|e| Error::Tool {
+            program: "the generated code".into(),
+            reason: e.to_string(),
+        })?;
         if !out.status.success() {
-            return Err(Error::Internal(format!(
+            return Err(Error::GeneratedRun(format!(
                 "the generated code failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             )));

@@ -1,7 +1,7 @@
 //! The `mnetc` command line: a thin shell over the library.
 
 use clap::{Parser, Subcommand};
-use mnetc::codegen::{CodegenOptions, Target};
+use mnetc::codegen::{CodegenOptions, Target, WeightsFile};
 use mnetc::ir::Tensor;
 use mnetc::{Error, Options, inspect};
 use std::path::PathBuf;
@@ -140,7 +140,7 @@ enum Command {
 /// A model compiled and built into a runnable program.
 struct Built {
     graph: mnetc::ir::Graph,
-    runner: mnetc::verify::Runner,
+    runner: mnetc_cli::verify::Runner,
     macs: u64,
     steps: Vec<mnetc::codegen::StepInfo>,
 }
@@ -182,7 +182,7 @@ impl ModelArgs {
         let generated =
             mnetc::compile_bytes(&self.bytes()?, &self.model, &self.options(true), &codegen)?;
         eprintln!("building the generated code ({target}) ...");
-        let runner = mnetc::verify::build(&generated, target)?;
+        let runner = mnetc_cli::verify::build(&generated, target)?;
         Ok(Built {
             graph,
             runner,
@@ -298,7 +298,7 @@ fn run(command: Command) -> Result<bool, Error> {
             };
             let codegen = CodegenOptions {
                 target,
-                weights_file: format!("{stem}.weights"),
+                weights_file: WeightsFile::Named(format!("{stem}.weights")),
                 runtime_weights,
                 ..CodegenOptions::default()
             };
@@ -308,7 +308,7 @@ fn run(command: Command) -> Result<bool, Error> {
                 &model.options(!no_optimize),
                 &codegen,
             )?;
-            generated.write(&output, &codegen.weights_file)?;
+            generated.write(&output)?;
             let s = &generated.summary;
             println!(
                 "{} (target {target}): {} layers, {} kernel calls, {:.3} M parameters, {:.1} M multiply-adds, {} weight bytes, {} scratch bytes",
@@ -328,9 +328,9 @@ fn run(command: Command) -> Result<bool, Error> {
             name,
             output,
         } => {
-            let platform: mnetc::package::Platform = platform.parse()?;
+            let platform: mnetc_cli::package::Platform = platform.parse()?;
             let target = target.map(|t| t.parse::<Target>()).transpose()?;
-            let package = mnetc::package::package(&mnetc::package::Request {
+            let package = mnetc_cli::package::package(&mnetc_cli::package::Request {
                 model: &model.model,
                 options: model.options(true),
                 platform,

@@ -8,9 +8,9 @@
 //! before the kernels run, and the kernels cannot panic (their shapes are checked at compile
 //! time); the library is built with `panic = "abort"` besides.
 
-use crate::codegen::{CodegenOptions, Target};
-use crate::error::{Error, Result};
 use crate::verify::{RUNTIME, RUNTIME_TOML, io, std_installed};
+use mnetc::codegen::{CodegenOptions, Target};
+use mnetc::error::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -38,7 +38,8 @@ impl std::str::FromStr for Platform {
 }
 
 /// One Rust target of a platform: its triple, whether the package needs it (else it is built
-/// only when installed), and the mnetc target its code uses unless `--target` says otherwise.
+/// only when installed), and the mnetc target its code uses unless `--target` says otherwise
+/// (the target whose `package_triples` list it, in `mnetc-targets`).
 struct Triple {
     triple: String,
     required: bool,
@@ -46,23 +47,25 @@ struct Triple {
 }
 
 fn triples(platform: Platform) -> Vec<Triple> {
-    let t = |triple: &str, required, default| Triple {
+    let t = |triple: &str, required| Triple {
         triple: triple.into(),
         required,
-        default,
+        default: Target::for_package_triple(triple).unwrap_or(Target::GENERIC),
     };
     match platform {
-        // x86-64 Android devices are mostly emulators, some without AVX2: portable code there.
         Platform::Android => vec![
-            t("aarch64-linux-android", true, Target::Neon),
-            t("armv7-linux-androideabi", false, Target::Generic),
-            t("x86_64-linux-android", false, Target::Generic),
+            t("aarch64-linux-android", true),
+            t("armv7-linux-androideabi", false),
+            t("x86_64-linux-android", false),
         ],
         Platform::Ios => vec![
-            t("aarch64-apple-ios", true, Target::Neon),
-            t("aarch64-apple-ios-sim", false, Target::Neon),
+            t("aarch64-apple-ios", true),
+            t("aarch64-apple-ios-sim", false),
         ],
-        Platform::Host => vec![t(&host_triple(), true, Target::native())],
+        Platform::Host => vec![Triple {
+            default: Target::native(),
+            ..t(&host_triple(), true)
+        }],
     }
 }
 
@@ -82,7 +85,7 @@ fn host_triple() -> String {
 /// What `mnetc package` was asked for.
 pub struct Request<'a> {
     pub model: &'a Path,
-    pub options: crate::Options,
+    pub options: mnetc::Options,
     pub platform: Platform,
     /// Overrides every triple's default target (it must suit each triple's architecture).
     pub target: Option<Target>,
@@ -337,7 +340,7 @@ pub fn package(req: &Request) -> Result<Package> {
             target: *target,
             ..CodegenOptions::default()
         };
-        let generated = crate::compile_bytes(&bytes, req.model, &req.options, &codegen)?;
+        let generated = mnetc::compile_bytes(&bytes, req.model, &req.options, &codegen)?;
         for (rel, data) in [
             ("src/net.rs", generated.source.as_bytes()),
             ("src/net.weights", &generated.weights[..]),
@@ -361,9 +364,12 @@ pub fn package(req: &Request) -> Result<Package> {
             .env_remove("RUSTFLAGS")
             .env(var, target.rustflags())
             .output()
-            .map_err(|e| Error::Internal(format!("cannot run cargo: {e}")))?;
+            .map_err(|e| Error::Tool {
+                program: "cargo".into(),
+                reason: e.to_string(),
+            })?;
         if !out.status.success() {
-            return Err(Error::Internal(format!(
+            return Err(Error::GeneratedBuild(format!(
                 "building the library for {triple} failed:\n{}",
                 String::from_utf8_lossy(&out.stderr)
             )));
@@ -386,7 +392,7 @@ pub fn package(req: &Request) -> Result<Package> {
         });
     }
     let (generated, _) = header_target.expect("at least the required triple is built");
-    let graph = crate::frontend_bytes(&bytes, req.model, &req.options)?;
+    let graph = mnetc::frontend_bytes(&bytes, req.model, &req.options)?;
     let input_shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
     let output_shape = graph.shape(graph.outputs[0]).unwrap_or(&[]).to_vec();
     let upper = req.name.to_uppercase();

@@ -1,0 +1,7 @@
+//! The `mnetc` command's machinery beyond the compiler library: building and running generated
+//! code with cargo (natively or under QEMU) for `verify` and `bench`, and `mnetc package`. The
+//! library crate `mnetc` stays free of these (and of clap and tera), so build scripts and the
+//! `mobilenet!` macro compile only the compiler.
+
+pub mod package;
+pub mod verify;
