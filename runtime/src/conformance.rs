@@ -222,72 +222,168 @@ macro_rules! gavgpool_case {
 }
 pub(crate) use gavgpool_case;
 
-/// Runs every case for the kernels a SIMD module provides and checks them against the target's
-/// list: `gemm`, `dwconv`, `conv` (and `gavgpool` where the module has one) are the module's
-/// function paths.
+/// One `#[test]` per case for the kernels a SIMD module provides (a failure names its case),
+/// and one that checks the kernels the cases ran against the target's list: `gemm`, `dwconv`,
+/// `conv` (and `gavgpool` where the module has one) are the module's function paths. Invoked
+/// inside the module's `#[cfg(test)] mod tests`.
 macro_rules! all_cases {
-    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)?) => {{
-        use $crate::conformance::*;
-        use mnetc_targets::Kernel;
-        let mut tested = Vec::new();
-        for name in [
-            gemm_case!($($g)::+, $desc, 1, 1, 1),
-            gemm_case!($($g)::+, $desc, 1, 17, 1000),
-            gemm_case!($($g)::+, $desc, 5, 3, 8),
-            gemm_case!($($g)::+, $desc, 6, 8, 16),
-            gemm_case!($($g)::+, $desc, 7, 8, 17),
-            gemm_case!($($g)::+, $desc, 12, 32, 64),
-            gemm_case!($($g)::+, $desc, 13, 17, 33),
-            gemm_case!($($g)::+, $desc, 49, 24, 15),
-        ] {
-            tested.push((Kernel::Gemm, name));
+    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)?) => {
+        #[test]
+        fn gemm_1x1x1() {
+            $crate::conformance::gemm_case!($($g)::+, $desc, 1, 1, 1);
         }
-        for name in [
-            dw_case!($($d)::+, 7, 7, 3, 3, 1, 1, 1, 1, 1),
-            dw_case!($($d)::+, 7, 5, 8, 3, 2, 1, 1, 1, 1),
-            dw_case!($($d)::+, 8, 8, 13, 3, 2, 0, 0, 1, 1),
-            dw_case!($($d)::+, 9, 6, 16, 3, 1, 1, 1, 1, 1),
-            dw_case!($($d)::+, 5, 9, 24, 3, 2, 1, 0, 1, 2),
-            dw_case!($($d)::+, 4, 4, 17, 5, 1, 2, 2, 2, 2),
-            // Wide rows: interior pixels go several at a time, remainders one at a time.
-            dw_case!($($d)::+, 5, 19, 24, 3, 1, 1, 1, 1, 1),
-            dw_case!($($d)::+, 6, 23, 16, 3, 2, 1, 1, 1, 1),
-            dw_case!($($d)::+, 3, 30, 8, 3, 2, 0, 0, 1, 1),
-            dw_case!($($d)::+, 4, 21, 36, 3, 1, 1, 1, 1, 1),
-            // Padding wider than the window: border outputs see no input at all.
-            dw_case!($($d)::+, 4, 5, 8, 1, 1, 1, 1, 1, 1),
-        ] {
-            tested.push((Kernel::DwConv, name));
+        #[test]
+        fn gemm_1x17x1000() {
+            $crate::conformance::gemm_case!($($g)::+, $desc, 1, 17, 1000);
         }
-        for name in [
-            conv_case!($($c)::+, $desc, 9, 9, 3, 5, 3, 2, 1, 1, 1, 1),
-            conv_case!($($c)::+, $desc, 8, 7, 3, 8, 3, 2, 0, 0, 1, 1),
-            conv_case!($($c)::+, $desc, 7, 7, 3, 32, 3, 2, 1, 1, 1, 1),
-            conv_case!($($c)::+, $desc, 6, 5, 4, 43, 3, 1, 1, 1, 1, 1),
-            conv_case!($($c)::+, $desc, 5, 5, 2, 16, 1, 1, 0, 0, 0, 0),
-            conv_case!($($c)::+, $desc, 24, 21, 3, 8, 3, 1, 1, 1, 1, 1),
-            conv_case!($($c)::+, $desc, 40, 37, 3, 12, 3, 2, 1, 0, 1, 2),
-            // Wide rows with output channels in pairs of vectors (and one pair half used).
-            conv_case!($($c)::+, $desc, 6, 20, 3, 32, 3, 1, 1, 1, 1, 1),
-            conv_case!($($c)::+, $desc, 5, 27, 2, 24, 3, 2, 1, 1, 1, 1),
-            // A 7x7 window (49 taps) and padding wider than a 1x1 window.
-            conv_case!($($c)::+, $desc, 12, 11, 2, 5, 7, 1, 3, 3, 3, 3),
-            conv_case!($($c)::+, $desc, 4, 5, 3, 9, 1, 1, 1, 1, 1, 1),
-        ] {
-            tested.push((Kernel::Conv, name));
+        #[test]
+        fn gemm_5x3x8() {
+            $crate::conformance::gemm_case!($($g)::+, $desc, 5, 3, 8);
+        }
+        #[test]
+        fn gemm_6x8x16() {
+            $crate::conformance::gemm_case!($($g)::+, $desc, 6, 8, 16);
+        }
+        #[test]
+        fn gemm_7x8x17() {
+            $crate::conformance::gemm_case!($($g)::+, $desc, 7, 8, 17);
+        }
+        #[test]
+        fn gemm_12x32x64() {
+            $crate::conformance::gemm_case!($($g)::+, $desc, 12, 32, 64);
+        }
+        #[test]
+        fn gemm_13x17x33() {
+            $crate::conformance::gemm_case!($($g)::+, $desc, 13, 17, 33);
+        }
+        #[test]
+        fn gemm_49x24x15() {
+            $crate::conformance::gemm_case!($($g)::+, $desc, 49, 24, 15);
+        }
+        #[test]
+        fn dwconv_7x7x3_k3_s1_p1111() {
+            $crate::conformance::dw_case!($($d)::+, 7, 7, 3, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn dwconv_7x5x8_k3_s2_p1111() {
+            $crate::conformance::dw_case!($($d)::+, 7, 5, 8, 3, 2, 1, 1, 1, 1);
+        }
+        #[test]
+        fn dwconv_8x8x13_k3_s2_p0011() {
+            $crate::conformance::dw_case!($($d)::+, 8, 8, 13, 3, 2, 0, 0, 1, 1);
+        }
+        #[test]
+        fn dwconv_9x6x16_k3_s1_p1111() {
+            $crate::conformance::dw_case!($($d)::+, 9, 6, 16, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn dwconv_5x9x24_k3_s2_p1012() {
+            $crate::conformance::dw_case!($($d)::+, 5, 9, 24, 3, 2, 1, 0, 1, 2);
+        }
+        #[test]
+        fn dwconv_4x4x17_k5_s1_p2222() {
+            $crate::conformance::dw_case!($($d)::+, 4, 4, 17, 5, 1, 2, 2, 2, 2);
+        }
+        // Wide rows: interior pixels go several at a time, remainders one at a time.
+        #[test]
+        fn dwconv_5x19x24_k3_s1_p1111() {
+            $crate::conformance::dw_case!($($d)::+, 5, 19, 24, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn dwconv_6x23x16_k3_s2_p1111() {
+            $crate::conformance::dw_case!($($d)::+, 6, 23, 16, 3, 2, 1, 1, 1, 1);
+        }
+        #[test]
+        fn dwconv_3x30x8_k3_s2_p0011() {
+            $crate::conformance::dw_case!($($d)::+, 3, 30, 8, 3, 2, 0, 0, 1, 1);
+        }
+        #[test]
+        fn dwconv_4x21x36_k3_s1_p1111() {
+            $crate::conformance::dw_case!($($d)::+, 4, 21, 36, 3, 1, 1, 1, 1, 1);
+        }
+        // Padding wider than the window: border outputs see no input at all.
+        #[test]
+        fn dwconv_4x5x8_k1_s1_p1111() {
+            $crate::conformance::dw_case!($($d)::+, 4, 5, 8, 1, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn conv_9x9_3to5_k3_s2_p1111() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 9, 9, 3, 5, 3, 2, 1, 1, 1, 1);
+        }
+        #[test]
+        fn conv_8x7_3to8_k3_s2_p0011() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 8, 7, 3, 8, 3, 2, 0, 0, 1, 1);
+        }
+        #[test]
+        fn conv_7x7_3to32_k3_s2_p1111() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 7, 7, 3, 32, 3, 2, 1, 1, 1, 1);
+        }
+        #[test]
+        fn conv_6x5_4to43_k3_s1_p1111() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 6, 5, 4, 43, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn conv_5x5_2to16_k1_s1_p0000() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 5, 5, 2, 16, 1, 1, 0, 0, 0, 0);
+        }
+        #[test]
+        fn conv_24x21_3to8_k3_s1_p1111() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 24, 21, 3, 8, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn conv_40x37_3to12_k3_s2_p1012() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 40, 37, 3, 12, 3, 2, 1, 0, 1, 2);
+        }
+        // Wide rows with output channels in pairs of vectors (and one pair half used).
+        #[test]
+        fn conv_6x20_3to32_k3_s1_p1111() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 6, 20, 3, 32, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn conv_5x27_2to24_k3_s2_p1111() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 5, 27, 2, 24, 3, 2, 1, 1, 1, 1);
+        }
+        // A 7x7 window (49 taps) and padding wider than a 1x1 window.
+        #[test]
+        fn conv_12x11_2to5_k7_s1_p3333() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 12, 11, 2, 5, 7, 1, 3, 3, 3, 3);
+        }
+        #[test]
+        fn conv_4x5_3to9_k1_s1_p1111() {
+            $crate::conformance::conv_case!($($c)::+, $desc, 4, 5, 3, 9, 1, 1, 1, 1, 1, 1);
         }
         $(
-            for name in [
-                gavgpool_case!($($p)::+, 1, 3),
-                gavgpool_case!($($p)::+, 49, 8),
-                gavgpool_case!($($p)::+, 16, 17),
-                gavgpool_case!($($p)::+, 4, 1024),
-            ] {
-                tested.push((Kernel::GAvgPool, name));
+            #[test]
+            fn gavgpool_1x3() {
+                $crate::conformance::gavgpool_case!($($p)::+, 1, 3);
+            }
+            #[test]
+            fn gavgpool_49x8() {
+                $crate::conformance::gavgpool_case!($($p)::+, 49, 8);
+            }
+            #[test]
+            fn gavgpool_16x17() {
+                $crate::conformance::gavgpool_case!($($p)::+, 16, 17);
+            }
+            #[test]
+            fn gavgpool_4x1024() {
+                $crate::conformance::gavgpool_case!($($p)::+, 4, 1024);
             }
         )?
-        check_listed(&$desc, &tested);
-    }};
+        /// The cases ran exactly the kernels the target lists from this module.
+        #[test]
+        fn the_kernels_tested_are_the_kernels_listed() {
+            use mnetc_targets::Kernel;
+            let mut tested = $crate::conformance::Vec::new();
+            tested.push((Kernel::Gemm, $crate::conformance::gemm_case!($($g)::+, $desc, 1, 1, 1)));
+            tested.push((Kernel::DwConv, $crate::conformance::dw_case!($($d)::+, 7, 7, 3, 3, 1, 1, 1, 1, 1)));
+            tested.push((Kernel::Conv, $crate::conformance::conv_case!($($c)::+, $desc, 9, 9, 3, 5, 3, 2, 1, 1, 1, 1)));
+            $(
+                tested.push((Kernel::GAvgPool, $crate::conformance::gavgpool_case!($($p)::+, 1, 3)));
+            )?
+            $crate::conformance::check_listed(&$desc, &tested);
+        }
+    };
 }
 pub(crate) use all_cases;
 

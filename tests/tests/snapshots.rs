@@ -1,15 +1,23 @@
 //! What the generated code looks like, pinned: review changes to emission in these snapshots.
 
-use mnetc::codegen::CodegenOptions;
+use mnetc::codegen::{CodegenOptions, Target};
 use mnetc_tests::onnx_edit::{encode, tiny};
 use std::path::Path;
 
 fn compile(bytes: &[u8]) -> mnetc::codegen::Generated {
+    compile_for(bytes, Target::GENERIC)
+}
+
+fn compile_for(bytes: &[u8], target: Target) -> mnetc::codegen::Generated {
+    let codegen = CodegenOptions {
+        target,
+        ..CodegenOptions::default()
+    };
     mnetc::compile_bytes(
         bytes,
         Path::new("tiny.onnx"),
         &mnetc::Options::default(),
-        &CodegenOptions::default(),
+        &codegen,
     )
     .unwrap()
 }
@@ -20,6 +28,16 @@ fn tiny_model_generated_code() {
     insta::assert_snapshot!(generated.source);
     // Conv + ReLU (reading the NCHW input directly), global pooling, classifier.
     assert_eq!(generated.summary.kernel_calls, 3);
+}
+
+/// The same model on every other target: its kernels, guards and packed sizes.
+#[test]
+fn tiny_model_generated_code_on_every_target() {
+    let bytes = encode(&tiny());
+    for target in Target::all().filter(|&t| t != Target::GENERIC) {
+        let generated = compile_for(&bytes, target);
+        insta::assert_snapshot!(format!("tiny_model_{target}"), generated.source);
+    }
 }
 
 #[test]
