@@ -18,6 +18,7 @@ pub mod inline;
 pub mod inspect;
 pub mod interp;
 pub mod ir;
+pub mod ops;
 pub mod passes;
 pub mod rng;
 

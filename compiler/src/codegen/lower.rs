@@ -14,8 +14,8 @@
 
 use super::Target;
 use crate::error::{Error, Result};
-use crate::interp::clip_bounds;
 use crate::ir::{BinaryOp, Clamp, Graph, Node, Op, ValueId};
+use crate::ops::activation::clip_bounds;
 use std::collections::HashMap;
 
 pub type TensorId = usize;
@@ -539,7 +539,7 @@ impl Lowering<'_> {
                 let Op::Pad { pads, .. } = &node.op else {
                     unreachable!("matched above")
                 };
-                let amounts = crate::passes::shape_inference::pad_amounts(
+                let amounts = crate::ops::shape::pad_amounts(
                     self.graph,
                     node,
                     pads.as_deref(),
@@ -584,7 +584,7 @@ impl Lowering<'_> {
                 let x = self.input(node, 0)?;
                 let rank = out_shape.len();
                 let x = self.ensure(node, x, &(0..rank).collect::<Vec<_>>());
-                let a = crate::passes::shape_inference::normalize_axis(node, *axis, rank)?;
+                let a = crate::ops::normalize_axis(node, *axis, rank)?;
                 let (outer, n, inner) = if *legacy {
                     (
                         out_shape[..a].iter().product(),

@@ -3,8 +3,8 @@
 //! with any clamp it already has.
 
 use crate::error::Result;
-use crate::interp::clip_bounds;
 use crate::ir::{BinaryOp, Clamp, Graph, Op};
+use crate::ops::activation::clip_bounds;
 
 pub fn run(graph: &mut Graph) -> Result<()> {
     let mut index = 0;

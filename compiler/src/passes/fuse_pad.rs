@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::ir::{Graph, Op};
-use crate::passes::shape_inference::pad_amounts;
+use crate::ops::shape::pad_amounts;
 
 pub fn run(graph: &mut Graph) -> Result<()> {
     let mut index = 0;

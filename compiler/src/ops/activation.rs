@@ -1,0 +1,73 @@
+//! Activations: Clip (bounds as attributes or constant inputs) and Softmax.
+
+use super::{EvalCx, normalize_axis};
+use crate::error::{Error, Result};
+use crate::ir::{Clamp, Node, Tensor};
+
+/// The reference evaluation of Clip.
+pub(crate) fn eval_clip(cx: &EvalCx, clamp: &Clamp) -> Result<Tensor> {
+    let (node, x, inputs) = (cx.node, cx.x, cx.inputs);
+    Ok({
+        let clamp = clip_bounds(node, *clamp, inputs)?;
+        Tensor::f32(
+            x.shape.clone(),
+            cx.xf()?.iter().map(|&v| clamp.apply(v)).collect(),
+        )
+    })
+}
+
+/// The reference evaluation of Softmax.
+pub(crate) fn eval_softmax(cx: &EvalCx, axis: &i64, legacy: &bool) -> Result<Tensor> {
+    let (node, x) = (cx.node, cx.x);
+    softmax(node, x, *axis, *legacy)
+}
+
+/// The clamp of a Clip node: attribute bounds (opset < 11) or constant `min`/`max` inputs.
+pub fn clip_bounds(node: &Node, attr: Clamp, inputs: &[Option<&Tensor>]) -> Result<Clamp> {
+    let mut clamp = attr;
+    for (i, slot) in [(1, &mut clamp.min), (2, &mut clamp.max)] {
+        if let Some(t) = inputs.get(i).copied().flatten() {
+            let v = t.to_f32();
+            if v.len() != 1 || v[0].is_nan() {
+                return Err(Error::node(
+                    node,
+                    None,
+                    format!("bound input {i} must be a scalar number, got {v:?}"),
+                ));
+            }
+            *slot = v[0];
+        }
+    }
+    Ok(clamp)
+}
+
+pub(crate) fn softmax(node: &Node, x: &Tensor, axis: i64, legacy: bool) -> Result<Tensor> {
+    let a = normalize_axis(node, axis, x.shape.len())?;
+    let xv = x.to_f32();
+    let mut y = vec![0f32; xv.len()];
+    // Legacy (opset < 13): the input is flattened to 2-D at `axis`.
+    let (outer, n, inner) = if legacy {
+        (
+            x.shape[..a].iter().product::<usize>(),
+            x.shape[a..].iter().product::<usize>(),
+            1,
+        )
+    } else {
+        (
+            x.shape[..a].iter().product(),
+            x.shape[a],
+            x.shape[a + 1..].iter().product(),
+        )
+    };
+    for o in 0..outer {
+        for i in 0..inner {
+            let at = |j: usize| (o * n + j) * inner + i;
+            let max = (0..n).map(|j| xv[at(j)]).fold(f32::NEG_INFINITY, f32::max);
+            let sum: f64 = (0..n).map(|j| ((xv[at(j)] - max) as f64).exp()).sum();
+            for j in 0..n {
+                y[at(j)] = (((xv[at(j)] - max) as f64).exp() / sum) as f32;
+            }
+        }
+    }
+    Ok(Tensor::f32(x.shape.clone(), y))
+}

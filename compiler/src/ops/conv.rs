@@ -1,0 +1,201 @@
+//! Conv: the shape rule (2-D, group 1 or depthwise, the weight and bias shapes), the sliding
+//! window (`auto_pad`, an omitted `kernel_shape`) that pooling shares, the reference
+//! convolution and the lowering to the dense, depthwise and pointwise (GEMM) kernels.
+
+use super::{EvalCx, InferCx, Inferred, rank};
+use crate::error::{Error, Result};
+use crate::ir::{AutoPad, Conv, Node, Tensor, Window};
+
+/// Shape inference for Conv: the output shape.
+pub(crate) fn infer(cx: &InferCx, conv: &mut Conv) -> Result<Inferred> {
+    let (node, x, in_shapes) = (cx.node, &cx.x, &cx.in_shapes);
+    let out = {
+        let w = in_shapes
+            .get(1)
+            .cloned()
+            .flatten()
+            .ok_or_else(|| Error::node(node, None, "the weight input is missing"))?;
+        rank(node, "input", x, 4)?;
+        rank(node, "weight", &w, 4)?;
+        let (c, m) = (x[1], w[0]);
+        if conv.window.kernel == [0, 0] {
+            conv.window.kernel = [w[2], w[3]];
+        } else if conv.window.kernel != [w[2], w[3]] {
+            return Err(Error::node(
+                node,
+                Some("kernel_shape"),
+                format!(
+                    "= {:?} does not match the weight shape {w:?}",
+                    conv.window.kernel
+                ),
+            ));
+        }
+        let g = conv.group;
+        if g != 1 && !(g == c && m == c) {
+            return Err(Error::node(
+                node,
+                Some("group"),
+                format!(
+                    "= {g} is not supported with {c} input and {m} output channels (only 1, or depthwise with group = channels = output channels)"
+                ),
+            ));
+        }
+        if w[1] * g != c {
+            return Err(Error::node(
+                node,
+                None,
+                format!("weight shape {w:?} does not fit {c} input channels in {g} group(s)"),
+            ));
+        }
+        if let Some(Some(b)) = in_shapes.get(2) {
+            if b.as_slice() != [m] {
+                return Err(Error::node(
+                    node,
+                    None,
+                    format!("bias shape {b:?} should be [{m}]"),
+                ));
+            }
+        }
+        let out_hw = resolve_window(node, [x[2], x[3]], &mut conv.window, false)?;
+        vec![x[0], m, out_hw[0], out_hw[1]]
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Output size of a sliding window over an `input`-sized map; turns `auto_pad` into explicit
+/// pads.
+pub fn resolve_window(
+    node: &Node,
+    input: [usize; 2],
+    window: &mut Window,
+    ceil_mode: bool,
+) -> Result<[usize; 2]> {
+    let Window {
+        kernel,
+        strides,
+        pads,
+        auto_pad,
+    } = window.clone();
+    let mut pads = pads;
+    let mut out = [0; 2];
+    if input.contains(&0) {
+        return Err(Error::node(
+            node,
+            None,
+            format!("input {}x{} is empty", input[0], input[1]),
+        ));
+    }
+    for a in 0..2 {
+        let (i, k, s) = (input[a], kernel[a], strides[a]);
+        match auto_pad {
+            AutoPad::NotSet => {}
+            AutoPad::Valid => {
+                pads[a] = 0;
+                pads[a + 2] = 0;
+            }
+            AutoPad::SameUpper | AutoPad::SameLower => {
+                let o = i.div_ceil(s);
+                let total = ((o - 1) * s + k).saturating_sub(i);
+                let small = total / 2;
+                let (begin, end) = if auto_pad == AutoPad::SameUpper {
+                    (small, total - small)
+                } else {
+                    (total - small, small)
+                };
+                pads[a] = begin;
+                pads[a + 2] = end;
+            }
+        }
+        let padded = i + pads[a] + pads[a + 2];
+        if padded < k {
+            return Err(Error::node(
+                node,
+                None,
+                format!(
+                    "input {}x{} (padded {}) is too small for kernel {}x{}; the resolution is too small for this network",
+                    input[0], input[1], padded, kernel[0], kernel[1]
+                ),
+            ));
+        }
+        out[a] = if ceil_mode {
+            (padded - k).div_ceil(s) + 1
+        } else {
+            (padded - k) / s + 1
+        };
+        // ONNX: with ceil_mode, a window that starts in the end padding is dropped.
+        if ceil_mode && (out[a] - 1) * s >= i + pads[a] {
+            out[a] -= 1;
+        }
+    }
+    window.pads = pads;
+    window.auto_pad = AutoPad::NotSet;
+    Ok(out)
+}
+
+/// The reference evaluation of Conv.
+pub(crate) fn eval(cx: &EvalCx, conv: &Conv) -> Result<Tensor> {
+    let x = cx.x;
+    Ok(conv2d(
+        x.shape.as_slice(),
+        cx.xf()?,
+        cx.arg(1)?,
+        cx.inputs.get(2).copied().flatten(),
+        conv,
+        cx.out_shape()?,
+    ))
+}
+
+pub(crate) fn conv2d(
+    xs: &[usize],
+    x: &[f32],
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    conv: &Conv,
+    out: Vec<usize>,
+) -> Tensor {
+    let (c, h, wd) = (xs[1], xs[2], xs[3]);
+    let (m, oh, ow) = (out[1], out[2], out[3]);
+    let wv = w.to_f32();
+    let bv = bias.map(Tensor::to_f32);
+    let cg = c / conv.group;
+    let mg = m / conv.group;
+    let [kh, kw] = conv.window.kernel;
+    let [sh, sw] = conv.window.strides;
+    let (pt, pl) = (conv.window.pads[0] as isize, conv.window.pads[1] as isize);
+    let mut y = vec![0f32; out.iter().product()];
+    let mut acc = vec![0f64; oh * ow];
+    for n in 0..xs[0] {
+        for oc in 0..m {
+            let g = oc / mg;
+            acc.fill(bv.as_ref().map_or(0.0, |b| b[oc] as f64));
+            for icg in 0..cg {
+                let ic = g * cg + icg;
+                let plane = &x[(n * c + ic) * h * wd..][..h * wd];
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let wt = wv[((oc * cg + icg) * kh + ky) * kw + kx] as f64;
+                        for oy in 0..oh {
+                            let iy = (oy * sh) as isize + ky as isize - pt;
+                            if iy < 0 || iy >= h as isize {
+                                continue;
+                            }
+                            let row = &plane[iy as usize * wd..][..wd];
+                            let arow = &mut acc[oy * ow..][..ow];
+                            for (ox, a) in arow.iter_mut().enumerate() {
+                                let ix = (ox * sw) as isize + kx as isize - pl;
+                                if ix >= 0 && ix < wd as isize {
+                                    *a += wt * row[ix as usize] as f64;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let dst = &mut y[(n * m + oc) * oh * ow..][..oh * ow];
+            for (d, &a) in dst.iter_mut().zip(&acc) {
+                *d = conv.act.apply(a as f32);
+            }
+        }
+    }
+    Tensor::f32(out, y)
+}

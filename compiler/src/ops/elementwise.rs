@@ -1,0 +1,117 @@
+//! Elementwise binary ops with numpy broadcasting: Add, Sub, Mul, Div, Min, Max.
+
+use super::{EvalCx, InferCx, Inferred};
+use crate::error::{Error, Result};
+use crate::ir::{BinaryOp, Data, Tensor};
+
+/// Shape inference for Binary: the output shape.
+pub(crate) fn infer(cx: &InferCx) -> Result<Inferred> {
+    let (node, x, in_shapes) = (cx.node, &cx.x, &cx.in_shapes);
+    let out = {
+        let b = in_shapes[1]
+            .clone()
+            .ok_or_else(|| Error::node(node, None, "the second input is missing"))?;
+        broadcast(x, &b).ok_or_else(|| {
+            Error::node(
+                node,
+                None,
+                format!("shapes {x:?} and {b:?} do not broadcast"),
+            )
+        })?
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Numpy broadcasting of two shapes.
+pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for i in 0..n {
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+/// The reference evaluation of Binary.
+pub(crate) fn eval(cx: &EvalCx, op: &BinaryOp) -> Result<Tensor> {
+    let (node, x) = (cx.node, cx.x);
+    Ok({
+        let b = cx.arg(1)?;
+        let shape = broadcast(&x.shape, &b.shape)
+            .ok_or_else(|| Error::node(node, None, "shapes do not broadcast"))?;
+        let ia = broadcast_index(&x.shape, &shape);
+        let ib = broadcast_index(&b.shape, &shape);
+        match (&x.data, &b.data) {
+            (Data::I64(av), Data::I64(bv)) => {
+                let mut out = Vec::with_capacity(ia.len());
+                for (&i, &j) in ia.iter().zip(&ib) {
+                    out.push(op.apply_i64(av[i], bv[j]).ok_or_else(|| {
+                        Error::node(node, None, "integer overflow or division by zero")
+                    })?);
+                }
+                Tensor::i64(shape, out)
+            }
+            _ => {
+                let (av, bv) = (x.to_f32(), b.to_f32());
+                Tensor::f32(
+                    shape,
+                    ia.iter()
+                        .zip(&ib)
+                        .map(|(&i, &j)| op.apply(av[i], bv[j]))
+                        .collect(),
+                )
+            }
+        }
+    })
+}
+
+pub(crate) fn strides_of(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
+
+/// For every element of `out` (row-major), the index of the element of a tensor of shape
+/// `from` that broadcasting maps to it.
+pub(crate) fn broadcast_index(from: &[usize], out: &[usize]) -> Vec<usize> {
+    let total: usize = out.iter().product();
+    let fs = strides_of(from);
+    let offset = out.len() - from.len();
+    let mut idx = vec![0usize; total];
+    let mut coord = vec![0usize; out.len()];
+    for slot in idx.iter_mut() {
+        let mut i = 0;
+        for (a, &c) in coord.iter().enumerate().skip(offset) {
+            let fa = a - offset;
+            if from[fa] != 1 {
+                i += c * fs[fa];
+            }
+        }
+        *slot = i;
+        for a in (0..out.len()).rev() {
+            coord[a] += 1;
+            if coord[a] < out[a] {
+                break;
+            }
+            coord[a] = 0;
+        }
+    }
+    idx
+}

@@ -1,0 +1,170 @@
+//! Fully connected layers: Gemm and MatMul as ONNX defines them, and `Dense`, their canonical
+//! form once the weights are constants.
+
+use super::elementwise::broadcast;
+use super::elementwise::broadcast_index;
+use super::{EvalCx, InferCx, Inferred, rank};
+use crate::error::{Error, Result};
+use crate::ir::{Clamp, Tensor};
+
+/// Shape inference for Gemm: the output shape.
+pub(crate) fn infer_gemm(cx: &InferCx, trans_a: &bool, trans_b: &bool) -> Result<Inferred> {
+    let (node, x, in_shapes) = (cx.node, &cx.x, &cx.in_shapes);
+    let out = {
+        let b = in_shapes[1]
+            .clone()
+            .ok_or_else(|| Error::node(node, None, "input B is missing"))?;
+        rank(node, "A", x, 2)?;
+        rank(node, "B", &b, 2)?;
+        let (m, k) = if *trans_a { (x[1], x[0]) } else { (x[0], x[1]) };
+        let (kb, n) = if *trans_b { (b[1], b[0]) } else { (b[0], b[1]) };
+        if k != kb {
+            return Err(Error::node(
+                node,
+                None,
+                format!(
+                    "A {x:?} and B {b:?} do not multiply (transA = {}, transB = {})",
+                    *trans_a as u8, *trans_b as u8
+                ),
+            ));
+        }
+        if let Some(Some(c)) = in_shapes.get(2) {
+            if broadcast(c, &[m, n]).as_deref() != Some(&[m, n]) {
+                return Err(Error::node(
+                    node,
+                    None,
+                    format!("C {c:?} does not broadcast to [{m}, {n}]"),
+                ));
+            }
+        }
+        vec![m, n]
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Shape inference for MatMul: the output shape.
+pub(crate) fn infer_matmul(cx: &InferCx) -> Result<Inferred> {
+    let (node, x, in_shapes) = (cx.node, &cx.x, &cx.in_shapes);
+    let out = {
+        let b = in_shapes[1]
+            .clone()
+            .ok_or_else(|| Error::node(node, None, "input B is missing"))?;
+        if x.is_empty() || b.len() != 2 || x[x.len() - 1] != b[0] {
+            return Err(Error::node(
+                node,
+                None,
+                format!("shapes {x:?} and {b:?} do not multiply (B must be a matrix)"),
+            ));
+        }
+        let mut out = x.clone();
+        *out.last_mut().expect("non-empty") = b[1];
+        out
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Shape inference for Dense: the output shape.
+pub(crate) fn infer_dense(cx: &InferCx) -> Result<Inferred> {
+    let (node, x, in_shapes) = (cx.node, &cx.x, &cx.in_shapes);
+    let out = {
+        let w = in_shapes[1]
+            .clone()
+            .ok_or_else(|| Error::node(node, None, "the weight is missing"))?;
+        rank(node, "weight", &w, 2)?;
+        if x.len() != 2 || x[1] != w[1] {
+            return Err(Error::node(
+                node,
+                None,
+                format!("input {x:?} does not fit weight {w:?}"),
+            ));
+        }
+        vec![x[0], w[0]]
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// The reference evaluation of Gemm.
+pub(crate) fn eval_gemm(
+    cx: &EvalCx,
+    alpha: &f32,
+    beta: &f32,
+    trans_a: &bool,
+    trans_b: &bool,
+) -> Result<Tensor> {
+    let (x, inputs) = (cx.x, cx.inputs);
+    Ok({
+        let (a, b) = (x.to_f32(), cx.arg(1)?.to_f32());
+        let (m, k) = if *trans_a {
+            (x.shape[1], x.shape[0])
+        } else {
+            (x.shape[0], x.shape[1])
+        };
+        let n = if *trans_b {
+            cx.arg(1)?.shape[0]
+        } else {
+            cx.arg(1)?.shape[1]
+        };
+        let c = inputs.get(2).copied().flatten();
+        let ic = c.map(|c| broadcast_index(&c.shape, &[m, n]));
+        let cv = c.map(Tensor::to_f32);
+        let mut y = vec![0f32; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut acc = 0f64;
+                for l in 0..k {
+                    let av = if *trans_a { a[l * m + i] } else { a[i * k + l] };
+                    let bv = if *trans_b { b[j * k + l] } else { b[l * n + j] };
+                    acc += av as f64 * bv as f64;
+                }
+                let mut v = *alpha as f64 * acc;
+                if let (Some(ic), Some(cv)) = (&ic, &cv) {
+                    v += *beta as f64 * cv[ic[i * n + j]] as f64;
+                }
+                y[i * n + j] = v as f32;
+            }
+        }
+        Tensor::f32(vec![m, n], y)
+    })
+}
+
+/// The reference evaluation of MatMul.
+pub(crate) fn eval_matmul(cx: &EvalCx) -> Result<Tensor> {
+    Ok({
+        let (a, b) = (cx.xf()?, cx.arg(1)?.to_f32());
+        let (k, n) = (cx.arg(1)?.shape[0], cx.arg(1)?.shape[1]);
+        let rows = a.len() / k;
+        let mut y = vec![0f32; rows * n];
+        for r in 0..rows {
+            for j in 0..n {
+                y[r * n + j] = (0..k)
+                    .map(|l| a[r * k + l] as f64 * b[l * n + j] as f64)
+                    .sum::<f64>() as f32;
+            }
+        }
+        Tensor::f32(cx.out_shape()?, y)
+    })
+}
+
+/// The reference evaluation of Dense.
+pub(crate) fn eval_dense(cx: &EvalCx, act: &Clamp) -> Result<Tensor> {
+    let inputs = cx.inputs;
+    Ok({
+        let (a, w) = (cx.xf()?, cx.arg(1)?.to_f32());
+        let b = inputs.get(2).copied().flatten().map(Tensor::to_f32);
+        let (n, k) = (cx.arg(1)?.shape[0], cx.arg(1)?.shape[1]);
+        let rows = a.len() / k;
+        let mut y = vec![0f32; rows * n];
+        for r in 0..rows {
+            for j in 0..n {
+                let mut acc: f64 = (0..k)
+                    .map(|l| a[r * k + l] as f64 * w[j * k + l] as f64)
+                    .sum();
+                if let Some(b) = &b {
+                    acc += b[j] as f64;
+                }
+                y[r * n + j] = act.apply(acc as f32);
+            }
+        }
+        Tensor::f32(cx.out_shape()?, y)
+    })
+}

@@ -1,0 +1,210 @@
+//! The ops, one file per family: what each op's output shape is ([`infer`]), what it computes
+//! ([`eval`], the reference interpreter's arithmetic) and which kernels compute it in generated
+//! code ([`lower`]), with the math they share (broadcasting, padding amounts, windows, clip
+//! bounds, the BatchNorm scale). The families are those of `import/onnx`:
+//!
+//! | family | ops |
+//! | --- | --- |
+//! | [`conv`] | Conv, and the sliding window it shares with pooling |
+//! | [`pool`] | GlobalAveragePool, AveragePool, MaxPool, ReduceMean |
+//! | [`linear`] | Gemm, MatMul, Dense |
+//! | [`normalization`] | BatchNormalization |
+//! | [`activation`] | Clip, Softmax |
+//! | [`elementwise`] | Add, Sub, Mul, Div, Min, Max (numpy broadcasting) |
+//! | [`shape`] | Pad, Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Identity, Shape, Gather, Concat, Cast, Slice |
+//!
+//! The three dispatchers below match every op without a catch-all arm: a new `Op` variant does
+//! not compile until each says where its shape rule, evaluation and lowering are. This layer
+//! sits on `ir` and `error` only; `passes`, `interp` and `codegen` call it.
+
+pub mod activation;
+pub mod conv;
+pub mod elementwise;
+pub mod linear;
+pub mod normalization;
+pub mod pool;
+pub mod shape;
+
+use crate::error::{Error, Result};
+use crate::ir::{Graph, Node, Op, Tensor};
+
+/// The reference evaluation of `cx.node` (plain loops, f64 accumulation).
+pub fn eval(cx: &EvalCx) -> Result<Tensor> {
+    match &cx.node.op {
+        Op::Conv(conv) => conv::eval(cx, conv),
+        Op::AveragePool(pool) => pool::eval_average(cx, pool),
+        Op::MaxPool(pool) => pool::eval_max(cx, pool),
+        Op::GlobalAveragePool => pool::eval_global(cx),
+        Op::ReduceMean { axes, .. } => pool::eval_reduce_mean(cx, axes),
+        Op::BatchNorm { epsilon } => normalization::eval(cx, epsilon),
+        Op::Clip(clamp) => activation::eval_clip(cx, clamp),
+        Op::Softmax { axis, legacy } => activation::eval_softmax(cx, axis, legacy),
+        Op::Binary(op) => elementwise::eval(cx, op),
+        Op::Gemm {
+            alpha,
+            beta,
+            trans_a,
+            trans_b,
+        } => linear::eval_gemm(cx, alpha, beta, trans_a, trans_b),
+        Op::MatMul => linear::eval_matmul(cx),
+        Op::Dense { act } => linear::eval_dense(cx, act),
+        Op::Pad { pads, value } => shape::eval_pad(cx, pads, value),
+        Op::Flatten { .. }
+        | Op::Reshape { .. }
+        | Op::Squeeze { .. }
+        | Op::Unsqueeze { .. }
+        | Op::Identity => shape::eval_relabel(cx),
+        Op::Transpose { perm } => shape::eval_transpose(cx, perm),
+        Op::Shape { .. } => shape::eval_shape(cx),
+        Op::Gather { axis } => shape::eval_gather(cx, axis),
+        Op::Concat { axis } => shape::eval_concat(cx, axis),
+        Op::Cast { to } => shape::eval_cast(cx, to),
+        Op::Slice { attrs } => shape::eval_slice(cx, attrs),
+    }
+}
+
+/// What the interpreter evaluates a node with: the graph (static shapes, constants), the node
+/// and its input tensors (`None` for omitted optional inputs).
+pub struct EvalCx<'g> {
+    pub graph: &'g Graph,
+    pub node: &'g Node,
+    pub inputs: &'g [Option<&'g Tensor>],
+    /// The first input.
+    pub x: &'g Tensor,
+}
+
+impl EvalCx<'_> {
+    /// Input `i`, which must be present.
+    pub fn arg(&self, i: usize) -> Result<&Tensor> {
+        self.inputs
+            .get(i)
+            .copied()
+            .flatten()
+            .ok_or_else(|| Error::node(self.node, None, format!("input {i} is not available")))
+    }
+
+    /// The first input's data, which must be float.
+    pub fn xf(&self) -> Result<&[f32]> {
+        self.x
+            .as_f32()
+            .ok_or_else(|| Error::node(self.node, None, "expects float data"))
+    }
+
+    /// The output's static shape, from shape inference.
+    pub fn out_shape(&self) -> Result<Vec<usize>> {
+        self.graph
+            .shape(self.node.outputs[0])
+            .map(<[usize]>::to_vec)
+            .ok_or_else(|| {
+                Error::Internal(format!("node '{}': output shape unknown", self.node.name))
+            })
+    }
+}
+
+/// What shape inference knows when it reaches a node: the graph (constant inputs), the node,
+/// the shape of its first input and of every input.
+pub struct InferCx<'g> {
+    pub graph: &'g Graph,
+    pub node: &'g Node,
+    pub x: Vec<usize>,
+    pub in_shapes: Vec<Option<Vec<usize>>>,
+}
+
+/// The outcome of shape inference for a node.
+pub enum Inferred {
+    /// The output's shape.
+    Shape(Vec<usize>),
+    /// The output is this constant (`Shape` of a static shape).
+    Constant(Tensor),
+    /// Only constant folding can tell (shape arithmetic on constants).
+    Folded,
+}
+
+/// The output shape of `op` at `cx.node`; may complete `op` (an omitted `kernel_shape`,
+/// `auto_pad` resolved into pads, default axes and permutations made explicit).
+pub fn infer(op: &mut Op, cx: &InferCx) -> Result<Inferred> {
+    match op {
+        Op::Conv(conv) => conv::infer(cx, conv),
+        Op::AveragePool(pool) | Op::MaxPool(pool) => pool::infer_window(cx, pool),
+        Op::GlobalAveragePool => pool::infer_global(cx),
+        Op::ReduceMean {
+            axes,
+            keepdims,
+            noop_with_empty_axes,
+        } => pool::infer_reduce_mean(cx, axes, keepdims, noop_with_empty_axes),
+        Op::BatchNorm { .. } => normalization::infer(cx),
+        Op::Clip(_) | Op::Softmax { .. } => Ok(Inferred::Shape(cx.x.clone())),
+        Op::Binary(_) => elementwise::infer(cx),
+        Op::Gemm {
+            trans_a, trans_b, ..
+        } => linear::infer_gemm(cx, trans_a, trans_b),
+        Op::MatMul => linear::infer_matmul(cx),
+        Op::Dense { .. } => linear::infer_dense(cx),
+        Op::Pad { pads, .. } => shape::infer_pad(cx, pads),
+        Op::Identity | Op::Cast { .. } => Ok(Inferred::Shape(cx.x.clone())),
+        Op::Flatten { axis } => shape::infer_flatten(cx, axis),
+        Op::Reshape { allowzero } => shape::infer_reshape(cx, allowzero),
+        Op::Squeeze { axes } => shape::infer_squeeze(cx, axes),
+        Op::Unsqueeze { axes } => shape::infer_unsqueeze(cx, axes),
+        Op::Transpose { perm } => shape::infer_transpose(cx, perm),
+        Op::Shape { start, end } => shape::infer_shape(cx, start, end),
+        Op::Gather { .. } | Op::Concat { .. } | Op::Slice { .. } => shape::infer_folded(cx),
+    }
+}
+
+pub(crate) fn rank(node: &Node, what: &str, shape: &[usize], want: usize) -> Result<()> {
+    if shape.len() == want {
+        Ok(())
+    } else {
+        Err(Error::node(
+            node,
+            None,
+            format!("{what} has shape {shape:?}, expected rank {want}"),
+        ))
+    }
+}
+
+/// The constant value of input `id`, or an error saying that `what` must be constant.
+pub fn constant_of<'g>(graph: &'g Graph, node: &Node, id: usize, what: &str) -> Result<&'g Tensor> {
+    graph.constant(id).ok_or_else(|| {
+        Error::node(
+            node,
+            None,
+            format!(
+                "input '{what}' ('{}') must be a constant",
+                graph.values[id].name
+            ),
+        )
+    })
+}
+
+/// Normalizes a possibly negative axis for a tensor of rank `rank`.
+pub fn normalize_axis(node: &Node, axis: i64, rank: usize) -> Result<usize> {
+    let r = rank as i64;
+    let a = if axis < 0 { axis + r } else { axis };
+    if (0..r).contains(&a) {
+        Ok(a as usize)
+    } else {
+        Err(Error::node(
+            node,
+            Some("axis"),
+            format!("= {axis} is out of range for rank {}", rank),
+        ))
+    }
+}
+
+pub(crate) fn normalize_axes(node: &Node, axes: &[i64], rank: usize) -> Result<Vec<usize>> {
+    let mut out = Vec::with_capacity(axes.len());
+    for &a in axes {
+        let a = normalize_axis(node, a, rank)?;
+        if out.contains(&a) {
+            return Err(Error::node(
+                node,
+                Some("axes"),
+                format!("= {axes:?} repeats an axis"),
+            ));
+        }
+        out.push(a);
+    }
+    Ok(out)
+}

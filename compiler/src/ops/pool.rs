@@ -1,0 +1,209 @@
+//! Pooling and reductions: GlobalAveragePool, AveragePool, MaxPool, ReduceMean.
+
+use super::conv::resolve_window;
+use super::elementwise::strides_of;
+use super::{EvalCx, InferCx, Inferred, constant_of, normalize_axes, rank};
+use crate::error::{Error, Result};
+use crate::ir::{Pool, Tensor, Window};
+
+/// Shape inference for AveragePool, MaxPool: the output shape.
+pub(crate) fn infer_window(cx: &InferCx, pool: &mut Pool) -> Result<Inferred> {
+    let (node, x) = (cx.node, &cx.x);
+    let out = {
+        rank(node, "input", x, 4)?;
+        let out_hw = resolve_window(node, [x[2], x[3]], &mut pool.window, pool.ceil_mode)?;
+        vec![x[0], x[1], out_hw[0], out_hw[1]]
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Shape inference for GlobalAveragePool: the output shape.
+pub(crate) fn infer_global(cx: &InferCx) -> Result<Inferred> {
+    let (node, x) = (cx.node, &cx.x);
+    let out = {
+        if x.len() < 3 {
+            return Err(Error::node(
+                node,
+                None,
+                format!("input shape {x:?} has no spatial axes"),
+            ));
+        }
+        let mut out = x.clone();
+        out[2..].iter_mut().for_each(|d| *d = 1);
+        out
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Shape inference for ReduceMean: the output shape.
+pub(crate) fn infer_reduce_mean(
+    cx: &InferCx,
+    op_axes: &mut Option<Vec<i64>>,
+    keepdims: &bool,
+    noop_with_empty_axes: &bool,
+) -> Result<Inferred> {
+    let (graph, node, x) = (cx.graph, cx.node, &cx.x);
+    let out = {
+        let axes = match (op_axes.clone(), node.input(1)) {
+            (Some(a), _) => a,
+            (None, Some(id)) => constant_of(graph, node, id, "axes")?.to_i64(),
+            (None, None) => Vec::new(),
+        };
+        let axes = if axes.is_empty() && *noop_with_empty_axes {
+            Vec::new()
+        } else if axes.is_empty() {
+            (0..x.len()).collect()
+        } else {
+            normalize_axes(node, &axes, x.len())?
+        };
+        let axes: Vec<i64> = axes.iter().map(|&a| a as i64).collect();
+        let mut out = Vec::new();
+        for (i, &d) in x.iter().enumerate() {
+            if axes.contains(&(i as i64)) {
+                if *keepdims {
+                    out.push(1);
+                }
+            } else {
+                out.push(d);
+            }
+        }
+        *op_axes = Some(axes);
+        out
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// The reference evaluation of GlobalAveragePool.
+pub(crate) fn eval_global(cx: &EvalCx) -> Result<Tensor> {
+    let x = cx.x;
+    Ok({
+        let (c, inner) = (
+            x.shape[0] * x.shape[1],
+            x.shape[2..].iter().product::<usize>(),
+        );
+        let xv = cx.xf()?;
+        let y = (0..c)
+            .map(|i| {
+                (xv[i * inner..(i + 1) * inner]
+                    .iter()
+                    .map(|&v| v as f64)
+                    .sum::<f64>()
+                    / inner as f64) as f32
+            })
+            .collect();
+        Tensor::f32(cx.out_shape()?, y)
+    })
+}
+
+/// The reference evaluation of AveragePool.
+pub(crate) fn eval_average(cx: &EvalCx, pool: &Pool) -> Result<Tensor> {
+    let x = cx.x;
+    Ok(pool2d(&x.shape, cx.xf()?, pool, cx.out_shape()?, false))
+}
+
+/// The reference evaluation of MaxPool.
+pub(crate) fn eval_max(cx: &EvalCx, pool: &Pool) -> Result<Tensor> {
+    let x = cx.x;
+    Ok(pool2d(&x.shape, cx.xf()?, pool, cx.out_shape()?, true))
+}
+
+/// The reference evaluation of ReduceMean.
+pub(crate) fn eval_reduce_mean(cx: &EvalCx, axes: &Option<Vec<i64>>) -> Result<Tensor> {
+    let x = cx.x;
+    Ok({
+        let axes: Vec<usize> = axes
+            .clone()
+            .unwrap_or_default()
+            .iter()
+            .map(|&a| a as usize)
+            .collect();
+        reduce_mean(x, &axes, cx.out_shape()?)
+    })
+}
+
+pub(crate) fn pool2d(xs: &[usize], x: &[f32], pool: &Pool, out: Vec<usize>, max: bool) -> Tensor {
+    let (h, w) = (xs[2], xs[3]);
+    let (oh, ow) = (out[2], out[3]);
+    let planes = xs[0] * xs[1];
+    let Window {
+        kernel: [kh, kw],
+        strides: [sh, sw],
+        pads,
+        ..
+    } = pool.window;
+    let (pt, pl) = (pads[0] as isize, pads[1] as isize);
+    let (hp, wp) = ((h + pads[2]) as isize, (w + pads[3]) as isize);
+    let mut y = Vec::with_capacity(planes * oh * ow);
+    for p in 0..planes {
+        let plane = &x[p * h * w..][..h * w];
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let (y0, x0) = ((oy * sh) as isize - pt, (ox * sw) as isize - pl);
+                let mut acc = if max { f64::NEG_INFINITY } else { 0.0 };
+                let mut count = 0usize;
+                let mut padded_count = 0usize;
+                for iy in y0..y0 + kh as isize {
+                    for ix in x0..x0 + kw as isize {
+                        // The window part inside input + explicit padding counts for
+                        // count_include_pad; ceil_mode overhang beyond it never does.
+                        if iy < hp && ix < wp {
+                            padded_count += 1;
+                        }
+                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                            continue;
+                        }
+                        let v = plane[iy as usize * w + ix as usize] as f64;
+                        if max {
+                            acc = acc.max(v);
+                        } else {
+                            acc += v;
+                        }
+                        count += 1;
+                    }
+                }
+                let v = if max {
+                    acc
+                } else if pool.count_include_pad {
+                    acc / padded_count.max(1) as f64
+                } else {
+                    acc / count.max(1) as f64
+                };
+                y.push(v as f32);
+            }
+        }
+    }
+    Tensor::f32(out, y)
+}
+
+pub(crate) fn reduce_mean(x: &Tensor, axes: &[usize], out: Vec<usize>) -> Tensor {
+    let xv = x.to_f32();
+    let keep: Vec<usize> = x
+        .shape
+        .iter()
+        .enumerate()
+        .map(|(a, &d)| if axes.contains(&a) { 1 } else { d })
+        .collect();
+    let ks = strides_of(&keep);
+    let n: usize = axes.iter().map(|&a| x.shape[a]).product();
+    let mut acc = vec![0f64; keep.iter().product()];
+    let mut coord = vec![0usize; x.shape.len()];
+    for &v in &xv {
+        let dst: usize = coord
+            .iter()
+            .enumerate()
+            .map(|(a, &c)| if axes.contains(&a) { 0 } else { c * ks[a] })
+            .sum();
+        acc[dst] += v as f64;
+        for a in (0..coord.len()).rev() {
+            coord[a] += 1;
+            if coord[a] < x.shape[a] {
+                break;
+            }
+            coord[a] = 0;
+        }
+    }
+    Tensor::f32(
+        out,
+        acc.iter().map(|&s| (s / n.max(1) as f64) as f32).collect(),
+    )
+}

@@ -1,0 +1,524 @@
+//! Ops that move, relabel or compute shapes: Pad, Flatten, Reshape, Squeeze, Unsqueeze,
+//! Transpose, Identity, Cast, and the shape arithmetic (Shape, Gather, Concat, Slice) that
+//! constant folding removes.
+
+use super::elementwise::strides_of;
+use super::{EvalCx, InferCx, Inferred, constant_of, normalize_axes, normalize_axis};
+use crate::error::{Error, Result};
+use crate::ir::{DType, Data, Graph, Node, SliceAttrs, Tensor};
+
+/// Shape inference for Pad: the output shape.
+pub(crate) fn infer_pad(cx: &InferCx, pads: &Option<Vec<i64>>) -> Result<Inferred> {
+    let (graph, node, x) = (cx.graph, cx.node, &cx.x);
+    let out = {
+        let amounts = pad_amounts(graph, node, pads.as_deref(), x.len())?;
+        let mut out = Vec::with_capacity(x.len());
+        for (axis, (&d, (b, e))) in x.iter().zip(amounts).enumerate() {
+            if b < 0 || e < 0 {
+                return Err(Error::node(
+                    node,
+                    Some("pads"),
+                    format!("has negative padding on axis {axis}, which is not supported"),
+                ));
+            }
+            out.push(d + b as usize + e as usize);
+        }
+        out
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Shape inference for Flatten: the output shape.
+pub(crate) fn infer_flatten(cx: &InferCx, axis: &i64) -> Result<Inferred> {
+    let (node, x) = (cx.node, &cx.x);
+    let out = {
+        let a = normalize_axis(node, *axis, x.len() + 1)?;
+        vec![x[..a].iter().product(), x[a..].iter().product()]
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Shape inference for Reshape: the output shape.
+pub(crate) fn infer_reshape(cx: &InferCx, allowzero: &bool) -> Result<Inferred> {
+    let (graph, node, x) = (cx.graph, cx.node, &cx.x);
+    let out = {
+        let id = node
+            .input(1)
+            .ok_or_else(|| Error::node(node, None, "the shape input is missing"))?;
+        let target = constant_of(graph, node, id, "shape")?.to_i64();
+        reshape(node, x, &target, *allowzero)?
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Shape inference for Squeeze: the output shape.
+pub(crate) fn infer_squeeze(cx: &InferCx, axes: &Option<Vec<i64>>) -> Result<Inferred> {
+    let (graph, node, x) = (cx.graph, cx.node, &cx.x);
+    let out = {
+        let axes = match (axes.clone(), node.input(1)) {
+            (Some(a), _) => Some(a),
+            (None, Some(id)) => Some(constant_of(graph, node, id, "axes")?.to_i64()),
+            (None, None) => None,
+        };
+        match axes {
+            None => x.iter().copied().filter(|&d| d != 1).collect(),
+            Some(axes) => {
+                let axes = normalize_axes(node, &axes, x.len())?;
+                for &a in &axes {
+                    if x[a] != 1 {
+                        return Err(Error::node(
+                            node,
+                            Some("axes"),
+                            format!("names axis {a} of {x:?}, which is not 1"),
+                        ));
+                    }
+                }
+                x.iter()
+                    .enumerate()
+                    .filter(|(i, _)| !axes.contains(i))
+                    .map(|(_, &d)| d)
+                    .collect()
+            }
+        }
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Shape inference for Unsqueeze: the output shape.
+pub(crate) fn infer_unsqueeze(cx: &InferCx, axes: &Option<Vec<i64>>) -> Result<Inferred> {
+    let (graph, node, x) = (cx.graph, cx.node, &cx.x);
+    let out = {
+        let axes = match (axes.clone(), node.input(1)) {
+            (Some(a), _) => a,
+            (None, Some(id)) => constant_of(graph, node, id, "axes")?.to_i64(),
+            (None, None) => return Err(Error::node(node, Some("axes"), "is required")),
+        };
+        let out_rank = x.len() + axes.len();
+        let axes = normalize_axes(node, &axes, out_rank)?;
+        let mut rest = x.iter();
+        (0..out_rank)
+            .map(|i| {
+                if axes.contains(&i) {
+                    1
+                } else {
+                    *rest.next().expect("rank checked")
+                }
+            })
+            .collect()
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Shape inference for Transpose: the output shape.
+pub(crate) fn infer_transpose(cx: &InferCx, perm: &mut Option<Vec<usize>>) -> Result<Inferred> {
+    let (node, x) = (cx.node, &cx.x);
+    let out = {
+        let p = perm.clone().unwrap_or_else(|| (0..x.len()).rev().collect());
+        let mut sorted = p.clone();
+        sorted.sort_unstable();
+        if sorted != (0..x.len()).collect::<Vec<_>>() {
+            return Err(Error::node(
+                node,
+                Some("perm"),
+                format!("= {p:?} is not a permutation of the {} axes", x.len()),
+            ));
+        }
+        *perm = Some(p.clone());
+        p.iter().map(|&a| x[a]).collect()
+    };
+    Ok(Inferred::Shape(out))
+}
+
+/// Shape inference for Shape: the output.
+pub(crate) fn infer_shape(cx: &InferCx, start: &i64, end: &Option<i64>) -> Result<Inferred> {
+    let x = &cx.x;
+    let r = x.len() as i64;
+    let clampi = |v: i64| if v < 0 { (v + r).clamp(0, r) } else { v.clamp(0, r) } as usize;
+    let (s, e) = (clampi(*start), clampi(end.unwrap_or(r)));
+    let dims: Vec<i64> = x[s..e.max(s)].iter().map(|&d| d as i64).collect();
+    Ok(Inferred::Constant(Tensor::i64(vec![dims.len()], dims)))
+}
+
+/// Shape inference for Gather, Concat, Slice: the output.
+pub(crate) fn infer_folded(cx: &InferCx) -> Result<Inferred> {
+    let (graph, node) = (cx.graph, cx.node);
+    let all_constant = node
+        .inputs
+        .iter()
+        .flatten()
+        .all(|&i| graph.constant(i).is_some());
+    if !all_constant {
+        return Err(Error::node(
+            node,
+            None,
+            "is only supported on constant (shape) data, not on activations",
+        ));
+    }
+    // Constant folding computes the value and with it the shape.
+    Ok(Inferred::Folded)
+}
+
+/// ONNX Pad amounts as `(begin, end)` per axis, from the attribute or the constant inputs
+/// (`pads`, and from opset 18 `axes`).
+pub fn pad_amounts(
+    graph: &Graph,
+    node: &Node,
+    attr: Option<&[i64]>,
+    rank: usize,
+) -> Result<Vec<(i64, i64)>> {
+    let pads = match attr {
+        Some(p) => p.to_vec(),
+        None => {
+            let id = node
+                .input(1)
+                .ok_or_else(|| Error::node(node, None, "the pads input is missing"))?;
+            constant_of(graph, node, id, "pads")?.to_i64()
+        }
+    };
+    let axes: Vec<usize> = match node.input(3) {
+        Some(id) if attr.is_none() => {
+            normalize_axes(node, &constant_of(graph, node, id, "axes")?.to_i64(), rank)?
+        }
+        _ => (0..rank).collect(),
+    };
+    if pads.len() != 2 * axes.len() {
+        return Err(Error::node(
+            node,
+            Some("pads"),
+            format!("= {pads:?} should hold {} values", 2 * axes.len()),
+        ));
+    }
+    if let Some(id) = node.input(2) {
+        let v = constant_of(graph, node, id, "constant_value")?.to_f32();
+        if v.iter().any(|&x| x != 0.0) {
+            return Err(Error::node(
+                node,
+                Some("constant_value"),
+                format!("= {v:?}: only zero padding is supported"),
+            ));
+        }
+    }
+    let mut out = vec![(0, 0); rank];
+    for (i, &a) in axes.iter().enumerate() {
+        out[a] = (pads[i], pads[i + axes.len()]);
+    }
+    Ok(out)
+}
+
+pub fn reshape(node: &Node, x: &[usize], target: &[i64], allowzero: bool) -> Result<Vec<usize>> {
+    let total: usize = x.iter().product();
+    let mut out = Vec::with_capacity(target.len());
+    let mut infer = None;
+    for (i, &t) in target.iter().enumerate() {
+        match t {
+            -1 if infer.is_none() => {
+                infer = Some(i);
+                out.push(1);
+            }
+            0 if !allowzero => out.push(*x.get(i).ok_or_else(|| {
+                Error::node(
+                    node,
+                    None,
+                    format!("shape {target:?} copies axis {i} that the input {x:?} lacks"),
+                )
+            })?),
+            t if t >= 0 => out.push(t as usize),
+            _ => {
+                return Err(Error::node(
+                    node,
+                    None,
+                    format!("shape {target:?} is invalid"),
+                ));
+            }
+        }
+    }
+    let known = out
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::node(node, None, format!("shape {target:?} is too large")))?;
+    if let Some(i) = infer {
+        if known == 0 || total % known != 0 {
+            return Err(Error::node(
+                node,
+                None,
+                format!("cannot reshape {x:?} to {target:?}"),
+            ));
+        }
+        out[i] = total / known;
+    } else if known != total {
+        return Err(Error::node(
+            node,
+            None,
+            format!("cannot reshape {x:?} ({total} values) to {target:?}"),
+        ));
+    }
+    Ok(out)
+}
+
+/// The reference evaluation of Pad.
+pub(crate) fn eval_pad(cx: &EvalCx, pads: &Option<Vec<i64>>, value: &f32) -> Result<Tensor> {
+    let (graph, node, x) = (cx.graph, cx.node, cx.x);
+    Ok({
+        let amounts = pad_amounts(graph, node, pads.as_deref(), x.shape.len())?;
+        pad(x, &amounts, *value, cx.out_shape()?)
+    })
+}
+
+/// The reference evaluation of Flatten, Reshape, Squeeze, Unsqueeze, Identity.
+pub(crate) fn eval_relabel(cx: &EvalCx) -> Result<Tensor> {
+    Ok(Tensor {
+        shape: cx.out_shape()?,
+        data: cx.x.data.clone(),
+    })
+}
+
+/// The reference evaluation of Transpose.
+pub(crate) fn eval_transpose(cx: &EvalCx, perm: &Option<Vec<usize>>) -> Result<Tensor> {
+    let x = cx.x;
+    Ok({
+        let perm = perm
+            .clone()
+            .ok_or_else(|| Error::Internal("transpose without perm".into()))?;
+        transpose(x, &perm)
+    })
+}
+
+/// The reference evaluation of Shape.
+pub(crate) fn eval_shape(cx: &EvalCx) -> Result<Tensor> {
+    let (graph, node) = (cx.graph, cx.node);
+    Ok({
+        graph
+            .constant(node.outputs[0])
+            .cloned()
+            .ok_or_else(|| Error::Internal("Shape was not resolved by shape inference".into()))?
+    })
+}
+
+/// The reference evaluation of Gather.
+pub(crate) fn eval_gather(cx: &EvalCx, axis: &i64) -> Result<Tensor> {
+    let (node, x) = (cx.node, cx.x);
+    gather(node, x, cx.arg(1)?, *axis)
+}
+
+/// The reference evaluation of Concat.
+pub(crate) fn eval_concat(cx: &EvalCx, axis: &i64) -> Result<Tensor> {
+    let (node, inputs) = (cx.node, cx.inputs);
+    Ok({
+        let parts: Vec<&Tensor> = inputs.iter().flatten().copied().collect();
+        concat(node, &parts, *axis)?
+    })
+}
+
+/// The reference evaluation of Cast.
+pub(crate) fn eval_cast(cx: &EvalCx, to: &DType) -> Result<Tensor> {
+    let x = cx.x;
+    Ok({
+        match to {
+            DType::F32 => Tensor::f32(x.shape.clone(), x.to_f32()),
+            DType::I64 => Tensor::i64(x.shape.clone(), x.to_i64()),
+        }
+    })
+}
+
+/// The reference evaluation of Slice.
+pub(crate) fn eval_slice(cx: &EvalCx, attrs: &Option<SliceAttrs>) -> Result<Tensor> {
+    let (node, x, inputs) = (cx.node, cx.x, cx.inputs);
+    Ok({
+        let (starts, ends, axes, steps) = match attrs {
+            Some(a) => (a.starts.clone(), a.ends.clone(), a.axes.clone(), None),
+            None => (
+                cx.arg(1)?.to_i64(),
+                cx.arg(2)?.to_i64(),
+                inputs.get(3).copied().flatten().map(Tensor::to_i64),
+                inputs.get(4).copied().flatten().map(Tensor::to_i64),
+            ),
+        };
+        slice(node, x, &starts, &ends, axes, steps)?
+    })
+}
+
+pub(crate) fn pad(x: &Tensor, amounts: &[(i64, i64)], value: f32, out: Vec<usize>) -> Tensor {
+    let xv = x.to_f32();
+    let os = strides_of(&out);
+    let mut y = vec![value; out.iter().product()];
+    let mut coord = vec![0usize; x.shape.len()];
+    for &v in &xv {
+        let dst: usize = coord
+            .iter()
+            .enumerate()
+            .map(|(a, &c)| (c + amounts[a].0 as usize) * os[a])
+            .sum();
+        y[dst] = v;
+        for a in (0..coord.len()).rev() {
+            coord[a] += 1;
+            if coord[a] < x.shape[a] {
+                break;
+            }
+            coord[a] = 0;
+        }
+    }
+    Tensor::f32(out, y)
+}
+
+pub(crate) fn transpose(x: &Tensor, perm: &[usize]) -> Tensor {
+    let out: Vec<usize> = perm.iter().map(|&a| x.shape[a]).collect();
+    let xs = strides_of(&x.shape);
+    let total: usize = out.iter().product();
+    let mut src = Vec::with_capacity(total);
+    let mut coord = vec![0usize; out.len()];
+    for _ in 0..total {
+        src.push(
+            coord
+                .iter()
+                .enumerate()
+                .map(|(a, &c)| c * xs[perm[a]])
+                .sum::<usize>(),
+        );
+        for a in (0..out.len()).rev() {
+            coord[a] += 1;
+            if coord[a] < out[a] {
+                break;
+            }
+            coord[a] = 0;
+        }
+    }
+    gather_flat(x, out, &src)
+}
+
+pub(crate) fn gather_flat(x: &Tensor, shape: Vec<usize>, src: &[usize]) -> Tensor {
+    match &x.data {
+        Data::F32(v) => Tensor::f32(shape, src.iter().map(|&i| v[i]).collect()),
+        Data::I64(v) => Tensor::i64(shape, src.iter().map(|&i| v[i]).collect()),
+    }
+}
+
+pub(crate) fn gather(node: &Node, x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
+    let a = normalize_axis(node, axis, x.shape.len())?;
+    let idx = indices.to_i64();
+    let d = x.shape[a] as i64;
+    let outer: usize = x.shape[..a].iter().product();
+    let inner: usize = x.shape[a + 1..].iter().product();
+    let mut src = Vec::new();
+    for o in 0..outer {
+        for &i in &idx {
+            let i = if i < 0 { i + d } else { i };
+            if !(0..d).contains(&i) {
+                return Err(Error::node(
+                    node,
+                    None,
+                    format!("index {i} is out of range for axis of size {d}"),
+                ));
+            }
+            for k in 0..inner {
+                src.push((o * d as usize + i as usize) * inner + k);
+            }
+        }
+    }
+    let mut shape = x.shape[..a].to_vec();
+    shape.extend_from_slice(&indices.shape);
+    shape.extend_from_slice(&x.shape[a + 1..]);
+    Ok(gather_flat(x, shape, &src))
+}
+
+pub(crate) fn concat(node: &Node, parts: &[&Tensor], axis: i64) -> Result<Tensor> {
+    let first = parts
+        .first()
+        .ok_or_else(|| Error::node(node, None, "has no inputs"))?;
+    let a = normalize_axis(node, axis, first.shape.len())?;
+    let mut shape = first.shape.clone();
+    shape[a] = 0;
+    for p in parts {
+        let ok = p.shape.len() == first.shape.len()
+            && p.shape
+                .iter()
+                .enumerate()
+                .all(|(i, &d)| i == a || d == first.shape[i])
+            && p.dtype() == first.dtype();
+        if !ok {
+            return Err(Error::node(
+                node,
+                None,
+                format!(
+                    "input shapes {:?} and {:?} do not concatenate on axis {a}",
+                    first.shape, p.shape
+                ),
+            ));
+        }
+        shape[a] += p.shape[a];
+    }
+    let outer: usize = shape[..a].iter().product();
+    let mut f = Vec::new();
+    let mut i = Vec::new();
+    for o in 0..outer {
+        for p in parts {
+            let chunk: usize = p.shape[a..].iter().product();
+            match &p.data {
+                Data::F32(v) => f.extend_from_slice(&v[o * chunk..][..chunk]),
+                Data::I64(v) => i.extend_from_slice(&v[o * chunk..][..chunk]),
+            }
+        }
+    }
+    Ok(match first.data {
+        Data::F32(_) => Tensor::f32(shape, f),
+        Data::I64(_) => Tensor::i64(shape, i),
+    })
+}
+
+pub(crate) fn slice(
+    node: &Node,
+    x: &Tensor,
+    starts: &[i64],
+    ends: &[i64],
+    axes: Option<Vec<i64>>,
+    steps: Option<Vec<i64>>,
+) -> Result<Tensor> {
+    let r = x.shape.len();
+    let axes = axes.unwrap_or_else(|| (0..starts.len() as i64).collect());
+    let steps = steps.unwrap_or_else(|| vec![1; starts.len()]);
+    if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
+        return Err(Error::node(
+            node,
+            None,
+            "starts, ends, axes and steps differ in length",
+        ));
+    }
+    let mut ranges: Vec<Vec<usize>> = x.shape.iter().map(|&d| (0..d).collect()).collect();
+    for k in 0..starts.len() {
+        let a = normalize_axis(node, axes[k], r)?;
+        let d = x.shape[a] as i64;
+        let step = steps[k];
+        if step == 0 {
+            return Err(Error::node(node, None, "step 0 is invalid"));
+        }
+        let fix = |v: i64, lo: i64, hi: i64| {
+            if v < 0 {
+                (v + d).clamp(lo, hi)
+            } else {
+                v.clamp(lo, hi)
+            }
+        };
+        let (s, e) = if step > 0 {
+            (fix(starts[k], 0, d), fix(ends[k], 0, d))
+        } else {
+            (fix(starts[k], 0, d - 1), fix(ends[k], -1, d - 1))
+        };
+        let mut v = Vec::new();
+        let mut i = s;
+        while (step > 0 && i < e) || (step < 0 && i > e) {
+            v.push(i as usize);
+            i += step;
+        }
+        ranges[a] = v;
+    }
+    let shape: Vec<usize> = ranges.iter().map(Vec::len).collect();
+    let xs = strides_of(&x.shape);
+    let mut src = vec![0usize];
+    for (a, range) in ranges.iter().enumerate() {
+        let stride = xs[a];
+        src = src
+            .iter()
+            .flat_map(|&base| range.iter().map(move |&i| base + i * stride))
+            .collect();
+    }
+    Ok(gather_flat(x, shape, &src))
+}
