@@ -20,7 +20,9 @@ pub mod interp;
 pub mod ir;
 pub mod ops;
 pub mod passes;
+pub mod program;
 pub mod rng;
+pub mod target;
 
 /// Types generated from the official `onnx.proto` by prost.
 #[allow(clippy::all, missing_docs)]

@@ -3,6 +3,7 @@
 use super::{EvalCx, normalize_axis};
 use crate::error::{Error, Result};
 use crate::ir::{Clamp, Node, Tensor};
+use crate::program::{Kernel, Lowering, TensorId};
 
 /// The reference evaluation of Clip.
 pub(crate) fn eval_clip(cx: &EvalCx, clamp: &Clamp) -> Result<Tensor> {
@@ -70,4 +71,65 @@ pub(crate) fn softmax(node: &Node, x: &Tensor, axis: i64, legacy: bool) -> Resul
         }
     }
     Ok(Tensor::f32(x.shape.clone(), y))
+}
+
+/// Lowers Clip to kernel calls; returns the output tensor.
+pub(crate) fn lower_clip(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    attr: &Clamp,
+) -> Result<TensorId> {
+    Ok({
+        let x = l.input(node, 0)?;
+        let bounds: Vec<_> = node
+            .inputs
+            .iter()
+            .map(|i| i.and_then(|id| l.graph.constant(id)))
+            .collect();
+        let clamp = clip_bounds(node, *attr, &bounds)?;
+        let perm = l.program.tensors[x].perm.clone();
+        let y = l.new_buffer(out_shape.clone(), perm);
+        l.step(node, Kernel::Clamp, vec![x], y, clamp, 0);
+        y
+    })
+}
+
+/// Lowers Softmax to kernel calls; returns the output tensor.
+pub(crate) fn lower_softmax(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    axis: &i64,
+    legacy: &bool,
+) -> Result<TensorId> {
+    Ok({
+        let x = l.input(node, 0)?;
+        let rank = out_shape.len();
+        let x = l.ensure(node, x, &(0..rank).collect::<Vec<_>>());
+        let a = crate::ops::normalize_axis(node, *axis, rank)?;
+        let (outer, n, inner) = if *legacy {
+            (
+                out_shape[..a].iter().product(),
+                out_shape[a..].iter().product(),
+                1,
+            )
+        } else {
+            (
+                out_shape[..a].iter().product(),
+                out_shape[a],
+                out_shape[a + 1..].iter().product(),
+            )
+        };
+        let y = l.new_buffer(out_shape.clone(), (0..rank).collect());
+        l.step(
+            node,
+            Kernel::Softmax { outer, n, inner },
+            vec![x],
+            y,
+            Clamp::LINEAR,
+            0,
+        );
+        y
+    })
 }

@@ -5,6 +5,7 @@
 use super::{EvalCx, InferCx, Inferred, rank};
 use crate::error::{Error, Result};
 use crate::ir::{AutoPad, Conv, Node, Tensor, Window};
+use crate::program::{Kernel, Lowering, NHWC, TensorId, gemm_packing, pack};
 
 /// Shape inference for Conv: the output shape.
 pub(crate) fn infer(cx: &InferCx, conv: &mut Conv) -> Result<Inferred> {
@@ -198,4 +199,90 @@ pub(crate) fn conv2d(
         }
     }
     Tensor::f32(out, y)
+}
+
+/// Lowers Conv to kernel calls; returns the output tensor.
+pub(crate) fn lower(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    conv: &Conv,
+) -> Result<TensorId> {
+    Ok({
+        let x = l.input(node, 0)?;
+        let depthwise = conv.group > 1;
+        let pointwise = !depthwise
+            && conv.window.kernel == [1, 1]
+            && conv.window.strides == [1, 1]
+            && conv.window.pads == [0; 4];
+        // Dense convs read any layout through strides (the stem reads an NCHW input
+        // as it is); depthwise and pointwise convs read NHWC.
+        let x = if depthwise || pointwise {
+            l.ensure(node, x, &NHWC)
+        } else {
+            x
+        };
+        let xs = l.program.tensors[x].shape.clone();
+        let strides = l.program.tensors[x].strides();
+        let wt = l
+            .constant(node, 1)
+            .ok_or_else(|| Error::node(node, None, "the weight must be a constant"))?;
+        let (co, ci, oh, ow) = (out_shape[1], xs[1], out_shape[2], out_shape[3]);
+        let [kh, kw] = conv.window.kernel;
+        let w = wt.to_f32();
+        let bias = l
+            .constant(node, 2)
+            .map_or_else(|| vec![0.0; co], |b| b.to_f32());
+        // Weights arrive OIHW ([co][ci/group][kh][kw]).
+        let packed = if depthwise {
+            pack(&[kh, kw, co], |[ky, kx, c]| w[(c * kh + ky) * kw + kx])
+        } else {
+            pack(&[kh, kw, ci, co], |[ky, kx, i, o]| {
+                w[((o * ci + i) * kh + ky) * kw + kx]
+            })
+        };
+        // A pointwise conv is a GEMM whose [K][N] matrix is the [CI][CO] packing.
+        let (packed, bias) = if pointwise {
+            gemm_packing(l.target, ci, co, packed, bias)
+        } else if !depthwise && l.target.desc().conv_channel_multiple > 1 {
+            // SIMD convs read output channels in whole vectors: pad them.
+            let cop = co.next_multiple_of(l.target.desc().conv_channel_multiple);
+            let mut b = bias;
+            b.resize(cop, 0.0);
+            (
+                pack(&[kh * kw * ci, cop], |[r, o]| {
+                    if o < co { packed[r * co + o] } else { 0.0 }
+                }),
+                b,
+            )
+        } else {
+            (packed, bias)
+        };
+        let (w, b) = (l.weight(packed), l.weight(bias));
+        let y = l.new_buffer(out_shape.clone(), NHWC.to_vec());
+        let macs = (oh * ow * co * kh * kw * if depthwise { 1 } else { ci }) as u64;
+        let kernel = if pointwise {
+            Kernel::Gemm {
+                m: xs[2] * xs[3],
+                k: ci,
+                n: co,
+            }
+        } else {
+            Kernel::Conv {
+                h: xs[2],
+                w: xs[3],
+                ci,
+                co,
+                k: conv.window.kernel,
+                s: conv.window.strides,
+                pad: conv.window.pads,
+                oh,
+                ow,
+                depthwise,
+                x_strides: [strides[1], strides[2], strides[3]],
+            }
+        };
+        l.step(node, kernel, vec![x, w, b], y, conv.act, macs);
+        y
+    })
 }

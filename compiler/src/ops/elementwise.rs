@@ -2,7 +2,8 @@
 
 use super::{EvalCx, InferCx, Inferred};
 use crate::error::{Error, Result};
-use crate::ir::{BinaryOp, Data, Tensor};
+use crate::ir::{BinaryOp, Clamp, Data, Node, Tensor};
+use crate::program::{Kernel, Lowering, Storage, TensorId, TensorInfo};
 
 /// Shape inference for Binary: the output shape.
 pub(crate) fn infer(cx: &InferCx) -> Result<Inferred> {
@@ -114,4 +115,57 @@ pub(crate) fn broadcast_index(from: &[usize], out: &[usize]) -> Vec<usize> {
         }
     }
     idx
+}
+
+/// Lowers Binary to kernel calls; returns the output tensor.
+pub(crate) fn lower(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    op: &BinaryOp,
+) -> Result<TensorId> {
+    Ok({
+        let (a, b) = (l.input(node, 0)?, l.input(node, 1)?);
+        binary(l, node, *op, a, b, &out_shape)
+    })
+}
+
+/// `y = a (op) b` with broadcasting; `y` takes the layout of an operand of the full shape.
+pub(crate) fn binary(
+    l: &mut Lowering,
+    node: &Node,
+    op: BinaryOp,
+    a: TensorId,
+    b: TensorId,
+    out_shape: &[usize],
+) -> TensorId {
+    let rank = out_shape.len();
+    let full = |t: &TensorInfo| t.shape == out_shape && !matches!(t.storage, Storage::Weight(_));
+    let perm = [a, b]
+        .iter()
+        .map(|&t| &l.program.tensors[t])
+        .find(|t| full(t))
+        .map_or_else(|| (0..rank).collect(), |t| t.perm.clone());
+    let y = l.new_buffer(out_shape.to_vec(), perm.clone());
+    let operand_strides = |t: &TensorInfo| -> Vec<usize> {
+        let s = t.strides();
+        let offset = rank - t.shape.len();
+        perm.iter()
+            .map(|&axis| {
+                if axis < offset || t.shape[axis - offset] == 1 {
+                    0
+                } else {
+                    s[axis - offset]
+                }
+            })
+            .collect()
+    };
+    let kernel = Kernel::Binary {
+        op,
+        a_strides: operand_strides(&l.program.tensors[a]),
+        b_strides: operand_strides(&l.program.tensors[b]),
+        shape: perm.iter().map(|&axis| out_shape[axis]).collect(),
+    };
+    l.step(node, kernel, vec![a, b], y, Clamp::LINEAR, 0);
+    y
 }

@@ -5,7 +5,8 @@ use super::elementwise::broadcast;
 use super::elementwise::broadcast_index;
 use super::{EvalCx, InferCx, Inferred, rank};
 use crate::error::{Error, Result};
-use crate::ir::{Clamp, Tensor};
+use crate::ir::{Clamp, Node, Tensor};
+use crate::program::{Kernel, Lowering, TensorId, gemm_packing, pack};
 
 /// Shape inference for Gemm: the output shape.
 pub(crate) fn infer_gemm(cx: &InferCx, trans_a: &bool, trans_b: &bool) -> Result<Inferred> {
@@ -167,4 +168,70 @@ pub(crate) fn eval_dense(cx: &EvalCx, act: &Clamp) -> Result<Tensor> {
         }
         Tensor::f32(cx.out_shape()?, y)
     })
+}
+
+/// Lowers Dense to kernel calls; returns the output tensor.
+pub(crate) fn lower_dense(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    act: &Clamp,
+) -> Result<TensorId> {
+    Ok({
+        let wt = l
+            .constant(node, 1)
+            .ok_or_else(|| Error::node(node, None, "the weight must be a constant"))?;
+        let (n, w) = (wt.shape[0], wt.to_f32());
+        let bias = l
+            .constant(node, 2)
+            .map_or_else(|| vec![0.0; n], |b| b.to_f32());
+        dense(l, node, &out_shape, n, &w, bias, *act)?
+    })
+}
+
+/// Lowers Gemm, MatMul to kernel calls; returns the output tensor.
+pub(crate) fn lower_gemm(l: &mut Lowering, node: &Node, out_shape: Vec<usize>) -> Result<TensorId> {
+    Ok({
+        // A graph built without the optimising passes still has Gemm and MatMul.
+        let Some((w, bias)) = crate::passes::dense::dense_weights(l.graph, node) else {
+            return Err(Error::node(
+                node,
+                None,
+                "is only supported by code generation as a fully connected layer (constant B, no transA, row-vector C)",
+            ));
+        };
+        let n = *out_shape.last().unwrap_or(&0);
+        let bias = bias.unwrap_or_else(|| vec![0.0; n]);
+        dense(l, node, &out_shape, n, &w, bias, Clamp::LINEAR)?
+    })
+}
+
+/// A fully connected layer: weights `[N][K]` row-major, packed here as `[K][N]`.
+pub(crate) fn dense(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: &[usize],
+    n: usize,
+    wv: &[f32],
+    bias: Vec<f32>,
+    act: Clamp,
+) -> Result<TensorId> {
+    let x = l.input(node, 0)?;
+    let rank = l.program.tensors[x].shape.len();
+    let x = l.ensure(node, x, &(0..rank).collect::<Vec<_>>());
+    let k = wv.len() / n.max(1);
+    let packed = pack(&[k, n], |[kk, nn]| wv[nn * k + kk]);
+    let (packed, bias) = gemm_packing(l.target, k, n, packed, bias);
+    let m = l.program.tensors[x].numel() / k.max(1);
+    let (w, b) = (l.weight(packed), l.weight(bias));
+    let y = l.new_buffer(out_shape.to_vec(), (0..out_shape.len()).collect());
+    l.step(
+        node,
+        Kernel::Gemm { m, k, n },
+        vec![x, w, b],
+        y,
+        act,
+        (m * k * n) as u64,
+    );
+    Ok(y)
 }

@@ -27,6 +27,7 @@ pub mod shape;
 
 use crate::error::{Error, Result};
 use crate::ir::{Graph, Node, Op, Tensor};
+use crate::program::{Lowering, TensorId};
 
 /// The reference evaluation of `cx.node` (plain loops, f64 accumulation).
 pub fn eval(cx: &EvalCx) -> Result<Tensor> {
@@ -61,6 +62,48 @@ pub fn eval(cx: &EvalCx) -> Result<Tensor> {
         Op::Cast { to } => shape::eval_cast(cx, to),
         Op::Slice { attrs } => shape::eval_slice(cx, attrs),
     }
+}
+
+/// Lowers `node` to kernel calls in `l`'s program; returns the tensor holding its output.
+pub fn lower(l: &mut Lowering, node: &Node) -> Result<TensorId> {
+    let out_shape = l.out_shape(node);
+    match &node.op {
+        Op::Conv(conv) => conv::lower(l, node, out_shape, conv),
+        Op::AveragePool(pool) | Op::MaxPool(pool) => pool::lower_window(l, node, out_shape, pool),
+        Op::GlobalAveragePool => pool::lower_global(l, node, out_shape),
+        Op::ReduceMean { axes, .. } => pool::lower_reduce_mean(l, node, out_shape, axes),
+        Op::BatchNorm { epsilon } => normalization::lower(l, node, out_shape, epsilon),
+        Op::Clip(clamp) => activation::lower_clip(l, node, out_shape, clamp),
+        Op::Softmax { axis, legacy } => activation::lower_softmax(l, node, out_shape, axis, legacy),
+        Op::Binary(op) => elementwise::lower(l, node, out_shape, op),
+        Op::Gemm { .. } | Op::MatMul => linear::lower_gemm(l, node, out_shape),
+        Op::Dense { act } => linear::lower_dense(l, node, out_shape, act),
+        Op::Pad { pads, .. } => shape::lower_pad(l, node, out_shape, pads),
+        Op::Flatten { .. }
+        | Op::Reshape { .. }
+        | Op::Squeeze { .. }
+        | Op::Unsqueeze { .. }
+        | Op::Identity => shape::lower_relabel(l, node, out_shape),
+        Op::Transpose { perm: Some(perm) } => shape::lower_transpose(l, node, out_shape, perm),
+        Op::Transpose { perm: None }
+        | Op::Shape { .. }
+        | Op::Gather { .. }
+        | Op::Concat { .. }
+        | Op::Cast { .. }
+        | Op::Slice { .. } => Err(unsupported(node)),
+    }
+}
+
+/// The error for an op code generation does not lower (the interpreter still runs it).
+pub(crate) fn unsupported(node: &Node) -> Error {
+    Error::node(
+        node,
+        None,
+        format!(
+            "{} is not supported by code generation yet (the reference interpreter runs it)",
+            node.op.name()
+        ),
+    )
 }
 
 /// What the interpreter evaluates a node with: the graph (static shapes, constants), the node

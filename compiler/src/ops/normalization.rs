@@ -2,9 +2,11 @@
 //! (the one place that formula is written: the interpreter, the folding pass and the lowering
 //! use it).
 
+use super::elementwise::binary;
 use super::{EvalCx, InferCx, Inferred};
 use crate::error::{Error, Result};
-use crate::ir::Tensor;
+use crate::ir::{BinaryOp, Node, Tensor};
+use crate::program::{Lowering, TensorId};
 
 /// Shape inference for BatchNorm: the output shape.
 pub(crate) fn infer(cx: &InferCx) -> Result<Inferred> {
@@ -49,5 +51,36 @@ pub(crate) fn eval(cx: &EvalCx, epsilon: &f32) -> Result<Tensor> {
             *val = ((*val as f64 - m[ch] as f64) * scale + b[ch] as f64) as f32;
         }
         Tensor::f32(x.shape.clone(), y)
+    })
+}
+
+/// Lowers BatchNorm to kernel calls; returns the output tensor.
+pub(crate) fn lower(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    epsilon: &f32,
+) -> Result<TensorId> {
+    Ok({
+        // Not after a conv: a per-channel Mul and Add by constants folded here.
+        let p: Vec<Vec<f32>> = (1..5)
+            .map(|i| l.constant(node, i).map(|t| t.to_f32()).unwrap_or_default())
+            .collect();
+        let c = out_shape[1];
+        let scale: Vec<f32> = (0..c)
+            .map(|i| (p[0][i] as f64 / (p[3][i] as f64 + *epsilon as f64).sqrt()) as f32)
+            .collect();
+        let shift: Vec<f32> = (0..c)
+            .map(|i| (p[1][i] as f64 - p[2][i] as f64 * scale[i] as f64) as f32)
+            .collect();
+        let mut channel = vec![1; out_shape.len()];
+        channel[1] = c;
+        let x = l.input(node, 0)?;
+        let s = l.weight(scale);
+        let s = l.relabel(s, channel.clone());
+        let scaled = binary(l, node, BinaryOp::Mul, x, s, &out_shape);
+        let b = l.weight(shift);
+        let b = l.relabel(b, channel);
+        binary(l, node, BinaryOp::Add, scaled, b, &out_shape)
     })
 }

@@ -4,7 +4,8 @@ use super::conv::resolve_window;
 use super::elementwise::strides_of;
 use super::{EvalCx, InferCx, Inferred, constant_of, normalize_axes, rank};
 use crate::error::{Error, Result};
-use crate::ir::{Pool, Tensor, Window};
+use crate::ir::{Clamp, Node, Op, Pool, Tensor, Window};
+use crate::program::{Kernel, Lowering, NHWC, TensorId};
 
 /// Shape inference for AveragePool, MaxPool: the output shape.
 pub(crate) fn infer_window(cx: &InferCx, pool: &mut Pool) -> Result<Inferred> {
@@ -206,4 +207,106 @@ pub(crate) fn reduce_mean(x: &Tensor, axes: &[usize], out: Vec<usize>) -> Tensor
         out,
         acc.iter().map(|&s| (s / n.max(1) as f64) as f32).collect(),
     )
+}
+
+/// Lowers AveragePool, MaxPool to kernel calls; returns the output tensor.
+pub(crate) fn lower_window(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    p: &Pool,
+) -> Result<TensorId> {
+    Ok({
+        let x = l.input(node, 0)?;
+        let x = l.ensure(node, x, &NHWC);
+        let xs = l.program.tensors[x].shape.clone();
+        let y = l.new_buffer(out_shape.clone(), NHWC.to_vec());
+        let kernel = Kernel::Pool {
+            h: xs[2],
+            w: xs[3],
+            c: xs[1],
+            k: p.window.kernel,
+            s: p.window.strides,
+            pad: p.window.pads,
+            oh: out_shape[2],
+            ow: out_shape[3],
+            max: matches!(node.op, Op::MaxPool(_)),
+            count_pad: p.count_include_pad,
+        };
+        l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
+        y
+    })
+}
+
+pub(crate) fn global_pool(l: &mut Lowering, node: &Node, out_shape: &[usize]) -> Result<TensorId> {
+    let x = l.input(node, 0)?;
+    let x = l.ensure(node, x, &NHWC);
+    let xs = l.program.tensors[x].shape.clone();
+    let rank = out_shape.len();
+    let y = l.new_buffer(out_shape.to_vec(), (0..rank).collect());
+    l.step(
+        node,
+        Kernel::GlobalAvgPool {
+            hw: xs[2] * xs[3],
+            c: xs[1],
+        },
+        vec![x],
+        y,
+        Clamp::LINEAR,
+        0,
+    );
+    Ok(y)
+}
+
+/// Lowers GlobalAveragePool (4-D) to the global pooling kernel.
+pub(crate) fn lower_global(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+) -> Result<TensorId> {
+    if out_shape.len() != 4 {
+        return Err(super::unsupported(node));
+    }
+    global_pool(l, node, &out_shape)
+}
+
+/// Lowers ReduceMean: over height and width of a 4-D tensor it is global pooling; over other
+/// axes, a mean over rows with the reduced axes last.
+pub(crate) fn lower_reduce_mean(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    axes: &Option<Vec<i64>>,
+) -> Result<TensorId> {
+    let Some(axes) = axes else {
+        return Err(super::unsupported(node));
+    };
+    if axes == &[2, 3]
+        && l.graph
+            .shape(node.inputs[0].unwrap_or(0))
+            .is_some_and(|s| s.len() == 4)
+    {
+        return global_pool(l, node, &out_shape);
+    }
+    let x = l.input(node, 0)?;
+    let shape = l.program.tensors[x].shape.clone();
+    let axes: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
+    // Kept axes first, reduced axes last: each output is the mean of a contiguous row.
+    let perm: Vec<usize> = (0..shape.len())
+        .filter(|a| !axes.contains(a))
+        .chain(axes.iter().copied())
+        .collect();
+    let x = l.ensure(node, x, &perm);
+    let n: usize = axes.iter().map(|&a| shape[a]).product();
+    let groups = shape.iter().product::<usize>() / n.max(1);
+    let y = l.new_buffer(out_shape.clone(), (0..out_shape.len()).collect());
+    l.step(
+        node,
+        Kernel::MeanRows { groups, n },
+        vec![x],
+        y,
+        Clamp::LINEAR,
+        0,
+    );
+    Ok(y)
 }

@@ -5,7 +5,8 @@
 use super::elementwise::strides_of;
 use super::{EvalCx, InferCx, Inferred, constant_of, normalize_axes, normalize_axis};
 use crate::error::{Error, Result};
-use crate::ir::{DType, Data, Graph, Node, SliceAttrs, Tensor};
+use crate::ir::{Clamp, DType, Data, Graph, Node, SliceAttrs, Tensor};
+use crate::program::{Kernel, Lowering, TensorId};
 
 /// Shape inference for Pad: the output shape.
 pub(crate) fn infer_pad(cx: &InferCx, pads: &Option<Vec<i64>>) -> Result<Inferred> {
@@ -521,4 +522,71 @@ pub(crate) fn slice(
             .collect();
     }
     Ok(gather_flat(x, shape, &src))
+}
+
+/// Lowers Pad to kernel calls; returns the output tensor.
+pub(crate) fn lower_pad(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    pads: &Option<Vec<i64>>,
+) -> Result<TensorId> {
+    Ok({
+        let x = l.input(node, 0)?;
+        let info = l.program.tensors[x].clone();
+        let y = l.new_buffer(out_shape.clone(), info.perm.clone());
+        let y_info = l.program.tensors[y].clone();
+        let ys = y_info.strides();
+        let amounts = pad_amounts(l.graph, node, pads.as_deref(), info.shape.len())?;
+        // The data starts after the padding before it, on every axis.
+        let y_start = amounts
+            .iter()
+            .zip(&ys)
+            .map(|(&(before, _), s)| before as usize * s)
+            .sum();
+        l.step(node, Kernel::Fill(0.0), vec![], y, Clamp::LINEAR, 0);
+        let xs = info.strides();
+        let order = &info.perm;
+        let kernel = Kernel::Copy {
+            x_strides: order.iter().map(|&a| xs[a]).collect(),
+            y_start,
+            y_strides: order.iter().map(|&a| ys[a]).collect(),
+            shape: order.iter().map(|&a| info.shape[a]).collect(),
+        };
+        l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
+        y
+    })
+}
+
+/// Lowers Transpose to kernel calls; returns the output tensor.
+pub(crate) fn lower_transpose(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    q: &[usize],
+) -> Result<TensorId> {
+    Ok({
+        let x = l.input(node, 0)?;
+        let info = l.program.tensors[x].clone();
+        // y's logical axis j is x's axis q[j]: keep the memory, relabel the axes.
+        let mut inverse = vec![0; q.len()];
+        for (j, &a) in q.iter().enumerate() {
+            inverse[a] = j;
+        }
+        let perm = info.perm.iter().map(|&a| inverse[a]).collect();
+        l.tensor(out_shape.clone(), perm, info.storage)
+    })
+}
+
+/// Lowers the ops that only relabel their input (Flatten, Reshape, Squeeze, Unsqueeze,
+/// Identity): the same memory in logical order under the output's shape.
+pub(crate) fn lower_relabel(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+) -> Result<TensorId> {
+    let x = l.input(node, 0)?;
+    let rank = l.program.tensors[x].shape.len();
+    let x = l.ensure(node, x, &(0..rank).collect::<Vec<_>>());
+    Ok(l.relabel(x, out_shape))
 }

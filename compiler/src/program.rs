@@ -1,0 +1,366 @@
+//! The lowered program: a straight list of kernel calls over tensors with a physical layout
+//! (an axis order) and a storage place (the input array, an arena buffer, the weights blob), and
+//! the builder the ops' lowerings (`ops/`) write it with. `codegen` plans its memory and emits
+//! it.
+
+use crate::error::{Error, Result};
+use crate::ir::{BinaryOp, Clamp, Graph, Node, ValueId};
+use crate::target::Target;
+use std::collections::HashMap;
+
+pub type TensorId = usize;
+
+/// Where a tensor's elements are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// The caller's input array.
+    Input,
+    /// An arena buffer; tensors that alias one another share it.
+    Arena(usize),
+    /// A packed constant in the weights blob.
+    Weight(usize),
+}
+
+#[derive(Clone, Debug)]
+pub struct TensorInfo {
+    /// Logical (ONNX) shape.
+    pub shape: Vec<usize>,
+    /// Physical axis order: physical axis `i` is logical axis `perm[i]`.
+    pub perm: Vec<usize>,
+    pub storage: Storage,
+}
+
+impl TensorInfo {
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The memory stride of every logical axis.
+    pub fn strides(&self) -> Vec<usize> {
+        let mut strides = vec![0; self.shape.len()];
+        let mut s = 1;
+        for &axis in self.perm.iter().rev() {
+            strides[axis] = s;
+            s *= self.shape[axis];
+        }
+        strides
+    }
+
+    /// Whether the elements sit in memory in the order `perm` would put them.
+    fn has_order(&self, perm: &[usize]) -> bool {
+        let other = TensorInfo {
+            shape: self.shape.clone(),
+            perm: perm.to_vec(),
+            storage: self.storage,
+        };
+        let (a, b) = (self.strides(), other.strides());
+        (0..self.shape.len()).all(|i| self.shape[i] == 1 || a[i] == b[i])
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kernel {
+    /// Direct convolution, or depthwise when `depthwise`.
+    Conv {
+        h: usize,
+        w: usize,
+        ci: usize,
+        co: usize,
+        k: [usize; 2],
+        s: [usize; 2],
+        pad: [usize; 4],
+        oh: usize,
+        ow: usize,
+        depthwise: bool,
+        /// Strides of the input's channel, row and column (dense convs read any layout).
+        x_strides: [usize; 3],
+    },
+    /// `[m][k] x [k][n]`: pointwise convs and fully connected layers.
+    Gemm {
+        m: usize,
+        k: usize,
+        n: usize,
+    },
+    GlobalAvgPool {
+        hw: usize,
+        c: usize,
+    },
+    Pool {
+        h: usize,
+        w: usize,
+        c: usize,
+        k: [usize; 2],
+        s: [usize; 2],
+        pad: [usize; 4],
+        oh: usize,
+        ow: usize,
+        max: bool,
+        count_pad: bool,
+    },
+    Softmax {
+        outer: usize,
+        n: usize,
+        inner: usize,
+    },
+    Clamp,
+    MeanRows {
+        groups: usize,
+        n: usize,
+    },
+    Fill(f32),
+    Binary {
+        op: BinaryOp,
+        a_strides: Vec<usize>,
+        b_strides: Vec<usize>,
+        shape: Vec<usize>,
+    },
+    Copy {
+        x_strides: Vec<usize>,
+        y_start: usize,
+        y_strides: Vec<usize>,
+        shape: Vec<usize>,
+    },
+}
+
+impl Kernel {
+    /// Which of the runtime's kernels runs this call (the target picks the function).
+    pub fn kind(&self) -> mnetc_targets::Kernel {
+        use mnetc_targets::Kernel as K;
+        match self {
+            Kernel::Conv {
+                depthwise: true, ..
+            } => K::DwConv,
+            Kernel::Conv { .. } => K::Conv,
+            Kernel::Gemm { .. } => K::Gemm,
+            Kernel::GlobalAvgPool { .. } => K::GAvgPool,
+            Kernel::Pool { .. } => K::Pool,
+            Kernel::Softmax { .. } => K::Softmax,
+            Kernel::Clamp => K::Clamp,
+            Kernel::MeanRows { .. } => K::Mean,
+            Kernel::Fill(_) => K::Fill,
+            Kernel::Binary { .. } => K::Binary,
+            Kernel::Copy { .. } => K::Copy,
+        }
+    }
+}
+
+/// One kernel call. `inputs` are activations then weights, in the kernel's argument order.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// The IR node this call comes from (for comments and `--per-layer` reports).
+    pub node: String,
+    pub kernel: Kernel,
+    pub inputs: Vec<TensorId>,
+    pub output: TensorId,
+    pub clamp: Clamp,
+    /// Multiply-adds of this call (conv and GEMM only).
+    pub macs: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub tensors: Vec<TensorInfo>,
+    /// Length of every arena buffer.
+    pub buffers: Vec<usize>,
+    /// Packed constants.
+    pub weights: Vec<Vec<f32>>,
+    pub steps: Vec<Step>,
+    pub input: TensorId,
+    /// The graph output, copied to the caller's array in logical order at the end.
+    pub output: TensorId,
+}
+
+/// NHWC as an axis order of a logical NCHW tensor.
+pub const NHWC: [usize; 4] = [0, 2, 3, 1];
+
+/// The program being built, with the graph it comes from and the tensor of each IR value.
+pub struct Lowering<'g> {
+    pub(crate) graph: &'g Graph,
+    pub(crate) target: Target,
+    pub(crate) program: Program,
+    /// The tensor holding each IR value once computed.
+    pub(crate) of: HashMap<ValueId, TensorId>,
+}
+
+impl<'g> Lowering<'g> {
+    /// An empty program for `graph`, the graph input in the caller's array.
+    pub fn new(graph: &'g Graph, target: Target, input_shape: Vec<usize>) -> Lowering<'g> {
+        let mut l = Lowering {
+            graph,
+            target,
+            program: Program {
+                tensors: Vec::new(),
+                buffers: Vec::new(),
+                weights: Vec::new(),
+                steps: Vec::new(),
+                input: 0,
+                output: 0,
+            },
+            of: HashMap::new(),
+        };
+        let identity = (0..input_shape.len()).collect();
+        l.program.input = l.tensor(input_shape, identity, Storage::Input);
+        l.of.insert(graph.input.value, l.program.input);
+        l
+    }
+
+    pub(crate) fn tensor(
+        &mut self,
+        shape: Vec<usize>,
+        perm: Vec<usize>,
+        storage: Storage,
+    ) -> TensorId {
+        self.program.tensors.push(TensorInfo {
+            shape,
+            perm,
+            storage,
+        });
+        self.program.tensors.len() - 1
+    }
+
+    pub(crate) fn new_buffer(&mut self, shape: Vec<usize>, perm: Vec<usize>) -> TensorId {
+        let len = shape.iter().product();
+        self.program.buffers.push(len);
+        let b = self.program.buffers.len() - 1;
+        self.tensor(shape, perm, Storage::Arena(b))
+    }
+
+    pub(crate) fn weight(&mut self, data: Vec<f32>) -> TensorId {
+        let len = data.len();
+        self.program.weights.push(data);
+        let w = self.program.weights.len() - 1;
+        self.tensor(vec![len], vec![0], Storage::Weight(w))
+    }
+
+    pub(crate) fn step(
+        &mut self,
+        node: &Node,
+        kernel: Kernel,
+        inputs: Vec<TensorId>,
+        output: TensorId,
+        clamp: Clamp,
+        macs: u64,
+    ) {
+        self.program.steps.push(Step {
+            node: node.name.clone(),
+            kernel,
+            inputs,
+            output,
+            clamp,
+            macs,
+        });
+    }
+
+    /// The tensor of input `i` of `node`: an activation, or a constant stored in logical order.
+    pub(crate) fn input(&mut self, node: &Node, i: usize) -> Result<TensorId> {
+        let id = node
+            .input(i)
+            .ok_or_else(|| Error::node(node, None, format!("input {i} is missing")))?;
+        if let Some(&t) = self.of.get(&id) {
+            return Ok(t);
+        }
+        let Some(c) = self.graph.constant(id) else {
+            return Err(Error::Internal(format!(
+                "node '{}': input {i} is not computed",
+                node.name
+            )));
+        };
+        let (shape, data) = (c.shape.clone(), c.to_f32());
+        let w = self.weight(data);
+        let storage = self.program.tensors[w].storage;
+        let t = self.tensor(shape.clone(), (0..shape.len()).collect(), storage);
+        self.of.insert(id, t);
+        Ok(t)
+    }
+
+    pub(crate) fn out_shape(&self, node: &Node) -> Vec<usize> {
+        self.graph
+            .shape(node.outputs[0])
+            .map(<[usize]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// `t` in the memory order `perm`: itself, or a copy.
+    pub(crate) fn ensure(&mut self, node: &Node, t: TensorId, perm: &[usize]) -> TensorId {
+        if self.program.tensors[t].has_order(perm) {
+            return t;
+        }
+        let shape = self.program.tensors[t].shape.clone();
+        let y = self.new_buffer(shape.clone(), perm.to_vec());
+        let x_logical = self.program.tensors[t].strides();
+        let kernel = Kernel::Copy {
+            x_strides: perm.iter().map(|&a| x_logical[a]).collect(),
+            y_start: 0,
+            y_strides: dense_strides(&perm.iter().map(|&a| shape[a]).collect::<Vec<_>>()),
+            shape: perm.iter().map(|&a| shape[a]).collect(),
+        };
+        self.step(node, kernel, vec![t], y, Clamp::LINEAR, 0);
+        y
+    }
+
+    pub(crate) fn constant(&self, node: &Node, i: usize) -> Option<&crate::ir::Tensor> {
+        node.input(i).and_then(|id| self.graph.constant(id))
+    }
+
+    /// The same memory under another logical shape (same length, logical order).
+    pub(crate) fn relabel(&mut self, t: TensorId, shape: Vec<usize>) -> TensorId {
+        let storage = self.program.tensors[t].storage;
+        let rank = shape.len();
+        self.tensor(shape, (0..rank).collect(), storage)
+    }
+}
+
+/// The weights (`[K][N]` row-major) and bias of a GEMM in the layout the target's kernel reads:
+/// in zero-padded panels of `NR` columns (`[N/NR][K][NR]`) where the target's GEMM tile has
+/// `NR > 1` (16 for `avx2`), as they are otherwise.
+pub(crate) fn gemm_packing(
+    target: Target,
+    k: usize,
+    n: usize,
+    kn: Vec<f32>,
+    bias: Vec<f32>,
+) -> (Vec<f32>, Vec<f32>) {
+    let nr = target.desc().gemm_tile[1];
+    if nr <= 1 {
+        return (kn, bias);
+    }
+    let np = n.div_ceil(nr) * nr;
+    let w = pack(&[np / nr, k, nr], |[p, kk, j]| {
+        if p * nr + j < n {
+            kn[kk * n + p * nr + j]
+        } else {
+            0.0
+        }
+    });
+    let mut b = bias;
+    b.resize(np, 0.0);
+    (w, b)
+}
+
+/// Row-major strides of `shape`.
+pub fn dense_strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
+
+/// A packed array of `shape` (row-major) whose element at each coordinate is `at(coordinate)`.
+pub(crate) fn pack<const R: usize>(shape: &[usize; R], at: impl Fn([usize; R]) -> f32) -> Vec<f32> {
+    let total: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(total);
+    let mut c = [0usize; R];
+    for _ in 0..total {
+        out.push(at(c));
+        for a in (0..R).rev() {
+            c[a] += 1;
+            if c[a] < shape[a] {
+                break;
+            }
+            c[a] = 0;
+        }
+    }
+    out
+}
