@@ -4,7 +4,7 @@
 //! it.
 
 use crate::error::{Error, Result};
-use crate::ir::{BinaryOp, Clamp, Graph, Node, ValueId};
+use crate::ir::{Clamp, Graph, Node, ValueId};
 use crate::target::Target;
 use std::collections::HashMap;
 
@@ -59,89 +59,71 @@ impl TensorInfo {
     }
 }
 
+/// A call of one of the runtime's kernels: its kind (the target picks the function, see
+/// `mnetc_targets`), its const generic arguments and its value arguments, in the kernel's order.
+/// The op family that lowers to a kernel builds its calls (with padded sizes, tile blocks and
+/// array lengths worked out there), so emission writes every call the same way.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Kernel {
-    /// Direct convolution, or depthwise when `depthwise`.
-    Conv {
-        h: usize,
-        w: usize,
-        ci: usize,
-        co: usize,
-        k: [usize; 2],
-        s: [usize; 2],
-        pad: [usize; 4],
-        oh: usize,
-        ow: usize,
-        depthwise: bool,
-        /// Strides of the input's channel, row and column (dense convs read any layout).
-        x_strides: [usize; 3],
-    },
-    /// `[m][k] x [k][n]`: pointwise convs and fully connected layers.
-    Gemm {
-        m: usize,
-        k: usize,
-        n: usize,
-    },
-    GlobalAvgPool {
-        hw: usize,
-        c: usize,
-    },
-    Pool {
-        h: usize,
-        w: usize,
-        c: usize,
-        k: [usize; 2],
-        s: [usize; 2],
-        pad: [usize; 4],
-        oh: usize,
-        ow: usize,
-        max: bool,
-        count_pad: bool,
-    },
-    Softmax {
-        outer: usize,
-        n: usize,
-        inner: usize,
-    },
-    Clamp,
-    MeanRows {
-        groups: usize,
-        n: usize,
-    },
-    Fill(f32),
-    Binary {
-        op: BinaryOp,
-        a_strides: Vec<usize>,
-        b_strides: Vec<usize>,
-        shape: Vec<usize>,
-    },
-    Copy {
-        x_strides: Vec<usize>,
-        y_start: usize,
-        y_strides: Vec<usize>,
-        shape: Vec<usize>,
-    },
+pub struct Kernel {
+    pub kind: mnetc_targets::Kernel,
+    pub consts: Vec<Const>,
+    pub args: Vec<Arg>,
+}
+
+/// A const generic argument.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Const {
+    Usize(usize),
+    Bool(bool),
+}
+
+impl From<usize> for Const {
+    fn from(n: usize) -> Const {
+        Const::Usize(n)
+    }
+}
+
+impl From<bool> for Const {
+    fn from(b: bool) -> Const {
+        Const::Bool(b)
+    }
+}
+
+/// A value argument of a kernel call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    /// The step's `i`-th input tensor.
+    Input(usize),
+    /// The step's output tensor.
+    Output,
+    /// The lower and upper bound of the step's clamp.
+    Min,
+    Max,
+    F32(f32),
+    Usize(usize),
+    /// A `[usize; N]` literal (strides, shapes).
+    Usizes(Vec<usize>),
+    /// A path inside the runtime crate (an enum value such as `BinaryOp::Add`).
+    Runtime(&'static str),
 }
 
 impl Kernel {
+    /// A call of `kind` with these const generic and value arguments.
+    pub fn call(
+        kind: mnetc_targets::Kernel,
+        consts: impl IntoIterator<Item = Const>,
+        args: impl IntoIterator<Item = Arg>,
+    ) -> Kernel {
+        Kernel {
+            kind,
+            consts: consts.into_iter().collect(),
+            args: args.into_iter().collect(),
+        }
+    }
+
     /// Which of the runtime's kernels runs this call (the target picks the function).
     pub fn kind(&self) -> mnetc_targets::Kernel {
-        use mnetc_targets::Kernel as K;
-        match self {
-            Kernel::Conv {
-                depthwise: true, ..
-            } => K::DwConv,
-            Kernel::Conv { .. } => K::Conv,
-            Kernel::Gemm { .. } => K::Gemm,
-            Kernel::GlobalAvgPool { .. } => K::GAvgPool,
-            Kernel::Pool { .. } => K::Pool,
-            Kernel::Softmax { .. } => K::Softmax,
-            Kernel::Clamp => K::Clamp,
-            Kernel::MeanRows { .. } => K::Mean,
-            Kernel::Fill(_) => K::Fill,
-            Kernel::Binary { .. } => K::Binary,
-            Kernel::Copy { .. } => K::Copy,
-        }
+        self.kind
     }
 }
 
@@ -281,6 +263,11 @@ impl<'g> Lowering<'g> {
             .unwrap_or_default()
     }
 
+    /// Number of elements of tensor `t`.
+    pub(crate) fn len(&self, t: TensorId) -> usize {
+        self.program.tensors[t].numel()
+    }
+
     /// `t` in the memory order `perm`: itself, or a copy.
     pub(crate) fn ensure(&mut self, node: &Node, t: TensorId, perm: &[usize]) -> TensorId {
         if self.program.tensors[t].has_order(perm) {
@@ -289,12 +276,14 @@ impl<'g> Lowering<'g> {
         let shape = self.program.tensors[t].shape.clone();
         let y = self.new_buffer(shape.clone(), perm.to_vec());
         let x_logical = self.program.tensors[t].strides();
-        let kernel = Kernel::Copy {
-            x_strides: perm.iter().map(|&a| x_logical[a]).collect(),
-            y_start: 0,
-            y_strides: dense_strides(&perm.iter().map(|&a| shape[a]).collect::<Vec<_>>()),
-            shape: perm.iter().map(|&a| shape[a]).collect(),
-        };
+        let kernel = copy_call(
+            perm.len(),
+            [self.len(t), self.len(y)],
+            perm.iter().map(|&a| x_logical[a]).collect(),
+            0,
+            dense_strides(&perm.iter().map(|&a| shape[a]).collect::<Vec<_>>()),
+            perm.iter().map(|&a| shape[a]).collect(),
+        );
         self.step(node, kernel, vec![t], y, Clamp::LINEAR, 0);
         y
     }
@@ -336,6 +325,42 @@ pub(crate) fn gemm_packing(
     let mut b = bias;
     b.resize(np, 0.0);
     (w, b)
+}
+
+/// The arguments of the conv and GEMM kernels: input, weights, bias, output, clamp bounds.
+pub fn minmax_args() -> [Arg; 6] {
+    [
+        Arg::Input(0),
+        Arg::Input(1),
+        Arg::Input(2),
+        Arg::Output,
+        Arg::Min,
+        Arg::Max,
+    ]
+}
+
+/// A strided copy of input 0 into the output from element `y_start` on: `shape` in the copy's
+/// axis order, with each side's strides for those axes; `lens` are the two arrays' lengths.
+pub fn copy_call(
+    rank: usize,
+    lens: [usize; 2],
+    x_strides: Vec<usize>,
+    y_start: usize,
+    y_strides: Vec<usize>,
+    shape: Vec<usize>,
+) -> Kernel {
+    Kernel::call(
+        mnetc_targets::Kernel::Copy,
+        [rank, lens[0], lens[1]].map(Const::from),
+        [
+            Arg::Input(0),
+            Arg::Usizes(x_strides),
+            Arg::Output,
+            Arg::Usize(y_start),
+            Arg::Usizes(y_strides),
+            Arg::Usizes(shape),
+        ],
+    )
 }
 
 /// Row-major strides of `shape`.

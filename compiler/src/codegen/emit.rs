@@ -4,9 +4,10 @@
 //! byte-identical for the same model and options.
 
 use super::Target;
-use super::lower::{Kernel, Program, Storage, TensorId, TensorInfo, dense_strides};
+use super::lower::{Program, Storage, TensorId, TensorInfo, dense_strides};
 use super::plan::Plan;
-use crate::ir::{BinaryOp, InputLayout};
+use crate::ir::InputLayout;
+use crate::program::{Arg, Const};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
@@ -123,139 +124,40 @@ impl Module<'_> {
         quote!(#rt::#path)
     }
 
+    /// One kernel call: bindings of its tensors, then the target's function for the call's
+    /// kind with the call's const generic and value arguments.
     fn step(&self, index: usize) -> TokenStream {
         let rt = self.rt();
         let step = &self.program.steps[index];
-        let f = self.kernel(step.kernel.kind());
-        let len = |t: TensorId| lit(self.program.tensors[t].numel());
-        let (min, max) = (float(step.clamp.min), float(step.clamp.max));
-        let y = step.output;
-        let bind = self.bind(&step.inputs, y);
-        let call = match &step.kernel {
-            Kernel::Conv {
-                h,
-                w,
-                ci,
-                co,
-                k,
-                s,
-                pad,
-                oh,
-                ow,
-                depthwise,
-                x_strides,
-            } => {
-                let (x, wt) = (step.inputs[0], step.inputs[1]);
-                let dims = [*h, *w].into_iter().map(lit);
-                // Dense convs' output channels are padded as lower.rs packed them.
-                let shape = if *depthwise {
-                    vec![*co]
-                } else {
-                    let cop = co.next_multiple_of(self.target.desc().conv_channel_multiple);
-                    vec![*ci, *co, cop]
-                };
-                let shape = shape.into_iter().map(lit);
-                let window = [k[0], k[1], s[0], s[1], pad[0], pad[1], *oh, *ow];
-                // Dense convs also take the input's channel, row and column strides.
-                let strides: &[usize] = if *depthwise { &[] } else { x_strides };
-                let rest = window.iter().chain(strides).map(|&v| lit(v));
-                let (xn, wn, yn) = (len(x), len(wt), len(y));
-                quote!(#f::<#(#dims,)* #(#shape,)* #(#rest,)* #xn, #wn, #yn>(a0, a1, a2, y, #min, #max);)
+        let f = self.kernel(step.kernel.kind);
+        let bind = self.bind(&step.inputs, step.output);
+        let consts = step.kernel.consts.iter().map(|c| match c {
+            Const::Usize(n) => {
+                let n = lit(*n);
+                quote!(#n)
             }
-            Kernel::Gemm { m, k, n } => {
-                let (xn, wn, yn) = (len(step.inputs[0]), len(step.inputs[1]), len(y));
-                // Columns padded to whole panels as lower.rs packed them, and blocks of panels
-                // (NR columns x K floats each) that fill the target's GEMM block.
-                let desc = self.target.desc();
-                let nr = desc.gemm_tile[1];
-                let panel_bytes = nr * k.max(&1) * 4;
-                let (np, nb) = (
-                    lit(n.next_multiple_of(nr)),
-                    lit((desc.gemm_block_bytes / panel_bytes).max(1)),
-                );
-                let (m, k, n) = (lit(*m), lit(*k), lit(*n));
-                quote!(#f::<#m, #k, #n, #np, #nb, #xn, #wn, #yn>(a0, a1, a2, y, #min, #max);)
+            Const::Bool(b) => quote!(#b),
+        });
+        let args = step.kernel.args.iter().map(|a| match a {
+            Arg::Input(i) => {
+                let name = format_ident!("a{}", i);
+                quote!(#name)
             }
-            Kernel::GlobalAvgPool { hw, c } => {
-                let (hw, c, xn) = (lit(*hw), lit(*c), len(step.inputs[0]));
-                quote!(#f::<#hw, #c, #xn>(a0, y);)
+            Arg::Output => quote!(y),
+            Arg::Min => float(step.clamp.min),
+            Arg::Max => float(step.clamp.max),
+            Arg::F32(v) => float(*v),
+            Arg::Usize(n) => {
+                let n = lit(*n);
+                quote!(#n)
             }
-            Kernel::Pool {
-                h,
-                w,
-                c,
-                k,
-                s,
-                pad,
-                oh,
-                ow,
-                max: is_max,
-                count_pad,
-            } => {
-                let dims = [
-                    *h, *w, *c, k[0], k[1], s[0], s[1], pad[0], pad[1], pad[2], pad[3], *oh, *ow,
-                ]
-                .into_iter()
-                .map(lit);
-                let (xn, yn) = (len(step.inputs[0]), len(y));
-                quote!(#f::<#(#dims,)* #is_max, #count_pad, #xn, #yn>(a0, y);)
+            Arg::Usizes(v) => array(v),
+            Arg::Runtime(path) => {
+                let path: TokenStream = path.parse().expect("runtime paths are valid Rust paths");
+                quote!(#rt::#path)
             }
-            Kernel::Softmax { outer, n, inner } => {
-                let (o, n, i, l) = (lit(*outer), lit(*n), lit(*inner), len(y));
-                quote!(#f::<#o, #n, #i, #l>(a0, y);)
-            }
-            Kernel::Clamp => {
-                let n = len(y);
-                quote!(#f::<#n>(a0, y, #min, #max);)
-            }
-            Kernel::MeanRows { groups, n } => {
-                let (g, n, xn) = (lit(*groups), lit(*n), len(step.inputs[0]));
-                quote!(#f::<#g, #n, #xn>(a0, y);)
-            }
-            Kernel::Fill(v) => {
-                let (n, v) = (len(y), float(*v));
-                quote!(#f::<#n>(y, #v);)
-            }
-            Kernel::Binary {
-                op,
-                a_strides,
-                b_strides,
-                shape,
-            } => {
-                let op = match op {
-                    BinaryOp::Add => quote!(Add),
-                    BinaryOp::Sub => quote!(Sub),
-                    BinaryOp::Mul => quote!(Mul),
-                    BinaryOp::Div => quote!(Div),
-                    BinaryOp::Min => quote!(Min),
-                    BinaryOp::Max => quote!(Max),
-                };
-                let (r, an, bn, yn) = (
-                    lit(shape.len()),
-                    len(step.inputs[0]),
-                    len(step.inputs[1]),
-                    len(y),
-                );
-                let (sa, sb, sh) = (array(a_strides), array(b_strides), array(shape));
-                quote!(#f::<#r, #an, #bn, #yn>(#rt::BinaryOp::#op, a0, #sa, a1, #sb, y, #sh);)
-            }
-            Kernel::Copy {
-                x_strides,
-                y_start,
-                y_strides,
-                shape,
-            } => {
-                let (r, xn, yn) = (lit(shape.len()), len(step.inputs[0]), len(y));
-                let (sx, sy, sh, start) = (
-                    array(x_strides),
-                    array(y_strides),
-                    array(shape),
-                    lit(*y_start),
-                );
-                quote!(#f::<#r, #xn, #yn>(a0, #sx, y, #start, #sy, #sh);)
-            }
-        };
-        quote!({ #bind #call })
+        });
+        quote!({ #bind #f::<#(#consts),*>(#(#args),*); })
     }
 
     /// Copies the output tensor, in any layout and storage, to the caller's array in logical order.

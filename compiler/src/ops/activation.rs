@@ -3,7 +3,7 @@
 use super::{EvalCx, normalize_axis};
 use crate::error::{Error, Result};
 use crate::ir::{Clamp, Node, Tensor};
-use crate::program::{Kernel, Lowering, TensorId};
+use crate::program::{Arg, Const, Kernel, Lowering, TensorId};
 
 /// The reference evaluation of Clip.
 pub(crate) fn eval_clip(cx: &EvalCx, clamp: &Clamp) -> Result<Tensor> {
@@ -90,7 +90,12 @@ pub(crate) fn lower_clip(
         let clamp = clip_bounds(node, *attr, &bounds)?;
         let perm = l.program.tensors[x].perm.clone();
         let y = l.new_buffer(out_shape.clone(), perm);
-        l.step(node, Kernel::Clamp, vec![x], y, clamp, 0);
+        let kernel = Kernel::call(
+            mnetc_targets::Kernel::Clamp,
+            [Const::from(l.len(y))],
+            [Arg::Input(0), Arg::Output, Arg::Min, Arg::Max],
+        );
+        l.step(node, kernel, vec![x], y, clamp, 0);
         y
     })
 }
@@ -122,14 +127,12 @@ pub(crate) fn lower_softmax(
             )
         };
         let y = l.new_buffer(out_shape.clone(), (0..rank).collect());
-        l.step(
-            node,
-            Kernel::Softmax { outer, n, inner },
-            vec![x],
-            y,
-            Clamp::LINEAR,
-            0,
+        let kernel = Kernel::call(
+            mnetc_targets::Kernel::Softmax,
+            [outer, n, inner, l.len(y)].map(Const::from),
+            [Arg::Input(0), Arg::Output],
         );
+        l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
         y
     })
 }

@@ -5,7 +5,7 @@
 use super::{EvalCx, InferCx, Inferred, rank};
 use crate::error::{Error, Result};
 use crate::ir::{AutoPad, Conv, Node, Tensor, Window};
-use crate::program::{Kernel, Lowering, NHWC, TensorId, gemm_packing, pack};
+use crate::program::{Const, Kernel, Lowering, NHWC, TensorId, gemm_packing, minmax_args, pack};
 
 /// Shape inference for Conv: the output shape.
 pub(crate) fn infer(cx: &InferCx, conv: &mut Conv) -> Result<Inferred> {
@@ -261,26 +261,31 @@ pub(crate) fn lower(
         let (w, b) = (l.weight(packed), l.weight(bias));
         let y = l.new_buffer(out_shape.clone(), NHWC.to_vec());
         let macs = (oh * ow * co * kh * kw * if depthwise { 1 } else { ci }) as u64;
+        let lens = [l.len(x), l.len(w), l.len(y)];
         let kernel = if pointwise {
-            Kernel::Gemm {
-                m: xs[2] * xs[3],
-                k: ci,
-                n: co,
-            }
+            super::linear::gemm_call(l.target, [xs[2] * xs[3], ci, co], lens)
         } else {
-            Kernel::Conv {
-                h: xs[2],
-                w: xs[3],
-                ci,
-                co,
-                k: conv.window.kernel,
-                s: conv.window.strides,
-                pad: conv.window.pads,
-                oh,
-                ow,
-                depthwise,
-                x_strides: [strides[1], strides[2], strides[3]],
-            }
+            // Dense convs' output channels are padded as packed above; they also take the
+            // input's channel, row and column strides.
+            let (kind, shape, strides) = if depthwise {
+                (mnetc_targets::Kernel::DwConv, vec![co], vec![])
+            } else {
+                let cop = co.next_multiple_of(l.target.desc().conv_channel_multiple);
+                (
+                    mnetc_targets::Kernel::Conv,
+                    vec![ci, co, cop],
+                    vec![strides[1], strides[2], strides[3]],
+                )
+            };
+            let (k, s, pad) = (conv.window.kernel, conv.window.strides, conv.window.pads);
+            let window = [k[0], k[1], s[0], s[1], pad[0], pad[1], oh, ow];
+            let consts = [xs[2], xs[3]]
+                .into_iter()
+                .chain(shape)
+                .chain(window)
+                .chain(strides)
+                .chain(lens);
+            Kernel::call(kind, consts.map(Const::from), minmax_args())
         };
         l.step(node, kernel, vec![x, w, b], y, conv.act, macs);
         y

@@ -3,7 +3,7 @@
 use super::{EvalCx, InferCx, Inferred};
 use crate::error::{Error, Result};
 use crate::ir::{BinaryOp, Clamp, Data, Node, Tensor};
-use crate::program::{Kernel, Lowering, Storage, TensorId, TensorInfo};
+use crate::program::{Arg, Const, Kernel, Lowering, Storage, TensorId, TensorInfo};
 
 /// Shape inference for Binary: the output shape.
 pub(crate) fn infer(cx: &InferCx) -> Result<Inferred> {
@@ -160,12 +160,27 @@ pub(crate) fn binary(
             })
             .collect()
     };
-    let kernel = Kernel::Binary {
-        op,
-        a_strides: operand_strides(&l.program.tensors[a]),
-        b_strides: operand_strides(&l.program.tensors[b]),
-        shape: perm.iter().map(|&axis| out_shape[axis]).collect(),
+    let op = match op {
+        BinaryOp::Add => "BinaryOp::Add",
+        BinaryOp::Sub => "BinaryOp::Sub",
+        BinaryOp::Mul => "BinaryOp::Mul",
+        BinaryOp::Div => "BinaryOp::Div",
+        BinaryOp::Min => "BinaryOp::Min",
+        BinaryOp::Max => "BinaryOp::Max",
     };
+    let kernel = Kernel::call(
+        mnetc_targets::Kernel::Binary,
+        [rank, l.len(a), l.len(b), l.len(y)].map(Const::from),
+        [
+            Arg::Runtime(op),
+            Arg::Input(0),
+            Arg::Usizes(operand_strides(&l.program.tensors[a])),
+            Arg::Input(1),
+            Arg::Usizes(operand_strides(&l.program.tensors[b])),
+            Arg::Output,
+            Arg::Usizes(perm.iter().map(|&axis| out_shape[axis]).collect()),
+        ],
+    );
     l.step(node, kernel, vec![a, b], y, Clamp::LINEAR, 0);
     y
 }

@@ -6,7 +6,8 @@ use super::elementwise::broadcast_index;
 use super::{EvalCx, InferCx, Inferred, rank};
 use crate::error::{Error, Result};
 use crate::ir::{Clamp, Node, Tensor};
-use crate::program::{Kernel, Lowering, TensorId, gemm_packing, pack};
+use crate::program::{Const, Kernel, Lowering, TensorId, gemm_packing, minmax_args, pack};
+use crate::target::Target;
 
 /// Shape inference for Gemm: the output shape.
 pub(crate) fn infer_gemm(cx: &InferCx, trans_a: &bool, trans_b: &bool) -> Result<Inferred> {
@@ -225,13 +226,26 @@ pub(crate) fn dense(
     let m = l.program.tensors[x].numel() / k.max(1);
     let (w, b) = (l.weight(packed), l.weight(bias));
     let y = l.new_buffer(out_shape.to_vec(), (0..out_shape.len()).collect());
-    l.step(
-        node,
-        Kernel::Gemm { m, k, n },
-        vec![x, w, b],
-        y,
-        act,
-        (m * k * n) as u64,
-    );
+    let kernel = gemm_call(l.target, [m, k, n], [l.len(x), l.len(w), l.len(y)]);
+    l.step(node, kernel, vec![x, w, b], y, act, (m * k * n) as u64);
     Ok(y)
+}
+
+/// A GEMM call, `[m][k] x [k][n]` (pointwise convs and fully connected layers): columns padded
+/// to whole panels as `gemm_packing` packed them, and blocks of panels (NR columns x K floats
+/// each) that fill the target's GEMM block; `lens` are the x, packed weight and y lengths.
+pub(crate) fn gemm_call(target: Target, [m, k, n]: [usize; 3], lens: [usize; 3]) -> Kernel {
+    let desc = target.desc();
+    let nr = desc.gemm_tile[1];
+    let panel_bytes = nr * k.max(1) * 4;
+    let (np, nb) = (
+        n.next_multiple_of(nr),
+        (desc.gemm_block_bytes / panel_bytes).max(1),
+    );
+    let consts = [m, k, n, np, nb].into_iter().chain(lens);
+    Kernel::call(
+        mnetc_targets::Kernel::Gemm,
+        consts.map(Const::from),
+        minmax_args(),
+    )
 }

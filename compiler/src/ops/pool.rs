@@ -5,7 +5,7 @@ use super::elementwise::strides_of;
 use super::{EvalCx, InferCx, Inferred, constant_of, normalize_axes, rank};
 use crate::error::{Error, Result};
 use crate::ir::{Clamp, Node, Op, Pool, Tensor, Window};
-use crate::program::{Kernel, Lowering, NHWC, TensorId};
+use crate::program::{Arg, Const, Kernel, Lowering, NHWC, TensorId};
 
 /// Shape inference for AveragePool, MaxPool: the output shape.
 pub(crate) fn infer_window(cx: &InferCx, pool: &mut Pool) -> Result<Inferred> {
@@ -221,18 +221,33 @@ pub(crate) fn lower_window(
         let x = l.ensure(node, x, &NHWC);
         let xs = l.program.tensors[x].shape.clone();
         let y = l.new_buffer(out_shape.clone(), NHWC.to_vec());
-        let kernel = Kernel::Pool {
-            h: xs[2],
-            w: xs[3],
-            c: xs[1],
-            k: p.window.kernel,
-            s: p.window.strides,
-            pad: p.window.pads,
-            oh: out_shape[2],
-            ow: out_shape[3],
-            max: matches!(node.op, Op::MaxPool(_)),
-            count_pad: p.count_include_pad,
-        };
+        let (k, s, pad) = (p.window.kernel, p.window.strides, p.window.pads);
+        let dims = [
+            xs[2],
+            xs[3],
+            xs[1],
+            k[0],
+            k[1],
+            s[0],
+            s[1],
+            pad[0],
+            pad[1],
+            pad[2],
+            pad[3],
+            out_shape[2],
+            out_shape[3],
+        ];
+        let max = matches!(node.op, Op::MaxPool(_));
+        let consts = dims
+            .into_iter()
+            .map(Const::from)
+            .chain([max, p.count_include_pad].map(Const::from))
+            .chain([l.len(x), l.len(y)].map(Const::from));
+        let kernel = Kernel::call(
+            mnetc_targets::Kernel::Pool,
+            consts,
+            [Arg::Input(0), Arg::Output],
+        );
         l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
         y
     })
@@ -244,17 +259,12 @@ pub(crate) fn global_pool(l: &mut Lowering, node: &Node, out_shape: &[usize]) ->
     let xs = l.program.tensors[x].shape.clone();
     let rank = out_shape.len();
     let y = l.new_buffer(out_shape.to_vec(), (0..rank).collect());
-    l.step(
-        node,
-        Kernel::GlobalAvgPool {
-            hw: xs[2] * xs[3],
-            c: xs[1],
-        },
-        vec![x],
-        y,
-        Clamp::LINEAR,
-        0,
+    let kernel = Kernel::call(
+        mnetc_targets::Kernel::GAvgPool,
+        [xs[2] * xs[3], xs[1], l.len(x)].map(Const::from),
+        [Arg::Input(0), Arg::Output],
     );
+    l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
     Ok(y)
 }
 
@@ -300,13 +310,11 @@ pub(crate) fn lower_reduce_mean(
     let n: usize = axes.iter().map(|&a| shape[a]).product();
     let groups = shape.iter().product::<usize>() / n.max(1);
     let y = l.new_buffer(out_shape.clone(), (0..out_shape.len()).collect());
-    l.step(
-        node,
-        Kernel::MeanRows { groups, n },
-        vec![x],
-        y,
-        Clamp::LINEAR,
-        0,
+    let kernel = Kernel::call(
+        mnetc_targets::Kernel::Mean,
+        [groups, n, l.len(x)].map(Const::from),
+        [Arg::Input(0), Arg::Output],
     );
+    l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
     Ok(y)
 }

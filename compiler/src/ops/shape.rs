@@ -6,7 +6,7 @@ use super::elementwise::strides_of;
 use super::{EvalCx, InferCx, Inferred, constant_of, normalize_axes, normalize_axis};
 use crate::error::{Error, Result};
 use crate::ir::{Clamp, DType, Data, Graph, Node, SliceAttrs, Tensor};
-use crate::program::{Kernel, Lowering, TensorId};
+use crate::program::{Arg, Const, Kernel, Lowering, TensorId, copy_call};
 
 /// Shape inference for Pad: the output shape.
 pub(crate) fn infer_pad(cx: &InferCx, pads: &Option<Vec<i64>>) -> Result<Inferred> {
@@ -544,15 +544,22 @@ pub(crate) fn lower_pad(
             .zip(&ys)
             .map(|(&(before, _), s)| before as usize * s)
             .sum();
-        l.step(node, Kernel::Fill(0.0), vec![], y, Clamp::LINEAR, 0);
+        let fill = Kernel::call(
+            mnetc_targets::Kernel::Fill,
+            [Const::from(l.len(y))],
+            [Arg::Output, Arg::F32(0.0)],
+        );
+        l.step(node, fill, vec![], y, Clamp::LINEAR, 0);
         let xs = info.strides();
         let order = &info.perm;
-        let kernel = Kernel::Copy {
-            x_strides: order.iter().map(|&a| xs[a]).collect(),
+        let kernel = copy_call(
+            order.len(),
+            [l.len(x), l.len(y)],
+            order.iter().map(|&a| xs[a]).collect(),
             y_start,
-            y_strides: order.iter().map(|&a| ys[a]).collect(),
-            shape: order.iter().map(|&a| info.shape[a]).collect(),
-        };
+            order.iter().map(|&a| ys[a]).collect(),
+            order.iter().map(|&a| info.shape[a]).collect(),
+        );
         l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
         y
     })
