@@ -6,6 +6,7 @@
 
 use crate::codegen::{CodegenOptions, Generated, Target, WeightsFile};
 use crate::import::json::{Activation, Description, Weights};
+use crate::ir::LinearOp;
 use crate::ir::{Graph, Op};
 use crate::{Error, Options};
 use std::path::{Path, PathBuf};
@@ -244,7 +245,7 @@ fn weight_shapes(graph: &Graph) -> Vec<(String, Vec<usize>, String)> {
     graph
         .nodes
         .iter()
-        .filter(|n| matches!(n.op, Op::Conv(_) | Op::Dense { .. }))
+        .filter(|n| matches!(n.op, Op::Conv(_) | Op::Linear(LinearOp::Dense { .. })))
         .filter_map(|n| {
             let w = n.inputs.get(1).copied().flatten()?;
             let shape = graph.shape(w)?.to_vec();

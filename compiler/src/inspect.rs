@@ -1,6 +1,7 @@
 //! The layer table behind `mnetc inspect`: one row per node of the optimised graph, with the
 //! paper's cost model (multiply-adds and parameters of conv and fully connected layers only).
 
+use crate::ir::{ActivationOp, LinearOp, PoolOp};
 use crate::ir::{Graph, Op};
 use serde::Serialize;
 use std::fmt::Write;
@@ -80,26 +81,28 @@ pub fn summarize(graph: &Graph) -> Summary {
                     * (c.window.kernel[0] * c.window.kernel[1]) as u64;
                 layer.params = len(node.input(1)) + len(node.input(2));
             }
-            Op::Dense { act } => {
+            Op::Linear(LinearOp::Dense { act }) => {
                 layer.op = "dense".into();
                 layer.activation = Some(act.label());
                 layer.macs = out_elems * input.last().copied().unwrap_or(0) as u64;
                 layer.params = len(node.input(1)) + len(node.input(2));
             }
-            Op::Gemm { .. } | Op::MatMul if !input.is_empty() => {
+            Op::Linear(LinearOp::Gemm { .. }) | Op::Linear(LinearOp::MatMul)
+                if !input.is_empty() =>
+            {
                 let k = match node.op {
-                    Op::Gemm { trans_a: true, .. } => input[0],
+                    Op::Linear(LinearOp::Gemm { trans_a: true, .. }) => input[0],
                     _ => input[input.len() - 1],
                 };
                 layer.macs = out_elems * k as u64;
                 layer.params = len(node.input(1)) + len(node.input(2));
             }
-            Op::AveragePool(p) | Op::MaxPool(p) => {
+            Op::Pool(PoolOp::AveragePool(p)) | Op::Pool(PoolOp::MaxPool(p)) => {
                 layer.kernel = Some(p.window.kernel);
                 layer.stride = Some(p.window.strides);
                 layer.padding = Some(p.window.pads);
             }
-            Op::Clip(c) => layer.activation = Some(c.label()),
+            Op::Activation(ActivationOp::Clip(c)) => layer.activation = Some(c.label()),
             _ => {}
         }
         layers.push(layer);

@@ -244,26 +244,27 @@ pub struct SliceAttrs {
     pub axes: Option<Vec<i64>>,
 }
 
-/// The operations of the IR. Attributes are parsed and validated at import; inputs that ONNX
+/// The operations of the IR, by family (the families of `import/onnx` and `ops/`: each family's
+/// file there matches its own enum exhaustively, so a new op is an edit of its family's files
+/// and the compiler lists them). Attributes are parsed and validated at import; inputs that ONNX
 /// passes as tensors (Clip bounds, Pad amounts, Reshape shapes, axes) stay inputs and are read
 /// once constant folding made them constants.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     /// inputs: x, weight (OIHW), optional bias.
     Conv(Conv),
-    /// inputs: x, scale, bias, mean, var.
-    BatchNorm {
-        epsilon: f32,
-    },
-    /// Clamp with constant bounds. inputs: x, then (opset >= 11) optional min, optional max.
-    Clip(Clamp),
-    /// inputs: x, then (opset >= 11) pads and optional value. `pads` is the attribute form.
-    Pad {
-        pads: Option<Vec<i64>>,
-        value: f32,
-    },
+    Pool(PoolOp),
+    Linear(LinearOp),
+    Normalization(NormalizationOp),
+    Activation(ActivationOp),
     /// Elementwise with numpy broadcasting.
     Binary(BinaryOp),
+    Shape(ShapeOp),
+}
+
+/// Pooling and reductions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PoolOp {
     GlobalAveragePool,
     AveragePool(Pool),
     MaxPool(Pool),
@@ -273,6 +274,11 @@ pub enum Op {
         keepdims: bool,
         noop_with_empty_axes: bool,
     },
+}
+
+/// Matrix products.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinearOp {
     /// inputs: a, b, optional c.
     Gemm {
         alpha: f32,
@@ -285,6 +291,34 @@ pub enum Op {
     /// `y[n] = act(sum_k x[k] * w[n][k] + b[n])`. inputs: x ([1, K]), weight ([N, K]), bias ([N]).
     Dense {
         act: Clamp,
+    },
+}
+
+/// Normalizations.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NormalizationOp {
+    /// inputs: x, scale, bias, mean, var.
+    BatchNorm { epsilon: f32 },
+}
+
+/// Activations.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActivationOp {
+    /// Clamp with constant bounds. inputs: x, then (opset >= 11) optional min, optional max.
+    Clip(Clamp),
+    Softmax {
+        axis: i64,
+        legacy: bool,
+    },
+}
+
+/// Ops that move, relabel or compute shapes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShapeOp {
+    /// inputs: x, then (opset >= 11) pads and optional value. `pads` is the attribute form.
+    Pad {
+        pads: Option<Vec<i64>>,
+        value: f32,
     },
     Flatten {
         axis: i64,
@@ -302,10 +336,6 @@ pub enum Op {
     },
     Transpose {
         perm: Option<Vec<usize>>,
-    },
-    Softmax {
-        axis: i64,
-        legacy: bool,
     },
     Identity,
     Shape {
@@ -332,34 +362,44 @@ impl Op {
     pub fn name(&self) -> &'static str {
         match self {
             Op::Conv(_) => "Conv",
-            Op::BatchNorm { .. } => "BatchNormalization",
-            Op::Clip(_) => "Clip",
-            Op::Pad { .. } => "Pad",
-            Op::Binary(BinaryOp::Add) => "Add",
-            Op::Binary(BinaryOp::Sub) => "Sub",
-            Op::Binary(BinaryOp::Mul) => "Mul",
-            Op::Binary(BinaryOp::Div) => "Div",
-            Op::Binary(BinaryOp::Min) => "Min",
-            Op::Binary(BinaryOp::Max) => "Max",
-            Op::GlobalAveragePool => "GlobalAveragePool",
-            Op::AveragePool(_) => "AveragePool",
-            Op::MaxPool(_) => "MaxPool",
-            Op::ReduceMean { .. } => "ReduceMean",
-            Op::Gemm { .. } => "Gemm",
-            Op::MatMul => "MatMul",
-            Op::Dense { .. } => "Dense",
-            Op::Flatten { .. } => "Flatten",
-            Op::Reshape { .. } => "Reshape",
-            Op::Squeeze { .. } => "Squeeze",
-            Op::Unsqueeze { .. } => "Unsqueeze",
-            Op::Transpose { .. } => "Transpose",
-            Op::Softmax { .. } => "Softmax",
-            Op::Identity => "Identity",
-            Op::Shape { .. } => "Shape",
-            Op::Gather { .. } => "Gather",
-            Op::Concat { .. } => "Concat",
-            Op::Cast { .. } => "Cast",
-            Op::Slice { .. } => "Slice",
+            Op::Pool(op) => match op {
+                PoolOp::GlobalAveragePool => "GlobalAveragePool",
+                PoolOp::AveragePool(_) => "AveragePool",
+                PoolOp::MaxPool(_) => "MaxPool",
+                PoolOp::ReduceMean { .. } => "ReduceMean",
+            },
+            Op::Linear(op) => match op {
+                LinearOp::Gemm { .. } => "Gemm",
+                LinearOp::MatMul => "MatMul",
+                LinearOp::Dense { .. } => "Dense",
+            },
+            Op::Normalization(NormalizationOp::BatchNorm { .. }) => "BatchNormalization",
+            Op::Activation(op) => match op {
+                ActivationOp::Clip(_) => "Clip",
+                ActivationOp::Softmax { .. } => "Softmax",
+            },
+            Op::Binary(op) => match op {
+                BinaryOp::Add => "Add",
+                BinaryOp::Sub => "Sub",
+                BinaryOp::Mul => "Mul",
+                BinaryOp::Div => "Div",
+                BinaryOp::Min => "Min",
+                BinaryOp::Max => "Max",
+            },
+            Op::Shape(op) => match op {
+                ShapeOp::Pad { .. } => "Pad",
+                ShapeOp::Flatten { .. } => "Flatten",
+                ShapeOp::Reshape { .. } => "Reshape",
+                ShapeOp::Squeeze { .. } => "Squeeze",
+                ShapeOp::Unsqueeze { .. } => "Unsqueeze",
+                ShapeOp::Transpose { .. } => "Transpose",
+                ShapeOp::Identity => "Identity",
+                ShapeOp::Shape { .. } => "Shape",
+                ShapeOp::Gather { .. } => "Gather",
+                ShapeOp::Concat { .. } => "Concat",
+                ShapeOp::Cast { .. } => "Cast",
+                ShapeOp::Slice { .. } => "Slice",
+            },
         }
     }
 
@@ -368,11 +408,13 @@ impl Op {
     pub fn is_reshape_like(&self) -> bool {
         matches!(
             self,
-            Op::Flatten { .. }
-                | Op::Reshape { .. }
-                | Op::Squeeze { .. }
-                | Op::Unsqueeze { .. }
-                | Op::Identity
+            Op::Shape(
+                ShapeOp::Flatten { .. }
+                    | ShapeOp::Reshape { .. }
+                    | ShapeOp::Squeeze { .. }
+                    | ShapeOp::Unsqueeze { .. }
+                    | ShapeOp::Identity
+            )
         )
     }
 }

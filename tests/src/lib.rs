@@ -93,6 +93,14 @@ pub fn fixtures_in(dir: &Path) -> BTreeMap<String, Fixture> {
 /// The repository's fixtures (PyTorch exports copied from the shared models; tf2onnx exports
 /// of Keras and TFLite models in `keras/`; a paddle2onnx export in `paddle/`), plus the shared
 /// models when present (shared ones win on names present in both, they are the same files).
+/// Why a reference model is not checked yet, if it belongs to open work: the int8 (QDQ) models
+/// of `../shared/models` wait for the int8 issue (their import refuses UINT8 tensors).
+pub fn awaiting(f: &Fixture) -> Option<&'static str> {
+    f.name
+        .contains("_int8_")
+        .then_some("int8 QDQ model: quantized import is the int8 issue's work")
+}
+
 pub fn all_fixtures() -> Vec<Fixture> {
     let mut all = repository_fixtures();
     if let Some(shared) = shared_models() {

@@ -5,6 +5,7 @@
 use mnetc::Options;
 use mnetc::import::json::Description;
 use mnetc::ir::Op;
+use mnetc::ir::{LinearOp, NormalizationOp};
 use mnetc_tests::{check_close, fixture, read_f32, shared_models};
 use std::collections::HashMap;
 use std::path::Path;
@@ -127,7 +128,7 @@ fn safetensors_from(graph: &mnetc::ir::Graph) -> Vec<u8> {
                 }
                 conv_index += 1;
             }
-            Op::BatchNorm { .. } => {
+            Op::Normalization(NormalizationOp::BatchNorm { .. }) => {
                 for (i, part) in ["weight", "bias", "running_mean", "running_var"]
                     .iter()
                     .enumerate()
@@ -135,7 +136,7 @@ fn safetensors_from(graph: &mnetc::ir::Graph) -> Vec<u8> {
                     put(format!("{layer}.bn.{part}"), node.input(i + 1));
                 }
             }
-            Op::Gemm { .. } => {
+            Op::Linear(LinearOp::Gemm { .. }) => {
                 put("classifier.weight".into(), node.input(1));
                 put("classifier.bias".into(), node.input(2));
             }

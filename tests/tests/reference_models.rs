@@ -5,7 +5,7 @@
 //! `inspect` must equal the one the fixtures' manifest computed.
 
 use mnetc::Options;
-use mnetc_tests::{all_fixtures, check_close, read_f32, run_model};
+use mnetc_tests::{all_fixtures, awaiting, check_close, read_f32, run_model};
 
 #[test]
 fn every_reference_model_matches_onnxruntime_with_and_without_passes() {
@@ -14,6 +14,10 @@ fn every_reference_model_matches_onnxruntime_with_and_without_passes() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for f in &fixtures {
+        if let Some(why) = awaiting(f) {
+            eprintln!("skipped {}: {why}", f.name);
+            continue;
+        }
         let bytes = std::fs::read(&f.onnx).unwrap();
         assert!(!f.cases.is_empty(), "{}: no input/expected pair", f.name);
         for (input, expected) in &f.cases {
@@ -43,12 +47,26 @@ fn every_reference_model_matches_onnxruntime_with_and_without_passes() {
 
 #[test]
 fn multiply_adds_match_the_manifest() {
+    let mut checked = 0;
     for f in all_fixtures() {
+        if let Some(why) = awaiting(&f) {
+            eprintln!("skipped {}: {why}", f.name);
+            continue;
+        }
+        // Models outside the folders' main manifests (the MobileNetV3 files of
+        // ../shared/models, described in more/manifest-v3-int8.json) have no count to compare.
+        let Some(want) = f.manifest["macs"]["total"].as_u64() else {
+            assert!(
+                f.onnx.starts_with(mnetc_tests::shared_models().unwrap_or_default()),
+                "{}: no macs in manifest",
+                f.name
+            );
+            eprintln!("skipped {}: its manifest has no multiply-add count", f.name);
+            continue;
+        };
+        checked += 1;
         let graph = mnetc::frontend(&f.onnx, &Options::default()).unwrap();
         let s = mnetc::inspect::summarize(&graph);
-        let want = f.manifest["macs"]["total"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("{}: no macs in manifest", f.name));
         assert_eq!(s.total_macs, want, "{}", f.name);
         // Parameters: the shared manifest counts the PyTorch model (convs without bias); after
         // folding every conv has a bias of one value per output channel. The Keras manifest
@@ -70,6 +88,7 @@ fn multiply_adds_match_the_manifest() {
         };
         assert_eq!(s.total_params, want, "{}", f.name);
     }
+    assert!(checked >= 16, "{checked} models counted");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! GlobalAveragePool, Flatten, Gemm.
 
 use crate::error::{Error, Result};
+use crate::ir::{ActivationOp, LinearOp, NormalizationOp, PoolOp, ShapeOp};
 use crate::ir::{
     Clamp, Conv, DType, Dim, Graph, GraphInput, InputLayout, Node, Op, Tensor, ValueId, Window,
 };
@@ -403,9 +404,9 @@ impl Builder<'_> {
                 }
                 y = self.node(
                     &format!("{name}.bn"),
-                    Op::BatchNorm {
+                    Op::Normalization(NormalizationOp::BatchNorm {
                         epsilon: self.desc.bn_epsilon,
-                    },
+                    }),
                     inputs,
                 );
             }
@@ -414,7 +415,11 @@ impl Builder<'_> {
             Activation::Relu => Clamp::RELU,
             Activation::Relu6 => Clamp::RELU6,
         };
-        Ok(self.node(&format!("{name}.act"), Op::Clip(clamp), vec![Some(y)]))
+        Ok(self.node(
+            &format!("{name}.act"),
+            Op::Activation(ActivationOp::Clip(clamp)),
+            vec![Some(y)],
+        ))
     }
 }
 
@@ -466,20 +471,24 @@ fn build(desc: &Description, source: Source, path: &str) -> Result<Graph> {
         x = b.conv(x, &format!("blocks.{i}.pointwise"), [c, out], 1, 1, false)?;
         c = out;
     }
-    let pooled = b.node("pool", Op::GlobalAveragePool, vec![Some(x)]);
-    let flat = b.node("flatten", Op::Flatten { axis: 1 }, vec![Some(pooled)]);
+    let pooled = b.node("pool", Op::Pool(PoolOp::GlobalAveragePool), vec![Some(x)]);
+    let flat = b.node(
+        "flatten",
+        Op::Shape(ShapeOp::Flatten { axis: 1 }),
+        vec![Some(pooled)],
+    );
     let k = desc.classes;
     let bound = 1.0 / (c as f64).sqrt();
     let w = b.required("classifier.weight", &[k, c], |r| {
         r.uniform_tensor(&[k, c], bound)
     })?;
     let bias = b.tensor("classifier.bias", &[k], |r| r.uniform_tensor(&[k], bound))?;
-    let gemm = Op::Gemm {
+    let gemm = Op::Linear(LinearOp::Gemm {
         alpha: 1.0,
         beta: 1.0,
         trans_a: false,
         trans_b: true,
-    };
+    });
     let logits = b.node("classifier", gemm, vec![Some(flat), Some(w), bias]);
     b.graph.values[logits].name = "logits".into();
     b.graph.outputs = vec![logits];

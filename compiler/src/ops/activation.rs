@@ -1,8 +1,8 @@
 //! Activations: Clip (bounds as attributes or constant inputs) and Softmax.
 
-use super::{EvalCx, normalize_axis};
+use super::{EvalCx, InferCx, Inferred, normalize_axis};
 use crate::error::{Error, Result};
-use crate::ir::{Clamp, Node, Tensor};
+use crate::ir::{ActivationOp, Clamp, Node, Tensor};
 use crate::program::{Arg, Const, Kernel, Lowering, TensorId};
 
 /// The reference evaluation of Clip.
@@ -135,4 +135,32 @@ pub(crate) fn lower_softmax(
         l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
         y
     })
+}
+
+/// Shape inference for the activation family: the input's shape.
+pub(crate) fn infer(cx: &InferCx, op: &mut ActivationOp) -> Result<Inferred> {
+    match op {
+        ActivationOp::Clip(_) | ActivationOp::Softmax { .. } => Ok(Inferred::Shape(cx.x.clone())),
+    }
+}
+
+/// The reference evaluation of the activation family.
+pub(crate) fn eval(cx: &EvalCx, op: &ActivationOp) -> Result<Tensor> {
+    match op {
+        ActivationOp::Clip(clamp) => eval_clip(cx, clamp),
+        ActivationOp::Softmax { axis, legacy } => eval_softmax(cx, axis, legacy),
+    }
+}
+
+/// Lowers the activation family.
+pub(crate) fn lower(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    op: &ActivationOp,
+) -> Result<TensorId> {
+    match op {
+        ActivationOp::Clip(clamp) => lower_clip(l, node, out_shape, clamp),
+        ActivationOp::Softmax { axis, legacy } => lower_softmax(l, node, out_shape, axis, legacy),
+    }
 }

@@ -5,7 +5,7 @@ use super::elementwise::broadcast;
 use super::elementwise::broadcast_index;
 use super::{EvalCx, InferCx, Inferred, rank};
 use crate::error::{Error, Result};
-use crate::ir::{Clamp, Node, Tensor};
+use crate::ir::{Clamp, LinearOp, Node, Tensor};
 use crate::program::{Const, Kernel, Lowering, TensorId, gemm_packing, minmax_args, pack};
 use crate::target::Target;
 
@@ -248,4 +248,42 @@ pub(crate) fn gemm_call(target: Target, [m, k, n]: [usize; 3], lens: [usize; 3])
         consts.map(Const::from),
         minmax_args(),
     )
+}
+
+/// Shape inference for the linear family.
+pub(crate) fn infer(cx: &InferCx, op: &mut LinearOp) -> Result<Inferred> {
+    match op {
+        LinearOp::Gemm {
+            trans_a, trans_b, ..
+        } => infer_gemm(cx, trans_a, trans_b),
+        LinearOp::MatMul => infer_matmul(cx),
+        LinearOp::Dense { .. } => infer_dense(cx),
+    }
+}
+
+/// The reference evaluation of the linear family.
+pub(crate) fn eval(cx: &EvalCx, op: &LinearOp) -> Result<Tensor> {
+    match op {
+        LinearOp::Gemm {
+            alpha,
+            beta,
+            trans_a,
+            trans_b,
+        } => eval_gemm(cx, alpha, beta, trans_a, trans_b),
+        LinearOp::MatMul => eval_matmul(cx),
+        LinearOp::Dense { act } => eval_dense(cx, act),
+    }
+}
+
+/// Lowers the linear family.
+pub(crate) fn lower(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    op: &LinearOp,
+) -> Result<TensorId> {
+    match op {
+        LinearOp::Gemm { .. } | LinearOp::MatMul => lower_gemm(l, node, out_shape),
+        LinearOp::Dense { act } => lower_dense(l, node, out_shape, act),
+    }
 }

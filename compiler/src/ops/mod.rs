@@ -13,8 +13,9 @@
 //! | [`elementwise`] | Add, Sub, Mul, Div, Min, Max (numpy broadcasting) |
 //! | [`shape`] | Pad, Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Identity, Shape, Gather, Concat, Cast, Slice |
 //!
-//! The three dispatchers below match every op without a catch-all arm: a new `Op` variant does
-//! not compile until each says where its shape rule, evaluation and lowering are. This layer
+//! The dispatchers below send each family's ops to its file, where `infer`, `eval` and `lower`
+//! match the family's enum exhaustively (no catch-all arms): a new op does not compile until
+//! its family's file says how to infer its shape, evaluate it and lower it. This layer
 //! sits on `ir` and `error` only; `passes`, `interp` and `codegen` call it.
 
 pub mod activation;
@@ -33,34 +34,12 @@ use crate::program::{Lowering, TensorId};
 pub fn eval(cx: &EvalCx) -> Result<Tensor> {
     match &cx.node.op {
         Op::Conv(conv) => conv::eval(cx, conv),
-        Op::AveragePool(pool) => pool::eval_average(cx, pool),
-        Op::MaxPool(pool) => pool::eval_max(cx, pool),
-        Op::GlobalAveragePool => pool::eval_global(cx),
-        Op::ReduceMean { axes, .. } => pool::eval_reduce_mean(cx, axes),
-        Op::BatchNorm { epsilon } => normalization::eval(cx, epsilon),
-        Op::Clip(clamp) => activation::eval_clip(cx, clamp),
-        Op::Softmax { axis, legacy } => activation::eval_softmax(cx, axis, legacy),
+        Op::Pool(op) => pool::eval(cx, op),
+        Op::Linear(op) => linear::eval(cx, op),
+        Op::Normalization(op) => normalization::eval(cx, op),
+        Op::Activation(op) => activation::eval(cx, op),
         Op::Binary(op) => elementwise::eval(cx, op),
-        Op::Gemm {
-            alpha,
-            beta,
-            trans_a,
-            trans_b,
-        } => linear::eval_gemm(cx, alpha, beta, trans_a, trans_b),
-        Op::MatMul => linear::eval_matmul(cx),
-        Op::Dense { act } => linear::eval_dense(cx, act),
-        Op::Pad { pads, value } => shape::eval_pad(cx, pads, value),
-        Op::Flatten { .. }
-        | Op::Reshape { .. }
-        | Op::Squeeze { .. }
-        | Op::Unsqueeze { .. }
-        | Op::Identity => shape::eval_relabel(cx),
-        Op::Transpose { perm } => shape::eval_transpose(cx, perm),
-        Op::Shape { .. } => shape::eval_shape(cx),
-        Op::Gather { axis } => shape::eval_gather(cx, axis),
-        Op::Concat { axis } => shape::eval_concat(cx, axis),
-        Op::Cast { to } => shape::eval_cast(cx, to),
-        Op::Slice { attrs } => shape::eval_slice(cx, attrs),
+        Op::Shape(op) => shape::eval(cx, op),
     }
 }
 
@@ -69,28 +48,12 @@ pub fn lower(l: &mut Lowering, node: &Node) -> Result<TensorId> {
     let out_shape = l.out_shape(node);
     match &node.op {
         Op::Conv(conv) => conv::lower(l, node, out_shape, conv),
-        Op::AveragePool(pool) | Op::MaxPool(pool) => pool::lower_window(l, node, out_shape, pool),
-        Op::GlobalAveragePool => pool::lower_global(l, node, out_shape),
-        Op::ReduceMean { axes, .. } => pool::lower_reduce_mean(l, node, out_shape, axes),
-        Op::BatchNorm { epsilon } => normalization::lower(l, node, out_shape, epsilon),
-        Op::Clip(clamp) => activation::lower_clip(l, node, out_shape, clamp),
-        Op::Softmax { axis, legacy } => activation::lower_softmax(l, node, out_shape, axis, legacy),
+        Op::Pool(op) => pool::lower(l, node, out_shape, op),
+        Op::Linear(op) => linear::lower(l, node, out_shape, op),
+        Op::Normalization(op) => normalization::lower(l, node, out_shape, op),
+        Op::Activation(op) => activation::lower(l, node, out_shape, op),
         Op::Binary(op) => elementwise::lower(l, node, out_shape, op),
-        Op::Gemm { .. } | Op::MatMul => linear::lower_gemm(l, node, out_shape),
-        Op::Dense { act } => linear::lower_dense(l, node, out_shape, act),
-        Op::Pad { pads, .. } => shape::lower_pad(l, node, out_shape, pads),
-        Op::Flatten { .. }
-        | Op::Reshape { .. }
-        | Op::Squeeze { .. }
-        | Op::Unsqueeze { .. }
-        | Op::Identity => shape::lower_relabel(l, node, out_shape),
-        Op::Transpose { perm: Some(perm) } => shape::lower_transpose(l, node, out_shape, perm),
-        Op::Transpose { perm: None }
-        | Op::Shape { .. }
-        | Op::Gather { .. }
-        | Op::Concat { .. }
-        | Op::Cast { .. }
-        | Op::Slice { .. } => Err(unsupported(node)),
+        Op::Shape(op) => shape::lower(l, node, out_shape, op),
     }
 }
 
@@ -168,30 +131,12 @@ pub enum Inferred {
 pub fn infer(op: &mut Op, cx: &InferCx) -> Result<Inferred> {
     match op {
         Op::Conv(conv) => conv::infer(cx, conv),
-        Op::AveragePool(pool) | Op::MaxPool(pool) => pool::infer_window(cx, pool),
-        Op::GlobalAveragePool => pool::infer_global(cx),
-        Op::ReduceMean {
-            axes,
-            keepdims,
-            noop_with_empty_axes,
-        } => pool::infer_reduce_mean(cx, axes, keepdims, noop_with_empty_axes),
-        Op::BatchNorm { .. } => normalization::infer(cx),
-        Op::Clip(_) | Op::Softmax { .. } => Ok(Inferred::Shape(cx.x.clone())),
+        Op::Pool(op) => pool::infer(cx, op),
+        Op::Linear(op) => linear::infer(cx, op),
+        Op::Normalization(op) => normalization::infer(cx, op),
+        Op::Activation(op) => activation::infer(cx, op),
         Op::Binary(_) => elementwise::infer(cx),
-        Op::Gemm {
-            trans_a, trans_b, ..
-        } => linear::infer_gemm(cx, trans_a, trans_b),
-        Op::MatMul => linear::infer_matmul(cx),
-        Op::Dense { .. } => linear::infer_dense(cx),
-        Op::Pad { pads, .. } => shape::infer_pad(cx, pads),
-        Op::Identity | Op::Cast { .. } => Ok(Inferred::Shape(cx.x.clone())),
-        Op::Flatten { axis } => shape::infer_flatten(cx, axis),
-        Op::Reshape { allowzero } => shape::infer_reshape(cx, allowzero),
-        Op::Squeeze { axes } => shape::infer_squeeze(cx, axes),
-        Op::Unsqueeze { axes } => shape::infer_unsqueeze(cx, axes),
-        Op::Transpose { perm } => shape::infer_transpose(cx, perm),
-        Op::Shape { start, end } => shape::infer_shape(cx, start, end),
-        Op::Gather { .. } | Op::Concat { .. } | Op::Slice { .. } => shape::infer_folded(cx),
+        Op::Shape(op) => shape::infer(cx, op),
     }
 }
 

@@ -5,11 +5,11 @@
 use super::elementwise::binary;
 use super::{EvalCx, InferCx, Inferred};
 use crate::error::{Error, Result};
-use crate::ir::{BinaryOp, Node, Tensor};
+use crate::ir::{BinaryOp, Node, NormalizationOp, Tensor};
 use crate::program::{Lowering, TensorId};
 
 /// Shape inference for BatchNorm: the output shape.
-pub(crate) fn infer(cx: &InferCx) -> Result<Inferred> {
+pub(crate) fn infer_batch_norm(cx: &InferCx) -> Result<Inferred> {
     let (node, x, in_shapes) = (cx.node, &cx.x, &cx.in_shapes);
     let out = {
         if x.len() < 2 {
@@ -37,7 +37,7 @@ pub(crate) fn infer(cx: &InferCx) -> Result<Inferred> {
 }
 
 /// The reference evaluation of BatchNorm.
-pub(crate) fn eval(cx: &EvalCx, epsilon: &f32) -> Result<Tensor> {
+pub(crate) fn eval_batch_norm(cx: &EvalCx, epsilon: &f32) -> Result<Tensor> {
     let x = cx.x;
     Ok({
         let [s, b, m, v] = [1, 2, 3, 4].map(|i| cx.arg(i).map(Tensor::to_f32));
@@ -55,7 +55,7 @@ pub(crate) fn eval(cx: &EvalCx, epsilon: &f32) -> Result<Tensor> {
 }
 
 /// Lowers BatchNorm to kernel calls; returns the output tensor.
-pub(crate) fn lower(
+pub(crate) fn lower_batch_norm(
     l: &mut Lowering,
     node: &Node,
     out_shape: Vec<usize>,
@@ -83,4 +83,30 @@ pub(crate) fn lower(
         let b = l.relabel(b, channel);
         binary(l, node, BinaryOp::Add, scaled, b, &out_shape)
     })
+}
+
+/// Shape inference for the normalization family.
+pub(crate) fn infer(cx: &InferCx, op: &mut NormalizationOp) -> Result<Inferred> {
+    match op {
+        NormalizationOp::BatchNorm { .. } => infer_batch_norm(cx),
+    }
+}
+
+/// The reference evaluation of the normalization family.
+pub(crate) fn eval(cx: &EvalCx, op: &NormalizationOp) -> Result<Tensor> {
+    match op {
+        NormalizationOp::BatchNorm { epsilon } => eval_batch_norm(cx, epsilon),
+    }
+}
+
+/// Lowers the normalization family.
+pub(crate) fn lower(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    op: &NormalizationOp,
+) -> Result<TensorId> {
+    match op {
+        NormalizationOp::BatchNorm { epsilon } => lower_batch_norm(l, node, out_shape, epsilon),
+    }
 }

@@ -4,7 +4,7 @@ use super::conv::resolve_window;
 use super::elementwise::strides_of;
 use super::{EvalCx, InferCx, Inferred, constant_of, normalize_axes, rank};
 use crate::error::{Error, Result};
-use crate::ir::{Clamp, Node, Op, Pool, Tensor, Window};
+use crate::ir::{Clamp, Node, Op, Pool, PoolOp, Tensor, Window};
 use crate::program::{Arg, Const, Kernel, Lowering, NHWC, TensorId};
 
 /// Shape inference for AveragePool, MaxPool: the output shape.
@@ -237,7 +237,7 @@ pub(crate) fn lower_window(
             out_shape[2],
             out_shape[3],
         ];
-        let max = matches!(node.op, Op::MaxPool(_));
+        let max = matches!(node.op, Op::Pool(PoolOp::MaxPool(_)));
         let consts = dims
             .into_iter()
             .map(Const::from)
@@ -317,4 +317,41 @@ pub(crate) fn lower_reduce_mean(
     );
     l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
     Ok(y)
+}
+
+/// Shape inference for the pooling family.
+pub(crate) fn infer(cx: &InferCx, op: &mut PoolOp) -> Result<Inferred> {
+    match op {
+        PoolOp::AveragePool(pool) | PoolOp::MaxPool(pool) => infer_window(cx, pool),
+        PoolOp::GlobalAveragePool => infer_global(cx),
+        PoolOp::ReduceMean {
+            axes,
+            keepdims,
+            noop_with_empty_axes,
+        } => infer_reduce_mean(cx, axes, keepdims, noop_with_empty_axes),
+    }
+}
+
+/// The reference evaluation of the pooling family.
+pub(crate) fn eval(cx: &EvalCx, op: &PoolOp) -> Result<Tensor> {
+    match op {
+        PoolOp::AveragePool(pool) => eval_average(cx, pool),
+        PoolOp::MaxPool(pool) => eval_max(cx, pool),
+        PoolOp::GlobalAveragePool => eval_global(cx),
+        PoolOp::ReduceMean { axes, .. } => eval_reduce_mean(cx, axes),
+    }
+}
+
+/// Lowers the pooling family.
+pub(crate) fn lower(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    op: &PoolOp,
+) -> Result<TensorId> {
+    match op {
+        PoolOp::AveragePool(pool) | PoolOp::MaxPool(pool) => lower_window(l, node, out_shape, pool),
+        PoolOp::GlobalAveragePool => lower_global(l, node, out_shape),
+        PoolOp::ReduceMean { axes, .. } => lower_reduce_mean(l, node, out_shape, axes),
+    }
 }

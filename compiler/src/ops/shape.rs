@@ -5,7 +5,7 @@
 use super::elementwise::strides_of;
 use super::{EvalCx, InferCx, Inferred, constant_of, normalize_axes, normalize_axis};
 use crate::error::{Error, Result};
-use crate::ir::{Clamp, DType, Data, Graph, Node, SliceAttrs, Tensor};
+use crate::ir::{Clamp, DType, Data, Graph, Node, ShapeOp, SliceAttrs, Tensor};
 use crate::program::{Arg, Const, Kernel, Lowering, TensorId, copy_call};
 
 /// Shape inference for Pad: the output shape.
@@ -596,4 +596,62 @@ pub(crate) fn lower_relabel(
     let rank = l.program.tensors[x].shape.len();
     let x = l.ensure(node, x, &(0..rank).collect::<Vec<_>>());
     Ok(l.relabel(x, out_shape))
+}
+
+/// Shape inference for the shape family.
+pub(crate) fn infer(cx: &InferCx, op: &mut ShapeOp) -> Result<Inferred> {
+    match op {
+        ShapeOp::Pad { pads, .. } => infer_pad(cx, pads),
+        ShapeOp::Identity | ShapeOp::Cast { .. } => Ok(Inferred::Shape(cx.x.clone())),
+        ShapeOp::Flatten { axis } => infer_flatten(cx, axis),
+        ShapeOp::Reshape { allowzero } => infer_reshape(cx, allowzero),
+        ShapeOp::Squeeze { axes } => infer_squeeze(cx, axes),
+        ShapeOp::Unsqueeze { axes } => infer_unsqueeze(cx, axes),
+        ShapeOp::Transpose { perm } => infer_transpose(cx, perm),
+        ShapeOp::Shape { start, end } => infer_shape(cx, start, end),
+        ShapeOp::Gather { .. } | ShapeOp::Concat { .. } | ShapeOp::Slice { .. } => infer_folded(cx),
+    }
+}
+
+/// The reference evaluation of the shape family.
+pub(crate) fn eval(cx: &EvalCx, op: &ShapeOp) -> Result<Tensor> {
+    match op {
+        ShapeOp::Pad { pads, value } => eval_pad(cx, pads, value),
+        ShapeOp::Flatten { .. }
+        | ShapeOp::Reshape { .. }
+        | ShapeOp::Squeeze { .. }
+        | ShapeOp::Unsqueeze { .. }
+        | ShapeOp::Identity => eval_relabel(cx),
+        ShapeOp::Transpose { perm } => eval_transpose(cx, perm),
+        ShapeOp::Shape { .. } => eval_shape(cx),
+        ShapeOp::Gather { axis } => eval_gather(cx, axis),
+        ShapeOp::Concat { axis } => eval_concat(cx, axis),
+        ShapeOp::Cast { to } => eval_cast(cx, to),
+        ShapeOp::Slice { attrs } => eval_slice(cx, attrs),
+    }
+}
+
+/// Lowers the shape family: data movement is copies or nothing; shape arithmetic is folded
+/// before code generation, so reaching it is an error.
+pub(crate) fn lower(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    op: &ShapeOp,
+) -> Result<TensorId> {
+    match op {
+        ShapeOp::Pad { pads, .. } => lower_pad(l, node, out_shape, pads),
+        ShapeOp::Flatten { .. }
+        | ShapeOp::Reshape { .. }
+        | ShapeOp::Squeeze { .. }
+        | ShapeOp::Unsqueeze { .. }
+        | ShapeOp::Identity => lower_relabel(l, node, out_shape),
+        ShapeOp::Transpose { perm: Some(perm) } => lower_transpose(l, node, out_shape, perm),
+        ShapeOp::Transpose { perm: None }
+        | ShapeOp::Shape { .. }
+        | ShapeOp::Gather { .. }
+        | ShapeOp::Concat { .. }
+        | ShapeOp::Cast { .. }
+        | ShapeOp::Slice { .. } => Err(super::unsupported(node)),
+    }
 }

@@ -45,7 +45,7 @@ pub fn sweep(graph: &mut Graph) {
 
 #[cfg(test)]
 mod tests {
-    use crate::ir::{Op, Tensor};
+    use crate::ir::{Op, ShapeOp, Tensor};
     use crate::passes::tests::GraphBuilder;
 
     #[test]
@@ -54,29 +54,33 @@ mod tests {
         let mut b = GraphBuilder::new(&[1, 8, 1, 1]);
         let shape = b.node(
             "shape",
-            Op::Shape {
+            Op::Shape(ShapeOp::Shape {
                 start: 0,
                 end: None,
-            },
+            }),
             &[Some(b.x)],
         );
         let zero = b.constant(Tensor::i64(vec![], vec![0]));
-        let batch = b.node("gather", Op::Gather { axis: 0 }, &[Some(shape), Some(zero)]);
+        let batch = b.node(
+            "gather",
+            Op::Shape(ShapeOp::Gather { axis: 0 }),
+            &[Some(shape), Some(zero)],
+        );
         let axes = b.constant(Tensor::i64(vec![1], vec![0]));
         let batch1 = b.node(
             "unsq",
-            Op::Unsqueeze { axes: None },
+            Op::Shape(ShapeOp::Unsqueeze { axes: None }),
             &[Some(batch), Some(axes)],
         );
         let minus1 = b.constant(Tensor::i64(vec![1], vec![-1]));
         let target = b.node(
             "concat",
-            Op::Concat { axis: 0 },
+            Op::Shape(ShapeOp::Concat { axis: 0 }),
             &[Some(batch1), Some(minus1)],
         );
         let y = b.node(
             "reshape",
-            Op::Reshape { allowzero: false },
+            Op::Shape(ShapeOp::Reshape { allowzero: false }),
             &[Some(b.x), Some(target)],
         );
         let mut g = b.finish(y);

@@ -88,11 +88,11 @@ mod tests {
     #[test]
     fn identities_and_unused_branches_disappear() {
         let mut b = GraphBuilder::new(&[1, 2, 4, 4]);
-        let i = b.node("id", Op::Identity, &[Some(b.x)]);
+        let i = b.node("id", Op::Shape(ShapeOp::Identity), &[Some(b.x)]);
         let w = b.weights(&[2, 2, 1, 1], 1);
         let c = b.node("conv", conv(1, 1, 0, 1), &[Some(i), Some(w), None]);
-        let _unused = b.node("gap", Op::GlobalAveragePool, &[Some(i)]);
-        let y = b.node("out", Op::Identity, &[Some(c)]);
+        let _unused = b.node("gap", Op::Pool(PoolOp::GlobalAveragePool), &[Some(i)]);
+        let y = b.node("out", Op::Shape(ShapeOp::Identity), &[Some(c)]);
         let g = check_same_function(b.finish(y));
         assert_eq!(g.nodes.len(), 1);
         assert_eq!(g.values[g.outputs[0]].name, "out_out");

@@ -3,6 +3,7 @@
 //! B or a C that is not a row vector stays as it is (the interpreter runs it).
 
 use crate::error::Result;
+use crate::ir::LinearOp;
 use crate::ir::{Clamp, Graph, Node, Op, Tensor};
 
 pub fn run(graph: &mut Graph) -> Result<()> {
@@ -17,7 +18,7 @@ pub fn run(graph: &mut Graph) -> Result<()> {
         let bias = bias
             .map(|b| graph.add_constant(format!("{name}.bias"), Tensor::f32(vec![shape[0]], b)));
         let node = &mut graph.nodes[index];
-        node.op = Op::Dense { act: Clamp::LINEAR };
+        node.op = Op::Linear(LinearOp::Dense { act: Clamp::LINEAR });
         node.inputs = vec![node.inputs[0], Some(w), bias];
     }
     Ok(())
@@ -26,12 +27,12 @@ pub fn run(graph: &mut Graph) -> Result<()> {
 /// `[N, K]` of a Gemm or MatMul that is a fully connected layer.
 fn dense_shape(graph: &Graph, node: &Node) -> Option<[usize; 2]> {
     let trans_b = match node.op {
-        Op::Gemm {
+        Op::Linear(LinearOp::Gemm {
             trans_a: false,
             trans_b,
             ..
-        } => trans_b,
-        Op::MatMul => false,
+        }) => trans_b,
+        Op::Linear(LinearOp::MatMul) => false,
         _ => return None,
     };
     let b = graph.constant(node.input(1)?)?;
@@ -48,12 +49,12 @@ fn dense_shape(graph: &Graph, node: &Node) -> Option<[usize; 2]> {
 pub fn dense_weights(graph: &Graph, node: &Node) -> Option<(Vec<f32>, Option<Vec<f32>>)> {
     let [n, k] = dense_shape(graph, node)?;
     let (alpha, beta, trans_b) = match node.op {
-        Op::Gemm {
+        Op::Linear(LinearOp::Gemm {
             alpha,
             beta,
             trans_b,
             ..
-        } => (alpha, beta, trans_b),
+        }) => (alpha, beta, trans_b),
         _ => (1.0, 0.0, false),
     };
     let bv = graph.constant(node.input(1)?)?.to_f32();
@@ -68,7 +69,10 @@ pub fn dense_weights(graph: &Graph, node: &Node) -> Option<(Vec<f32>, Option<Vec
             w[j * k + l] = alpha * v;
         }
     }
-    let bias = match node.input(2).filter(|_| matches!(node.op, Op::Gemm { .. })) {
+    let bias = match node
+        .input(2)
+        .filter(|_| matches!(node.op, Op::Linear(LinearOp::Gemm { .. })))
+    {
         None => None,
         Some(id) => {
             let c = graph.constant(id)?;
@@ -93,26 +97,37 @@ mod tests {
     fn gemm_and_matmul_become_dense_with_the_same_function() {
         for (trans_b, alpha, beta) in [(false, 1.0, 1.0), (true, 0.5, 2.0)] {
             let mut b = GraphBuilder::new(&[1, 6, 1, 1]);
-            let f = b.node("flatten", Op::Flatten { axis: 1 }, &[Some(b.x)]);
+            let f = b.node(
+                "flatten",
+                Op::Shape(ShapeOp::Flatten { axis: 1 }),
+                &[Some(b.x)],
+            );
             let w = b.weights(if trans_b { &[4, 6] } else { &[6, 4] }, 3);
             let c = b.weights(&[4], 4);
             let y = b.node(
                 "gemm",
-                Op::Gemm {
+                Op::Linear(LinearOp::Gemm {
                     alpha,
                     beta,
                     trans_a: false,
                     trans_b,
-                },
+                }),
                 &[Some(f), Some(w), Some(c)],
             );
             let g = check_same_function(b.finish(y));
-            assert!(matches!(g.nodes.last().unwrap().op, Op::Dense { .. }));
+            assert!(matches!(
+                g.nodes.last().unwrap().op,
+                Op::Linear(LinearOp::Dense { .. })
+            ));
         }
         let mut b = GraphBuilder::new(&[1, 6, 1, 1]);
-        let f = b.node("flatten", Op::Flatten { axis: 1 }, &[Some(b.x)]);
+        let f = b.node(
+            "flatten",
+            Op::Shape(ShapeOp::Flatten { axis: 1 }),
+            &[Some(b.x)],
+        );
         let w = b.weights(&[6, 3], 5);
-        let m = b.node("matmul", Op::MatMul, &[Some(f), Some(w)]);
+        let m = b.node("matmul", Op::Linear(LinearOp::MatMul), &[Some(f), Some(w)]);
         let bias = b.weights(&[3], 6);
         let y = b.node("add", Op::Binary(BinaryOp::Add), &[Some(m), Some(bias)]);
         let g = check_same_function(b.finish(y));

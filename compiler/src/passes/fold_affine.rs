@@ -6,6 +6,7 @@
 
 use crate::error::Result;
 use crate::ir::{BinaryOp, Graph, Op, Tensor};
+use crate::ir::{LinearOp, NormalizationOp};
 
 pub fn run(graph: &mut Graph) -> Result<()> {
     let mut index = 0;
@@ -37,7 +38,7 @@ fn affine_of(graph: &Graph, index: usize) -> Option<(Vec<f32>, Vec<f32>)> {
     let shape = graph.shape(x)?;
     let channels = *shape.get(1)?;
     match &node.op {
-        Op::BatchNorm { epsilon } => {
+        Op::Normalization(NormalizationOp::BatchNorm { epsilon }) => {
             let [g, b, m, v] = [1, 2, 3, 4].map(|i| {
                 node.input(i)
                     .and_then(|id| graph.constant(id))
@@ -112,7 +113,7 @@ fn foldable_producer(graph: &Graph, index: usize, channels: usize) -> Option<usi
     let node = &graph.nodes[producer];
     let linear = match &node.op {
         Op::Conv(c) => c.act.is_linear(),
-        Op::Dense { act } => act.is_linear(),
+        Op::Linear(LinearOp::Dense { act }) => act.is_linear(),
         _ => false,
     };
     let weight = graph.constant(node.input(1)?)?;
@@ -161,7 +162,7 @@ mod tests {
         let var = b.constant(Tensor::f32(vec![4], vec![0.5, 1.0, 1.5, 2.0]));
         let y = b.node(
             "bn",
-            Op::BatchNorm { epsilon: 1e-3 },
+            Op::Normalization(NormalizationOp::BatchNorm { epsilon: 1e-3 }),
             &[Some(c), Some(gamma), Some(beta), Some(mean), Some(var)],
         );
         let g = check_same_function(b.finish(y));

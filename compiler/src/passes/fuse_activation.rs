@@ -3,6 +3,7 @@
 //! with any clamp it already has.
 
 use crate::error::Result;
+use crate::ir::{ActivationOp, LinearOp};
 use crate::ir::{BinaryOp, Clamp, Graph, Op};
 use crate::ops::activation::clip_bounds;
 
@@ -13,7 +14,7 @@ pub fn run(graph: &mut Graph) -> Result<()> {
         if let (Some(clamp), Some(producer)) = (clamp, graph.sole_producer(index)) {
             let act = match &mut graph.nodes[producer].op {
                 Op::Conv(c) => Some(&mut c.act),
-                Op::Dense { act } => Some(act),
+                Op::Linear(LinearOp::Dense { act }) => Some(act),
                 _ => None,
             };
             if let Some(act) = act {
@@ -31,7 +32,7 @@ pub fn run(graph: &mut Graph) -> Result<()> {
 fn clamp_of(graph: &mut Graph, index: usize) -> Result<Option<Clamp>> {
     let node = &graph.nodes[index];
     match &node.op {
-        Op::Clip(attr) => {
+        Op::Activation(ActivationOp::Clip(attr)) => {
             let bounds: Vec<_> = node
                 .inputs
                 .iter()
@@ -84,12 +85,16 @@ mod tests {
         let hi = b.constant(Tensor::f32(vec![], vec![0.25]));
         let r6 = b.node(
             "clip",
-            Op::Clip(Clamp::LINEAR),
+            Op::Activation(ActivationOp::Clip(Clamp::LINEAR)),
             &[Some(c), Some(lo), Some(hi)],
         );
         let w2 = b.weights(&[4, 1, 3, 3], 2);
         let d = b.node("dw", conv(3, 1, 1, 4), &[Some(r6), Some(w2), None]);
-        let y = b.node("relu", Op::Clip(Clamp::RELU), &[Some(d)]);
+        let y = b.node(
+            "relu",
+            Op::Activation(ActivationOp::Clip(Clamp::RELU)),
+            &[Some(d)],
+        );
         let g = check_same_function(b.finish(y));
         assert_eq!(g.nodes.len(), 2);
         let Op::Conv(c) = &g.nodes[0].op else {
@@ -131,7 +136,11 @@ mod tests {
         let mut b = GraphBuilder::new(&[1, 2, 4, 4]);
         let w = b.weights(&[2, 2, 1, 1], 1);
         let c = b.node("conv", conv(1, 1, 0, 1), &[Some(b.x), Some(w), None]);
-        let r = b.node("relu", Op::Clip(Clamp::RELU), &[Some(c)]);
+        let r = b.node(
+            "relu",
+            Op::Activation(ActivationOp::Clip(Clamp::RELU)),
+            &[Some(c)],
+        );
         let y = b.node("add", Op::Binary(BinaryOp::Add), &[Some(r), Some(c)]);
         let g = check_same_function(b.finish(y));
         assert_eq!(g.nodes.len(), 3);

@@ -2,6 +2,7 @@
 //! conv's padding (tf2onnx writes explicit Pads before stride-2 convs).
 
 use crate::error::Result;
+use crate::ir::ShapeOp;
 use crate::ir::{Graph, Op};
 use crate::ops::shape::pad_amounts;
 
@@ -36,7 +37,7 @@ pub fn run(graph: &mut Graph) -> Result<()> {
 /// `[top, left, bottom, right]` if node `index` is a zero Pad of only H and W of an NCHW tensor.
 fn spatial_zero_pads(graph: &Graph, index: usize) -> Result<Option<[usize; 4]>> {
     let node = &graph.nodes[index];
-    let Op::Pad { pads, value } = &node.op else {
+    let Op::Shape(ShapeOp::Pad { pads, value }) = &node.op else {
         return Ok(None);
     };
     let rank = graph
@@ -68,10 +69,10 @@ mod tests {
         let pads = b.constant(Tensor::i64(vec![8], vec![0, 0, 0, 1, 0, 0, 1, 0]));
         let p = b.node(
             "pad",
-            Op::Pad {
+            Op::Shape(ShapeOp::Pad {
                 pads: None,
                 value: 0.0,
-            },
+            }),
             &[Some(b.x), Some(pads)],
         );
         let w = b.weights(&[4, 3, 3, 3], 1);

@@ -10,6 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{Dim, Graph, Op};
+use crate::ir::{LinearOp, PoolOp, ShapeOp};
 
 /// Largest accepted input side; far above any MobileNet, low enough that no size overflows.
 pub const MAX_RESOLUTION: usize = 8192;
@@ -104,21 +105,23 @@ fn check_pinning(reference: &Graph, graph: &Graph, reached: usize, res: usize) -
             continue;
         }
         let reason = match &node.op {
-            Op::AveragePool(_) | Op::MaxPool(_) => {
+            Op::Pool(PoolOp::AveragePool(_)) | Op::Pool(PoolOp::MaxPool(_)) => {
                 let (ri, ro) = (reference.shape(x), reference.shape(node.outputs[0]));
                 let covers = matches!((ri, ro), (Some(i), Some(o)) if o[2] == 1 && o[3] == 1 && (i[2] > 1 || i[3] > 1));
                 covers.then(|| {
                     "its fixed window covers the whole feature map at the declared size".to_string()
                 })
             }
-            Op::Reshape { .. } => {
+            Op::Shape(ShapeOp::Reshape { .. }) => {
                 let literal = node
                     .input(1)
                     .is_some_and(|s| reference.constant(s) == graph.constant(s));
                 literal
                     .then(|| "it reshapes a size-dependent tensor to a literal shape".to_string())
             }
-            Op::Gemm { .. } | Op::MatMul | Op::Dense { .. } => {
+            Op::Linear(LinearOp::Gemm { .. })
+            | Op::Linear(LinearOp::MatMul)
+            | Op::Linear(LinearOp::Dense { .. }) => {
                 Some("its weights fix the size of its input".to_string())
             }
             _ => None,
@@ -144,16 +147,20 @@ mod tests {
         let w = b.weights(&[4, 3, 3, 3], 1);
         let c = b.node("conv", conv(3, 2, 1, 1), &[Some(b.x), Some(w), None]);
         let p = b.node("pool", pool, &[Some(c)]);
-        let f = b.node("flatten", Op::Flatten { axis: 1 }, &[Some(p)]);
+        let f = b.node(
+            "flatten",
+            Op::Shape(ShapeOp::Flatten { axis: 1 }),
+            &[Some(p)],
+        );
         let fw = b.weights(&[4, 5], 2);
         let y = b.node(
             "fc",
-            Op::Gemm {
+            Op::Linear(LinearOp::Gemm {
                 alpha: 1.0,
                 beta: 1.0,
                 trans_a: false,
                 trans_b: false,
-            },
+            }),
             &[Some(f), Some(fw), None],
         );
         b.finish(y)
@@ -161,7 +168,7 @@ mod tests {
 
     #[test]
     fn global_pooling_heads_take_any_resolution() {
-        let mut g = head(Op::GlobalAveragePool);
+        let mut g = head(Op::Pool(PoolOp::GlobalAveragePool));
         crate::passes::run(&mut g, Some(57), true).unwrap();
         assert_eq!(g.shape(g.input.value), Some(&[1usize, 3, 57, 57][..]));
         assert_eq!(g.shape(g.outputs[0]), Some(&[1usize, 5][..]));
@@ -169,11 +176,11 @@ mod tests {
 
     #[test]
     fn a_fixed_pooling_window_pins_the_size() {
-        let pool = Op::AveragePool(Pool {
+        let pool = Op::Pool(PoolOp::AveragePool(Pool {
             window: Window::square(16, 1, 0),
             ceil_mode: false,
             count_include_pad: false,
-        });
+        }));
         for res in [64, 24] {
             let err = crate::passes::run(&mut head(pool.clone()), Some(res), true).unwrap_err();
             let msg = err.to_string();
@@ -194,14 +201,17 @@ mod tests {
             let w = b.weights(&[2, 3, 3, 3], 1);
             let c = b.node("conv", conv(3, 2, 1, 1), &[Some(b.x), Some(w), None]);
             let (x, target) = if pool_first {
-                (b.node("gap", Op::GlobalAveragePool, &[Some(c)]), vec![1, 2])
+                (
+                    b.node("gap", Op::Pool(PoolOp::GlobalAveragePool), &[Some(c)]),
+                    vec![1, 2],
+                )
             } else {
                 (c, vec![1, 32])
             };
             let shape = b.constant(Tensor::i64(vec![2], target));
             let y = b.node(
                 "reshape",
-                Op::Reshape { allowzero: false },
+                Op::Shape(ShapeOp::Reshape { allowzero: false }),
                 &[Some(x), Some(shape)],
             );
             b.finish(y)
@@ -223,7 +233,7 @@ mod tests {
         let c1 = b.node("conv1", conv(3, 2, 0, 1), &[Some(b.x), Some(w), None]);
         let w2 = b.weights(&[4, 4, 3, 3], 2);
         let c2 = b.node("conv2", conv(3, 2, 0, 1), &[Some(c1), Some(w2), None]);
-        let y = b.node("gap", Op::GlobalAveragePool, &[Some(c2)]);
+        let y = b.node("gap", Op::Pool(PoolOp::GlobalAveragePool), &[Some(c2)]);
         let mut g = b.finish(y);
         let msg = crate::passes::run(&mut g, Some(5), true)
             .unwrap_err()

@@ -9,6 +9,7 @@
 //! exporters compute Reshape targets from `Shape` of activations.
 
 use crate::error::{Error, Result};
+use crate::ir::ShapeOp;
 use crate::ir::{DType, Graph, Op};
 use crate::ops;
 
@@ -55,8 +56,8 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
     };
     let out_id = node.outputs[0];
     let dtype = match &op {
-        Op::Shape { .. } => DType::I64,
-        Op::Cast { to } => *to,
+        Op::Shape(ShapeOp::Shape { .. }) => DType::I64,
+        Op::Shape(ShapeOp::Cast { to }) => *to,
         _ => graph.values[node.inputs[0].expect("checked")].dtype,
     };
     graph.nodes[index].op = op;

@@ -4,13 +4,14 @@
 
 use super::attrs::Attrs;
 use crate::error::Result;
+use crate::ir::ActivationOp;
 use crate::ir::{Clamp, Op};
 
 pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
     match op_type {
         "Relu" => {
             attrs.only(&[])?;
-            Ok(Op::Clip(Clamp::RELU))
+            Ok(Op::Activation(ActivationOp::Clip(Clamp::RELU)))
         }
         "Clip" => {
             if opset < 11 {
@@ -20,18 +21,18 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
                 if min.is_nan() || max.is_nan() {
                     return Err(attrs.issue(Some("min"), "is NaN, which is not supported"));
                 }
-                Ok(Op::Clip(Clamp { min, max }))
+                Ok(Op::Activation(ActivationOp::Clip(Clamp { min, max })))
             } else {
                 attrs.only(&[])?;
                 // Bounds come from the inputs once constant folding has run.
-                Ok(Op::Clip(Clamp::LINEAR))
+                Ok(Op::Activation(ActivationOp::Clip(Clamp::LINEAR)))
             }
         }
         "Softmax" => {
             attrs.only(&["axis"])?;
             let legacy = opset < 13;
             let axis = attrs.int_or("axis", if legacy { 1 } else { -1 })?;
-            Ok(Op::Softmax { axis, legacy })
+            Ok(Op::Activation(ActivationOp::Softmax { axis, legacy }))
         }
         _ => unreachable!("dispatched by op type"),
     }

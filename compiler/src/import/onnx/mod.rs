@@ -13,6 +13,7 @@ mod pool;
 mod shape;
 
 use crate::error::{Error, NodeIssue, Result};
+use crate::ir::{ActivationOp, LinearOp, NormalizationOp, PoolOp, ShapeOp};
 use crate::ir::{DType, Dim, Graph, GraphInput, InputLayout, Node, Op, Tensor, ValueId};
 use crate::onnx_proto::{self, ModelProto, NodeProto, TensorProto, tensor_proto::DataType};
 use attrs::{Attrs, node_name};
@@ -326,7 +327,7 @@ fn detect_layout(graph: &Graph) -> InputLayout {
     let readers = graph.consumers(graph.input.value);
     let nhwc = !readers.is_empty()
         && readers.iter().all(|&i| {
-            matches!(&graph.nodes[i].op, Op::Transpose { perm: Some(p) } if p == &[0, 3, 1, 2])
+            matches!(&graph.nodes[i].op, Op::Shape(ShapeOp::Transpose { perm: Some(p) }) if p == &[0, 3, 1, 2])
         });
     if nhwc {
         InputLayout::Nhwc
@@ -355,17 +356,19 @@ fn parse_op(node: &NodeProto, attrs: &Attrs, opset: i64) -> Result<Op> {
         other => return Err(attrs.issue(None, format!("op '{other}' is not supported"))),
     };
     let arity = match &op {
-        Op::Conv(_) | Op::Gemm { .. } => 2..=3,
-        Op::BatchNorm { .. } => 5..=5,
-        Op::Clip(_) => 1..=3,
-        Op::Pad { .. } => 1..=4,
-        Op::Binary(_) | Op::MatMul | Op::Gather { .. } => 2..=2,
-        Op::Reshape { .. } => 2..=2,
-        Op::Squeeze { .. } | Op::Unsqueeze { .. } | Op::ReduceMean { .. } => 1..=2,
-        Op::Concat { .. } => 1..=usize::MAX,
-        Op::Slice { .. } => 1..=5,
+        Op::Conv(_) | Op::Linear(LinearOp::Gemm { .. }) => 2..=3,
+        Op::Normalization(NormalizationOp::BatchNorm { .. }) => 5..=5,
+        Op::Activation(ActivationOp::Clip(_)) => 1..=3,
+        Op::Shape(ShapeOp::Pad { .. }) => 1..=4,
+        Op::Binary(_) | Op::Linear(LinearOp::MatMul) | Op::Shape(ShapeOp::Gather { .. }) => 2..=2,
+        Op::Shape(ShapeOp::Reshape { .. }) => 2..=2,
+        Op::Shape(ShapeOp::Squeeze { .. })
+        | Op::Shape(ShapeOp::Unsqueeze { .. })
+        | Op::Pool(PoolOp::ReduceMean { .. }) => 1..=2,
+        Op::Shape(ShapeOp::Concat { .. }) => 1..=usize::MAX,
+        Op::Shape(ShapeOp::Slice { .. }) => 1..=5,
         // Dropout's optional ratio and training_mode inputs do not matter in inference.
-        Op::Identity => 1..=3,
+        Op::Shape(ShapeOp::Identity) => 1..=3,
         _ => 1..=1,
     };
     let present = node

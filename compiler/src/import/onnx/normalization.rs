@@ -3,6 +3,7 @@
 
 use super::attrs::Attrs;
 use crate::error::Result;
+use crate::ir::NormalizationOp;
 use crate::ir::Op;
 
 pub fn batch_norm(attrs: &Attrs, _opset: i64) -> Result<Op> {
@@ -26,5 +27,5 @@ pub fn batch_norm(attrs: &Attrs, _opset: i64) -> Result<Op> {
             format!("= {epsilon} must be a finite non-negative number"),
         ));
     }
-    Ok(Op::BatchNorm { epsilon })
+    Ok(Op::Normalization(NormalizationOp::BatchNorm { epsilon }))
 }

@@ -5,13 +5,14 @@
 
 use super::attrs::Attrs;
 use crate::error::Result;
+use crate::ir::PoolOp;
 use crate::ir::{Op, Pool};
 
 pub fn parse(op_type: &str, attrs: &Attrs, _opset: i64) -> Result<Op> {
     match op_type {
         "GlobalAveragePool" => {
             attrs.only(&[])?;
-            Ok(Op::GlobalAveragePool)
+            Ok(Op::Pool(PoolOp::GlobalAveragePool))
         }
         "AveragePool" | "MaxPool" => {
             attrs.only(&[
@@ -40,18 +41,18 @@ pub fn parse(op_type: &str, attrs: &Attrs, _opset: i64) -> Result<Op> {
                 count_include_pad: attrs.int_or("count_include_pad", 0)? != 0,
             };
             Ok(if op_type == "MaxPool" {
-                Op::MaxPool(pool)
+                Op::Pool(PoolOp::MaxPool(pool))
             } else {
-                Op::AveragePool(pool)
+                Op::Pool(PoolOp::AveragePool(pool))
             })
         }
         "ReduceMean" => {
             attrs.only(&["axes", "keepdims", "noop_with_empty_axes"])?;
-            Ok(Op::ReduceMean {
+            Ok(Op::Pool(PoolOp::ReduceMean {
                 axes: attrs.ints("axes")?,
                 keepdims: attrs.int_or("keepdims", 1)? != 0,
                 noop_with_empty_axes: attrs.int_or("noop_with_empty_axes", 0)? != 0,
-            })
+            }))
         }
         _ => unreachable!("dispatched by op type"),
     }

@@ -7,6 +7,7 @@
 
 use super::attrs::Attrs;
 use crate::error::Result;
+use crate::ir::ShapeOp;
 use crate::ir::{DType, Op, SliceAttrs};
 use crate::onnx_proto::tensor_proto::DataType;
 
@@ -14,61 +15,61 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
     Ok(match op_type {
         "Flatten" => {
             attrs.only(&["axis"])?;
-            Op::Flatten {
+            Op::Shape(ShapeOp::Flatten {
                 axis: attrs.int_or("axis", 1)?,
-            }
+            })
         }
         "Reshape" => {
             attrs.only(&["allowzero"])?;
-            Op::Reshape {
+            Op::Shape(ShapeOp::Reshape {
                 allowzero: attrs.int_or("allowzero", 0)? != 0,
-            }
+            })
         }
         "Squeeze" => {
             attrs.only(&["axes"])?;
-            Op::Squeeze {
+            Op::Shape(ShapeOp::Squeeze {
                 axes: attrs.ints("axes")?,
-            }
+            })
         }
         "Unsqueeze" => {
             attrs.only(&["axes"])?;
-            Op::Unsqueeze {
+            Op::Shape(ShapeOp::Unsqueeze {
                 axes: attrs.ints("axes")?,
-            }
+            })
         }
         "Transpose" => {
             attrs.only(&["perm"])?;
-            Op::Transpose {
+            Op::Shape(ShapeOp::Transpose {
                 perm: attrs.sizes("perm")?,
-            }
+            })
         }
         "Identity" => {
             attrs.only(&[])?;
-            Op::Identity
+            Op::Shape(ShapeOp::Identity)
         }
         "Dropout" => {
             attrs.only(&["ratio", "seed", "is_test"])?;
-            Op::Identity
+            Op::Shape(ShapeOp::Identity)
         }
         "Shape" => {
             attrs.only(&["start", "end"])?;
-            Op::Shape {
+            Op::Shape(ShapeOp::Shape {
                 start: attrs.int_or("start", 0)?,
                 end: attrs.int("end")?,
-            }
+            })
         }
         "Gather" => {
             attrs.only(&["axis"])?;
-            Op::Gather {
+            Op::Shape(ShapeOp::Gather {
                 axis: attrs.int_or("axis", 0)?,
-            }
+            })
         }
         "Concat" => {
             attrs.only(&["axis"])?;
             let axis = attrs
                 .int("axis")?
                 .ok_or_else(|| attrs.issue(Some("axis"), "is required"))?;
-            Op::Concat { axis }
+            Op::Shape(ShapeOp::Concat { axis })
         }
         "Cast" => {
             attrs.only(&["to", "saturate", "round_mode"])?;
@@ -91,7 +92,7 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
                     ));
                 }
             };
-            Op::Cast { to }
+            Op::Shape(ShapeOp::Cast { to })
         }
         "Slice" => {
             if opset < 10 {
@@ -102,16 +103,16 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
                 let ends = attrs
                     .ints("ends")?
                     .ok_or_else(|| attrs.issue(Some("ends"), "is required"))?;
-                Op::Slice {
+                Op::Shape(ShapeOp::Slice {
                     attrs: Some(SliceAttrs {
                         starts,
                         ends,
                         axes: attrs.ints("axes")?,
                     }),
-                }
+                })
             } else {
                 attrs.only(&[])?;
-                Op::Slice { attrs: None }
+                Op::Shape(ShapeOp::Slice { attrs: None })
             }
         }
         "Pad" => {
@@ -127,15 +128,15 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
                 let pads = attrs
                     .ints("pads")?
                     .ok_or_else(|| attrs.issue(Some("pads"), "is required"))?;
-                Op::Pad {
+                Op::Shape(ShapeOp::Pad {
                     pads: Some(pads),
                     value: attrs.float("value")?.unwrap_or(0.0),
-                }
+                })
             } else {
-                Op::Pad {
+                Op::Shape(ShapeOp::Pad {
                     pads: None,
                     value: 0.0,
-                }
+                })
             }
         }
         _ => unreachable!("dispatched by op type"),
