@@ -1,8 +1,7 @@
 //! The layer table behind `mnetc inspect`: one row per node of the optimised graph, with the
 //! paper's cost model (multiply-adds and parameters of conv and fully connected layers only).
 
-use crate::ir::{ActivationOp, LinearOp, PoolOp};
-use crate::ir::{Graph, Op};
+use crate::ir::Graph;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -61,49 +60,19 @@ pub fn summarize(graph: &Graph) -> Summary {
             macs: 0,
             params: 0,
         };
-        match &node.op {
-            Op::Conv(c) => {
-                let cin = input.get(1).copied().unwrap_or(0);
-                layer.op = if c.group > 1 {
-                    "dwconv"
-                } else if c.window.kernel == [1, 1] {
-                    "pwconv"
-                } else {
-                    "conv"
-                }
-                .into();
-                layer.kernel = Some(c.window.kernel);
-                layer.stride = Some(c.window.strides);
-                layer.padding = Some(c.window.pads);
-                layer.activation = Some(c.act.label());
-                layer.macs = out_elems
-                    * (cin / c.group) as u64
-                    * (c.window.kernel[0] * c.window.kernel[1]) as u64;
-                layer.params = len(node.input(1)) + len(node.input(2));
-            }
-            Op::Linear(LinearOp::Dense { act }) => {
-                layer.op = "dense".into();
-                layer.activation = Some(act.label());
-                layer.macs = out_elems * input.last().copied().unwrap_or(0) as u64;
-                layer.params = len(node.input(1)) + len(node.input(2));
-            }
-            Op::Linear(LinearOp::Gemm { .. }) | Op::Linear(LinearOp::MatMul)
-                if !input.is_empty() =>
-            {
-                let k = match node.op {
-                    Op::Linear(LinearOp::Gemm { trans_a: true, .. }) => input[0],
-                    _ => input[input.len() - 1],
-                };
-                layer.macs = out_elems * k as u64;
-                layer.params = len(node.input(1)) + len(node.input(2));
-            }
-            Op::Pool(PoolOp::AveragePool(p)) | Op::Pool(PoolOp::MaxPool(p)) => {
-                layer.kernel = Some(p.window.kernel);
-                layer.stride = Some(p.window.strides);
-                layer.padding = Some(p.window.pads);
-            }
-            Op::Activation(ActivationOp::Clip(c)) => layer.activation = Some(c.label()),
-            _ => {}
+        let facts = crate::ops::facts(&node.op, &input, out_elems);
+        if let Some(label) = facts.label {
+            layer.op = label.into();
+        }
+        if let Some(w) = facts.window {
+            layer.kernel = Some(w.kernel);
+            layer.stride = Some(w.strides);
+            layer.padding = Some(w.pads);
+        }
+        layer.activation = facts.activation;
+        layer.macs = facts.macs;
+        if facts.weighted {
+            layer.params = len(node.input(1)) + len(node.input(2));
         }
         layers.push(layer);
     }

@@ -57,7 +57,8 @@ fn multiply_adds_match_the_manifest() {
         // ../shared/models, described in more/manifest-v3-int8.json) have no count to compare.
         let Some(want) = f.manifest["macs"]["total"].as_u64() else {
             assert!(
-                f.onnx.starts_with(mnetc_tests::shared_models().unwrap_or_default()),
+                f.onnx
+                    .starts_with(mnetc_tests::shared_models().unwrap_or_default()),
                 "{}: no macs in manifest",
                 f.name
             );

@@ -164,3 +164,14 @@ pub(crate) fn lower(
         ActivationOp::Softmax { axis, legacy } => lower_softmax(l, node, out_shape, axis, legacy),
     }
 }
+
+/// What `inspect` shows of an activation: a Clip's bounds.
+pub(crate) fn facts(op: &ActivationOp) -> super::Facts {
+    match op {
+        ActivationOp::Clip(c) => super::Facts {
+            activation: Some(c.label()),
+            ..Default::default()
+        },
+        ActivationOp::Softmax { .. } => super::Facts::default(),
+    }
+}

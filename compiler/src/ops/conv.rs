@@ -291,3 +291,22 @@ pub(crate) fn lower(
         y
     })
 }
+
+/// What `inspect` shows of a conv: its kind, window, fused activation, multiply-adds.
+pub(crate) fn facts(c: &Conv, input: &[usize], out_elems: u64) -> super::Facts {
+    let cin = input.get(1).copied().unwrap_or(0);
+    let label = if c.group > 1 {
+        "dwconv"
+    } else if c.window.kernel == [1, 1] {
+        "pwconv"
+    } else {
+        "conv"
+    };
+    super::Facts {
+        label: Some(label),
+        window: Some(c.window.clone()),
+        activation: Some(c.act.label()),
+        macs: out_elems * (cin / c.group) as u64 * (c.window.kernel[0] * c.window.kernel[1]) as u64,
+        weighted: true,
+    }
+}

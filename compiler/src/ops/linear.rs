@@ -287,3 +287,32 @@ pub(crate) fn lower(
         LinearOp::Dense { act } => lower_dense(l, node, out_shape, act),
     }
 }
+
+/// What `inspect` shows of a matrix product: multiply-adds and parameters.
+pub(crate) fn facts(op: &LinearOp, input: &[usize], out_elems: u64) -> super::Facts {
+    match op {
+        LinearOp::Dense { act } => super::Facts {
+            label: Some("dense"),
+            activation: Some(act.label()),
+            macs: out_elems * input.last().copied().unwrap_or(0) as u64,
+            weighted: true,
+            ..Default::default()
+        },
+        LinearOp::Gemm { .. } | LinearOp::MatMul if input.is_empty() => super::Facts::default(),
+        LinearOp::Gemm { trans_a, .. } => super::Facts {
+            macs: out_elems
+                * if *trans_a {
+                    input[0]
+                } else {
+                    input[input.len() - 1]
+                } as u64,
+            weighted: true,
+            ..Default::default()
+        },
+        LinearOp::MatMul => super::Facts {
+            macs: out_elems * input[input.len() - 1] as u64,
+            weighted: true,
+            ..Default::default()
+        },
+    }
+}

@@ -27,7 +27,7 @@ pub mod pool;
 pub mod shape;
 
 use crate::error::{Error, Result};
-use crate::ir::{Graph, Node, Op, Tensor};
+use crate::ir::{Graph, Node, Op, Tensor, Window};
 use crate::program::{Lowering, TensorId};
 
 /// The reference evaluation of `cx.node` (plain loops, f64 accumulation).
@@ -54,6 +54,32 @@ pub fn lower(l: &mut Lowering, node: &Node) -> Result<TensorId> {
         Op::Activation(op) => activation::lower(l, node, out_shape, op),
         Op::Binary(op) => elementwise::lower(l, node, out_shape, op),
         Op::Shape(op) => shape::lower(l, node, out_shape, op),
+    }
+}
+
+/// What `inspect` shows of a node beyond its shapes, by the paper's cost model: multiply-adds
+/// and parameters of conv and fully connected layers only.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Facts {
+    /// `conv`, `dwconv`, `pwconv` or `dense` instead of the op's name.
+    pub label: Option<&'static str>,
+    /// The sliding window of a conv or pooling op.
+    pub window: Option<Window>,
+    /// The fused or standalone activation (`relu`, `relu6`, `linear`, `clip(a,b)`).
+    pub activation: Option<String>,
+    pub macs: u64,
+    /// Whether inputs 1 and 2 (weight, bias) count as parameters.
+    pub weighted: bool,
+}
+
+/// The [`Facts`] of `op` with input shape `input` and `out_elems` output elements.
+pub fn facts(op: &Op, input: &[usize], out_elems: u64) -> Facts {
+    match op {
+        Op::Conv(conv) => conv::facts(conv, input, out_elems),
+        Op::Pool(op) => pool::facts(op),
+        Op::Linear(op) => linear::facts(op, input, out_elems),
+        Op::Activation(op) => activation::facts(op),
+        Op::Normalization(_) | Op::Binary(_) | Op::Shape(_) => Facts::default(),
     }
 }
 

@@ -355,3 +355,14 @@ pub(crate) fn lower(
         PoolOp::ReduceMean { axes, .. } => lower_reduce_mean(l, node, out_shape, axes),
     }
 }
+
+/// What `inspect` shows of a pooling op: its window, if it has one.
+pub(crate) fn facts(op: &PoolOp) -> super::Facts {
+    match op {
+        PoolOp::AveragePool(p) | PoolOp::MaxPool(p) => super::Facts {
+            window: Some(p.window.clone()),
+            ..Default::default()
+        },
+        PoolOp::GlobalAveragePool | PoolOp::ReduceMean { .. } => super::Facts::default(),
+    }
+}

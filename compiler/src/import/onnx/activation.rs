@@ -3,15 +3,21 @@
 //! `Softmax` (opset < 13 flattens at `axis`, default 1; opset >= 13 works along `axis`, default -1).
 
 use super::attrs::Attrs;
+use super::{Cx, Parsed};
 use crate::error::Result;
 use crate::ir::ActivationOp;
 use crate::ir::{Clamp, Op};
 
-pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
-    match op_type {
+/// The ONNX ops this family reads.
+pub const OPS: &[&str] = &["Relu", "Clip", "Softmax"];
+
+/// Parses one of [`OPS`], with the number of inputs it takes.
+pub fn parse(op_type: &str, attrs: &Attrs, cx: &Cx) -> Result<Parsed> {
+    let opset = cx.opset;
+    let op = match op_type {
         "Relu" => {
             attrs.only(&[])?;
-            Ok(Op::Activation(ActivationOp::Clip(Clamp::RELU)))
+            Op::Activation(ActivationOp::Clip(Clamp::RELU))
         }
         "Clip" => {
             if opset < 11 {
@@ -21,19 +27,22 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
                 if min.is_nan() || max.is_nan() {
                     return Err(attrs.issue(Some("min"), "is NaN, which is not supported"));
                 }
-                Ok(Op::Activation(ActivationOp::Clip(Clamp { min, max })))
+                Op::Activation(ActivationOp::Clip(Clamp { min, max }))
             } else {
                 attrs.only(&[])?;
                 // Bounds come from the inputs once constant folding has run.
-                Ok(Op::Activation(ActivationOp::Clip(Clamp::LINEAR)))
+                Op::Activation(ActivationOp::Clip(Clamp::LINEAR))
             }
         }
         "Softmax" => {
             attrs.only(&["axis"])?;
             let legacy = opset < 13;
             let axis = attrs.int_or("axis", if legacy { 1 } else { -1 })?;
-            Ok(Op::Activation(ActivationOp::Softmax { axis, legacy }))
+            Op::Activation(ActivationOp::Softmax { axis, legacy })
         }
-        _ => unreachable!("dispatched by op type"),
-    }
+        _ => unreachable!("dispatched by OPS"),
+    };
+    // Clip: x, then the optional min and max inputs (opset >= 11).
+    let arity = if op_type == "Clip" { 1..=3 } else { 1..=1 };
+    Ok((op, arity))
 }

@@ -3,10 +3,15 @@
 //! `kernel_shape` may be omitted; shape inference takes it from the weight.
 
 use super::attrs::Attrs;
+use super::{Cx, Parsed};
 use crate::error::Result;
 use crate::ir::{Clamp, Conv, Op};
 
-pub fn conv(attrs: &Attrs) -> Result<Op> {
+/// The ONNX ops this family reads.
+pub const OPS: &[&str] = &["Conv"];
+
+/// Parses a Conv: x, weight and an optional bias.
+pub fn parse(_op_type: &str, attrs: &Attrs, _cx: &Cx) -> Result<Parsed> {
     attrs.only(&[
         "auto_pad",
         "dilations",
@@ -20,9 +25,10 @@ pub fn conv(attrs: &Attrs) -> Result<Op> {
         .ok()
         .filter(|&g| g > 0)
         .ok_or_else(|| attrs.issue(Some("group"), format!("= {group} must be positive")))?;
-    Ok(Op::Conv(Conv {
+    let op = Op::Conv(Conv {
         window: attrs.window()?,
         group,
         act: Clamp::LINEAR,
-    }))
+    });
+    Ok((op, 2..=3))
 }

@@ -13,7 +13,7 @@ mod pool;
 mod shape;
 
 use crate::error::{Error, NodeIssue, Result};
-use crate::ir::{ActivationOp, LinearOp, NormalizationOp, PoolOp, ShapeOp};
+use crate::ir::ShapeOp;
 use crate::ir::{DType, Dim, Graph, GraphInput, InputLayout, Node, Op, Tensor, ValueId};
 use crate::onnx_proto::{self, ModelProto, NodeProto, TensorProto, tensor_proto::DataType};
 use attrs::{Attrs, node_name};
@@ -336,41 +336,41 @@ fn detect_layout(graph: &Graph) -> InputLayout {
     }
 }
 
+/// What a family's parser knows of a node beyond its attributes.
+pub struct Cx {
+    pub opset: i64,
+    /// Number of inputs the node lists (omitted optional ones included).
+    pub inputs: usize,
+}
+
+/// A parsed op and the number of inputs it takes.
+pub type Parsed = (Op, std::ops::RangeInclusive<usize>);
+
+/// A family's parser.
+type Parse = fn(&str, &Attrs, &Cx) -> Result<Parsed>;
+
+/// The op families: the ONNX ops each reads and its parser. A new op joins its family's `OPS`
+/// and `parse`; a new family is one more line here.
+const FAMILIES: [(&[&str], Parse); 7] = [
+    (conv::OPS, conv::parse),
+    (normalization::OPS, normalization::parse),
+    (activation::OPS, activation::parse),
+    (pool::OPS, pool::parse),
+    (linear::OPS, linear::parse),
+    (elementwise::OPS, elementwise::parse),
+    (shape::OPS, shape::parse),
+];
+
 fn parse_op(node: &NodeProto, attrs: &Attrs, opset: i64) -> Result<Op> {
     let op_type = node.op_type();
-    let op = match op_type {
-        "Conv" => conv::conv(attrs)?,
-        "BatchNormalization" => normalization::batch_norm(attrs, opset)?,
-        "Relu" | "Clip" | "Softmax" => activation::parse(op_type, attrs, opset)?,
-        "GlobalAveragePool" | "AveragePool" | "MaxPool" | "ReduceMean" => {
-            pool::parse(op_type, attrs, opset)?
-        }
-        "Gemm" | "MatMul" => linear::parse(op_type, attrs)?,
-        "Add" | "Sub" | "Mul" | "Div" | "Min" | "Max" | "Sum" => {
-            elementwise::parse(op_type, attrs, node.input.len())?
-        }
-        "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" | "Identity" | "Dropout"
-        | "Shape" | "Gather" | "Concat" | "Cast" | "Slice" | "Pad" => {
-            shape::parse(op_type, attrs, opset)?
-        }
-        other => return Err(attrs.issue(None, format!("op '{other}' is not supported"))),
+    let cx = Cx {
+        opset,
+        inputs: node.input.len(),
     };
-    let arity = match &op {
-        Op::Conv(_) | Op::Linear(LinearOp::Gemm { .. }) => 2..=3,
-        Op::Normalization(NormalizationOp::BatchNorm { .. }) => 5..=5,
-        Op::Activation(ActivationOp::Clip(_)) => 1..=3,
-        Op::Shape(ShapeOp::Pad { .. }) => 1..=4,
-        Op::Binary(_) | Op::Linear(LinearOp::MatMul) | Op::Shape(ShapeOp::Gather { .. }) => 2..=2,
-        Op::Shape(ShapeOp::Reshape { .. }) => 2..=2,
-        Op::Shape(ShapeOp::Squeeze { .. })
-        | Op::Shape(ShapeOp::Unsqueeze { .. })
-        | Op::Pool(PoolOp::ReduceMean { .. }) => 1..=2,
-        Op::Shape(ShapeOp::Concat { .. }) => 1..=usize::MAX,
-        Op::Shape(ShapeOp::Slice { .. }) => 1..=5,
-        // Dropout's optional ratio and training_mode inputs do not matter in inference.
-        Op::Shape(ShapeOp::Identity) => 1..=3,
-        _ => 1..=1,
+    let Some((_, parse)) = FAMILIES.iter().find(|(ops, _)| ops.contains(&op_type)) else {
+        return Err(attrs.issue(None, format!("op '{op_type}' is not supported")));
     };
+    let (op, arity) = parse(op_type, attrs, &cx)?;
     let present = node
         .input
         .iter()

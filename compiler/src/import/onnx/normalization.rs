@@ -2,11 +2,16 @@
 //! meaningless at inference and ignored; `spatial` must be 1 and `training_mode` 0.
 
 use super::attrs::Attrs;
+use super::{Cx, Parsed};
 use crate::error::Result;
 use crate::ir::NormalizationOp;
 use crate::ir::Op;
 
-pub fn batch_norm(attrs: &Attrs, _opset: i64) -> Result<Op> {
+/// The ONNX ops this family reads.
+pub const OPS: &[&str] = &["BatchNormalization"];
+
+/// Parses a BatchNormalization: x, scale, bias, mean and variance.
+pub fn parse(_op_type: &str, attrs: &Attrs, _cx: &Cx) -> Result<Parsed> {
     attrs.only(&["epsilon", "momentum", "spatial", "training_mode", "is_test"])?;
     if attrs.int_or("spatial", 1)? != 1 {
         return Err(attrs.issue(
@@ -27,5 +32,8 @@ pub fn batch_norm(attrs: &Attrs, _opset: i64) -> Result<Op> {
             format!("= {epsilon} must be a finite non-negative number"),
         ));
     }
-    Ok(Op::Normalization(NormalizationOp::BatchNorm { epsilon }))
+    Ok((
+        Op::Normalization(NormalizationOp::BatchNorm { epsilon }),
+        5..=5,
+    ))
 }

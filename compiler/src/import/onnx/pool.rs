@@ -4,15 +4,20 @@
 //! (opset >= 18), `keepdims`, `noop_with_empty_axes`.
 
 use super::attrs::Attrs;
+use super::{Cx, Parsed};
 use crate::error::Result;
 use crate::ir::PoolOp;
 use crate::ir::{Op, Pool};
 
-pub fn parse(op_type: &str, attrs: &Attrs, _opset: i64) -> Result<Op> {
+/// The ONNX ops this family reads.
+pub const OPS: &[&str] = &["GlobalAveragePool", "AveragePool", "MaxPool", "ReduceMean"];
+
+/// Parses one of [`OPS`]: one input, and ReduceMean's optional axes (opset >= 18).
+pub fn parse(op_type: &str, attrs: &Attrs, _cx: &Cx) -> Result<Parsed> {
     match op_type {
         "GlobalAveragePool" => {
             attrs.only(&[])?;
-            Ok(Op::Pool(PoolOp::GlobalAveragePool))
+            Ok((Op::Pool(PoolOp::GlobalAveragePool), 1..=1))
         }
         "AveragePool" | "MaxPool" => {
             attrs.only(&[
@@ -40,20 +45,22 @@ pub fn parse(op_type: &str, attrs: &Attrs, _opset: i64) -> Result<Op> {
                 ceil_mode: attrs.int_or("ceil_mode", 0)? != 0,
                 count_include_pad: attrs.int_or("count_include_pad", 0)? != 0,
             };
-            Ok(if op_type == "MaxPool" {
+            let op = if op_type == "MaxPool" {
                 Op::Pool(PoolOp::MaxPool(pool))
             } else {
                 Op::Pool(PoolOp::AveragePool(pool))
-            })
+            };
+            Ok((op, 1..=1))
         }
         "ReduceMean" => {
             attrs.only(&["axes", "keepdims", "noop_with_empty_axes"])?;
-            Ok(Op::Pool(PoolOp::ReduceMean {
+            let op = Op::Pool(PoolOp::ReduceMean {
                 axes: attrs.ints("axes")?,
                 keepdims: attrs.int_or("keepdims", 1)? != 0,
                 noop_with_empty_axes: attrs.int_or("noop_with_empty_axes", 0)? != 0,
-            }))
+            });
+            Ok((op, 1..=2))
         }
-        _ => unreachable!("dispatched by op type"),
+        _ => unreachable!("dispatched by OPS"),
     }
 }

@@ -6,13 +6,33 @@
 //! shape ops must fold to constants; on activations they are rejected by shape inference.
 
 use super::attrs::Attrs;
+use super::{Cx, Parsed};
 use crate::error::Result;
 use crate::ir::ShapeOp;
 use crate::ir::{DType, Op, SliceAttrs};
 use crate::onnx_proto::tensor_proto::DataType;
 
-pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
-    Ok(match op_type {
+/// The ONNX ops this family reads.
+pub const OPS: &[&str] = &[
+    "Flatten",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Transpose",
+    "Identity",
+    "Dropout",
+    "Shape",
+    "Gather",
+    "Concat",
+    "Cast",
+    "Slice",
+    "Pad",
+];
+
+/// Parses one of [`OPS`], with the number of inputs it takes.
+pub fn parse(op_type: &str, attrs: &Attrs, cx: &Cx) -> Result<Parsed> {
+    let opset = cx.opset;
+    let op = match op_type {
         "Flatten" => {
             attrs.only(&["axis"])?;
             Op::Shape(ShapeOp::Flatten {
@@ -139,6 +159,17 @@ pub fn parse(op_type: &str, attrs: &Attrs, opset: i64) -> Result<Op> {
                 })
             }
         }
-        _ => unreachable!("dispatched by op type"),
-    })
+        _ => unreachable!("dispatched by OPS"),
+    };
+    let arity = match op_type {
+        "Reshape" | "Gather" => 2..=2,
+        "Squeeze" | "Unsqueeze" => 1..=2,
+        "Concat" => 1..=usize::MAX,
+        "Slice" => 1..=5,
+        "Pad" => 1..=4,
+        // Dropout's optional ratio and training_mode inputs do not matter in inference.
+        "Dropout" => 1..=3,
+        _ => 1..=1,
+    };
+    Ok((op, arity))
 }
