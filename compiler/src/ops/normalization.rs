@@ -36,19 +36,38 @@ pub(crate) fn infer_batch_norm(cx: &InferCx) -> Result<Inferred> {
     Ok(Inferred::Shape(out))
 }
 
+/// BatchNormalization as the per-channel affine map it is at inference,
+/// `y = x * scale + shift` with `scale = gamma / sqrt(var + epsilon)` and
+/// `shift = beta - mean * scale`, from `[gamma, beta, mean, var]` over `channels` channels. In
+/// f64, `scale` rounded to f32 before `shift` uses it, so the f32 pair is consistent. The one
+/// place the formula is written: the interpreter, the folding pass and the lowering use it.
+pub fn batch_norm_affine(
+    [gamma, beta, mean, var]: [&[f32]; 4],
+    epsilon: f32,
+    channels: usize,
+) -> (Vec<f32>, Vec<f32>) {
+    let scale: Vec<f32> = (0..channels)
+        .map(|c| (gamma[c] as f64 / (var[c] as f64 + epsilon as f64).sqrt()) as f32)
+        .collect();
+    let shift = (0..channels)
+        .map(|c| (beta[c] as f64 - mean[c] as f64 * scale[c] as f64) as f32)
+        .collect();
+    (scale, shift)
+}
+
 /// The reference evaluation of BatchNorm.
 pub(crate) fn eval_batch_norm(cx: &EvalCx, epsilon: &f32) -> Result<Tensor> {
     let x = cx.x;
     Ok({
-        let [s, b, m, v] = [1, 2, 3, 4].map(|i| cx.arg(i).map(Tensor::to_f32));
-        let (s, b, m, v) = (s?, b?, m?, v?);
+        let [g, b, m, v] = [1, 2, 3, 4].map(|i| cx.arg(i).map(Tensor::to_f32));
+        let (g, b, m, v) = (g?, b?, m?, v?);
         let c = x.shape[1];
+        let (scale, shift) = batch_norm_affine([&g, &b, &m, &v], *epsilon, c);
         let inner: usize = x.shape[2..].iter().product();
         let mut y = cx.xf()?.to_vec();
         for (i, val) in y.iter_mut().enumerate() {
             let ch = (i / inner) % c;
-            let scale = s[ch] as f64 / (v[ch] as f64 + *epsilon as f64).sqrt();
-            *val = ((*val as f64 - m[ch] as f64) * scale + b[ch] as f64) as f32;
+            *val = (*val as f64 * scale[ch] as f64 + shift[ch] as f64) as f32;
         }
         Tensor::f32(x.shape.clone(), y)
     })
@@ -67,12 +86,7 @@ pub(crate) fn lower_batch_norm(
             .map(|i| l.constant(node, i).map(|t| t.to_f32()).unwrap_or_default())
             .collect();
         let c = out_shape[1];
-        let scale: Vec<f32> = (0..c)
-            .map(|i| (p[0][i] as f64 / (p[3][i] as f64 + *epsilon as f64).sqrt()) as f32)
-            .collect();
-        let shift: Vec<f32> = (0..c)
-            .map(|i| (p[1][i] as f64 - p[2][i] as f64 * scale[i] as f64) as f32)
-            .collect();
+        let (scale, shift) = batch_norm_affine([&p[0], &p[1], &p[2], &p[3]], *epsilon, c);
         let mut channel = vec![1; out_shape.len()];
         channel[1] = c;
         let x = l.input(node, 0)?;

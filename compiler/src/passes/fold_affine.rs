@@ -7,6 +7,7 @@
 use crate::error::Result;
 use crate::ir::{BinaryOp, Graph, Op, Tensor};
 use crate::ir::{LinearOp, NormalizationOp};
+use crate::ops::normalization::batch_norm_affine;
 
 pub fn run(graph: &mut Graph) -> Result<()> {
     let mut index = 0;
@@ -45,13 +46,7 @@ fn affine_of(graph: &Graph, index: usize) -> Option<(Vec<f32>, Vec<f32>)> {
                     .map(Tensor::to_f32)
             });
             let (g, b, m, v) = (g?, b?, m?, v?);
-            let scale: Vec<f32> = (0..channels)
-                .map(|c| (g[c] as f64 / (v[c] as f64 + *epsilon as f64).sqrt()) as f32)
-                .collect();
-            let shift = (0..channels)
-                .map(|c| (b[c] as f64 - m[c] as f64 * scale[c] as f64) as f32)
-                .collect();
-            Some((scale, shift))
+            Some(batch_norm_affine([&g, &b, &m, &v], *epsilon, channels))
         }
         Op::Binary(op) => {
             let (a, b) = (node.input(0)?, node.input(1)?);
