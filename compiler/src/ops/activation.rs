@@ -175,3 +175,40 @@ pub(crate) fn facts(op: &ActivationOp) -> super::Facts {
         ActivationOp::Softmax { .. } => super::Facts::default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node() -> Node {
+        Node {
+            name: "clip".into(),
+            op: crate::ir::Op::Activation(ActivationOp::Clip(Clamp::LINEAR)),
+            inputs: vec![],
+            outputs: vec![],
+        }
+    }
+
+    #[test]
+    fn clip_bounds_come_from_inputs_or_the_attribute() {
+        let six = Tensor::f32(vec![], vec![6.0]);
+        let zero = Tensor::f32(vec![], vec![0.0]);
+        let c = clip_bounds(&node(), Clamp::LINEAR, &[None, Some(&zero), Some(&six)]).unwrap();
+        assert_eq!(c, Clamp::RELU6);
+        // An omitted min keeps the attribute's.
+        let c = clip_bounds(&node(), Clamp::RELU, &[None, None, Some(&six)]).unwrap();
+        assert_eq!(c, Clamp::RELU6);
+        let two = Tensor::f32(vec![2], vec![0.0, 1.0]);
+        assert!(clip_bounds(&node(), Clamp::LINEAR, &[None, Some(&two)]).is_err());
+    }
+
+    #[test]
+    fn softmax_sums_to_one_along_its_axis() {
+        let x = Tensor::f32(vec![2, 3], vec![1.0, 2.0, 3.0, 0.0, 0.0, 0.0]);
+        let y = softmax(&node(), &x, -1, false).unwrap();
+        let y = y.as_f32().unwrap();
+        assert!((y[3] - 1.0 / 3.0).abs() < 1e-6);
+        assert!((y[0..3].iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(y[2] > y[1] && y[1] > y[0]);
+    }
+}

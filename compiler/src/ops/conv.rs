@@ -310,3 +310,65 @@ pub(crate) fn facts(c: &Conv, input: &[usize], out_elems: u64) -> super::Facts {
         weighted: true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{AutoPad, Clamp};
+
+    fn node() -> Node {
+        Node {
+            name: "c".into(),
+            op: crate::ir::Op::Conv(Conv {
+                window: Window::square(3, 2, 0),
+                group: 1,
+                act: Clamp::LINEAR,
+            }),
+            inputs: vec![],
+            outputs: vec![],
+        }
+    }
+
+    #[test]
+    fn same_upper_pads_the_end_more() {
+        // 3x3, stride 2 over 8: output 4, total padding (4-1)*2+3-8 = 1, at the end.
+        let mut w = Window::square(3, 2, 0);
+        w.auto_pad = AutoPad::SameUpper;
+        assert_eq!(
+            resolve_window(&node(), [8, 8], &mut w, false).unwrap(),
+            [4, 4]
+        );
+        assert_eq!(w.pads, [0, 0, 1, 1]);
+        let mut w = Window::square(3, 2, 0);
+        w.auto_pad = AutoPad::SameLower;
+        resolve_window(&node(), [8, 8], &mut w, false).unwrap();
+        assert_eq!(w.pads, [1, 1, 0, 0]);
+    }
+
+    #[test]
+    fn a_window_larger_than_the_input_is_refused() {
+        let mut w = Window::square(5, 1, 0);
+        assert!(resolve_window(&node(), [3, 3], &mut w, false).is_err());
+    }
+
+    #[test]
+    fn conv2d_computes_a_hand_checked_sum() {
+        // One 2x2 input channel, a 2x2 kernel of ones, padding 0, bias 0.5: the sum plus 0.5.
+        let conv = Conv {
+            window: Window::square(2, 1, 0),
+            group: 1,
+            act: Clamp::LINEAR,
+        };
+        let w = Tensor::f32(vec![1, 1, 2, 2], vec![1.0; 4]);
+        let b = Tensor::f32(vec![1], vec![0.5]);
+        let y = conv2d(
+            &[1, 1, 2, 2],
+            &[1.0, 2.0, 3.0, 4.0],
+            &w,
+            Some(&b),
+            &conv,
+            vec![1, 1, 1, 1],
+        );
+        assert_eq!(y.as_f32().unwrap(), &[10.5]);
+    }
+}

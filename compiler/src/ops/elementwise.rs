@@ -184,3 +184,22 @@ pub(crate) fn binary(
     l.step(node, kernel, vec![a, b], y, Clamp::LINEAR, 0);
     y
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(broadcast(&[1, 8, 4, 4], &[8, 1, 1]), Some(vec![1, 8, 4, 4]));
+        assert_eq!(broadcast(&[3], &[2, 1]), Some(vec![2, 3]));
+        assert_eq!(broadcast(&[2, 3], &[3, 2]), None);
+    }
+
+    #[test]
+    fn broadcast_index_repeats_the_smaller_operand() {
+        // [2, 1] broadcast to [2, 3]: each row reads its one element three times.
+        assert_eq!(broadcast_index(&[2, 1], &[2, 3]), vec![0, 0, 0, 1, 1, 1]);
+        assert_eq!(broadcast_index(&[3], &[2, 3]), vec![0, 1, 2, 0, 1, 2]);
+    }
+}

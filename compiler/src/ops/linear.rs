@@ -316,3 +316,23 @@ pub(crate) fn facts(op: &LinearOp, input: &[usize], out_elems: u64) -> super::Fa
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Target;
+
+    #[test]
+    fn gemm_calls_carry_the_padded_columns_and_the_block() {
+        // avx2: 16-column panels, 256 KiB blocks of K * 16 floats.
+        let avx2 = Target::from(&mnetc_targets::AVX2);
+        let call = gemm_call(avx2, [49, 64, 17], [49 * 64, 32 * 64, 49 * 17]);
+        let consts: Vec<Const> = [49, 64, 17, 32, 64, 49 * 64, 32 * 64, 49 * 17]
+            .map(Const::from)
+            .to_vec();
+        assert_eq!(call.consts, consts);
+        // generic: no panels.
+        let call = gemm_call(Target::GENERIC, [1, 8, 3], [8, 24, 3]);
+        assert_eq!(call.consts[3], Const::Usize(3));
+    }
+}

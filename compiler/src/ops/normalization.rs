@@ -124,3 +124,16 @@ pub(crate) fn lower(
         NormalizationOp::BatchNorm { epsilon } => lower_batch_norm(l, node, out_shape, epsilon),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_norm_affine_matches_the_definition() {
+        // gamma 2, beta 1, mean 3, var 3, eps 1: scale 2 / sqrt(4) = 1, shift 1 - 3 = -2.
+        let (s, b) = batch_norm_affine([&[2.0], &[1.0], &[3.0], &[3.0]], 1.0, 1);
+        assert_eq!((s, b), (vec![1.0], vec![-2.0]));
+        // x = 5: (5 - 3) * 1 + 1 = 3 = 5 * 1 - 2.
+    }
+}

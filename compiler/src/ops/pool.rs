@@ -366,3 +366,40 @@ pub(crate) fn facts(op: &PoolOp) -> super::Facts {
         PoolOp::GlobalAveragePool | PoolOp::ReduceMean { .. } => super::Facts::default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Window;
+
+    #[test]
+    fn average_pool_counts_padding_only_when_asked() {
+        // A 2x2 map of ones, 2x2 window, stride 1, padding 1 on every side: the corner output
+        // sees one input value.
+        let x = [1.0f32; 4];
+        let pool = |count_include_pad| Pool {
+            window: Window::square(2, 1, 1),
+            ceil_mode: false,
+            count_include_pad,
+        };
+        let y = pool2d(&[1, 1, 2, 2], &x, &pool(false), vec![1, 1, 3, 3], false);
+        assert_eq!(y.as_f32().unwrap()[0], 1.0);
+        let y = pool2d(&[1, 1, 2, 2], &x, &pool(true), vec![1, 1, 3, 3], false);
+        assert_eq!(y.as_f32().unwrap()[0], 0.25);
+        let y = pool2d(
+            &[1, 1, 2, 2],
+            &[1.0, 4.0, 2.0, 3.0],
+            &pool(false),
+            vec![1, 1, 3, 3],
+            true,
+        );
+        assert_eq!(y.as_f32().unwrap()[4], 4.0);
+    }
+
+    #[test]
+    fn reduce_mean_over_the_last_axis() {
+        let x = Tensor::f32(vec![2, 2], vec![1.0, 3.0, 5.0, 9.0]);
+        let y = reduce_mean(&x, &[1], vec![2, 1]);
+        assert_eq!(y.as_f32().unwrap(), &[2.0, 7.0]);
+    }
+}

@@ -655,3 +655,45 @@ pub(crate) fn lower(
         | ShapeOp::Slice { .. } => Err(super::unsupported(node)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node() -> Node {
+        Node {
+            name: "r".into(),
+            op: crate::ir::Op::Shape(ShapeOp::Identity),
+            inputs: vec![],
+            outputs: vec![],
+        }
+    }
+
+    #[test]
+    fn reshape_infers_one_dimension_and_copies_zeros() {
+        assert_eq!(
+            reshape(&node(), &[1, 8, 2, 2], &[1, -1], false).unwrap(),
+            vec![1, 32]
+        );
+        assert_eq!(
+            reshape(&node(), &[1, 8, 2, 2], &[0, 0, 4], false).unwrap(),
+            vec![1, 8, 4]
+        );
+        assert!(reshape(&node(), &[1, 8, 2, 2], &[3, -1], false).is_err());
+    }
+
+    #[test]
+    fn transpose_moves_elements() {
+        let x = Tensor::f32(vec![2, 3], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        let y = transpose(&x, &[1, 0]);
+        assert_eq!(y.shape, vec![3, 2]);
+        assert_eq!(y.as_f32().unwrap(), &[0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    }
+
+    #[test]
+    fn pad_surrounds_with_the_value() {
+        let x = Tensor::f32(vec![1, 2], vec![1.0, 2.0]);
+        let y = pad(&x, &[(0, 0), (1, 2)], 9.0, vec![1, 5]);
+        assert_eq!(y.as_f32().unwrap(), &[9.0, 1.0, 2.0, 9.0, 9.0]);
+    }
+}
