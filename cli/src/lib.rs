@@ -4,4 +4,5 @@
 //! `mobilenet!` macro compile only the compiler.
 
 pub mod package;
+mod toolchain;
 pub mod verify;

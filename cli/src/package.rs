@@ -8,7 +8,7 @@
 //! before the kernels run, and the kernels cannot panic (their shapes are checked at compile
 //! time); the library is built with `panic = "abort"` besides.
 
-use crate::verify::{RUNTIME, RUNTIME_TOML, io, std_installed};
+use crate::toolchain::{RUNTIME, io, runtime_toml, std_installed};
 use mnetc::codegen::{CodegenOptions, Target};
 use mnetc::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -325,8 +325,8 @@ pub fn package(req: &Request) -> Result<Package> {
         std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io(&path))?;
         std::fs::write(&path, text).map_err(io(&path))?;
     }
-    let runtime_toml = staging.join("runtime/Cargo.toml");
-    std::fs::write(&runtime_toml, RUNTIME_TOML).map_err(io(&runtime_toml))?;
+    let manifest = staging.join("runtime/Cargo.toml");
+    std::fs::write(&manifest, runtime_toml()).map_err(io(&manifest))?;
     let version = env!("CARGO_PKG_VERSION");
     let mut ctx = tera::Context::new();
     ctx.insert("name", req.name);

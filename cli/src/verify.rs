@@ -5,13 +5,11 @@
 //! under QEMU's user-mode emulation, which must be installed (Debian: `qemu-user` and the
 //! `gcc-*-linux-gnu` cross linkers).
 
+use crate::toolchain::{RUNTIME, io, runtime_toml, std_installed};
 use mnetc::codegen::{Generated, Target};
 use mnetc::error::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-// `RUNTIME`: the runtime crate's sources (path in the crate, text), embedded by build.rs.
-include!(concat!(env!("OUT_DIR"), "/runtime_sources.rs"));
 
 pub use mnetc_targets::Emulation;
 
@@ -126,23 +124,6 @@ impl Drop for Runner {
     }
 }
 
-/// Whether rustup (or the toolchain) has Rust's standard library for `triple`.
-pub(crate) fn std_installed(triple: &str) -> bool {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    Command::new(rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-        .is_ok_and(|s| s.join("lib/rustlib").join(triple).exists())
-}
-
-pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
 /// Writes the crate and builds it. The target directory is shared between runs so that the
 /// runtime and the standard library are built once.
 pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
@@ -163,7 +144,7 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
         write(&format!("runtime/{rel}"), text.as_bytes())?;
     }
     // The runtime's own Cargo.toml inherits from mnetc's workspace; this one stands alone.
-    write("runtime/Cargo.toml", RUNTIME_TOML.as_bytes())?;
+    write("runtime/Cargo.toml", runtime_toml().as_bytes())?;
     // A package name of its own per module: concurrent runs share the target directory, and
     // each must find its own binary there.
     let package = {
@@ -245,18 +226,6 @@ fn unique() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
-
-pub(crate) const RUNTIME_TOML: &str = r#"[package]
-name = "mnetc-runtime"
-version = "0.1.0"
-edition = "2024"
-
-[features]
-alloc = []
-
-[lints.rust]
-unexpected_cfgs = { level = "warn", check-cfg = ['cfg(mnetc_rvv)'] }
-"#;
 
 const RUNNER_TOML: &str = r#"[package]
 name = "mnetc-runner"
