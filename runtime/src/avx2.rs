@@ -16,52 +16,34 @@ pub const GEMM_MR: usize = 6;
 /// Columns of the GEMM microkernel's register tile: two vectors of 8.
 pub const GEMM_NR: usize = 16;
 
-/// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
-/// [`GEMM_NR`] columns: `w[panel][k][0..16]`, columns past `N` zero; `b` likewise padded to
-/// `NP` (a multiple of 16). The panels are visited in blocks of `NB` so that the block's
-/// weights stay in L2 while every row tile of `x` passes over them.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn f32_gemm_minmax_avx2<
-    const M: usize,
-    const K: usize,
-    const N: usize,
-    const NP: usize,
-    const NB: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; NP],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const {
-        assert!(XN == M * K && YN == M * N && NP % GEMM_NR == 0 && NP >= N && NP < N + GEMM_NR);
-        assert!(WN == NP * K && NB > 0);
-    };
-    let panels = NP / GEMM_NR;
-    gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
-        // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
-        // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
-        // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
-        unsafe {
-            let xp = x.as_ptr().add(m0 * K);
-            let wp = w.as_ptr().add(p * K * GEMM_NR);
-            let bp = b.as_ptr().add(p * GEMM_NR);
-            let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
-            // The first row tile of a block meets every panel cold: stream the next
-            // panel in behind it, one cache line per K step.
-            if m0 == 0 && p + 1 < panels {
-                tile::<K, N, true>(rows, xp, wp, bp, yp, cols, min, max, wp.add(K * GEMM_NR));
-            } else {
-                tile::<K, N, false>(rows, xp, wp, bp, yp, cols, min, max, core::ptr::null());
+gemm_kernel! {
+    nr = GEMM_NR;
+    /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
+    /// [`GEMM_NR`] columns: `w[panel][k][0..16]`, columns past `N` zero; `b` likewise padded to
+    /// `NP` (a multiple of 16). The panels are visited in blocks of `NB` so that the block's
+    /// weights stay in L2 while every row tile of `x` passes over them.
+    #[inline(never)]
+    pub fn f32_gemm_minmax_avx2(x, w, b, y, min, max) {
+        let panels = NP / GEMM_NR;
+        gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
+            // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
+            // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+            // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
+            unsafe {
+                let xp = x.as_ptr().add(m0 * K);
+                let wp = w.as_ptr().add(p * K * GEMM_NR);
+                let bp = b.as_ptr().add(p * GEMM_NR);
+                let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+                // The first row tile of a block meets every panel cold: stream the next
+                // panel in behind it, one cache line per K step.
+                if m0 == 0 && p + 1 < panels {
+                    tile::<K, N, true>(rows, xp, wp, bp, yp, cols, min, max, wp.add(K * GEMM_NR));
+                } else {
+                    tile::<K, N, false>(rows, xp, wp, bp, yp, cols, min, max, core::ptr::null());
+                }
             }
-        }
-    });
+        });
+    }
 }
 
 /// The microkernel for `rows` (1 to 6) rows of one panel; with `PF`, prefetching `next`.
@@ -201,104 +183,82 @@ unsafe fn store16_minmax(y: *mut f32, v0: __m256, v1: __m256, lo: __m256, hi: __
     }
 }
 
-/// Depthwise 2-D convolution, NHWC, vectorised over channels (8 per vector, a scalar tail for
-/// the rest). Weights `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`].
-/// Padding only shortens the tap ranges of border pixels; the inner loop has no branch.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn f32_dwconv_nhwc_minmax_avx2<
-    const H: usize,
-    const W: usize,
-    const C: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PT: usize,
-    const PL: usize,
-    const OH: usize,
-    const OW: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; C],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
-    let vec_c = C / 8 * 8;
-    // Interior columns: the whole window row inside the input.
-    let (first, last) = interior(PL, SW, W, KW, OW);
-    // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
-    // from first <= ox < last for interior columns) and c + 8 <= vec_c <= C, inside x; weights
-    // at (ky * KW + kx) * C + c inside w; biases at c + 8 <= C; stores at
-    // (oy * OW + ox) * C + c + 8 <= YN.
-    unsafe {
-        let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
-        let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
-        // One pixel, window clipped to the input.
-        let pixel = |oy: usize, ox: usize| {
-            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-            let out = yp.add((oy * OW + ox) * C);
-            let mut c = 0;
-            while c < vec_c {
-                let mut acc = _mm256_loadu_ps(bp.add(c));
-                for ky in ky0..ky1 {
-                    let row = (oy * SH + ky - PT) * W;
-                    for kx in kx0..kx1 {
-                        let xv = _mm256_loadu_ps(xp.add((row + ox * SW + kx - PL) * C + c));
-                        let wv = _mm256_loadu_ps(wp.add((ky * KW + kx) * C + c));
-                        acc = _mm256_fmadd_ps(xv, wv, acc);
-                    }
-                }
-                _mm256_storeu_ps(out.add(c), _mm256_min_ps(_mm256_max_ps(acc, lo), hi));
-                c += 8;
-            }
-            for c in vec_c..C {
-                let mut acc = b[c];
-                for ky in ky0..ky1 {
-                    let row = (oy * SH + ky - PT) * W;
-                    for kx in kx0..kx1 {
-                        acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
-                    }
-                }
-                *out.add(c) = clamp(acc, min, max);
-            }
-        };
-        for oy in 0..OH {
-            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            for ox in (0..first).chain(last..OW) {
-                pixel(oy, ox);
-            }
-            // Interior: DW_PX pixels per vector of channels, four independent chains.
-            let mut ox0 = first;
-            while ox0 + DW_PX <= last && vec_c == C {
-                for c in (0..C).step_by(8) {
-                    let mut acc = [_mm256_loadu_ps(bp.add(c)); DW_PX];
+dwconv_kernel! {
+    /// Depthwise 2-D convolution, NHWC, vectorised over channels (8 per vector, a scalar tail for
+    /// the rest). Weights `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`].
+    /// Padding only shortens the tap ranges of border pixels; the inner loop has no branch.
+    #[inline(never)]
+    pub fn f32_dwconv_nhwc_minmax_avx2(x, w, b, y, min, max) {
+        let vec_c = C / 8 * 8;
+        // Interior columns: the whole window row inside the input.
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
+        // from first <= ox < last for interior columns) and c + 8 <= vec_c <= C, inside x; weights
+        // at (ky * KW + kx) * C + c inside w; biases at c + 8 <= C; stores at
+        // (oy * OW + ox) * C + c + 8 <= YN.
+        unsafe {
+            let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
+            let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
+            // One pixel, window clipped to the input.
+            let pixel = |oy: usize, ox: usize| {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let out = yp.add((oy * OW + ox) * C);
+                let mut c = 0;
+                while c < vec_c {
+                    let mut acc = _mm256_loadu_ps(bp.add(c));
                     for ky in ky0..ky1 {
-                        let row = xp.add((oy * SH + ky - PT) * W * C + c);
-                        for kx in 0..KW {
+                        let row = (oy * SH + ky - PT) * W;
+                        for kx in kx0..kx1 {
+                            let xv = _mm256_loadu_ps(xp.add((row + ox * SW + kx - PL) * C + c));
                             let wv = _mm256_loadu_ps(wp.add((ky * KW + kx) * C + c));
-                            for (p, a) in acc.iter_mut().enumerate() {
-                                let xv = _mm256_loadu_ps(row.add(((ox0 + p) * SW + kx - PL) * C));
-                                *a = _mm256_fmadd_ps(xv, wv, *a);
-                            }
+                            acc = _mm256_fmadd_ps(xv, wv, acc);
                         }
                     }
-                    for (p, a) in acc.iter().enumerate() {
-                        let out = yp.add((oy * OW + ox0 + p) * C + c);
-                        _mm256_storeu_ps(out, _mm256_min_ps(_mm256_max_ps(*a, lo), hi));
-                    }
+                    _mm256_storeu_ps(out.add(c), _mm256_min_ps(_mm256_max_ps(acc, lo), hi));
+                    c += 8;
                 }
-                ox0 += DW_PX;
-            }
-            for ox in ox0..last {
-                pixel(oy, ox);
+                for c in vec_c..C {
+                    let mut acc = b[c];
+                    for ky in ky0..ky1 {
+                        let row = (oy * SH + ky - PT) * W;
+                        for kx in kx0..kx1 {
+                            acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
+                        }
+                    }
+                    *out.add(c) = clamp(acc, min, max);
+                }
+            };
+            for oy in 0..OH {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                for ox in (0..first).chain(last..OW) {
+                    pixel(oy, ox);
+                }
+                // Interior: DW_PX pixels per vector of channels, four independent chains.
+                let mut ox0 = first;
+                while ox0 + DW_PX <= last && vec_c == C {
+                    for c in (0..C).step_by(8) {
+                        let mut acc = [_mm256_loadu_ps(bp.add(c)); DW_PX];
+                        for ky in ky0..ky1 {
+                            let row = xp.add((oy * SH + ky - PT) * W * C + c);
+                            for kx in 0..KW {
+                                let wv = _mm256_loadu_ps(wp.add((ky * KW + kx) * C + c));
+                                for (p, a) in acc.iter_mut().enumerate() {
+                                    let xv = _mm256_loadu_ps(row.add(((ox0 + p) * SW + kx - PL) * C));
+                                    *a = _mm256_fmadd_ps(xv, wv, *a);
+                                }
+                            }
+                        }
+                        for (p, a) in acc.iter().enumerate() {
+                            let out = yp.add((oy * OW + ox0 + p) * C + c);
+                            _mm256_storeu_ps(out, _mm256_min_ps(_mm256_max_ps(*a, lo), hi));
+                        }
+                    }
+                    ox0 += DW_PX;
+                }
+                for ox in ox0..last {
+                    pixel(oy, ox);
+                }
             }
         }
     }
@@ -314,150 +274,117 @@ const CONV_PX: usize = 8;
 /// registers accumulate).
 const CONV_PX2: usize = 6;
 
-/// Dense 2-D convolution writing NHWC, from an input in any layout (strides `XSC`, `XSY`,
-/// `XSX` of channel, row and column, as [`crate::scalar::f32_conv_minmax`]): the stem conv
-/// reads an NCHW input directly. Weights `[KH][KW][CI][COP]` and bias `[COP]`, with the output
-/// channels zero-padded to `COP`, a multiple of 8. Interior pixels go eight at a time per
-/// vector of output channels; border pixels, whose windows leave the input, one at a time.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn f32_conv_minmax_avx2<
-    const H: usize,
-    const W: usize,
-    const CI: usize,
-    const CO: usize,
-    const COP: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PT: usize,
-    const PL: usize,
-    const OH: usize,
-    const OW: usize,
-    const XSC: usize,
-    const XSY: usize,
-    const XSX: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; COP],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const {
-        assert!(XN == H * W * CI && WN == KH * KW * CI * COP && YN == OH * OW * CO);
-        assert!(COP % 8 == 0 && COP >= CO && COP < CO + 8);
-        assert!(
-            (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
-            "input strides out of bounds"
-        );
-    };
-    // Output columns whose whole window lies inside the input: ox * SW >= PL and
-    // ox * SW - PL + KW <= W.
-    let (first, last) = interior(PL, SW, W, KW, OW);
-    // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC with iy < H, ix < W, ci < CI,
-    // which the const assertion bounds by XN; weight reads at
-    // ((ky * KW + kx) * CI + ci) * COP + cb + 8 <= WN; bias reads at cb + 8 <= COP; stores
-    // write min(8, CO - cb) floats at (oy * OW + ox) * CO + cb, inside YN.
-    unsafe {
-        let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
-        let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
-        let store = |v: __m256, at: *mut f32, n: usize| {
-            let v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
-            if n == 8 {
-                _mm256_storeu_ps(at, v);
-            } else {
-                let mut tmp = [0f32; 8];
-                _mm256_storeu_ps(tmp.as_mut_ptr(), v);
-                core::ptr::copy_nonoverlapping(tmp.as_ptr(), at, n);
-            }
-        };
-        // One pixel, all output channels, with the window clipped to the input.
-        let pixel = |oy: usize, ox: usize| {
-            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-            for cb in (0..COP).step_by(8) {
-                let mut acc = _mm256_loadu_ps(bp.add(cb));
-                for ky in ky0..ky1 {
-                    for kx in kx0..kx1 {
-                        let xb = xp.add((oy * SH + ky - PT) * XSY + (ox * SW + kx - PL) * XSX);
-                        let wb = wp.add((ky * KW + kx) * CI * COP + cb);
-                        for ci in 0..CI {
-                            let xv = _mm256_broadcast_ss(&*xb.add(ci * XSC));
-                            acc = _mm256_fmadd_ps(xv, _mm256_loadu_ps(wb.add(ci * COP)), acc);
-                        }
-                    }
+conv_kernel! {
+    cop = 8;
+    /// Dense 2-D convolution writing NHWC, from an input in any layout (strides `XSC`, `XSY`,
+    /// `XSX` of channel, row and column, as [`crate::scalar::f32_conv_minmax`]): the stem conv
+    /// reads an NCHW input directly. Weights `[KH][KW][CI][COP]` and bias `[COP]`, with the output
+    /// channels zero-padded to `COP`, a multiple of 8. Interior pixels go eight at a time per
+    /// vector of output channels; border pixels, whose windows leave the input, one at a time.
+    #[inline(never)]
+    pub fn f32_conv_minmax_avx2(x, w, b, y, min, max) {
+        // Output columns whose whole window lies inside the input: ox * SW >= PL and
+        // ox * SW - PL + KW <= W.
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC with iy < H, ix < W, ci < CI,
+        // which the const assertion bounds by XN; weight reads at
+        // ((ky * KW + kx) * CI + ci) * COP + cb + 8 <= WN; bias reads at cb + 8 <= COP; stores
+        // write min(8, CO - cb) floats at (oy * OW + ox) * CO + cb, inside YN.
+        unsafe {
+            let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
+            let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
+            let store = |v: __m256, at: *mut f32, n: usize| {
+                let v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+                if n == 8 {
+                    _mm256_storeu_ps(at, v);
+                } else {
+                    let mut tmp = [0f32; 8];
+                    _mm256_storeu_ps(tmp.as_mut_ptr(), v);
+                    core::ptr::copy_nonoverlapping(tmp.as_ptr(), at, n);
                 }
-                store(acc, yp.add((oy * OW + ox) * CO + cb), (CO - cb).min(8));
-            }
-        };
-        for oy in 0..OH {
-            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            for ox in (0..first).chain(last..OW) {
-                pixel(oy, ox);
-            }
-            let mut ox0 = first;
-            // With output channels in pairs of vectors, six pixels share each broadcast of an
-            // input value between two weight vectors: 12 accumulators, 8 loads per 12 FMAs
-            // instead of 9 per 8.
-            while ox0 + CONV_PX2 <= last && COP % 16 == 0 {
-                for cb in (0..COP).step_by(16) {
-                    let bias = [_mm256_loadu_ps(bp.add(cb)), _mm256_loadu_ps(bp.add(cb + 8))];
-                    let mut acc = [bias; CONV_PX2];
-                    for ky in ky0..ky1 {
-                        let row = xp.add((oy * SH + ky - PT) * XSY);
-                        for kx in 0..KW {
-                            let wb = wp.add((ky * KW + kx) * CI * COP + cb);
-                            let xb = row.add((ox0 * SW + kx - PL) * XSX);
-                            for ci in 0..CI {
-                                let w0 = _mm256_loadu_ps(wb.add(ci * COP));
-                                let w1 = _mm256_loadu_ps(wb.add(ci * COP + 8));
-                                for (p, a) in acc.iter_mut().enumerate() {
-                                    let xv = _mm256_broadcast_ss(&*xb.add(p * SW * XSX + ci * XSC));
-                                    a[0] = _mm256_fmadd_ps(xv, w0, a[0]);
-                                    a[1] = _mm256_fmadd_ps(xv, w1, a[1]);
-                                }
-                            }
-                        }
-                    }
-                    for (p, a) in acc.iter().enumerate() {
-                        let out = yp.add((oy * OW + ox0 + p) * CO + cb);
-                        store(a[0], out, (CO - cb).min(8));
-                        store(a[1], out.add(8), (CO - cb - 8).min(8));
-                    }
-                }
-                ox0 += CONV_PX2;
-            }
-            while ox0 + CONV_PX <= last {
+            };
+            // One pixel, all output channels, with the window clipped to the input.
+            let pixel = |oy: usize, ox: usize| {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
                 for cb in (0..COP).step_by(8) {
-                    let mut acc = [_mm256_loadu_ps(bp.add(cb)); CONV_PX];
+                    let mut acc = _mm256_loadu_ps(bp.add(cb));
                     for ky in ky0..ky1 {
-                        let row = xp.add((oy * SH + ky - PT) * XSY);
-                        for kx in 0..KW {
+                        for kx in kx0..kx1 {
+                            let xb = xp.add((oy * SH + ky - PT) * XSY + (ox * SW + kx - PL) * XSX);
                             let wb = wp.add((ky * KW + kx) * CI * COP + cb);
-                            let xb = row.add((ox0 * SW + kx - PL) * XSX);
                             for ci in 0..CI {
-                                let wv = _mm256_loadu_ps(wb.add(ci * COP));
-                                for (p, a) in acc.iter_mut().enumerate() {
-                                    let xv = _mm256_broadcast_ss(&*xb.add(p * SW * XSX + ci * XSC));
-                                    *a = _mm256_fmadd_ps(xv, wv, *a);
-                                }
+                                let xv = _mm256_broadcast_ss(&*xb.add(ci * XSC));
+                                acc = _mm256_fmadd_ps(xv, _mm256_loadu_ps(wb.add(ci * COP)), acc);
                             }
                         }
                     }
-                    for (p, a) in acc.iter().enumerate() {
-                        store(*a, yp.add((oy * OW + ox0 + p) * CO + cb), (CO - cb).min(8));
-                    }
+                    store(acc, yp.add((oy * OW + ox) * CO + cb), (CO - cb).min(8));
                 }
-                ox0 += CONV_PX;
-            }
-            for ox in ox0..last {
-                pixel(oy, ox);
+            };
+            for oy in 0..OH {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                for ox in (0..first).chain(last..OW) {
+                    pixel(oy, ox);
+                }
+                let mut ox0 = first;
+                // With output channels in pairs of vectors, six pixels share each broadcast of an
+                // input value between two weight vectors: 12 accumulators, 8 loads per 12 FMAs
+                // instead of 9 per 8.
+                while ox0 + CONV_PX2 <= last && COP % 16 == 0 {
+                    for cb in (0..COP).step_by(16) {
+                        let bias = [_mm256_loadu_ps(bp.add(cb)), _mm256_loadu_ps(bp.add(cb + 8))];
+                        let mut acc = [bias; CONV_PX2];
+                        for ky in ky0..ky1 {
+                            let row = xp.add((oy * SH + ky - PT) * XSY);
+                            for kx in 0..KW {
+                                let wb = wp.add((ky * KW + kx) * CI * COP + cb);
+                                let xb = row.add((ox0 * SW + kx - PL) * XSX);
+                                for ci in 0..CI {
+                                    let w0 = _mm256_loadu_ps(wb.add(ci * COP));
+                                    let w1 = _mm256_loadu_ps(wb.add(ci * COP + 8));
+                                    for (p, a) in acc.iter_mut().enumerate() {
+                                        let xv = _mm256_broadcast_ss(&*xb.add(p * SW * XSX + ci * XSC));
+                                        a[0] = _mm256_fmadd_ps(xv, w0, a[0]);
+                                        a[1] = _mm256_fmadd_ps(xv, w1, a[1]);
+                                    }
+                                }
+                            }
+                        }
+                        for (p, a) in acc.iter().enumerate() {
+                            let out = yp.add((oy * OW + ox0 + p) * CO + cb);
+                            store(a[0], out, (CO - cb).min(8));
+                            store(a[1], out.add(8), (CO - cb - 8).min(8));
+                        }
+                    }
+                    ox0 += CONV_PX2;
+                }
+                while ox0 + CONV_PX <= last {
+                    for cb in (0..COP).step_by(8) {
+                        let mut acc = [_mm256_loadu_ps(bp.add(cb)); CONV_PX];
+                        for ky in ky0..ky1 {
+                            let row = xp.add((oy * SH + ky - PT) * XSY);
+                            for kx in 0..KW {
+                                let wb = wp.add((ky * KW + kx) * CI * COP + cb);
+                                let xb = row.add((ox0 * SW + kx - PL) * XSX);
+                                for ci in 0..CI {
+                                    let wv = _mm256_loadu_ps(wb.add(ci * COP));
+                                    for (p, a) in acc.iter_mut().enumerate() {
+                                        let xv = _mm256_broadcast_ss(&*xb.add(p * SW * XSX + ci * XSC));
+                                        *a = _mm256_fmadd_ps(xv, wv, *a);
+                                    }
+                                }
+                            }
+                        }
+                        for (p, a) in acc.iter().enumerate() {
+                            store(*a, yp.add((oy * OW + ox0 + p) * CO + cb), (CO - cb).min(8));
+                        }
+                    }
+                    ox0 += CONV_PX;
+                }
+                for ox in ox0..last {
+                    pixel(oy, ox);
+                }
             }
         }
     }

@@ -17,6 +17,9 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+#[macro_use]
+mod signature;
+
 #[cfg(all(
     target_arch = "x86_64",
     target_feature = "avx2",

@@ -16,51 +16,33 @@ pub const GEMM_MR: usize = 6;
 /// 32 vector registers, 4 for the weight row).
 pub const GEMM_NR: usize = 16;
 
-/// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
-/// [`GEMM_NR`] columns (`w[panel][k][0..16]`, columns past `N` zero, `b` padded to `NP`),
-/// visited in blocks of `NB` panels that stay in L2 while every row tile passes over them.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn f32_gemm_minmax_neon<
-    const M: usize,
-    const K: usize,
-    const N: usize,
-    const NP: usize,
-    const NB: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; NP],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const {
-        assert!(XN == M * K && YN == M * N && NP % GEMM_NR == 0 && NP >= N && NP < N + GEMM_NR);
-        assert!(WN == NP * K && NB > 0);
-    };
-    gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
-        // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
-        // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
-        // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
-        unsafe {
-            let xp = x.as_ptr().add(m0 * K);
-            let wp = w.as_ptr().add(p * K * GEMM_NR);
-            let bp = b.as_ptr().add(p * GEMM_NR);
-            let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
-            match rows {
-                6 => micro::<6, K, N>(xp, wp, bp, yp, cols, min, max),
-                5 => micro::<5, K, N>(xp, wp, bp, yp, cols, min, max),
-                4 => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max),
-                3 => micro::<3, K, N>(xp, wp, bp, yp, cols, min, max),
-                2 => micro::<2, K, N>(xp, wp, bp, yp, cols, min, max),
-                _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
+gemm_kernel! {
+    nr = GEMM_NR;
+    /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
+    /// [`GEMM_NR`] columns (`w[panel][k][0..16]`, columns past `N` zero, `b` padded to `NP`),
+    /// visited in blocks of `NB` panels that stay in L2 while every row tile passes over them.
+    #[inline(never)]
+    pub fn f32_gemm_minmax_neon(x, w, b, y, min, max) {
+        gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
+            // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
+            // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+            // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
+            unsafe {
+                let xp = x.as_ptr().add(m0 * K);
+                let wp = w.as_ptr().add(p * K * GEMM_NR);
+                let bp = b.as_ptr().add(p * GEMM_NR);
+                let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+                match rows {
+                    6 => micro::<6, K, N>(xp, wp, bp, yp, cols, min, max),
+                    5 => micro::<5, K, N>(xp, wp, bp, yp, cols, min, max),
+                    4 => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max),
+                    3 => micro::<3, K, N>(xp, wp, bp, yp, cols, min, max),
+                    2 => micro::<2, K, N>(xp, wp, bp, yp, cols, min, max),
+                    _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
+                }
             }
-        }
-    });
+        });
+    }
 }
 
 /// One `MR` x 16 tile: 4 * MR accumulators, K steps of one weight row (four vectors) and MR
@@ -219,106 +201,84 @@ unsafe fn store16_minmax(
 /// vectors of channels: eight independent FMA chains.
 const DW_PX: usize = 4;
 
-/// Depthwise 2-D convolution, NHWC, vectorised over channels (4 per vector, a scalar tail).
-/// Weights `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`]. Padding
-/// only shortens the tap ranges of border pixels; the inner loop has no branch. Interior pixels
-/// go four at a time over eight channels when `C` is a multiple of 8.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn f32_dwconv_nhwc_minmax_neon<
-    const H: usize,
-    const W: usize,
-    const C: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PT: usize,
-    const PL: usize,
-    const OH: usize,
-    const OW: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; C],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
-    let vec_c = C / 4 * 4;
-    let (first, last) = interior(PL, SW, W, KW, OW);
-    // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
-    // from first <= ox < last for interior columns) and c + 4 <= vec_c <= C, inside x; weights
-    // at (ky * KW + kx) * C + c inside w; biases at c + 4 <= C; stores at
-    // (oy * OW + ox) * C + c + 4 <= YN.
-    unsafe {
-        let (lo, hi) = (vdupq_n_f32(min), vdupq_n_f32(max));
-        let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
-        let pixel = |oy: usize, ox: usize| {
-            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-            let out = yp.add((oy * OW + ox) * C);
-            let mut c = 0;
-            while c < vec_c {
-                let mut acc = vld1q_f32(bp.add(c));
-                for ky in ky0..ky1 {
-                    let row = (oy * SH + ky - PT) * W;
-                    for kx in kx0..kx1 {
-                        let xv = vld1q_f32(xp.add((row + ox * SW + kx - PL) * C + c));
-                        let wv = vld1q_f32(wp.add((ky * KW + kx) * C + c));
-                        acc = vfmaq_f32(acc, xv, wv);
-                    }
-                }
-                vst1q_f32(out.add(c), vminq_f32(vmaxq_f32(acc, lo), hi));
-                c += 4;
-            }
-            for c in vec_c..C {
-                let mut acc = b[c];
-                for ky in ky0..ky1 {
-                    let row = (oy * SH + ky - PT) * W;
-                    for kx in kx0..kx1 {
-                        acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
-                    }
-                }
-                *out.add(c) = clamp(acc, min, max);
-            }
-        };
-        for oy in 0..OH {
-            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            for ox in (0..first).chain(last..OW) {
-                pixel(oy, ox);
-            }
-            let mut ox0 = first;
-            while ox0 + DW_PX <= last && C % 8 == 0 {
-                for c in (0..C).step_by(8) {
-                    let b0 = [vld1q_f32(bp.add(c)), vld1q_f32(bp.add(c + 4))];
-                    let mut acc = [b0; DW_PX];
+dwconv_kernel! {
+    /// Depthwise 2-D convolution, NHWC, vectorised over channels (4 per vector, a scalar tail).
+    /// Weights `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`]. Padding
+    /// only shortens the tap ranges of border pixels; the inner loop has no branch. Interior pixels
+    /// go four at a time over eight channels when `C` is a multiple of 8.
+    #[inline(never)]
+    pub fn f32_dwconv_nhwc_minmax_neon(x, w, b, y, min, max) {
+        let vec_c = C / 4 * 4;
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
+        // from first <= ox < last for interior columns) and c + 4 <= vec_c <= C, inside x; weights
+        // at (ky * KW + kx) * C + c inside w; biases at c + 4 <= C; stores at
+        // (oy * OW + ox) * C + c + 4 <= YN.
+        unsafe {
+            let (lo, hi) = (vdupq_n_f32(min), vdupq_n_f32(max));
+            let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
+            let pixel = |oy: usize, ox: usize| {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let out = yp.add((oy * OW + ox) * C);
+                let mut c = 0;
+                while c < vec_c {
+                    let mut acc = vld1q_f32(bp.add(c));
                     for ky in ky0..ky1 {
-                        let row = xp.add((oy * SH + ky - PT) * W * C + c);
-                        for kx in 0..KW {
-                            let wk = wp.add((ky * KW + kx) * C + c);
-                            let wv = [vld1q_f32(wk), vld1q_f32(wk.add(4))];
-                            for (p, a) in acc.iter_mut().enumerate() {
-                                let xr = row.add(((ox0 + p) * SW + kx - PL) * C);
-                                a[0] = vfmaq_f32(a[0], vld1q_f32(xr), wv[0]);
-                                a[1] = vfmaq_f32(a[1], vld1q_f32(xr.add(4)), wv[1]);
-                            }
+                        let row = (oy * SH + ky - PT) * W;
+                        for kx in kx0..kx1 {
+                            let xv = vld1q_f32(xp.add((row + ox * SW + kx - PL) * C + c));
+                            let wv = vld1q_f32(wp.add((ky * KW + kx) * C + c));
+                            acc = vfmaq_f32(acc, xv, wv);
                         }
                     }
-                    for (p, a) in acc.iter().enumerate() {
-                        let out = yp.add((oy * OW + ox0 + p) * C + c);
-                        vst1q_f32(out, vminq_f32(vmaxq_f32(a[0], lo), hi));
-                        vst1q_f32(out.add(4), vminq_f32(vmaxq_f32(a[1], lo), hi));
-                    }
+                    vst1q_f32(out.add(c), vminq_f32(vmaxq_f32(acc, lo), hi));
+                    c += 4;
                 }
-                ox0 += DW_PX;
-            }
-            for ox in ox0..last {
-                pixel(oy, ox);
+                for c in vec_c..C {
+                    let mut acc = b[c];
+                    for ky in ky0..ky1 {
+                        let row = (oy * SH + ky - PT) * W;
+                        for kx in kx0..kx1 {
+                            acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
+                        }
+                    }
+                    *out.add(c) = clamp(acc, min, max);
+                }
+            };
+            for oy in 0..OH {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                for ox in (0..first).chain(last..OW) {
+                    pixel(oy, ox);
+                }
+                let mut ox0 = first;
+                while ox0 + DW_PX <= last && C % 8 == 0 {
+                    for c in (0..C).step_by(8) {
+                        let b0 = [vld1q_f32(bp.add(c)), vld1q_f32(bp.add(c + 4))];
+                        let mut acc = [b0; DW_PX];
+                        for ky in ky0..ky1 {
+                            let row = xp.add((oy * SH + ky - PT) * W * C + c);
+                            for kx in 0..KW {
+                                let wk = wp.add((ky * KW + kx) * C + c);
+                                let wv = [vld1q_f32(wk), vld1q_f32(wk.add(4))];
+                                for (p, a) in acc.iter_mut().enumerate() {
+                                    let xr = row.add(((ox0 + p) * SW + kx - PL) * C);
+                                    a[0] = vfmaq_f32(a[0], vld1q_f32(xr), wv[0]);
+                                    a[1] = vfmaq_f32(a[1], vld1q_f32(xr.add(4)), wv[1]);
+                                }
+                            }
+                        }
+                        for (p, a) in acc.iter().enumerate() {
+                            let out = yp.add((oy * OW + ox0 + p) * C + c);
+                            vst1q_f32(out, vminq_f32(vmaxq_f32(a[0], lo), hi));
+                            vst1q_f32(out.add(4), vminq_f32(vmaxq_f32(a[1], lo), hi));
+                        }
+                    }
+                    ox0 += DW_PX;
+                }
+                for ox in ox0..last {
+                    pixel(oy, ox);
+                }
             }
         }
     }
@@ -327,142 +287,107 @@ pub fn f32_dwconv_nhwc_minmax_neon<
 /// Output pixels of a row that [`f32_conv_minmax_neon`] computes together.
 const CONV_PX: usize = 8;
 
-/// Dense 2-D convolution writing NHWC, from an input in any layout (strides `XSC`, `XSY`,
-/// `XSX` of channel, row and column, as [`crate::scalar::f32_conv_minmax`]). Weights
-/// `[KH][KW][CI][COP]` and bias `[COP]`, output channels zero-padded to `COP`, a multiple of 4.
-/// Interior pixels go eight at a time per vector of output channels; border pixels one at a
-/// time with their window clipped.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn f32_conv_minmax_neon<
-    const H: usize,
-    const W: usize,
-    const CI: usize,
-    const CO: usize,
-    const COP: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PT: usize,
-    const PL: usize,
-    const OH: usize,
-    const OW: usize,
-    const XSC: usize,
-    const XSY: usize,
-    const XSX: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; COP],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const {
-        assert!(XN == H * W * CI && WN == KH * KW * CI * COP && YN == OH * OW * CO);
-        assert!(COP % 4 == 0 && COP >= CO && COP < CO + 4);
-        assert!(
-            (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
-            "input strides out of bounds"
-        );
-    };
-    let (first, last) = interior(PL, SW, W, KW, OW);
-    // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC with iy < H, ix < W, ci < CI,
-    // which the const assertion bounds by XN; weight reads at
-    // ((ky * KW + kx) * CI + ci) * COP + cb + 4 <= WN; bias reads at cb + 4 <= COP; stores
-    // write min(4, CO - cb) floats at (oy * OW + ox) * CO + cb, inside YN.
-    unsafe {
-        let (lo, hi) = (vdupq_n_f32(min), vdupq_n_f32(max));
-        let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
-        let store = |v: float32x4_t, at: *mut f32, n: usize| {
-            let v = vminq_f32(vmaxq_f32(v, lo), hi);
-            if n == 4 {
-                vst1q_f32(at, v);
-            } else {
-                let mut tmp = [0f32; 4];
-                vst1q_f32(tmp.as_mut_ptr(), v);
-                core::ptr::copy_nonoverlapping(tmp.as_ptr(), at, n);
-            }
-        };
-        let pixel = |oy: usize, ox: usize| {
-            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-            for cb in (0..COP).step_by(4) {
-                let mut acc = vld1q_f32(bp.add(cb));
-                for ky in ky0..ky1 {
-                    for kx in kx0..kx1 {
-                        let xb = xp.add((oy * SH + ky - PT) * XSY + (ox * SW + kx - PL) * XSX);
-                        let wb = wp.add((ky * KW + kx) * CI * COP + cb);
-                        for ci in 0..CI {
-                            acc = vfmaq_n_f32(acc, vld1q_f32(wb.add(ci * COP)), *xb.add(ci * XSC));
-                        }
-                    }
+conv_kernel! {
+    cop = 4;
+    /// Dense 2-D convolution writing NHWC, from an input in any layout (strides `XSC`, `XSY`,
+    /// `XSX` of channel, row and column, as [`crate::scalar::f32_conv_minmax`]). Weights
+    /// `[KH][KW][CI][COP]` and bias `[COP]`, output channels zero-padded to `COP`, a multiple of 4.
+    /// Interior pixels go eight at a time per vector of output channels; border pixels one at a
+    /// time with their window clipped.
+    #[inline(never)]
+    pub fn f32_conv_minmax_neon(x, w, b, y, min, max) {
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC with iy < H, ix < W, ci < CI,
+        // which the const assertion bounds by XN; weight reads at
+        // ((ky * KW + kx) * CI + ci) * COP + cb + 4 <= WN; bias reads at cb + 4 <= COP; stores
+        // write min(4, CO - cb) floats at (oy * OW + ox) * CO + cb, inside YN.
+        unsafe {
+            let (lo, hi) = (vdupq_n_f32(min), vdupq_n_f32(max));
+            let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
+            let store = |v: float32x4_t, at: *mut f32, n: usize| {
+                let v = vminq_f32(vmaxq_f32(v, lo), hi);
+                if n == 4 {
+                    vst1q_f32(at, v);
+                } else {
+                    let mut tmp = [0f32; 4];
+                    vst1q_f32(tmp.as_mut_ptr(), v);
+                    core::ptr::copy_nonoverlapping(tmp.as_ptr(), at, n);
                 }
-                store(acc, yp.add((oy * OW + ox) * CO + cb), (CO - cb).min(4));
-            }
-        };
-        for oy in 0..OH {
-            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            for ox in (0..first).chain(last..OW) {
-                pixel(oy, ox);
-            }
-            let mut ox0 = first;
-            while ox0 + CONV_PX <= last {
+            };
+            let pixel = |oy: usize, ox: usize| {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
                 for cb in (0..COP).step_by(4) {
-                    let mut acc = [vld1q_f32(bp.add(cb)); CONV_PX];
+                    let mut acc = vld1q_f32(bp.add(cb));
                     for ky in ky0..ky1 {
-                        let row = xp.add((oy * SH + ky - PT) * XSY);
-                        for kx in 0..KW {
+                        for kx in kx0..kx1 {
+                            let xb = xp.add((oy * SH + ky - PT) * XSY + (ox * SW + kx - PL) * XSX);
                             let wb = wp.add((ky * KW + kx) * CI * COP + cb);
-                            let xb = row.add((ox0 * SW + kx - PL) * XSX);
                             for ci in 0..CI {
-                                let wv = vld1q_f32(wb.add(ci * COP));
-                                for (p, a) in acc.iter_mut().enumerate() {
-                                    *a = vfmaq_n_f32(*a, wv, *xb.add(p * SW * XSX + ci * XSC));
-                                }
+                                acc = vfmaq_n_f32(acc, vld1q_f32(wb.add(ci * COP)), *xb.add(ci * XSC));
                             }
                         }
                     }
-                    for (p, a) in acc.iter().enumerate() {
-                        store(*a, yp.add((oy * OW + ox0 + p) * CO + cb), (CO - cb).min(4));
-                    }
+                    store(acc, yp.add((oy * OW + ox) * CO + cb), (CO - cb).min(4));
                 }
-                ox0 += CONV_PX;
-            }
-            for ox in ox0..last {
-                pixel(oy, ox);
+            };
+            for oy in 0..OH {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                for ox in (0..first).chain(last..OW) {
+                    pixel(oy, ox);
+                }
+                let mut ox0 = first;
+                while ox0 + CONV_PX <= last {
+                    for cb in (0..COP).step_by(4) {
+                        let mut acc = [vld1q_f32(bp.add(cb)); CONV_PX];
+                        for ky in ky0..ky1 {
+                            let row = xp.add((oy * SH + ky - PT) * XSY);
+                            for kx in 0..KW {
+                                let wb = wp.add((ky * KW + kx) * CI * COP + cb);
+                                let xb = row.add((ox0 * SW + kx - PL) * XSX);
+                                for ci in 0..CI {
+                                    let wv = vld1q_f32(wb.add(ci * COP));
+                                    for (p, a) in acc.iter_mut().enumerate() {
+                                        *a = vfmaq_n_f32(*a, wv, *xb.add(p * SW * XSX + ci * XSC));
+                                    }
+                                }
+                            }
+                        }
+                        for (p, a) in acc.iter().enumerate() {
+                            store(*a, yp.add((oy * OW + ox0 + p) * CO + cb), (CO - cb).min(4));
+                        }
+                    }
+                    ox0 += CONV_PX;
+                }
+                for ox in ox0..last {
+                    pixel(oy, ox);
+                }
             }
         }
     }
 }
 
-/// Global average pooling over `HW` pixels of `C` channels, 4 channels per vector.
-#[inline(never)]
-pub fn f32_gavgpool_neon<const HW: usize, const C: usize, const XN: usize>(
-    x: &[f32; XN],
-    y: &mut [f32; C],
-) {
-    const { assert!(XN == HW * C && HW > 0) };
-    let vec_c = C / 4 * 4;
-    let scale = 1.0 / HW as f32;
-    // SAFETY: loads at p * C + c + 4 <= HW * C = XN and stores at c + 4 <= C.
-    unsafe {
-        let (xp, yp) = (x.as_ptr(), y.as_mut_ptr());
-        for c in (0..vec_c).step_by(4) {
-            let mut acc = vdupq_n_f32(0.0);
-            for p in 0..HW {
-                acc = vaddq_f32(acc, vld1q_f32(xp.add(p * C + c)));
+gavgpool_kernel! {
+    /// Global average pooling over `HW` pixels of `C` channels, 4 channels per vector.
+    #[inline(never)]
+    pub fn f32_gavgpool_neon(x, y) {
+        let vec_c = C / 4 * 4;
+        let scale = 1.0 / HW as f32;
+        // SAFETY: loads at p * C + c + 4 <= HW * C = XN and stores at c + 4 <= C.
+        unsafe {
+            let (xp, yp) = (x.as_ptr(), y.as_mut_ptr());
+            for c in (0..vec_c).step_by(4) {
+                let mut acc = vdupq_n_f32(0.0);
+                for p in 0..HW {
+                    acc = vaddq_f32(acc, vld1q_f32(xp.add(p * C + c)));
+                }
+                vst1q_f32(yp.add(c), vmulq_n_f32(acc, scale));
             }
-            vst1q_f32(yp.add(c), vmulq_n_f32(acc, scale));
         }
-    }
-    for c in vec_c..C {
-        let s: f32 = (0..HW).map(|p| x[p * C + c]).sum();
-        y[c] = s * scale;
+        for c in vec_c..C {
+            let s: f32 = (0..HW).map(|p| x[p * C + c]).sum();
+            y[c] = s * scale;
+        }
     }
 }
 

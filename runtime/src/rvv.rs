@@ -22,48 +22,30 @@ pub const GEMM_MR: usize = 6;
 /// Columns of a packed weight panel.
 pub const GEMM_NR: usize = 16;
 
-/// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
-/// [`GEMM_NR`] columns (`w[panel][k][0..16]`, columns past `N` zero, `b` padded to `NP`),
-/// visited in blocks of `NB` panels that stay in L2 while every row tile passes over them.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn f32_gemm_minmax_rvv<
-    const M: usize,
-    const K: usize,
-    const N: usize,
-    const NP: usize,
-    const NB: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; NP],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const {
-        assert!(XN == M * K && YN == M * N && NP % GEMM_NR == 0 && NP >= N && NP < N + GEMM_NR);
-        assert!(WN == NP * K && NB > 0 && K > 0);
-    };
-    gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
-        // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
-        // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
-        // `cols` columns from p*16 are loaded and stored, p*16 + cols <= N.
-        unsafe {
-            let xp = x.as_ptr().add(m0 * K);
-            let wp = w.as_ptr().add(p * K * GEMM_NR);
-            let bp = b.as_ptr().add(p * GEMM_NR);
-            let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
-            if rows == 1 {
-                micro_row(xp, wp, bp, yp, K, cols, min, max);
-            } else {
-                micro6(xp, rows, K, wp, bp, yp, N, cols, min, max);
+gemm_kernel! {
+    nr = GEMM_NR;
+    /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
+    /// [`GEMM_NR`] columns (`w[panel][k][0..16]`, columns past `N` zero, `b` padded to `NP`),
+    /// visited in blocks of `NB` panels that stay in L2 while every row tile passes over them.
+    #[inline(never)]
+    pub fn f32_gemm_minmax_rvv(x, w, b, y, min, max) {
+        gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
+            // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
+            // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+            // `cols` columns from p*16 are loaded and stored, p*16 + cols <= N.
+            unsafe {
+                let xp = x.as_ptr().add(m0 * K);
+                let wp = w.as_ptr().add(p * K * GEMM_NR);
+                let bp = b.as_ptr().add(p * GEMM_NR);
+                let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+                if rows == 1 {
+                    micro_row(xp, wp, bp, yp, K, cols, min, max);
+                } else {
+                    micro6(xp, rows, K, wp, bp, yp, N, cols, min, max);
+                }
             }
-        }
-    });
+        });
+    }
 }
 
 /// A tile of `rows` (2 to 6) rows by `cols` (up to 16) columns: six accumulator groups
@@ -326,72 +308,50 @@ unsafe fn dw_strip(
     vl
 }
 
-/// Depthwise 2-D convolution, NHWC, strip-mined over channels (`vsetvli`, LMUL 8). Weights
-/// `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`]. Padding only
-/// shortens a pixel's tap block; the tap loops inside the block have no other branch.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn f32_dwconv_nhwc_minmax_rvv<
-    const H: usize,
-    const W: usize,
-    const C: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PT: usize,
-    const PL: usize,
-    const OH: usize,
-    const OW: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; C],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
-    let f = core::mem::size_of::<f32>();
-    for oy in 0..OH {
-        let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-        for ox in 0..OW {
-            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-            let out = (oy * OW + ox) * C;
-            if ky0 == ky1 || kx0 == kx1 {
-                // A window entirely in the padding: the bias alone.
-                for c in 0..C {
-                    y[out + c] = clamp(b[c], min, max);
+dwconv_kernel! {
+    /// Depthwise 2-D convolution, NHWC, strip-mined over channels (`vsetvli`, LMUL 8). Weights
+    /// `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`]. Padding only
+    /// shortens a pixel's tap block; the tap loops inside the block have no other branch.
+    #[inline(never)]
+    pub fn f32_dwconv_nhwc_minmax_rvv(x, w, b, y, min, max) {
+        let f = core::mem::size_of::<f32>();
+        for oy in 0..OH {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in 0..OW {
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let out = (oy * OW + ox) * C;
+                if ky0 == ky1 || kx0 == kx1 {
+                    // A window entirely in the padding: the bias alone.
+                    for c in 0..C {
+                        y[out + c] = clamp(b[c], min, max);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let (iy, ix) = (oy * SH + ky0 - PT, ox * SW + kx0 - PL);
-            let mut c = 0;
-            while c < C {
-                // SAFETY: taps (ky0..ky1, kx0..kx1) read x at ((iy + i) * W + ix + j) * C + c
-                // with iy + i < H and ix + j < W (from `taps`), and w at
-                // ((ky0 + i) * KW + kx0 + j) * C + c, each for vl <= C - c channels; bias and
-                // output likewise stay within C - c channels from c.
-                c += unsafe {
-                    dw_strip(
-                        x.as_ptr().add((iy * W + ix) * C + c),
-                        W * C * f,
-                        C * f,
-                        w.as_ptr().add((ky0 * KW + kx0) * C + c),
-                        KW * C * f,
-                        C * f,
-                        ky1 - ky0,
-                        kx1 - kx0,
-                        b.as_ptr().add(c),
-                        y.as_mut_ptr().add(out + c),
-                        C - c,
-                        min,
-                        max,
-                    )
-                };
+                let (iy, ix) = (oy * SH + ky0 - PT, ox * SW + kx0 - PL);
+                let mut c = 0;
+                while c < C {
+                    // SAFETY: taps (ky0..ky1, kx0..kx1) read x at ((iy + i) * W + ix + j) * C + c
+                    // with iy + i < H and ix + j < W (from `taps`), and w at
+                    // ((ky0 + i) * KW + kx0 + j) * C + c, each for vl <= C - c channels; bias and
+                    // output likewise stay within C - c channels from c.
+                    c += unsafe {
+                        dw_strip(
+                            x.as_ptr().add((iy * W + ix) * C + c),
+                            W * C * f,
+                            C * f,
+                            w.as_ptr().add((ky0 * KW + kx0) * C + c),
+                            KW * C * f,
+                            C * f,
+                            ky1 - ky0,
+                            kx1 - kx0,
+                            b.as_ptr().add(c),
+                            y.as_mut_ptr().add(out + c),
+                            C - c,
+                            min,
+                            max,
+                        )
+                    };
+                }
             }
         }
     }
@@ -477,159 +437,124 @@ unsafe fn conv_strip(
     vl
 }
 
-/// Dense 2-D convolution writing NHWC, from an input in any layout (strides `XSC`, `XSY`,
-/// `XSX` of channel, row and column, as [`crate::scalar::f32_conv_minmax`]), strip-mined over
-/// output channels. Weights `[KH][KW][CI][COP]`, bias `[COP]`; RVV needs no channel padding,
-/// `COP == CO`. Each pixel's taps (its window clipped to the input) are listed as offsets and
-/// walked inside one block per strip.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn f32_conv_minmax_rvv<
-    const H: usize,
-    const W: usize,
-    const CI: usize,
-    const CO: usize,
-    const COP: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PT: usize,
-    const PL: usize,
-    const OH: usize,
-    const OW: usize,
-    const XSC: usize,
-    const XSY: usize,
-    const XSX: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; COP],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const {
-        assert!(XN == H * W * CI && WN == KH * KW * CI * COP && YN == OH * OW * CO);
-        assert!(COP >= CO && CI > 0);
-        assert!(
-            (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
-            "input strides out of bounds"
-        );
-    };
-    let f = core::mem::size_of::<f32>();
-    let mut offs = [[0usize; 2]; CONV_TAPS];
-    for oy in 0..OH {
-        let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-        for ox in 0..OW {
-            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-            let out = (oy * OW + ox) * CO;
-            // The window's taps inside the input, as byte offsets of input and weights.
-            let window = (ky0..ky1).flat_map(|ky| (kx0..kx1).map(move |kx| (ky, kx)));
-            let count = (ky1 - ky0) * (kx1 - kx0);
-            if count == 0 {
-                for c in 0..CO {
-                    y[out + c] = clamp(b[c], min, max);
+conv_kernel! {
+    cop = 1;
+    /// Dense 2-D convolution writing NHWC, from an input in any layout (strides `XSC`, `XSY`,
+    /// `XSX` of channel, row and column, as [`crate::scalar::f32_conv_minmax`]), strip-mined over
+    /// output channels. Weights `[KH][KW][CI][COP]`, bias `[COP]`; RVV needs no channel padding,
+    /// `COP == CO`. Each pixel's taps (its window clipped to the input) are listed as offsets and
+    /// walked inside one block per strip.
+    #[inline(never)]
+    pub fn f32_conv_minmax_rvv(x, w, b, y, min, max) {
+        let f = core::mem::size_of::<f32>();
+        let mut offs = [[0usize; 2]; CONV_TAPS];
+        for oy in 0..OH {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in 0..OW {
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let out = (oy * OW + ox) * CO;
+                // The window's taps inside the input, as byte offsets of input and weights.
+                let window = (ky0..ky1).flat_map(|ky| (kx0..kx1).map(move |kx| (ky, kx)));
+                let count = (ky1 - ky0) * (kx1 - kx0);
+                if count == 0 {
+                    for c in 0..CO {
+                        y[out + c] = clamp(b[c], min, max);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let mut done = 0;
-            let mut window = window;
-            while done < count {
-                let chunk = (count - done).min(CONV_TAPS);
-                for o in offs.iter_mut().take(chunk) {
-                    let (ky, kx) = window.next().unwrap_or((ky0, kx0));
-                    let (iy, ix) = (oy * SH + ky - PT, ox * SW + kx - PL);
-                    *o = [(iy * XSY + ix * XSX) * f, (ky * KW + kx) * CI * COP * f];
-                }
-                // The last block clamps; earlier ones keep partial sums in the output.
-                let last = done + chunk == count;
-                let (lo, hi) = if last {
-                    (min, max)
-                } else {
-                    (f32::NEG_INFINITY, f32::INFINITY)
-                };
-                let yp = y.as_mut_ptr();
-                let mut c = 0;
-                while c < CO {
-                    let init = if done == 0 {
-                        b.as_ptr()
+                let mut done = 0;
+                let mut window = window;
+                while done < count {
+                    let chunk = (count - done).min(CONV_TAPS);
+                    for o in offs.iter_mut().take(chunk) {
+                        let (ky, kx) = window.next().unwrap_or((ky0, kx0));
+                        let (iy, ix) = (oy * SH + ky - PT, ox * SW + kx - PL);
+                        *o = [(iy * XSY + ix * XSX) * f, (ky * KW + kx) * CI * COP * f];
+                    }
+                    // The last block clamps; earlier ones keep partial sums in the output.
+                    let last = done + chunk == count;
+                    let (lo, hi) = if last {
+                        (min, max)
                     } else {
-                        yp.cast_const()
+                        (f32::NEG_INFINITY, f32::INFINITY)
                     };
-                    // SAFETY: each listed tap reads x at iy * XSY + ix * XSX + i * XSC (iy < H,
-                    // ix < W, i < CI: inside XN by the const assertion) and w at
-                    // ((ky * KW + kx) * CI + i) * COP + c + vl <= WN; `init` and the output
-                    // have vl <= CO - c floats from c (b has COP >= CO).
-                    c += unsafe {
-                        conv_strip(
-                            x.as_ptr(),
-                            w.as_ptr().add(c),
-                            offs.as_ptr(),
-                            chunk,
-                            CI,
-                            XSC * f,
-                            COP * f,
-                            init.add(if done == 0 { c } else { out + c }),
-                            yp.add(out + c),
-                            CO - c,
-                            lo,
-                            hi,
-                        )
-                    };
+                    let yp = y.as_mut_ptr();
+                    let mut c = 0;
+                    while c < CO {
+                        let init = if done == 0 {
+                            b.as_ptr()
+                        } else {
+                            yp.cast_const()
+                        };
+                        // SAFETY: each listed tap reads x at iy * XSY + ix * XSX + i * XSC (iy < H,
+                        // ix < W, i < CI: inside XN by the const assertion) and w at
+                        // ((ky * KW + kx) * CI + i) * COP + c + vl <= WN; `init` and the output
+                        // have vl <= CO - c floats from c (b has COP >= CO).
+                        c += unsafe {
+                            conv_strip(
+                                x.as_ptr(),
+                                w.as_ptr().add(c),
+                                offs.as_ptr(),
+                                chunk,
+                                CI,
+                                XSC * f,
+                                COP * f,
+                                init.add(if done == 0 { c } else { out + c }),
+                                yp.add(out + c),
+                                CO - c,
+                                lo,
+                                hi,
+                            )
+                        };
+                    }
+                    done += chunk;
                 }
-                done += chunk;
             }
         }
     }
 }
 
-/// Global average pooling over `HW` pixels of `C` channels, strip-mined over channels.
-#[inline(never)]
-pub fn f32_gavgpool_rvv<const HW: usize, const C: usize, const XN: usize>(
-    x: &[f32; XN],
-    y: &mut [f32; C],
-) {
-    const { assert!(XN == HW * C && HW > 0) };
-    let scale = 1.0 / HW as f32;
-    let mut c = 0;
-    while c < C {
-        let vl: usize;
-        // SAFETY: reads vl <= C - c floats at p * C + c for p < HW (inside XN), writes vl
-        // floats at c (inside C).
-        unsafe {
-            asm!(
-                ".option push",
-                ".option arch, +v",
-                "vsetvli {vl}, {n}, e32, m8, ta, ma",
-                "vmv.v.i v8, 0",
-                "2:",
-                "vle32.v v16, ({x})",
-                "add {x}, {x}, {cs}",
-                "addi {hw}, {hw}, -1",
-                "vfadd.vv v8, v8, v16",
-                "bnez {hw}, 2b",
-                "vfmul.vf v8, v8, {scale}",
-                "vse32.v v8, ({y})",
-                ".option pop",
-                vl = out(reg) vl,
-                n = in(reg) C - c,
-                x = inout(reg) x.as_ptr().add(c) => _,
-                cs = in(reg) C * core::mem::size_of::<f32>(),
-                hw = inout(reg) HW => _,
-                scale = in(freg) scale,
-                y = in(reg) y.as_mut_ptr().add(c),
-                out("v8") _, out("v9") _, out("v10") _, out("v11") _,
-                out("v12") _, out("v13") _, out("v14") _, out("v15") _,
-                out("v16") _, out("v17") _, out("v18") _, out("v19") _,
-                out("v20") _, out("v21") _, out("v22") _, out("v23") _,
-                options(nostack),
-            );
+gavgpool_kernel! {
+    /// Global average pooling over `HW` pixels of `C` channels, strip-mined over channels.
+    #[inline(never)]
+    pub fn f32_gavgpool_rvv(x, y) {
+        let scale = 1.0 / HW as f32;
+        let mut c = 0;
+        while c < C {
+            let vl: usize;
+            // SAFETY: reads vl <= C - c floats at p * C + c for p < HW (inside XN), writes vl
+            // floats at c (inside C).
+            unsafe {
+                asm!(
+                    ".option push",
+                    ".option arch, +v",
+                    "vsetvli {vl}, {n}, e32, m8, ta, ma",
+                    "vmv.v.i v8, 0",
+                    "2:",
+                    "vle32.v v16, ({x})",
+                    "add {x}, {x}, {cs}",
+                    "addi {hw}, {hw}, -1",
+                    "vfadd.vv v8, v8, v16",
+                    "bnez {hw}, 2b",
+                    "vfmul.vf v8, v8, {scale}",
+                    "vse32.v v8, ({y})",
+                    ".option pop",
+                    vl = out(reg) vl,
+                    n = in(reg) C - c,
+                    x = inout(reg) x.as_ptr().add(c) => _,
+                    cs = in(reg) C * core::mem::size_of::<f32>(),
+                    hw = inout(reg) HW => _,
+                    scale = in(freg) scale,
+                    y = in(reg) y.as_mut_ptr().add(c),
+                    out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+                    out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+                    out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+                    out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+                    options(nostack),
+                );
+            }
+            c += vl;
         }
-        c += vl;
     }
 }
 

@@ -68,115 +68,80 @@ pub(crate) fn gemm_tiles(
     }
 }
 
-/// Dense 2-D convolution writing NHWC. The input may be in any layout: `XSC`, `XSY`, `XSX` are
-/// the strides of its channel, row and column (NHWC: `1, W * CI, CI`; NCHW: `H * W, W, 1`), so
-/// the first conv reads the caller's NCHW input directly. Weights packed `[KH][KW][CI][COP]`,
-/// bias `[COP]`, the output channels zero-padded to `COP >= CO` (SIMD targets pad to whole
-/// vectors). Padding `PT` (top) and `PL` (left); bottom and right follow from `OH`, `OW`.
-#[allow(clippy::too_many_arguments)]
-pub fn f32_conv_minmax<
-    const H: usize,
-    const W: usize,
-    const CI: usize,
-    const CO: usize,
-    const COP: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PT: usize,
-    const PL: usize,
-    const OH: usize,
-    const OW: usize,
-    const XSC: usize,
-    const XSY: usize,
-    const XSX: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; COP],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const {
-        assert!(XN == H * W * CI && WN == KH * KW * CI * COP && YN == OH * OW * CO);
-        assert!(COP >= CO);
-        assert!(
-            (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
-            "input strides out of bounds"
-        );
-    };
-    for oy in 0..OH {
-        let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-        for ox in 0..OW {
-            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-            let acc = &mut y[(oy * OW + ox) * CO..][..CO];
-            acc.copy_from_slice(&b[..CO]);
-            for ky in ky0..ky1 {
-                let iy = oy * SH + ky - PT;
-                for kx in kx0..kx1 {
-                    let ix = ox * SW + kx - PL;
-                    let wp = &w[(ky * KW + kx) * CI * COP..][..CI * COP];
-                    for ci in 0..CI {
-                        let xv = x[iy * XSY + ix * XSX + ci * XSC];
-                        let wr = &wp[ci * COP..][..CO];
-                        for (a, &wv) in acc.iter_mut().zip(wr) {
+conv_kernel! {
+    cop = 1;
+    /// Dense 2-D convolution writing NHWC. The input may be in any layout: `XSC`, `XSY`, `XSX` are
+    /// the strides of its channel, row and column (NHWC: `1, W * CI, CI`; NCHW: `H * W, W, 1`), so
+    /// the first conv reads the caller's NCHW input directly. Weights packed `[KH][KW][CI][COP]`,
+    /// bias `[COP]`, the output channels zero-padded to `COP >= CO` (SIMD targets pad to whole
+    /// vectors). Padding `PT` (top) and `PL` (left); bottom and right follow from `OH`, `OW`.
+    pub fn f32_conv_minmax(x, w, b, y, min, max) {
+        for oy in 0..OH {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in 0..OW {
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let acc = &mut y[(oy * OW + ox) * CO..][..CO];
+                acc.copy_from_slice(&b[..CO]);
+                for ky in ky0..ky1 {
+                    let iy = oy * SH + ky - PT;
+                    for kx in kx0..kx1 {
+                        let ix = ox * SW + kx - PL;
+                        let wp = &w[(ky * KW + kx) * CI * COP..][..CI * COP];
+                        for ci in 0..CI {
+                            let xv = x[iy * XSY + ix * XSX + ci * XSC];
+                            let wr = &wp[ci * COP..][..CO];
+                            for (a, &wv) in acc.iter_mut().zip(wr) {
+                                *a += xv * wv;
+                            }
+                        }
+                    }
+                }
+                acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
+            }
+        }
+    }
+}
+
+dwconv_kernel! {
+    /// Depthwise 2-D convolution (one filter per channel), NHWC. Weights packed `[KH][KW][C]`,
+    /// bias `[C]`.
+    pub fn f32_dwconv_nhwc_minmax(x, w, b, y, min, max) {
+        for oy in 0..OH {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in 0..OW {
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let acc = &mut y[(oy * OW + ox) * C..][..C];
+                acc.copy_from_slice(b);
+                for ky in ky0..ky1 {
+                    let iy = oy * SH + ky - PT;
+                    for kx in kx0..kx1 {
+                        let ix = ox * SW + kx - PL;
+                        let xp = &x[(iy * W + ix) * C..][..C];
+                        let wp = &w[(ky * KW + kx) * C..][..C];
+                        for ((a, &xv), &wv) in acc.iter_mut().zip(xp).zip(wp) {
                             *a += xv * wv;
                         }
                     }
                 }
+                acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
             }
-            acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
         }
     }
 }
 
-/// Depthwise 2-D convolution (one filter per channel), NHWC. Weights packed `[KH][KW][C]`,
-/// bias `[C]`.
-#[allow(clippy::too_many_arguments)]
-pub fn f32_dwconv_nhwc_minmax<
-    const H: usize,
-    const W: usize,
-    const C: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PT: usize,
-    const PL: usize,
-    const OH: usize,
-    const OW: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; C],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
-    for oy in 0..OH {
-        let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-        for ox in 0..OW {
-            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-            let acc = &mut y[(oy * OW + ox) * C..][..C];
+gemm_kernel! {
+    nr = 1;
+    /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])`: a pointwise (1x1) conv over M pixels,
+    /// or a fully connected layer with M = 1. Weights packed `[K][N]`. `NP` (padded columns) and
+    /// `NB` (panels per block) belong to the SIMD targets' signature; scalar weights have no panels,
+    /// so `NP == N` and `NB` is unused.
+    pub fn f32_gemm_minmax(x, w, b, y, min, max) {
+        for m in 0..M {
+            let acc = &mut y[m * N..][..N];
             acc.copy_from_slice(b);
-            for ky in ky0..ky1 {
-                let iy = oy * SH + ky - PT;
-                for kx in kx0..kx1 {
-                    let ix = ox * SW + kx - PL;
-                    let xp = &x[(iy * W + ix) * C..][..C];
-                    let wp = &w[(ky * KW + kx) * C..][..C];
-                    for ((a, &xv), &wv) in acc.iter_mut().zip(xp).zip(wp) {
-                        *a += xv * wv;
-                    }
+            for (k, &xv) in x[m * K..][..K].iter().enumerate() {
+                for (a, &wv) in acc.iter_mut().zip(&w[k * N..][..N]) {
+                    *a += xv * wv;
                 }
             }
             acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
@@ -184,55 +149,18 @@ pub fn f32_dwconv_nhwc_minmax<
     }
 }
 
-/// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])`: a pointwise (1x1) conv over M pixels,
-/// or a fully connected layer with M = 1. Weights packed `[K][N]`. `NP` (padded columns) and
-/// `NB` (panels per block) belong to the SIMD targets' signature; scalar weights have no panels,
-/// so `NP == N` and `NB` is unused.
-#[allow(clippy::too_many_arguments)]
-pub fn f32_gemm_minmax<
-    const M: usize,
-    const K: usize,
-    const N: usize,
-    const NP: usize,
-    const NB: usize,
-    const XN: usize,
-    const WN: usize,
-    const YN: usize,
->(
-    x: &[f32; XN],
-    w: &[f32; WN],
-    b: &[f32; NP],
-    y: &mut [f32; YN],
-    min: f32,
-    max: f32,
-) {
-    const { assert!(XN == M * K && WN == K * N && YN == M * N && NP == N && NB > 0) };
-    for m in 0..M {
-        let acc = &mut y[m * N..][..N];
-        acc.copy_from_slice(b);
-        for (k, &xv) in x[m * K..][..K].iter().enumerate() {
-            for (a, &wv) in acc.iter_mut().zip(&w[k * N..][..N]) {
-                *a += xv * wv;
+gavgpool_kernel! {
+    /// Global average pooling: `y[c] = mean over the HW pixels of x[p][c]`.
+    pub fn f32_gavgpool(x, y) {
+        y.fill(0.0);
+        for p in 0..HW {
+            for (a, &v) in y.iter_mut().zip(&x[p * C..][..C]) {
+                *a += v;
             }
         }
-        acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
+        let scale = 1.0 / HW as f32;
+        y.iter_mut().for_each(|a| *a *= scale);
     }
-}
-
-/// Global average pooling: `y[c] = mean over the HW pixels of x[p][c]`.
-pub fn f32_gavgpool<const HW: usize, const C: usize, const XN: usize>(
-    x: &[f32; XN],
-    y: &mut [f32; C],
-) {
-    const { assert!(XN == HW * C) };
-    y.fill(0.0);
-    for p in 0..HW {
-        for (a, &v) in y.iter_mut().zip(&x[p * C..][..C]) {
-            *a += v;
-        }
-    }
-    let scale = 1.0 / HW as f32;
-    y.iter_mut().for_each(|a| *a *= scale);
 }
 
 /// Average (`MAX == false`) or max (`MAX == true`) pooling with a fixed window, NHWC.
