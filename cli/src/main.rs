@@ -179,8 +179,7 @@ impl ModelArgs {
             ..CodegenOptions::default()
         };
         let graph = self.load(true)?;
-        let generated =
-            mnetc::compile_bytes(&self.bytes()?, &self.model, &self.options(true), &codegen)?;
+        let generated = mnetc::compile_graph(&graph, &codegen)?;
         eprintln!("building the generated code ({target}) ...");
         let runner = mnetc_cli::verify::build(&generated, target)?;
         Ok(Built {

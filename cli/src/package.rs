@@ -333,6 +333,7 @@ pub fn package(req: &Request) -> Result<Package> {
     ctx.insert("version", version);
     let toml = staging.join("Cargo.toml");
     std::fs::write(&toml, render(CARGO_TOML, &ctx)?).map_err(io(&toml))?;
+    let graph = mnetc::frontend_bytes(&bytes, req.model, &req.options)?;
     let mut built: Vec<Built> = Vec::new();
     let mut header_target = None;
     for (triple, target) in &plan {
@@ -340,7 +341,7 @@ pub fn package(req: &Request) -> Result<Package> {
             target: *target,
             ..CodegenOptions::default()
         };
-        let generated = mnetc::compile_bytes(&bytes, req.model, &req.options, &codegen)?;
+        let generated = mnetc::compile_graph(&graph, &codegen)?;
         for (rel, data) in [
             ("src/net.rs", generated.source.as_bytes()),
             ("src/net.weights", &generated.weights[..]),
@@ -392,7 +393,6 @@ pub fn package(req: &Request) -> Result<Package> {
         });
     }
     let (generated, _) = header_target.expect("at least the required triple is built");
-    let graph = mnetc::frontend_bytes(&bytes, req.model, &req.options)?;
     let input_shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
     let output_shape = graph.shape(graph.outputs[0]).unwrap_or(&[]).to_vec();
     let upper = req.name.to_uppercase();

@@ -1,5 +1,5 @@
-//! The typed graph every front end produces and every pass, the interpreter and (later) the
-//! emitters consume.
+//! The typed graph every front end produces and every pass, the interpreter and the code
+//! generator consume.
 //!
 //! Tensors keep ONNX's logical layout (NCHW for 4-D activations, OIHW for conv weights); the
 //! physical layout (NHWC inside generated code) is a decision of planning and emission, not of

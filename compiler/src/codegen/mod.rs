@@ -1,9 +1,9 @@
 //! Code generation: the optimised graph becomes a Rust module and a weights file.
 //!
-//! [`generate`] is the pure core (no I/O) that the CLI, the build.rs [`crate::Builder`] and
-//! (later) the proc-macro share, so all three produce the same code for the same model and
-//! options: [`lower`] picks kernels and layouts, [`plan`] places activations in the arena,
-//! [`emit`] writes tokens and the weights blob.
+//! [`generate`] is the pure core (no I/O) under [`crate::compile_graph`], which the CLI, the
+//! build.rs [`crate::Builder`] and the proc-macro share, so all three produce the same code for
+//! the same model and options: [`lower`] runs each node through its op family's lowering,
+//! [`plan`] places activations in the arena, [`emit`] writes tokens and the weights blob.
 
 pub mod emit;
 pub mod lower;
