@@ -21,6 +21,9 @@ impl Error {
     }
 }
 
+/// Largest accepted input side; far above any MobileNet, low enough that no size overflows.
+pub const MAX_RESOLUTION: usize = 8192;
+
 /// Index of a value in [`Graph::values`].
 pub type ValueId = usize;
 

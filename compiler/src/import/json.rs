@@ -171,7 +171,7 @@ impl Description {
                 self.alpha
             )));
         }
-        let max = crate::passes::resolution::MAX_RESOLUTION;
+        let max = crate::ir::MAX_RESOLUTION;
         if self.resolution == 0 || self.resolution > max {
             return Err(Error::Options(format!(
                 "resolution {} is outside 1 to {max}",

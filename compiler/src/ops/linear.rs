@@ -5,7 +5,7 @@ use super::elementwise::broadcast;
 use super::elementwise::broadcast_index;
 use super::{EvalCx, InferCx, Inferred, rank};
 use crate::error::{Error, Result};
-use crate::ir::{Clamp, LinearOp, Node, Tensor};
+use crate::ir::{Clamp, Graph, LinearOp, Node, Op, Tensor};
 use crate::program::{Const, Kernel, Lowering, TensorId, gemm_packing, minmax_args, pack};
 use crate::target::Target;
 
@@ -194,7 +194,7 @@ pub(crate) fn lower_dense(
 pub(crate) fn lower_gemm(l: &mut Lowering, node: &Node, out_shape: Vec<usize>) -> Result<TensorId> {
     Ok({
         // A graph built without the optimising passes still has Gemm and MatMul.
-        let Some((w, bias)) = crate::passes::dense::dense_weights(l.graph, node) else {
+        let Some((w, bias)) = dense_weights(l.graph, node) else {
             return Err(Error::node(
                 node,
                 None,
@@ -315,6 +315,70 @@ pub(crate) fn facts(op: &LinearOp, input: &[usize], out_elems: u64) -> super::Fa
             ..Default::default()
         },
     }
+}
+
+/// `[N, K]` of a Gemm or MatMul that is a fully connected layer.
+pub fn dense_shape(graph: &Graph, node: &Node) -> Option<[usize; 2]> {
+    let trans_b = match node.op {
+        Op::Linear(LinearOp::Gemm {
+            trans_a: false,
+            trans_b,
+            ..
+        }) => trans_b,
+        Op::Linear(LinearOp::MatMul) => false,
+        _ => return None,
+    };
+    let b = graph.constant(node.input(1)?)?;
+    if graph.shape(node.input(0)?)?.len() != 2 || b.shape.len() != 2 {
+        return None;
+    }
+    let (rows, cols) = (b.shape[0], b.shape[1]);
+    Some(if trans_b { [rows, cols] } else { [cols, rows] })
+}
+
+/// The weights (`[N, K]`, row-major) and bias (`[N]`) of a Gemm or MatMul with a constant B
+/// and, for Gemm, no `transA` and a constant row-vector C: `alpha` and `beta` folded in. `None`
+/// for anything else. The `dense` pass uses it, and the lowering for graphs built without it.
+pub fn dense_weights(graph: &Graph, node: &Node) -> Option<(Vec<f32>, Option<Vec<f32>>)> {
+    let [n, k] = dense_shape(graph, node)?;
+    let (alpha, beta, trans_b) = match node.op {
+        Op::Linear(LinearOp::Gemm {
+            alpha,
+            beta,
+            trans_b,
+            ..
+        }) => (alpha, beta, trans_b),
+        _ => (1.0, 0.0, false),
+    };
+    let bv = graph.constant(node.input(1)?)?.to_f32();
+    let mut w = vec![0f32; n * k];
+    for j in 0..n {
+        for l in 0..k {
+            let v = if trans_b {
+                bv[j * k + l]
+            } else {
+                bv[l * n + j]
+            };
+            w[j * k + l] = alpha * v;
+        }
+    }
+    let bias = match node
+        .input(2)
+        .filter(|_| matches!(node.op, Op::Linear(LinearOp::Gemm { .. })))
+    {
+        None => None,
+        Some(id) => {
+            let c = graph.constant(id)?;
+            let cv = c.to_f32();
+            let row = match c.shape.as_slice() {
+                [] | [1] | [1, 1] => vec![cv[0]; n],
+                [m] | [1, m] if *m == n => cv,
+                _ => return None,
+            };
+            Some(row.iter().map(|&v| beta * v).collect())
+        }
+    };
+    Some((w, bias))
 }
 
 #[cfg(test)]

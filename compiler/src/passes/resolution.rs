@@ -12,8 +12,7 @@ use crate::error::{Error, Result};
 use crate::ir::{Dim, Graph, Op};
 use crate::ir::{LinearOp, PoolOp, ShapeOp};
 
-/// Largest accepted input side; far above any MobileNet, low enough that no size overflows.
-pub const MAX_RESOLUTION: usize = 8192;
+pub use crate::ir::MAX_RESOLUTION;
 
 pub fn run(graph: &mut Graph, resolution: Option<usize>) -> Result<()> {
     let declared = graph.input.declared.clone();
