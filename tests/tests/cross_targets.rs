@@ -105,6 +105,23 @@ fn cargo_config_matches_the_targets() {
     }
 }
 
+/// `cargo test --release -p mnetc-runtime` built for an emulated target with `rustflags` and run
+/// by `runner`.
+fn runtime_tests(e: &Emulation, rustflags: &str, runner: &str) -> (bool, String) {
+    let var = format!("CARGO_TARGET_{}", e.triple.to_uppercase().replace('-', "_"));
+    run(cargo()
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "mnetc-runtime",
+            "--target",
+            e.triple,
+        ])
+        .env(format!("{var}_RUSTFLAGS"), rustflags)
+        .env(format!("{var}_RUNNER"), runner))
+}
+
 /// The runtime's kernel tests (every conformance case against the scalar twins) built for each
 /// emulated target and run under QEMU, at every vector length the target lists.
 #[test]
@@ -113,24 +130,13 @@ fn runtime_kernels_match_scalar_under_qemu() {
         if !tools_present(&e) {
             continue;
         }
-        let var = format!("CARGO_TARGET_{}", e.triple.to_uppercase().replace('-', "_"));
         let vlens = if e.vlens.is_empty() {
             &[128][..]
         } else {
             e.vlens
         };
         for &vlen in vlens {
-            let (ok, out) = run(cargo()
-                .args([
-                    "test",
-                    "--release",
-                    "-p",
-                    "mnetc-runtime",
-                    "--target",
-                    e.triple,
-                ])
-                .env(format!("{var}_RUSTFLAGS"), target.rustflags())
-                .env(format!("{var}_RUNNER"), runner(&e, vlen)));
+            let (ok, out) = runtime_tests(&e, &target.rustflags(), &runner(&e, vlen));
             assert!(ok, "{target} VLEN {vlen}: {out}");
             let module = target.desc().runtime_module;
             assert!(
@@ -149,21 +155,8 @@ fn rvv_kernels_die_without_v() {
     if !tools_present(&e) {
         return;
     }
-    let var = "CARGO_TARGET_RISCV64GC_UNKNOWN_LINUX_GNU";
-    let (ok, out) = run(cargo()
-        .args([
-            "test",
-            "--release",
-            "-p",
-            "mnetc-runtime",
-            "--target",
-            RISCV64,
-        ])
-        .env(format!("{var}_RUSTFLAGS"), "--cfg mnetc_rvv")
-        .env(
-            format!("{var}_RUNNER"),
-            format!("{} -L {} -cpu rv64", e.qemu, e.sysroot),
-        ));
+    let cpu_without_v = format!("{} -L {} -cpu rv64", e.qemu, e.sysroot);
+    let (ok, out) = runtime_tests(&e, "--cfg mnetc_rvv", &cpu_without_v);
     assert!(!ok && out.contains("SIGILL"), "{out}");
 }
 
