@@ -239,19 +239,13 @@ impl BinaryOp {
     }
 }
 
-/// `Slice` before opset 10: starts, ends and axes as attributes.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SliceAttrs {
-    pub starts: Vec<i64>,
-    pub ends: Vec<i64>,
-    pub axes: Option<Vec<i64>>,
-}
-
 /// The operations of the IR, by family (the families of `import/onnx` and `ops/`: each family's
 /// file there matches its own enum exhaustively, so a new op is an edit of its family's files
-/// and the compiler lists them). Attributes are parsed and validated at import; inputs that ONNX
-/// passes as tensors (Clip bounds, Pad amounts, Reshape shapes, axes) stay inputs and are read
-/// once constant folding made them constants.
+/// and the compiler lists them). Attributes are parsed and validated at import. Each op has one
+/// form whatever the opset: what ONNX passes as tensors in newer opsets and as attributes in
+/// older ones (Clip bounds, Pad amounts and value, Squeeze/Unsqueeze/ReduceMean axes, Slice
+/// starts/ends/axes) is always an input, a constant the importer adds for the attribute form,
+/// read once constant folding made it constant.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     /// inputs: x, weight (OIHW), optional bias.
@@ -271,7 +265,9 @@ pub enum PoolOp {
     GlobalAveragePool,
     AveragePool(Pool),
     MaxPool(Pool),
-    /// Mean over `axes` (attribute form, opset < 18) or the second input.
+    /// Mean over the axes of the optional second input (all axes without it, unless
+    /// `noop_with_empty_axes`). `axes` is `None` until shape inference resolves the input into
+    /// non-negative axes.
     ReduceMean {
         axes: Option<Vec<i64>>,
         keepdims: bool,
@@ -307,7 +303,8 @@ pub enum NormalizationOp {
 /// Activations.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ActivationOp {
-    /// Clamp with constant bounds. inputs: x, then (opset >= 11) optional min, optional max.
+    /// Clamp. inputs: x, then optional constant min and max, which replace the op's own bounds
+    /// (`Clip(Clamp::RELU)` for a Relu, `Clamp::LINEAR` for an ONNX Clip).
     Clip(Clamp),
     Softmax {
         axis: i64,
@@ -318,11 +315,9 @@ pub enum ActivationOp {
 /// Ops that move, relabel or compute shapes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ShapeOp {
-    /// inputs: x, then (opset >= 11) pads and optional value. `pads` is the attribute form.
-    Pad {
-        pads: Option<Vec<i64>>,
-        value: f32,
-    },
+    /// Constant padding. inputs: x, pads (`[begin..., end...]`), optional value (default 0),
+    /// optional axes.
+    Pad,
     Flatten {
         axis: i64,
     },
@@ -330,13 +325,10 @@ pub enum ShapeOp {
     Reshape {
         allowzero: bool,
     },
-    /// inputs: data, then (opset >= 13) optional axes.
-    Squeeze {
-        axes: Option<Vec<i64>>,
-    },
-    Unsqueeze {
-        axes: Option<Vec<i64>>,
-    },
+    /// inputs: data, optional axes (without: every axis of size 1).
+    Squeeze,
+    /// inputs: data, axes.
+    Unsqueeze,
     Transpose {
         perm: Option<Vec<usize>>,
     },
@@ -354,10 +346,8 @@ pub enum ShapeOp {
     Cast {
         to: DType,
     },
-    /// inputs: data, starts, ends, optional axes, optional steps (opset >= 10), or attributes.
-    Slice {
-        attrs: Option<SliceAttrs>,
-    },
+    /// inputs: data, starts, ends, optional axes, optional steps.
+    Slice,
 }
 
 impl Op {
@@ -390,18 +380,18 @@ impl Op {
                 BinaryOp::Max => "Max",
             },
             Op::Shape(op) => match op {
-                ShapeOp::Pad { .. } => "Pad",
+                ShapeOp::Pad => "Pad",
                 ShapeOp::Flatten { .. } => "Flatten",
                 ShapeOp::Reshape { .. } => "Reshape",
-                ShapeOp::Squeeze { .. } => "Squeeze",
-                ShapeOp::Unsqueeze { .. } => "Unsqueeze",
+                ShapeOp::Squeeze => "Squeeze",
+                ShapeOp::Unsqueeze => "Unsqueeze",
                 ShapeOp::Transpose { .. } => "Transpose",
                 ShapeOp::Identity => "Identity",
                 ShapeOp::Shape { .. } => "Shape",
                 ShapeOp::Gather { .. } => "Gather",
                 ShapeOp::Concat { .. } => "Concat",
                 ShapeOp::Cast { .. } => "Cast",
-                ShapeOp::Slice { .. } => "Slice",
+                ShapeOp::Slice => "Slice",
             },
         }
     }
@@ -414,8 +404,8 @@ impl Op {
             Op::Shape(
                 ShapeOp::Flatten { .. }
                     | ShapeOp::Reshape { .. }
-                    | ShapeOp::Squeeze { .. }
-                    | ShapeOp::Unsqueeze { .. }
+                    | ShapeOp::Squeeze
+                    | ShapeOp::Unsqueeze
                     | ShapeOp::Identity
             )
         )

@@ -201,3 +201,45 @@ fn a_fixed_pooling_head_refuses_another_resolution() {
         );
     }
 }
+
+/// Attributes of older opsets become the inputs newer opsets use, at import: an opset-10
+/// tf2onnx export's Clip bounds and Pad amounts are constant inputs in the IR, as in an
+/// opset-13 export, and the two give the same ops after the passes.
+#[test]
+fn older_opsets_import_in_the_one_canonical_form() {
+    use mnetc::ir::{ActivationOp, Clamp, Op, ShapeOp};
+    let dir = mnetc_tests::repo_fixtures().join("keras");
+    let path = dir.join("keras_mobilenet_v1_0.25_128_opset10.onnx");
+    let bytes = std::fs::read(&path).unwrap();
+    let g = mnetc::import::load_bytes(&bytes, &path, None, None).unwrap();
+    let (mut clips, mut pads) = (0, 0);
+    for n in &g.nodes {
+        let constant = |i: usize| n.input(i).and_then(|id| g.constant(id)).cloned();
+        match &n.op {
+            Op::Activation(ActivationOp::Clip(own)) => {
+                assert_eq!(*own, Clamp::LINEAR, "{}", n.name);
+                let (min, max) = (constant(1).unwrap(), constant(2).unwrap());
+                assert_eq!((min.to_f32(), max.to_f32()), (vec![0.0], vec![6.0]));
+                clips += 1;
+            }
+            Op::Shape(ShapeOp::Pad) => {
+                assert_eq!(constant(1).unwrap().len(), 8, "{}", n.name);
+                pads += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(clips >= 27 && pads >= 4, "{clips} clips, {pads} pads");
+    let opt = mnetc::Options::default();
+    let a = mnetc::frontend(&path, &opt).unwrap();
+    let b = mnetc::frontend(&dir.join("keras_mobilenet_v1_0.25_128_opset13.onnx"), &opt).unwrap();
+    // Softmax keeps its opset's own meaning (opset < 13 flattens), which is not an attribute form.
+    let ops = |g: &mnetc::ir::Graph| {
+        g.nodes
+            .iter()
+            .filter(|n| !matches!(n.op, Op::Activation(ActivationOp::Softmax { .. })))
+            .map(|n| n.op.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ops(&a), ops(&b));
+}

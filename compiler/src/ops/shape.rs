@@ -5,14 +5,15 @@
 use super::elementwise::strides_of;
 use super::{EvalCx, InferCx, Inferred, constant_of, normalize_axes, normalize_axis};
 use crate::error::{Error, Result};
-use crate::ir::{Clamp, DType, Data, Graph, Node, ShapeOp, SliceAttrs, Tensor};
+use crate::ir::{Clamp, DType, Data, Graph, Node, ShapeOp, Tensor};
 use crate::program::{Arg, Const, Kernel, Lowering, TensorId, copy_call};
 
 /// Shape inference for Pad: the output shape.
-pub(crate) fn infer_pad(cx: &InferCx, pads: &Option<Vec<i64>>) -> Result<Inferred> {
+pub(crate) fn infer_pad(cx: &InferCx) -> Result<Inferred> {
     let (graph, node, x) = (cx.graph, cx.node, &cx.x);
     let out = {
-        let amounts = pad_amounts(graph, node, pads.as_deref(), x.len())?;
+        let amounts = pad_amounts(graph, node, x.len())?;
+        pad_value(graph, node)?;
         let mut out = Vec::with_capacity(x.len());
         for (axis, (&d, (b, e))) in x.iter().zip(amounts).enumerate() {
             if b < 0 || e < 0 {
@@ -53,13 +54,12 @@ pub(crate) fn infer_reshape(cx: &InferCx, allowzero: &bool) -> Result<Inferred> 
 }
 
 /// Shape inference for Squeeze: the output shape.
-pub(crate) fn infer_squeeze(cx: &InferCx, axes: &Option<Vec<i64>>) -> Result<Inferred> {
+pub(crate) fn infer_squeeze(cx: &InferCx) -> Result<Inferred> {
     let (graph, node, x) = (cx.graph, cx.node, &cx.x);
     let out = {
-        let axes = match (axes.clone(), node.input(1)) {
-            (Some(a), _) => Some(a),
-            (None, Some(id)) => Some(constant_of(graph, node, id, "axes")?.to_i64()),
-            (None, None) => None,
+        let axes = match node.input(1) {
+            Some(id) => Some(constant_of(graph, node, id, "axes")?.to_i64()),
+            None => None,
         };
         match axes {
             None => x.iter().copied().filter(|&d| d != 1).collect(),
@@ -86,13 +86,12 @@ pub(crate) fn infer_squeeze(cx: &InferCx, axes: &Option<Vec<i64>>) -> Result<Inf
 }
 
 /// Shape inference for Unsqueeze: the output shape.
-pub(crate) fn infer_unsqueeze(cx: &InferCx, axes: &Option<Vec<i64>>) -> Result<Inferred> {
+pub(crate) fn infer_unsqueeze(cx: &InferCx) -> Result<Inferred> {
     let (graph, node, x) = (cx.graph, cx.node, &cx.x);
     let out = {
-        let axes = match (axes.clone(), node.input(1)) {
-            (Some(a), _) => a,
-            (None, Some(id)) => constant_of(graph, node, id, "axes")?.to_i64(),
-            (None, None) => return Err(Error::node(node, Some("axes"), "is required")),
+        let axes = match node.input(1) {
+            Some(id) => constant_of(graph, node, id, "axes")?.to_i64(),
+            None => return Err(Error::node(node, Some("axes"), "is required")),
         };
         let out_rank = x.len() + axes.len();
         let axes = normalize_axes(node, &axes, out_rank)?;
@@ -159,28 +158,16 @@ pub(crate) fn infer_folded(cx: &InferCx) -> Result<Inferred> {
     Ok(Inferred::Folded)
 }
 
-/// ONNX Pad amounts as `(begin, end)` per axis, from the attribute or the constant inputs
-/// (`pads`, and from opset 18 `axes`).
-pub fn pad_amounts(
-    graph: &Graph,
-    node: &Node,
-    attr: Option<&[i64]>,
-    rank: usize,
-) -> Result<Vec<(i64, i64)>> {
-    let pads = match attr {
-        Some(p) => p.to_vec(),
-        None => {
-            let id = node
-                .input(1)
-                .ok_or_else(|| Error::node(node, None, "the pads input is missing"))?;
-            constant_of(graph, node, id, "pads")?.to_i64()
-        }
-    };
+/// ONNX Pad amounts as `(begin, end)` per axis, from the constant inputs `pads` and, if
+/// present, `axes`.
+pub fn pad_amounts(graph: &Graph, node: &Node, rank: usize) -> Result<Vec<(i64, i64)>> {
+    let id = node
+        .input(1)
+        .ok_or_else(|| Error::node(node, None, "the pads input is missing"))?;
+    let pads = constant_of(graph, node, id, "pads")?.to_i64();
     let axes: Vec<usize> = match node.input(3) {
-        Some(id) if attr.is_none() => {
-            normalize_axes(node, &constant_of(graph, node, id, "axes")?.to_i64(), rank)?
-        }
-        _ => (0..rank).collect(),
+        Some(id) => normalize_axes(node, &constant_of(graph, node, id, "axes")?.to_i64(), rank)?,
+        None => (0..rank).collect(),
     };
     if pads.len() != 2 * axes.len() {
         return Err(Error::node(
@@ -189,21 +176,26 @@ pub fn pad_amounts(
             format!("= {pads:?} should hold {} values", 2 * axes.len()),
         ));
     }
-    if let Some(id) = node.input(2) {
-        let v = constant_of(graph, node, id, "constant_value")?.to_f32();
-        if v.iter().any(|&x| x != 0.0) {
-            return Err(Error::node(
-                node,
-                Some("constant_value"),
-                format!("= {v:?}: only zero padding is supported"),
-            ));
-        }
-    }
     let mut out = vec![(0, 0); rank];
     for (i, &a) in axes.iter().enumerate() {
         out[a] = (pads[i], pads[i + axes.len()]);
     }
     Ok(out)
+}
+
+/// The value a Pad fills with: its optional constant input 2, a scalar (default 0).
+pub fn pad_value(graph: &Graph, node: &Node) -> Result<f32> {
+    let Some(id) = node.input(2) else {
+        return Ok(0.0);
+    };
+    match constant_of(graph, node, id, "constant_value")?.to_f32()[..] {
+        [v] => Ok(v),
+        ref v => Err(Error::node(
+            node,
+            Some("constant_value"),
+            format!("= {v:?} must be one number"),
+        )),
+    }
 }
 
 pub fn reshape(node: &Node, x: &[usize], target: &[i64], allowzero: bool) -> Result<Vec<usize>> {
@@ -257,12 +249,10 @@ pub fn reshape(node: &Node, x: &[usize], target: &[i64], allowzero: bool) -> Res
 }
 
 /// The reference evaluation of Pad.
-pub(crate) fn eval_pad(cx: &EvalCx, pads: &Option<Vec<i64>>, value: &f32) -> Result<Tensor> {
+pub(crate) fn eval_pad(cx: &EvalCx) -> Result<Tensor> {
     let (graph, node, x) = (cx.graph, cx.node, cx.x);
-    Ok({
-        let amounts = pad_amounts(graph, node, pads.as_deref(), x.shape.len())?;
-        pad(x, &amounts, *value, cx.out_shape()?)
-    })
+    let amounts = pad_amounts(graph, node, x.shape.len())?;
+    Ok(pad(x, &amounts, pad_value(graph, node)?, cx.out_shape()?))
 }
 
 /// The reference evaluation of Flatten, Reshape, Squeeze, Unsqueeze, Identity.
@@ -322,20 +312,12 @@ pub(crate) fn eval_cast(cx: &EvalCx, to: &DType) -> Result<Tensor> {
 }
 
 /// The reference evaluation of Slice.
-pub(crate) fn eval_slice(cx: &EvalCx, attrs: &Option<SliceAttrs>) -> Result<Tensor> {
+pub(crate) fn eval_slice(cx: &EvalCx) -> Result<Tensor> {
     let (node, x, inputs) = (cx.node, cx.x, cx.inputs);
-    Ok({
-        let (starts, ends, axes, steps) = match attrs {
-            Some(a) => (a.starts.clone(), a.ends.clone(), a.axes.clone(), None),
-            None => (
-                cx.arg(1)?.to_i64(),
-                cx.arg(2)?.to_i64(),
-                inputs.get(3).copied().flatten().map(Tensor::to_i64),
-                inputs.get(4).copied().flatten().map(Tensor::to_i64),
-            ),
-        };
-        slice(node, x, &starts, &ends, axes, steps)?
-    })
+    let (starts, ends) = (cx.arg(1)?.to_i64(), cx.arg(2)?.to_i64());
+    let axes = inputs.get(3).copied().flatten().map(Tensor::to_i64);
+    let steps = inputs.get(4).copied().flatten().map(Tensor::to_i64);
+    slice(node, x, &starts, &ends, axes, steps)
 }
 
 pub(crate) fn pad(x: &Tensor, amounts: &[(i64, i64)], value: f32, out: Vec<usize>) -> Tensor {
@@ -525,19 +507,15 @@ pub(crate) fn slice(
 }
 
 /// Lowers Pad to kernel calls; returns the output tensor.
-pub(crate) fn lower_pad(
-    l: &mut Lowering,
-    node: &Node,
-    out_shape: Vec<usize>,
-    pads: &Option<Vec<i64>>,
-) -> Result<TensorId> {
+pub(crate) fn lower_pad(l: &mut Lowering, node: &Node, out_shape: Vec<usize>) -> Result<TensorId> {
     Ok({
         let x = l.input(node, 0)?;
         let info = l.program.tensors[x].clone();
         let y = l.new_buffer(out_shape.clone(), info.perm.clone());
         let y_info = l.program.tensors[y].clone();
         let ys = y_info.strides();
-        let amounts = pad_amounts(l.graph, node, pads.as_deref(), info.shape.len())?;
+        let amounts = pad_amounts(l.graph, node, info.shape.len())?;
+        let value = pad_value(l.graph, node)?;
         // The data starts after the padding before it, on every axis.
         let y_start = amounts
             .iter()
@@ -547,7 +525,7 @@ pub(crate) fn lower_pad(
         let fill = Kernel::call(
             mnetc_targets::Kernel::Fill,
             [Const::from(l.len(y))],
-            [Arg::Output, Arg::F32(0.0)],
+            [Arg::Output, Arg::F32(value)],
         );
         l.step(node, fill, vec![], y, Clamp::LINEAR, 0);
         let xs = info.strides();
@@ -601,33 +579,33 @@ pub(crate) fn lower_relabel(
 /// Shape inference for the shape family.
 pub(crate) fn infer(cx: &InferCx, op: &mut ShapeOp) -> Result<Inferred> {
     match op {
-        ShapeOp::Pad { pads, .. } => infer_pad(cx, pads),
+        ShapeOp::Pad => infer_pad(cx),
         ShapeOp::Identity | ShapeOp::Cast { .. } => Ok(Inferred::Shape(cx.x.clone())),
         ShapeOp::Flatten { axis } => infer_flatten(cx, axis),
         ShapeOp::Reshape { allowzero } => infer_reshape(cx, allowzero),
-        ShapeOp::Squeeze { axes } => infer_squeeze(cx, axes),
-        ShapeOp::Unsqueeze { axes } => infer_unsqueeze(cx, axes),
+        ShapeOp::Squeeze => infer_squeeze(cx),
+        ShapeOp::Unsqueeze => infer_unsqueeze(cx),
         ShapeOp::Transpose { perm } => infer_transpose(cx, perm),
         ShapeOp::Shape { start, end } => infer_shape(cx, start, end),
-        ShapeOp::Gather { .. } | ShapeOp::Concat { .. } | ShapeOp::Slice { .. } => infer_folded(cx),
+        ShapeOp::Gather { .. } | ShapeOp::Concat { .. } | ShapeOp::Slice => infer_folded(cx),
     }
 }
 
 /// The reference evaluation of the shape family.
 pub(crate) fn eval(cx: &EvalCx, op: &ShapeOp) -> Result<Tensor> {
     match op {
-        ShapeOp::Pad { pads, value } => eval_pad(cx, pads, value),
+        ShapeOp::Pad => eval_pad(cx),
         ShapeOp::Flatten { .. }
         | ShapeOp::Reshape { .. }
-        | ShapeOp::Squeeze { .. }
-        | ShapeOp::Unsqueeze { .. }
+        | ShapeOp::Squeeze
+        | ShapeOp::Unsqueeze
         | ShapeOp::Identity => eval_relabel(cx),
         ShapeOp::Transpose { perm } => eval_transpose(cx, perm),
         ShapeOp::Shape { .. } => eval_shape(cx),
         ShapeOp::Gather { axis } => eval_gather(cx, axis),
         ShapeOp::Concat { axis } => eval_concat(cx, axis),
         ShapeOp::Cast { to } => eval_cast(cx, to),
-        ShapeOp::Slice { attrs } => eval_slice(cx, attrs),
+        ShapeOp::Slice => eval_slice(cx),
     }
 }
 
@@ -640,11 +618,11 @@ pub(crate) fn lower(
     op: &ShapeOp,
 ) -> Result<TensorId> {
     match op {
-        ShapeOp::Pad { pads, .. } => lower_pad(l, node, out_shape, pads),
+        ShapeOp::Pad => lower_pad(l, node, out_shape),
         ShapeOp::Flatten { .. }
         | ShapeOp::Reshape { .. }
-        | ShapeOp::Squeeze { .. }
-        | ShapeOp::Unsqueeze { .. }
+        | ShapeOp::Squeeze
+        | ShapeOp::Unsqueeze
         | ShapeOp::Identity => lower_relabel(l, node, out_shape),
         ShapeOp::Transpose { perm: Some(perm) } => lower_transpose(l, node, out_shape, perm),
         ShapeOp::Transpose { perm: None }
@@ -652,7 +630,7 @@ pub(crate) fn lower(
         | ShapeOp::Gather { .. }
         | ShapeOp::Concat { .. }
         | ShapeOp::Cast { .. }
-        | ShapeOp::Slice { .. } => Err(super::unsupported(node)),
+        | ShapeOp::Slice => Err(super::unsupported(node)),
     }
 }
 

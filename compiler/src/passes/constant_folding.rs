@@ -69,7 +69,7 @@ mod tests {
         let axes = b.constant(Tensor::i64(vec![1], vec![0]));
         let batch1 = b.node(
             "unsq",
-            Op::Shape(ShapeOp::Unsqueeze { axes: None }),
+            Op::Shape(ShapeOp::Unsqueeze),
             &[Some(batch), Some(axes)],
         );
         let minus1 = b.constant(Tensor::i64(vec![1], vec![-1]));

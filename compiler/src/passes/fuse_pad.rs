@@ -4,7 +4,7 @@
 use crate::error::Result;
 use crate::ir::ShapeOp;
 use crate::ir::{Graph, Op};
-use crate::ops::shape::pad_amounts;
+use crate::ops::shape::{pad_amounts, pad_value};
 
 pub fn run(graph: &mut Graph) -> Result<()> {
     let mut index = 0;
@@ -37,16 +37,16 @@ pub fn run(graph: &mut Graph) -> Result<()> {
 /// `[top, left, bottom, right]` if node `index` is a zero Pad of only H and W of an NCHW tensor.
 fn spatial_zero_pads(graph: &Graph, index: usize) -> Result<Option<[usize; 4]>> {
     let node = &graph.nodes[index];
-    let Op::Shape(ShapeOp::Pad { pads, value }) = &node.op else {
+    let Op::Shape(ShapeOp::Pad) = &node.op else {
         return Ok(None);
     };
     let rank = graph
         .shape(node.inputs[0].expect("data input"))
         .map_or(0, <[usize]>::len);
-    if *value != 0.0 || rank != 4 {
+    if pad_value(graph, node)? != 0.0 || rank != 4 {
         return Ok(None);
     }
-    let a = pad_amounts(graph, node, pads.as_deref(), rank)?;
+    let a = pad_amounts(graph, node, rank)?;
     if a[0] != (0, 0) || a[1] != (0, 0) || a.iter().any(|&(b, e)| b < 0 || e < 0) {
         return Ok(None);
     }
@@ -67,14 +67,7 @@ mod tests {
     fn asymmetric_pad_moves_into_the_conv() {
         let mut b = GraphBuilder::new(&[1, 3, 9, 8]);
         let pads = b.constant(Tensor::i64(vec![8], vec![0, 0, 0, 1, 0, 0, 1, 0]));
-        let p = b.node(
-            "pad",
-            Op::Shape(ShapeOp::Pad {
-                pads: None,
-                value: 0.0,
-            }),
-            &[Some(b.x), Some(pads)],
-        );
+        let p = b.node("pad", Op::Shape(ShapeOp::Pad), &[Some(b.x), Some(pads)]);
         let w = b.weights(&[4, 3, 3, 3], 1);
         let mut op = conv(3, 2, 0, 1);
         if let Op::Conv(c) = &mut op {

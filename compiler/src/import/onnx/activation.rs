@@ -6,13 +6,13 @@ use super::attrs::Attrs;
 use super::{Cx, Parsed};
 use crate::error::Result;
 use crate::ir::ActivationOp;
-use crate::ir::{Clamp, Op};
+use crate::ir::{Clamp, Op, Tensor};
 
 /// The ONNX ops this family reads.
 pub const OPS: &[&str] = &["Relu", "Clip", "Softmax"];
 
 /// Parses one of [`OPS`], with the number of inputs it takes.
-pub fn parse(op_type: &str, attrs: &Attrs, cx: &Cx) -> Result<Parsed> {
+pub fn parse(op_type: &str, attrs: &Attrs, cx: &mut Cx) -> Result<Parsed> {
     let opset = cx.opset;
     let op = match op_type {
         "Relu" => {
@@ -27,7 +27,12 @@ pub fn parse(op_type: &str, attrs: &Attrs, cx: &Cx) -> Result<Parsed> {
                 if min.is_nan() || max.is_nan() {
                     return Err(attrs.issue(Some("min"), "is NaN, which is not supported"));
                 }
-                Op::Activation(ActivationOp::Clip(Clamp { min, max }))
+                // The attribute form becomes the input form.
+                cx.constants
+                    .push((1, "min", Tensor::f32(vec![], vec![min])));
+                cx.constants
+                    .push((2, "max", Tensor::f32(vec![], vec![max])));
+                Op::Activation(ActivationOp::Clip(Clamp::LINEAR))
             } else {
                 attrs.only(&[])?;
                 // Bounds come from the inputs once constant folding has run.

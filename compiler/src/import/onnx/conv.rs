@@ -11,7 +11,7 @@ use crate::ir::{Clamp, Conv, Op};
 pub const OPS: &[&str] = &["Conv"];
 
 /// Parses a Conv: x, weight and an optional bias.
-pub fn parse(_op_type: &str, attrs: &Attrs, _cx: &Cx) -> Result<Parsed> {
+pub fn parse(_op_type: &str, attrs: &Attrs, _cx: &mut Cx) -> Result<Parsed> {
     attrs.only(&[
         "auto_pad",
         "dilations",

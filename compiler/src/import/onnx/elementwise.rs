@@ -12,7 +12,7 @@ use crate::ir::{BinaryOp, Op};
 pub const OPS: &[&str] = &["Add", "Sub", "Mul", "Div", "Min", "Max", "Sum"];
 
 /// Parses one of [`OPS`]: two inputs.
-pub fn parse(op_type: &str, attrs: &Attrs, cx: &Cx) -> Result<Parsed> {
+pub fn parse(op_type: &str, attrs: &Attrs, cx: &mut Cx) -> Result<Parsed> {
     let inputs = cx.inputs;
     attrs.only(&[])?;
     if matches!(op_type, "Min" | "Max" | "Sum") && inputs != 2 {

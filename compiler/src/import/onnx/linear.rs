@@ -11,7 +11,7 @@ use crate::ir::Op;
 pub const OPS: &[&str] = &["Gemm", "MatMul"];
 
 /// Parses one of [`OPS`]: Gemm takes a, b and an optional c; MatMul a and b.
-pub fn parse(op_type: &str, attrs: &Attrs, _cx: &Cx) -> Result<Parsed> {
+pub fn parse(op_type: &str, attrs: &Attrs, _cx: &mut Cx) -> Result<Parsed> {
     match op_type {
         "Gemm" => {
             attrs.only(&["alpha", "beta", "transA", "transB", "broadcast"])?;

@@ -210,7 +210,7 @@ impl Importer {
             self.names.insert(out.clone(), id);
             return Ok(());
         }
-        let op = parse_op(node, &attrs, self.opset)?;
+        let (op, constants) = parse_op(node, &attrs, self.opset)?;
         let mut inputs = Vec::new();
         for name in &node.input {
             if name.is_empty() {
@@ -222,6 +222,15 @@ impl Importer {
                     .ok_or_else(|| attrs.issue(None, format!("input '{name}' is not defined")))?;
                 inputs.push(Some(*id));
             }
+        }
+        for (at, suffix, tensor) in constants {
+            let id = self
+                .graph
+                .add_constant(format!("{}.{suffix}", node_name(node)), tensor);
+            if inputs.len() <= at {
+                inputs.resize(at + 1, None);
+            }
+            inputs[at] = Some(id);
         }
         let mut outputs = Vec::new();
         for name in &node.output {
@@ -336,18 +345,25 @@ fn detect_layout(graph: &Graph) -> InputLayout {
     }
 }
 
-/// What a family's parser knows of a node beyond its attributes.
+/// What a family's parser knows of a node beyond its attributes, and the constant inputs it
+/// adds.
 pub struct Cx {
     pub opset: i64,
     /// Number of inputs the node lists (omitted optional ones included).
     pub inputs: usize,
+    /// Attributes of older opsets that newer ones pass as inputs, as constant inputs to add.
+    /// The IR knows only the input form.
+    pub constants: Vec<AddedInput>,
 }
+
+/// A constant input standing for an attribute: input position, name suffix, value.
+pub type AddedInput = (usize, &'static str, Tensor);
 
 /// A parsed op and the number of inputs it takes.
 pub type Parsed = (Op, std::ops::RangeInclusive<usize>);
 
 /// A family's parser.
-type Parse = fn(&str, &Attrs, &Cx) -> Result<Parsed>;
+type Parse = fn(&str, &Attrs, &mut Cx) -> Result<Parsed>;
 
 /// The op families: the ONNX ops each reads and its parser. A new op joins its family's `OPS`
 /// and `parse`; a new family is one more line here.
@@ -361,16 +377,18 @@ const FAMILIES: [(&[&str], Parse); 7] = [
     (shape::OPS, shape::parse),
 ];
 
-fn parse_op(node: &NodeProto, attrs: &Attrs, opset: i64) -> Result<Op> {
+/// The node's op, and the constant inputs that stand for attributes of older opsets.
+fn parse_op(node: &NodeProto, attrs: &Attrs, opset: i64) -> Result<(Op, Vec<AddedInput>)> {
     let op_type = node.op_type();
-    let cx = Cx {
+    let mut cx = Cx {
         opset,
         inputs: node.input.len(),
+        constants: Vec::new(),
     };
     let Some((_, parse)) = FAMILIES.iter().find(|(ops, _)| ops.contains(&op_type)) else {
         return Err(attrs.issue(None, format!("op '{op_type}' is not supported")));
     };
-    let (op, arity) = parse(op_type, attrs, &cx)?;
+    let (op, arity) = parse(op_type, attrs, &mut cx)?;
     let present = node
         .input
         .iter()
@@ -385,7 +403,7 @@ fn parse_op(node: &NodeProto, attrs: &Attrs, opset: i64) -> Result<Op> {
     if node.input.first().is_none_or(|n| n.is_empty()) {
         return Err(attrs.issue(None, "its first input is missing"));
     }
-    Ok(op)
+    Ok((op, cx.constants))
 }
 
 fn constant_value(attrs: &Attrs) -> Result<Tensor> {

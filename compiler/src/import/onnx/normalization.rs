@@ -11,7 +11,7 @@ use crate::ir::Op;
 pub const OPS: &[&str] = &["BatchNormalization"];
 
 /// Parses a BatchNormalization: x, scale, bias, mean and variance.
-pub fn parse(_op_type: &str, attrs: &Attrs, _cx: &Cx) -> Result<Parsed> {
+pub fn parse(_op_type: &str, attrs: &Attrs, _cx: &mut Cx) -> Result<Parsed> {
     attrs.only(&["epsilon", "momentum", "spatial", "training_mode", "is_test"])?;
     if attrs.int_or("spatial", 1)? != 1 {
         return Err(attrs.issue(

@@ -7,13 +7,13 @@ use super::attrs::Attrs;
 use super::{Cx, Parsed};
 use crate::error::Result;
 use crate::ir::PoolOp;
-use crate::ir::{Op, Pool};
+use crate::ir::{Op, Pool, Tensor};
 
 /// The ONNX ops this family reads.
 pub const OPS: &[&str] = &["GlobalAveragePool", "AveragePool", "MaxPool", "ReduceMean"];
 
 /// Parses one of [`OPS`]: one input, and ReduceMean's optional axes (opset >= 18).
-pub fn parse(op_type: &str, attrs: &Attrs, _cx: &Cx) -> Result<Parsed> {
+pub fn parse(op_type: &str, attrs: &Attrs, cx: &mut Cx) -> Result<Parsed> {
     match op_type {
         "GlobalAveragePool" => {
             attrs.only(&[])?;
@@ -54,8 +54,12 @@ pub fn parse(op_type: &str, attrs: &Attrs, _cx: &Cx) -> Result<Parsed> {
         }
         "ReduceMean" => {
             attrs.only(&["axes", "keepdims", "noop_with_empty_axes"])?;
+            if let Some(axes) = attrs.ints("axes")? {
+                let n = axes.len();
+                cx.constants.push((1, "axes", Tensor::i64(vec![n], axes)));
+            }
             let op = Op::Pool(PoolOp::ReduceMean {
-                axes: attrs.ints("axes")?,
+                axes: None,
                 keepdims: attrs.int_or("keepdims", 1)? != 0,
                 noop_with_empty_axes: attrs.int_or("noop_with_empty_axes", 0)? != 0,
             });

@@ -9,8 +9,13 @@ use super::attrs::Attrs;
 use super::{Cx, Parsed};
 use crate::error::Result;
 use crate::ir::ShapeOp;
-use crate::ir::{DType, Op, SliceAttrs};
+use crate::ir::{DType, Op, Tensor};
 use crate::onnx_proto::tensor_proto::DataType;
+
+/// A constant 1-D integer tensor.
+fn ints(v: Vec<i64>) -> Tensor {
+    Tensor::i64(vec![v.len()], v)
+}
 
 /// The ONNX ops this family reads.
 pub const OPS: &[&str] = &[
@@ -30,7 +35,7 @@ pub const OPS: &[&str] = &[
 ];
 
 /// Parses one of [`OPS`], with the number of inputs it takes.
-pub fn parse(op_type: &str, attrs: &Attrs, cx: &Cx) -> Result<Parsed> {
+pub fn parse(op_type: &str, attrs: &Attrs, cx: &mut Cx) -> Result<Parsed> {
     let opset = cx.opset;
     let op = match op_type {
         "Flatten" => {
@@ -45,16 +50,15 @@ pub fn parse(op_type: &str, attrs: &Attrs, cx: &Cx) -> Result<Parsed> {
                 allowzero: attrs.int_or("allowzero", 0)? != 0,
             })
         }
-        "Squeeze" => {
+        "Squeeze" | "Unsqueeze" => {
             attrs.only(&["axes"])?;
-            Op::Shape(ShapeOp::Squeeze {
-                axes: attrs.ints("axes")?,
-            })
-        }
-        "Unsqueeze" => {
-            attrs.only(&["axes"])?;
-            Op::Shape(ShapeOp::Unsqueeze {
-                axes: attrs.ints("axes")?,
+            if let Some(axes) = attrs.ints("axes")? {
+                cx.constants.push((1, "axes", ints(axes)));
+            }
+            Op::Shape(if op_type == "Squeeze" {
+                ShapeOp::Squeeze
+            } else {
+                ShapeOp::Unsqueeze
             })
         }
         "Transpose" => {
@@ -123,17 +127,15 @@ pub fn parse(op_type: &str, attrs: &Attrs, cx: &Cx) -> Result<Parsed> {
                 let ends = attrs
                     .ints("ends")?
                     .ok_or_else(|| attrs.issue(Some("ends"), "is required"))?;
-                Op::Shape(ShapeOp::Slice {
-                    attrs: Some(SliceAttrs {
-                        starts,
-                        ends,
-                        axes: attrs.ints("axes")?,
-                    }),
-                })
+                cx.constants.push((1, "starts", ints(starts)));
+                cx.constants.push((2, "ends", ints(ends)));
+                if let Some(axes) = attrs.ints("axes")? {
+                    cx.constants.push((3, "axes", ints(axes)));
+                }
             } else {
                 attrs.only(&[])?;
-                Op::Shape(ShapeOp::Slice { attrs: None })
             }
+            Op::Shape(ShapeOp::Slice)
         }
         "Pad" => {
             attrs.only(&["mode", "pads", "value"])?;
@@ -148,16 +150,13 @@ pub fn parse(op_type: &str, attrs: &Attrs, cx: &Cx) -> Result<Parsed> {
                 let pads = attrs
                     .ints("pads")?
                     .ok_or_else(|| attrs.issue(Some("pads"), "is required"))?;
-                Op::Shape(ShapeOp::Pad {
-                    pads: Some(pads),
-                    value: attrs.float("value")?.unwrap_or(0.0),
-                })
-            } else {
-                Op::Shape(ShapeOp::Pad {
-                    pads: None,
-                    value: 0.0,
-                })
+                cx.constants.push((1, "pads", ints(pads)));
+                if let Some(value) = attrs.float("value")? {
+                    cx.constants
+                        .push((2, "value", Tensor::f32(vec![], vec![value])));
+                }
             }
+            Op::Shape(ShapeOp::Pad)
         }
         _ => unreachable!("dispatched by OPS"),
     };
