@@ -4,5 +4,6 @@
 //! `mobilenet!` macro compile only the compiler.
 
 pub mod package;
+pub mod photo;
 mod toolchain;
 pub mod verify;

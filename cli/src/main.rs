@@ -51,6 +51,17 @@ enum Command {
         /// How many top classes to print.
         #[arg(long, default_value_t = 5)]
         top: usize,
+        /// Photos (JPEG, PNG, WebP) to classify instead of an f32 input: each is decoded,
+        /// turned upright, resized, cropped and normalised as `--preprocess` says.
+        #[arg(long, num_args = 1..)]
+        image: Vec<PathBuf>,
+        /// Preprocessing preset for photos: torchvision, keras, keras-v3, caffe or unit
+        /// (default: chosen from the model, and printed).
+        #[arg(long)]
+        preprocess: Option<String>,
+        /// With --image, print one JSON object per photo.
+        #[arg(long)]
+        json: bool,
     },
     /// Compile a model to a Rust module (`-o net.rs`) and its weights file (`net.weights`).
     Compile {
@@ -235,8 +246,16 @@ fn run(command: Command) -> Result<bool, Error> {
             tolerance,
             labels,
             top,
+            image,
+            preprocess,
+            json,
         } => {
             let graph = model.load(true)?;
+            if !image.is_empty() {
+                let names = read_labels(labels.as_deref())?;
+                classify(&graph, &image, preprocess.as_deref(), &names, top, json)?;
+                return Ok(true);
+            }
             let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
             let x = match &input {
                 Some(path) => Tensor::f32(shape.clone(), read_f32(path, shape.iter().product())?),
@@ -261,17 +280,7 @@ fn run(command: Command) -> Result<bool, Error> {
                 );
                 return Ok(ok);
             }
-            let names = match &labels {
-                Some(path) => std::fs::read_to_string(path)
-                    .map_err(|source| Error::Io {
-                        path: path.display().to_string(),
-                        source,
-                    })?
-                    .lines()
-                    .map(str::to_string)
-                    .collect(),
-                None => Vec::new(),
-            };
+            let names = read_labels(labels.as_deref())?;
             let mut order: Vec<usize> = (0..y_data.len()).collect();
             order.sort_by(|&a, &b| y_data[b].total_cmp(&y_data[a]));
             for &i in order.iter().take(top) {
@@ -501,4 +510,79 @@ fn read_f32(path: &std::path::Path, len: usize) -> Result<Vec<f32>, Error> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect())
+}
+
+/// Class names, one per line (none without a file).
+fn read_labels(path: Option<&std::path::Path>) -> Result<Vec<String>, Error> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(text.lines().map(str::to_string).collect())
+}
+
+/// `run --image`: each photo through the preprocessing and the reference interpreter; the top
+/// classes with softmax probabilities, as text or one JSON object a photo.
+fn classify(
+    graph: &mnetc::ir::Graph,
+    photos: &[PathBuf],
+    preset: Option<&str>,
+    names: &[String],
+    top: usize,
+    json: bool,
+) -> Result<(), Error> {
+    let (pre, why) = match preset {
+        Some(name) => (mnetc::preprocess::Preprocess::preset(name)?, "--preprocess"),
+        None => mnetc::preprocess::default_for(graph),
+    };
+    let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
+    let square =
+        |s: &[usize]| matches!(s, [1, 3, h, w] if h == w) || matches!(s, [1, h, w, 3] if h == w);
+    let res = *shape.get(2).unwrap_or(&0);
+    if !square(&shape) {
+        return Err(Error::Options(format!(
+            "photos need a square 3-channel input; the model's is {shape:?}"
+        )));
+    }
+    if !json {
+        println!("preprocessing {} ({why})", pre.describe());
+    }
+    for photo in photos {
+        let rgb = mnetc_cli::photo::load_rgb(photo)?;
+        let pixels = mnetc_cli::photo::fit(&rgb, res as u32, &pre)?;
+        let x = Tensor::f32(
+            shape.clone(),
+            pre.input(&pixels, &shape, graph.input.layout)?,
+        );
+        let y = mnetc::interp::run(graph, &x)?.remove(0).to_f32();
+        let p = mnetc_cli::photo::softmax(&y);
+        let mut order: Vec<usize> = (0..p.len()).collect();
+        order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+        let best: Vec<(usize, &str, f32)> = order
+            .iter()
+            .take(top)
+            .map(|&i| (i, names.get(i).map_or("", String::as_str), p[i]))
+            .collect();
+        if json {
+            let classes: Vec<serde_json::Value> = best
+                .iter()
+                .map(|(i, name, prob)| serde_json::json!({"index": i, "label": name, "probability": prob}))
+                .collect();
+            let line = serde_json::json!({
+                "image": photo.display().to_string(),
+                "preprocess": pre.name,
+                "top": classes,
+            });
+            println!("{line}");
+        } else {
+            println!("{}", photo.display());
+            for (i, name, prob) in best {
+                println!("{i:>6}  {prob:>8.4}  {name}");
+            }
+        }
+    }
+    Ok(())
 }

@@ -20,6 +20,7 @@ pub mod interp;
 pub mod ir;
 pub mod ops;
 pub mod passes;
+pub mod preprocess;
 pub mod program;
 pub mod rng;
 pub mod target;
