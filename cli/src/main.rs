@@ -547,9 +547,8 @@ fn classify(
             "photos need a square 3-channel input; the model's is {shape:?}"
         )));
     }
-    if !json {
-        println!("preprocessing {} ({why})", pre.describe());
-    }
+    // On stderr, so that stdout holds results only (and nothing when a photo is refused).
+    eprintln!("preprocessing {} ({why})", pre.describe());
     for photo in photos {
         let rgb = mnetc_cli::photo::load_rgb(photo)?;
         let pixels = mnetc_cli::photo::fit(&rgb, res as u32, &pre)?;

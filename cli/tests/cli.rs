@@ -51,6 +51,10 @@ fn inspect_prints_a_layer_table_with_totals() {
     assert!(out.status.success());
     let table = text(&out.stdout);
     assert!(table.contains("input:  1x3x128x128 (NCHW)"), "{table}");
+    assert!(
+        table.contains("photos: torchvision: RGB, shorter side to res/0.875, centre crop"),
+        "{table}"
+    );
     // The stem: full 3x3 conv, stride 2, padding 1, BN and ReLU fused, 8 channels.
     let stem = table
         .lines()

@@ -30,6 +30,8 @@ pub struct Summary {
     pub total_macs: u64,
     pub total_params: u64,
     pub notes: Vec<String>,
+    /// For a 3-channel image input: the preprocessing `run --image` uses by default, and why.
+    pub preprocess: Option<String>,
     pub layers: Vec<Layer>,
 }
 
@@ -84,6 +86,13 @@ pub fn summarize(graph: &Graph) -> Summary {
         total_macs: layers.iter().map(|l| l.macs).sum(),
         total_params: layers.iter().map(|l| l.params).sum(),
         notes: graph.notes.clone(),
+        preprocess: {
+            let shape = shape(Some(graph.input.value));
+            (shape.len() == 4 && (shape[1] == 3 || shape[3] == 3)).then(|| {
+                let (p, why) = crate::preprocess::default_for(graph);
+                format!("{} ({why})", p.describe())
+            })
+        },
         layers,
     }
 }
@@ -148,6 +157,9 @@ pub fn table(s: &Summary) -> String {
     let _ = writeln!(out, "input:  {} ({})", dims(&s.input), s.input_layout);
     let outs: Vec<String> = s.outputs.iter().map(|o| dims(o)).collect();
     let _ = writeln!(out, "output: {}", outs.join(", "));
+    if let Some(p) = &s.preprocess {
+        let _ = writeln!(out, "photos: {p}");
+    }
     for note in &s.notes {
         let _ = writeln!(out, "note:   {note}");
     }
