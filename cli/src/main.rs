@@ -105,6 +105,12 @@ enum Command {
         /// power of two from 128 to 1024.
         #[arg(long, default_value_t = 128)]
         vlen: u32,
+        /// A photo as the input (compared with the reference interpreter on the same input).
+        #[arg(long, conflicts_with = "input")]
+        image: Option<PathBuf>,
+        /// Preprocessing preset for --image (default: chosen from the model).
+        #[arg(long, requires = "image")]
+        preprocess: Option<String>,
     },
     /// Compile a model, build it in release mode and time `forward`: median and minimum over
     /// RUNS runs after a warm-up, and GFLOP/s (2 flops per multiply-add).
@@ -368,6 +374,8 @@ fn run(command: Command) -> Result<bool, Error> {
             expected,
             tolerance,
             vlen,
+            image,
+            preprocess,
         } => {
             let target: Target = target.parse()?;
             if !(128..=1024).contains(&vlen) || !vlen.is_power_of_two() {
@@ -390,7 +398,13 @@ fn run(command: Command) -> Result<bool, Error> {
                     (x, read_f32(e, out_len)?)
                 }
                 _ => {
-                    let x = mnetc::rng::Rng::new(0).normal_tensor(&shape, 1.0);
+                    let x = match &image {
+                        Some(photo) => {
+                            let pre = preprocessing(graph, preprocess.as_deref())?;
+                            Tensor::f32(shape.clone(), photo_input(graph, photo, &pre)?)
+                        }
+                        None => mnetc::rng::Rng::new(0).normal_tensor(&shape, 1.0),
+                    };
                     let want = mnetc::interp::run(graph, &x)?.remove(0).to_f32();
                     (x.to_f32(), want)
                 }
@@ -524,6 +538,40 @@ fn read_labels(path: Option<&std::path::Path>) -> Result<Vec<String>, Error> {
     Ok(text.lines().map(str::to_string).collect())
 }
 
+/// The preprocessing for photos: the preset asked for, or the model's default; printed on
+/// stderr (stdout holds results only, and nothing when a photo is refused).
+fn preprocessing(
+    graph: &mnetc::ir::Graph,
+    preset: Option<&str>,
+) -> Result<mnetc::preprocess::Preprocess, Error> {
+    let (pre, why) = match preset {
+        Some(name) => (mnetc::preprocess::Preprocess::preset(name)?, "--preprocess"),
+        None => mnetc::preprocess::default_for(graph),
+    };
+    eprintln!("preprocessing {} ({why})", pre.describe());
+    Ok(pre)
+}
+
+/// The model's input made of a photo: decoded, upright, resized and cropped to the input's
+/// resolution, normalised and laid out as the input.
+fn photo_input(
+    graph: &mnetc::ir::Graph,
+    photo: &std::path::Path,
+    pre: &mnetc::preprocess::Preprocess,
+) -> Result<Vec<f32>, Error> {
+    let shape = graph.shape(graph.input.value).unwrap_or(&[]);
+    let square =
+        |s: &[usize]| matches!(s, [1, 3, h, w] if h == w) || matches!(s, [1, h, w, 3] if h == w);
+    if !square(shape) {
+        return Err(Error::Options(format!(
+            "photos need a square 3-channel input; the model's is {shape:?}"
+        )));
+    }
+    let rgb = mnetc_cli::photo::load_rgb(photo)?;
+    let pixels = mnetc_cli::photo::fit(&rgb, shape[2] as u32, pre)?;
+    pre.input(&pixels, shape, graph.input.layout)
+}
+
 /// `run --image`: each photo through the preprocessing and the reference interpreter; the top
 /// classes with softmax probabilities, as text or one JSON object a photo.
 fn classify(
@@ -534,28 +582,10 @@ fn classify(
     top: usize,
     json: bool,
 ) -> Result<(), Error> {
-    let (pre, why) = match preset {
-        Some(name) => (mnetc::preprocess::Preprocess::preset(name)?, "--preprocess"),
-        None => mnetc::preprocess::default_for(graph),
-    };
+    let pre = preprocessing(graph, preset)?;
     let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
-    let square =
-        |s: &[usize]| matches!(s, [1, 3, h, w] if h == w) || matches!(s, [1, h, w, 3] if h == w);
-    let res = *shape.get(2).unwrap_or(&0);
-    if !square(&shape) {
-        return Err(Error::Options(format!(
-            "photos need a square 3-channel input; the model's is {shape:?}"
-        )));
-    }
-    // On stderr, so that stdout holds results only (and nothing when a photo is refused).
-    eprintln!("preprocessing {} ({why})", pre.describe());
     for photo in photos {
-        let rgb = mnetc_cli::photo::load_rgb(photo)?;
-        let pixels = mnetc_cli::photo::fit(&rgb, res as u32, &pre)?;
-        let x = Tensor::f32(
-            shape.clone(),
-            pre.input(&pixels, &shape, graph.input.layout)?,
-        );
+        let x = Tensor::f32(shape.clone(), photo_input(graph, photo, &pre)?);
         let y = mnetc::interp::run(graph, &x)?.remove(0).to_f32();
         let p = mnetc_cli::photo::softmax(&y);
         let mut order: Vec<usize> = (0..p.len()).collect();

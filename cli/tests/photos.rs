@@ -214,3 +214,22 @@ fn bad_photos_are_refused_and_odd_ones_converted() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn verify_takes_a_photo() {
+    let out = mnetc(&[
+        "verify",
+        "tests/fixtures/mobilenet_v1_0.25_128_bn.onnx",
+        "--image",
+        "tests/fixtures/photos/cat.png",
+        "--preprocess",
+        "unit",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.ends_with(": ok\n"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("preprocessing unit:"));
+}
