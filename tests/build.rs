@@ -122,6 +122,26 @@ fn {m}_run(x: &[f32], other: bool) -> Vec<f32> {{
             .out_dir(&out)
             .compile(&model)?;
     }
+    // Photos in: `forward_rgb8` on an NCHW PyTorch export (torchvision, RGB) and an NHWC
+    // tf2onnx export (caffe, BGR).
+    for (name, model, preset) in [
+        (
+            "photo_nchw",
+            fixtures.join("mobilenet_v1_0.25_128_bn.onnx"),
+            "torchvision",
+        ),
+        (
+            "photo_nhwc",
+            fixtures.join("keras/keras_mobilenet_v1_0.25_128_opset13.onnx"),
+            "caffe",
+        ),
+    ] {
+        Builder::new()
+            .preprocess(preset)
+            .name(name)
+            .out_dir(&out)
+            .compile(&model)?;
+    }
     registry.push_str("/// Every compiled model: (name, model file, optimised, input shape, entry points).\npub static MODELS: &[Compiled] = &[\n");
     for e in &entries {
         let m = &e.module;

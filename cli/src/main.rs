@@ -83,6 +83,10 @@ enum Command {
         /// NAME.weights (written in mnetc's weights file format) at run time.
         #[arg(long)]
         runtime_weights: bool,
+        /// Photos in: also generate `forward_rgb8` with this preprocessing (a preset, or
+        /// `auto` for the model's default).
+        #[arg(long)]
+        preprocess: Option<String>,
     },
     /// Compile a model, build the generated code in release mode, run it and compare with an
     /// expected output or, without one, with the reference interpreter on a seeded random input.
@@ -301,6 +305,7 @@ fn run(command: Command) -> Result<bool, Error> {
             name,
             no_optimize,
             runtime_weights,
+            preprocess,
         } => {
             let target: Target = target.parse()?;
             let stem = match name {
@@ -316,12 +321,16 @@ fn run(command: Command) -> Result<bool, Error> {
                 runtime_weights,
                 ..CodegenOptions::default()
             };
-            let generated = mnetc::compile_bytes(
-                &model.bytes()?,
-                &model.model,
-                &model.options(!no_optimize),
-                &codegen,
-            )?;
+            let graph =
+                mnetc::frontend_bytes(&model.bytes()?, &model.model, &model.options(!no_optimize))?;
+            let codegen = CodegenOptions {
+                preprocess: match &preprocess {
+                    Some(p) => Some(mnetc::preprocess::resolve(p, &graph)?),
+                    None => None,
+                },
+                ..codegen
+            };
+            let generated = mnetc::compile_graph(&graph, &codegen)?;
             generated.write(&output)?;
             let s = &generated.summary;
             println!(

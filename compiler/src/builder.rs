@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 pub struct Builder {
     options: Options,
     codegen: CodegenOptions,
+    preprocess: Option<String>,
     name: Option<String>,
     out_dir: Option<PathBuf>,
 }
@@ -35,6 +36,7 @@ impl Builder {
         Builder {
             options: Options::default(),
             codegen: CodegenOptions::default(),
+            preprocess: None,
             name: None,
             out_dir: None,
         }
@@ -82,6 +84,14 @@ impl Builder {
     /// at run time; needs the runtime's `alloc` feature.
     pub fn runtime_weights(mut self, runtime_weights: bool) -> Self {
         self.codegen.runtime_weights = runtime_weights;
+        self
+    }
+
+    /// Photos in: the module also gets `forward_rgb8` with this preprocessing, a preset name
+    /// (`torchvision`, `keras`, `keras-v3`, `caffe`, `unit`) or `auto` (the model's default,
+    /// `mnetc::preprocess::default_for`).
+    pub fn preprocess(mut self, preset: &str) -> Self {
+        self.preprocess = Some(preset.to_string());
         self
     }
 
@@ -137,6 +147,11 @@ impl Builder {
             path: model.display().to_string(),
             source,
         })?;
-        crate::compile_bytes(&bytes, model, &self.options, codegen)
+        let graph = crate::frontend_bytes(&bytes, model, &self.options)?;
+        let mut codegen = codegen.clone();
+        if let Some(preset) = &self.preprocess {
+            codegen.preprocess = Some(crate::preprocess::resolve(preset, &graph)?);
+        }
+        crate::compile_graph(&graph, &codegen)
     }
 }

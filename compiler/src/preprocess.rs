@@ -174,6 +174,14 @@ pub fn default_for(graph: &Graph) -> (Preprocess, &'static str) {
     (Preprocess::preset(name).expect("a preset"), why)
 }
 
+/// A preset by name, or `auto`: the model's default ([`default_for`]).
+pub fn resolve(preset: &str, graph: &Graph) -> Result<Preprocess> {
+    match preset {
+        "auto" => Ok(default_for(graph).0),
+        name => Preprocess::preset(name),
+    }
+}
+
 /// The size a photo of `w x h` is resized to before the centre crop of `res` (torchvision's
 /// `Resize(int(res / fraction))`: the shorter side to that size, the longer one scaled and
 /// truncated), and the crop's top-left corner (`round((size - res) / 2)` on each axis).

@@ -302,6 +302,27 @@ pub fn f32_mean_rows<const G: usize, const N: usize, const XN: usize>(
     }
 }
 
+/// 8-bit pixels to a network's input: `P` pixels of 3 bytes (a photo already resized and
+/// cropped), input channel `c` from byte `order[c]` of each pixel, mapped to
+/// `(v * scale - mean[c]) / std[c]` (the same f32 operations as mnetc's `Preprocess::value`),
+/// written NCHW, or NHWC when `NHWC`.
+pub fn u8_pixels_to_f32<const P: usize, const N: usize, const NHWC: bool>(
+    pixels: &[u8; N],
+    y: &mut [f32; N],
+    order: [usize; 3],
+    scale: f32,
+    mean: [f32; 3],
+    std: [f32; 3],
+) {
+    const { assert!(N == P * 3) };
+    for p in 0..P {
+        for c in 0..3 {
+            let v = (pixels[p * 3 + order[c]] as f32 * scale - mean[c]) / std[c];
+            y[if NHWC { p * 3 + c } else { c * P + p }] = v;
+        }
+    }
+}
+
 /// Fills `y` with `v`.
 pub fn f32_fill<const N: usize>(y: &mut [f32; N], v: f32) {
     y.fill(v);

@@ -23,6 +23,17 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/models.rs"));
 }
 
+/// Modules with `forward_rgb8`: MobileNet v1 0.25-128 (PyTorch, NCHW) with `torchvision`, and
+/// the Keras export (NHWC) with `caffe`.
+pub mod photo {
+    pub mod nchw {
+        include!(concat!(env!("OUT_DIR"), "/photo_nchw.rs"));
+    }
+    pub mod nhwc {
+        include!(concat!(env!("OUT_DIR"), "/photo_nhwc.rs"));
+    }
+}
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

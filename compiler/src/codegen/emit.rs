@@ -56,6 +56,8 @@ pub struct Module<'a> {
     pub runtime: &'a str,
     pub input_layout: InputLayout,
     pub target: Target,
+    /// Generate `forward_rgb8` with this preprocessing.
+    pub preprocess: Option<&'a crate::preprocess::Preprocess>,
 }
 
 impl Module<'_> {
@@ -326,6 +328,47 @@ impl Module<'_> {
         }
     }
 
+    /// `forward_rgb8` when the module has a preprocessing: the photo's pixels through the
+    /// preprocessing into the stage buffer, then the network.
+    fn forward_rgb8(&self, receiver: &TokenStream, weights: &TokenStream) -> TokenStream {
+        let Some(pre) = self.preprocess else {
+            return quote!();
+        };
+        let rt = self.rt();
+        let shape = &self.program.tensors[self.program.input].shape;
+        let (pixels, nhwc) = match shape.as_slice() {
+            [1, 3, h, w] => (h * w, false),
+            [1, h, w, 3] => (h * w, true),
+            _ => unreachable!("checked by generate"),
+        };
+        let pixels = lit(pixels);
+        let order: [usize; 3] = match pre.order {
+            crate::preprocess::ChannelOrder::Rgb => [0, 1, 2],
+            crate::preprocess::ChannelOrder::Bgr => [2, 1, 0],
+        };
+        let order = array(&order);
+        let scale = float(pre.scale);
+        let floats = |v: &[f32; 3]| {
+            let v = v.iter().map(|&x| float(x));
+            quote!([#(#v),*])
+        };
+        let (mean, std) = (floats(&pre.mean), floats(&pre.std));
+        let doc = format!(
+            " `forward` on a photo's 8-bit RGB pixels (row-major, already resized and cropped to \
+             the input's size), with the preprocessing `{}` applied first.",
+            pre.describe()
+        );
+        quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            pub fn forward_rgb8(#receiver pixels: &[u8; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
+                let #rt::Scratch { arena, stage } = scratch;
+                #rt::scalar::u8_pixels_to_f32::<#pixels, INPUT_LEN, #nhwc>(pixels, stage, #order, #scale, #mean, #std);
+                run(#weights, stage, output, arena, |_| {});
+            }
+        }
+    }
+
     /// `forward`, the other-layout entry point and `forward_with_hook`: free functions over the
     /// embedded weights, or methods of `Net` when the weights arrive at run time.
     fn entry_points(
@@ -348,6 +391,7 @@ impl Module<'_> {
             ),
             None => (quote!(&self.weights), quote!(&self,), quote!()),
         };
+        let rgb8 = self.forward_rgb8(&receiver, &weights);
         let functions = quote! {
             #[doc = #forward_doc]
             #[allow(dead_code)]
@@ -363,6 +407,8 @@ impl Module<'_> {
                 #copy::<4, INPUT_LEN, INPUT_LEN>(input, #read, stage, 0, #stage_strides, #in_shape);
                 run(#weights, stage, output, arena, |_| {});
             }
+
+            #rgb8
 
             /// [`STEPS`] names the kernel calls; this is `forward`, calling `hook(i)` after
             /// kernel call `i` (for profiling).

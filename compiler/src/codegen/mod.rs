@@ -26,6 +26,9 @@ pub struct CodegenOptions {
     /// run time, and [`Generated::weights`] is a weights file in that format (header, layout
     /// hash, blob).
     pub runtime_weights: bool,
+    /// Photos in: the module also gets `forward_rgb8`, which takes the photo's 8-bit RGB pixels
+    /// (resized and cropped to the input's size) and applies this preprocessing.
+    pub preprocess: Option<crate::preprocess::Preprocess>,
 }
 
 impl Default for CodegenOptions {
@@ -35,6 +38,7 @@ impl Default for CodegenOptions {
             weights_file: WeightsFile::Named("net.weights".into()),
             runtime: "::mnetc_runtime".into(),
             runtime_weights: false,
+            preprocess: None,
         }
     }
 }
@@ -188,6 +192,15 @@ pub fn weights_file(layout: &[u8; 32], blob: &[u8]) -> Vec<u8> {
 /// Generates the module for an optimised graph. `header` is written as `//` comments on top.
 pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result<Generated> {
     let program = lower::lower(graph, options.target)?;
+    if let Some(pre) = &options.preprocess {
+        let shape = &program.tensors[program.input].shape;
+        if !matches!(shape.as_slice(), [1, 3, _, _] | [1, _, _, 3]) {
+            return Err(Error::Options(format!(
+                "preprocessing '{}' needs a 3-channel image input; the model's is {shape:?}",
+                pre.name
+            )));
+        }
+    }
     let plan = plan::plan(&program);
     let (weight_offsets, blob) = emit::weights_blob(&program);
     let layout = layout_hash(&program, options.target, &blob);
@@ -202,6 +215,7 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
         runtime: &options.runtime,
         target: options.target,
         input_layout: graph.input.layout,
+        preprocess: options.preprocess.as_ref(),
     };
     let weights = if options.runtime_weights {
         weights_file(&layout, &blob)

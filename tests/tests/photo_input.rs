@@ -1,0 +1,44 @@
+//! `forward_rgb8` (the module's own preprocessing of 8-bit pixels) against the same pixels
+//! normalised by mnetc's `Preprocess` and given to `forward`: bit for bit, for random
+//! pixels and for all-black and all-white images (whose border is the extreme case for padding).
+
+use mnetc::ir::InputLayout;
+use mnetc::preprocess::Preprocess;
+use mnetc_tests::photo::{nchw, nhwc};
+
+fn images(len: usize) -> Vec<Vec<u8>> {
+    let mut s = 12345u32;
+    let random = (0..len)
+        .map(|_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 24) as u8
+        })
+        .collect();
+    vec![random, vec![0; len], vec![255; len]]
+}
+
+macro_rules! check {
+    ($m:ident, $preset:literal, $layout:expr) => {{
+        let pre = Preprocess::preset($preset).unwrap();
+        for pixels in images($m::INPUT_LEN) {
+            let pixels: Box<[u8; $m::INPUT_LEN]> = pixels.into_boxed_slice().try_into().unwrap();
+            let x = pre.input(&pixels[..], &$m::INPUT_SHAPE, $layout).unwrap();
+            let x: Box<[f32; $m::INPUT_LEN]> = x.into_boxed_slice().try_into().unwrap();
+            let mut scratch = mnetc_runtime::boxed_zeroed::<$m::Scratch>();
+            let (mut a, mut b) = ([0f32; $m::OUTPUT_LEN], [0f32; $m::OUTPUT_LEN]);
+            $m::forward_rgb8(&pixels, &mut a, &mut scratch);
+            $m::forward(&x, &mut b, &mut scratch);
+            assert!(
+                a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()),
+                $preset
+            );
+            assert!(a.iter().any(|&v| v != 0.0));
+        }
+    }};
+}
+
+#[test]
+fn forward_rgb8_is_normalise_then_forward() {
+    check!(nchw, "torchvision", InputLayout::Nchw);
+    check!(nhwc, "caffe", InputLayout::Nhwc);
+}
