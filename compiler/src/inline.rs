@@ -42,6 +42,8 @@ pub struct Request {
     /// module reads its weights at run time (`Net::from_bytes`).
     pub weights: Option<PathBuf>,
     pub target: TargetChoice,
+    /// A preprocessing preset (or `auto`): the module also gets `forward_rgb8`.
+    pub preprocess: Option<String>,
 }
 
 /// The argument an error is about.
@@ -53,6 +55,7 @@ pub enum Arg {
     Weights,
     Model,
     Target,
+    Preprocess,
 }
 
 /// An error and the argument it is about.
@@ -87,6 +90,13 @@ pub fn generate(request: &Request, weights_file: &WeightsFile) -> Result<Vec<Var
     let (bytes, path, options, embedded) = source(request)?;
     let graph = crate::frontend_bytes(&bytes, &path, &options)
         .map_err(|e| err(blame(request), e.to_string()))?;
+    let preprocess = match &request.preprocess {
+        Some(p) => Some(
+            crate::preprocess::resolve(p, &graph)
+                .map_err(|e| err(Arg::Preprocess, e.to_string()))?,
+        ),
+        None => None,
+    };
     targets
         .into_iter()
         .map(|(target, cfg)| {
@@ -94,6 +104,7 @@ pub fn generate(request: &Request, weights_file: &WeightsFile) -> Result<Vec<Var
                 target,
                 runtime_weights: !embedded,
                 weights_file: weights_file.clone(),
+                preprocess: preprocess.clone(),
                 ..CodegenOptions::default()
             };
             let generated = crate::compile_graph(&graph, &codegen)

@@ -13,7 +13,8 @@
 //! `weights = "path"` (ONNX or safetensors, relative to `CARGO_MANIFEST_DIR`; without it the
 //! module reads its weights at run time with `Net::from_bytes`); `name = ident` (default
 //! `mobilenet`); `target = auto | generic | avx2 | neon | rvv` (default `auto`: chosen by the
-//! build's `cfg`). Errors point at the argument they are about.
+//! build's `cfg`); `preprocess = torchvision | keras | keras_v3 | caffe | unit | auto` (the
+//! module also gets `forward_rgb8`). Errors point at the argument they are about.
 
 use mnetc::codegen::Target;
 use mnetc::inline::{Arg, Network, Request, TargetChoice};
@@ -148,6 +149,7 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
     let mut seen: Vec<(String, Span)> = Vec::new();
     let (mut alpha, mut res, mut classes, mut relu6) = (None, None, None, None);
     let (mut weights, mut model, mut name, mut target) = (None, None, None, None);
+    let mut preprocess = None;
     let mut spans = std::collections::HashMap::new();
     for arg in &args.0 {
         let key = arg.key.to_string();
@@ -180,6 +182,11 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
                 model = Some(file(v, "model")?);
             }
             "name" => name = Some(ident(v, "name")?),
+            "preprocess" => {
+                spans.insert("preprocess", span);
+                // `keras_v3` for the preset `keras-v3`.
+                preprocess = Some(ident(v, "preprocess")?.to_string().replace('_', "-"));
+            }
             "target" => {
                 spans.insert("target", span);
                 let t = ident(v, "target")?;
@@ -203,7 +210,7 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
                 return Err(error(
                     arg.key.span(),
                     format!(
-                        "unknown argument `{other}`; expected alpha, res, classes, relu6, weights, model, name or target"
+                        "unknown argument `{other}`; expected alpha, res, classes, relu6, weights, model, name, target or preprocess"
                     ),
                 ));
             }
@@ -239,6 +246,7 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
         network,
         weights,
         target: target.unwrap_or(TargetChoice::Auto),
+        preprocess,
     };
     let at = |a: Arg| {
         let key = match a {
@@ -248,6 +256,7 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
             Arg::Weights => "weights",
             Arg::Model => "model",
             Arg::Target => "target",
+            Arg::Preprocess => "preprocess",
         };
         spans.get(key).copied().unwrap_or_else(Span::call_site)
     };

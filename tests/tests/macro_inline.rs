@@ -69,6 +69,7 @@ fn the_macro_module_is_the_cli_output() {
             },
             weights: Some(onnx()),
             target: TargetChoice::Fixed(target),
+            preprocess: None,
         };
         let variants =
             mnetc::inline::generate(&request, &CodegenOptions::default().weights_file).unwrap();
@@ -100,6 +101,7 @@ fn auto_covers_every_architecture_once() {
         },
         weights: None,
         target: TargetChoice::Auto,
+        preprocess: None,
     };
     let variants =
         mnetc::inline::generate(&request, &CodegenOptions::default().weights_file).unwrap();
@@ -150,7 +152,13 @@ fn errors_name_their_argument() {
         network,
         weights,
         target: TargetChoice::Fixed(Target::GENERIC),
+        preprocess: None,
     };
+    let mut photo = plain(paper(0.25, 128, 1000), None);
+    photo.preprocess = Some("sepia".into());
+    let (arg, m) = refuse(photo);
+    assert_eq!(arg, Arg::Preprocess);
+    assert!(m.contains("unknown preprocessing 'sepia'"), "{m}");
     let (arg, m) = refuse(plain(paper(1.5, 128, 1000), None));
     assert_eq!(arg, Arg::Alpha);
     assert!(m.contains("alpha 1.5 is outside (0, 1]"), "{m}");
@@ -180,4 +188,24 @@ fn errors_name_their_argument() {
     assert_eq!(arg, Arg::Model);
     assert!(m.contains("not a valid mnetc JSON description"), "{m}");
     std::fs::remove_file(&json).unwrap();
+}
+
+#[test]
+fn preprocess_adds_forward_rgb8() {
+    let request = Request {
+        network: Network::Paper {
+            alpha: 0.25,
+            res: 128,
+            classes: 1000,
+            relu6: false,
+        },
+        weights: None,
+        target: TargetChoice::Fixed(Target::GENERIC),
+        preprocess: Some("auto".into()),
+    };
+    let variants =
+        mnetc::inline::generate(&request, &CodegenOptions::default().weights_file).unwrap();
+    let source = &variants[0].generated.source;
+    assert!(source.contains("pub fn forward_rgb8"), "{source}");
+    assert!(source.contains("preprocess torchvision"), "{source}");
 }
