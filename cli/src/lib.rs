@@ -4,6 +4,5 @@
 //! `mobilenet!` macro compile only the compiler.
 
 pub mod package;
-pub mod photo;
 mod toolchain;
 pub mod verify;

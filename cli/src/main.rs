@@ -576,8 +576,8 @@ fn photo_input(
             "photos need a square 3-channel input; the model's is {shape:?}"
         )));
     }
-    let rgb = mnetc_cli::photo::load_rgb(photo)?;
-    let pixels = mnetc_cli::photo::fit(&rgb, shape[2] as u32, pre)?;
+    let rgb = mnetc::photo::load_rgb(photo)?;
+    let pixels = mnetc::photo::fit(&rgb, shape[2] as u32, pre)?;
     pre.input(&pixels, shape, graph.input.layout)
 }
 
@@ -596,7 +596,7 @@ fn classify(
     for photo in photos {
         let x = Tensor::f32(shape.clone(), photo_input(graph, photo, &pre)?);
         let y = mnetc::interp::run(graph, &x)?.remove(0).to_f32();
-        let p = mnetc_cli::photo::softmax(&y);
+        let p = mnetc::photo::softmax(&y);
         let mut order: Vec<usize> = (0..p.len()).collect();
         order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
         let best: Vec<(usize, &str, f32)> = order

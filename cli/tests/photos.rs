@@ -44,8 +44,7 @@ fn read_f32(path: &Path) -> Vec<f32> {
 fn the_torchvision_crop_matches_pil() {
     let pre = Preprocess::preset("torchvision").unwrap();
     for (photo, crop, _) in photos() {
-        let ours =
-            mnetc_cli::photo::fit(&mnetc_cli::photo::load_rgb(&photo).unwrap(), 224, &pre).unwrap();
+        let ours = mnetc::photo::fit(&mnetc::photo::load_rgb(&photo).unwrap(), 224, &pre).unwrap();
         let pil = image::open(&crop).unwrap().to_rgb8().into_raw();
         assert_eq!(ours.len(), pil.len());
         let mad = ours
@@ -71,11 +70,11 @@ fn top_five_classes_match_onnxruntime_on_the_photos() {
     let shape = graph.shape(graph.input.value).unwrap().to_vec();
     for (photo, _, expected) in photos() {
         let pixels =
-            mnetc_cli::photo::fit(&mnetc_cli::photo::load_rgb(&photo).unwrap(), 224, &pre).unwrap();
+            mnetc::photo::fit(&mnetc::photo::load_rgb(&photo).unwrap(), 224, &pre).unwrap();
         let x = pre.input(&pixels, &shape, graph.input.layout).unwrap();
         let x = mnetc::ir::Tensor::f32(shape.clone(), x);
-        let ours = mnetc_cli::photo::softmax(&mnetc::interp::run(&graph, &x).unwrap()[0].to_f32());
-        let want = mnetc_cli::photo::softmax(&read_f32(&expected));
+        let ours = mnetc::photo::softmax(&mnetc::interp::run(&graph, &x).unwrap()[0].to_f32());
+        let want = mnetc::photo::softmax(&read_f32(&expected));
         let mut order: Vec<usize> = (0..want.len()).collect();
         order.sort_by(|&a, &b| want[b].total_cmp(&want[a]));
         let top1 = (0..ours.len())

@@ -20,6 +20,8 @@ pub mod interp;
 pub mod ir;
 pub mod ops;
 pub mod passes;
+#[cfg(feature = "photo")]
+pub mod photo;
 pub mod preprocess;
 pub mod program;
 pub mod rng;

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("import", 3),
     ("interp", 4),
     ("inspect", 4),
+    ("photo", 4),
     ("preprocess", 3),
     ("passes", 5),
     ("codegen", 6),

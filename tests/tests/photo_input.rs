@@ -42,3 +42,21 @@ fn forward_rgb8_is_normalise_then_forward() {
     check!(nchw, "torchvision", InputLayout::Nchw);
     check!(nhwc, "caffe", InputLayout::Nhwc);
 }
+
+/// The real-photo example: the cat photo in, onnxruntime's classes out (top-1 the same, top-5
+/// probabilities within 0.02 of onnxruntime's on PIL's preprocessing of the photo).
+#[test]
+fn the_classify_example_names_the_cat() {
+    let fixtures = mnetc_tests::repo_fixtures();
+    let classes = mnetc_example_classify::classify(&fixtures.join("photos/cat.png"), 5).unwrap();
+    let logits = mnetc_tests::read_f32(&fixtures.join("mobilenet_v2_imagenet.cat.expected.f32"));
+    let want = mnetc::photo::softmax(&logits);
+    assert_eq!((classes[0].index, classes[0].label), (285, "Egyptian cat"));
+    for c in &classes {
+        assert!(
+            (c.probability - want[c.index]).abs() <= 0.02,
+            "{c:?} vs {}",
+            want[c.index]
+        );
+    }
+}

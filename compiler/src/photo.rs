@@ -1,12 +1,12 @@
-//! Photos in: decoding (JPEG, PNG, WebP through the `image` crate, with limits that refuse
+//! Photos in (feature `photo`): decoding (JPEG, PNG, WebP through the `image` crate, with limits that refuse
 //! decompression bombs before allocating), turning upright by the EXIF orientation, conversion
 //! to 8-bit RGB (grey, 16-bit and alpha images are converted, not refused), and the resize and
 //! centre crop a preprocessing names (`fast_image_resize`, bilinear convolution as PIL's
 //! `Image.resize(..., BILINEAR)` computes it).
 
+use crate::error::{Error, Result};
+use crate::preprocess::{Preprocess, Resize, shorter_side_plan};
 use fast_image_resize as fr;
-use mnetc::error::{Error, Result};
-use mnetc::preprocess::{Preprocess, Resize, shorter_side_plan};
 use std::path::Path;
 
 /// Largest width or height decoded.
