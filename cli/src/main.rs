@@ -55,10 +55,8 @@ enum Command {
         /// turned upright, resized, cropped and normalised as `--preprocess` says.
         #[arg(long, num_args = 1..)]
         image: Vec<PathBuf>,
-        /// Preprocessing preset for photos: torchvision, keras, keras-v3, caffe or unit
-        /// (default: chosen from the model, and printed).
-        #[arg(long)]
-        preprocess: Option<String>,
+        #[command(flatten)]
+        photo: PhotoArgs,
         /// With --image, print one JSON object per photo.
         #[arg(long)]
         json: bool,
@@ -112,9 +110,8 @@ enum Command {
         /// A photo as the input (compared with the reference interpreter on the same input).
         #[arg(long, conflicts_with = "input")]
         image: Option<PathBuf>,
-        /// Preprocessing preset for --image (default: chosen from the model).
-        #[arg(long, requires = "image")]
-        preprocess: Option<String>,
+        #[command(flatten)]
+        photo: PhotoArgs,
     },
     /// Compile a model, build it in release mode and time `forward`: median and minimum over
     /// RUNS runs after a warm-up, and GFLOP/s (2 flops per multiply-add).
@@ -257,13 +254,13 @@ fn run(command: Command) -> Result<bool, Error> {
             labels,
             top,
             image,
-            preprocess,
+            photo,
             json,
         } => {
             let graph = model.load(true)?;
             if !image.is_empty() {
                 let names = read_labels(labels.as_deref())?;
-                classify(&graph, &image, preprocess.as_deref(), &names, top, json)?;
+                classify(&graph, &image, &photo, &names, top, json)?;
                 return Ok(true);
             }
             let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
@@ -384,7 +381,7 @@ fn run(command: Command) -> Result<bool, Error> {
             tolerance,
             vlen,
             image,
-            preprocess,
+            photo,
         } => {
             let target: Target = target.parse()?;
             if !(128..=1024).contains(&vlen) || !vlen.is_power_of_two() {
@@ -408,9 +405,9 @@ fn run(command: Command) -> Result<bool, Error> {
                 }
                 _ => {
                     let x = match &image {
-                        Some(photo) => {
-                            let pre = preprocessing(graph, preprocess.as_deref())?;
-                            Tensor::f32(shape.clone(), photo_input(graph, photo, &pre)?)
+                        Some(path) => {
+                            let pre = preprocessing(graph, &photo)?;
+                            Tensor::f32(shape.clone(), photo_input(graph, path, &pre)?)
                         }
                         None => mnetc::rng::Rng::new(0).normal_tensor(&shape, 1.0),
                     };
@@ -547,16 +544,102 @@ fn read_labels(path: Option<&std::path::Path>) -> Result<Vec<String>, Error> {
     Ok(text.lines().map(str::to_string).collect())
 }
 
-/// The preprocessing for photos: the preset asked for, or the model's default; printed on
-/// stderr (stdout holds results only, and nothing when a photo is refused).
+/// How photos become the input: a preset and what to change of it.
+#[derive(clap::Args, Clone, Debug, Default)]
+struct PhotoArgs {
+    /// Preprocessing preset for photos: torchvision, keras, keras-v3, caffe or unit
+    /// (default: chosen from the model, and printed).
+    #[arg(long)]
+    preprocess: Option<String>,
+    /// Per-channel means, in the input's channel order, replacing the preset's: A,B,C.
+    #[arg(long)]
+    mean: Option<String>,
+    /// Per-channel standard deviations, replacing the preset's: A,B,C.
+    #[arg(long)]
+    std: Option<String>,
+    /// Factor on the 0..255 pixel values before the mean is subtracted, replacing the preset's.
+    #[arg(long)]
+    scale: Option<f32>,
+    /// Channel order of the input: rgb or bgr.
+    #[arg(long, value_parser = ["rgb", "bgr"])]
+    channel_order: Option<String>,
+    /// stretch (the whole photo to res x res) or crop (the shorter side to res / --crop, then
+    /// the centre res x res).
+    #[arg(long, value_parser = ["stretch", "crop"])]
+    resize: Option<String>,
+    /// With --resize crop: the share of the resized shorter side kept (0.875: 224 of 256).
+    #[arg(long)]
+    crop: Option<f32>,
+}
+
+/// Three comma-separated numbers.
+fn three(flag: &str, text: &str) -> Result<[f32; 3], Error> {
+    let v: Vec<f32> = text
+        .split(',')
+        .map(|t| t.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| Error::Options(format!("--{flag} {text}: {e}")))?;
+    <[f32; 3]>::try_from(v)
+        .map_err(|v| Error::Options(format!("--{flag} takes 3 numbers A,B,C, not {}", v.len())))
+}
+
+/// The preprocessing for photos: the preset asked for, or the model's default, with the
+/// options' changes; printed on stderr (stdout holds results only, and nothing when a photo is
+/// refused).
 fn preprocessing(
     graph: &mnetc::ir::Graph,
-    preset: Option<&str>,
+    args: &PhotoArgs,
 ) -> Result<mnetc::preprocess::Preprocess, Error> {
-    let (pre, why) = match preset {
-        Some(name) => (mnetc::preprocess::Preprocess::preset(name)?, "--preprocess"),
-        None => mnetc::preprocess::default_for(graph),
+    use mnetc::preprocess::{ChannelOrder, Preprocess, Resize};
+    let (mut pre, mut why) = match &args.preprocess {
+        Some(name) => (Preprocess::preset(name)?, "--preprocess".to_string()),
+        None => {
+            let (p, why) = mnetc::preprocess::default_for(graph);
+            (p, why.to_string())
+        }
     };
+    let base = pre.name.clone();
+    let mut changed = false;
+    if let Some(m) = &args.mean {
+        pre.mean = three("mean", m)?;
+        changed = true;
+    }
+    if let Some(s) = &args.std {
+        pre.std = three("std", s)?;
+        if pre.std.contains(&0.0) {
+            return Err(Error::Options(format!("--std {s}: a deviation of 0")));
+        }
+        changed = true;
+    }
+    if let Some(s) = args.scale {
+        pre.scale = s;
+        changed = true;
+    }
+    if let Some(o) = &args.channel_order {
+        pre.order = if o == "bgr" {
+            ChannelOrder::Bgr
+        } else {
+            ChannelOrder::Rgb
+        };
+        changed = true;
+    }
+    let fraction = args.crop.unwrap_or(0.875);
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(Error::Options(format!(
+            "--crop {fraction}: the share kept must be in (0, 1]"
+        )));
+    }
+    match args.resize.as_deref() {
+        Some("stretch") => pre.resize = Resize::Stretch,
+        Some(_) => pre.resize = Resize::ShorterSideThenCrop { fraction },
+        None if args.crop.is_some() => pre.resize = Resize::ShorterSideThenCrop { fraction },
+        None => {}
+    }
+    changed |= args.resize.is_some() || args.crop.is_some();
+    if changed {
+        pre.name = "custom".into();
+        why = format!("{base} ({why}) changed by options");
+    }
     eprintln!("preprocessing {} ({why})", pre.describe());
     Ok(pre)
 }
@@ -586,16 +669,23 @@ fn photo_input(
 fn classify(
     graph: &mnetc::ir::Graph,
     photos: &[PathBuf],
-    preset: Option<&str>,
+    args: &PhotoArgs,
     names: &[String],
     top: usize,
     json: bool,
 ) -> Result<(), Error> {
-    let pre = preprocessing(graph, preset)?;
+    let pre = preprocessing(graph, args)?;
     let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
+    // A progress bar on stderr for several photos (drawn only on a terminal).
+    let bar = if photos.len() > 1 {
+        indicatif::ProgressBar::new(photos.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     for photo in photos {
         let x = Tensor::f32(shape.clone(), photo_input(graph, photo, &pre)?);
         let y = mnetc::interp::run(graph, &x)?.remove(0).to_f32();
+        bar.inc(1);
         let p = mnetc::photo::softmax(&y);
         let mut order: Vec<usize> = (0..p.len()).collect();
         order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
@@ -614,13 +704,16 @@ fn classify(
                 "preprocess": pre.name,
                 "top": classes,
             });
-            println!("{line}");
+            bar.suspend(|| println!("{line}"));
         } else {
-            println!("{}", photo.display());
-            for (i, name, prob) in best {
-                println!("{i:>6}  {prob:>8.4}  {name}");
-            }
+            bar.suspend(|| {
+                println!("{}", photo.display());
+                for (i, name, prob) in best {
+                    println!("{i:>6}  {prob:>8.4}  {name}");
+                }
+            });
         }
     }
+    bar.finish_and_clear();
     Ok(())
 }

@@ -232,3 +232,39 @@ fn verify_takes_a_photo() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("preprocessing unit:"));
 }
+
+#[test]
+fn explicit_options_rebuild_a_preset() {
+    let model = "tests/fixtures/mobilenet_v1_0.25_128_bn.onnx";
+    let cat = "tests/fixtures/photos/cat.png";
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", model, "--image", cat, "--json"];
+        args.extend(extra);
+        let out = mnetc(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (v["top"].clone(), v["preprocess"].clone())
+    };
+    let (preset, name) = run(&["--preprocess", "torchvision"]);
+    assert_eq!(name, "torchvision");
+    let (custom, name) = run(&[
+        "--preprocess",
+        "unit",
+        "--mean",
+        "0.485,0.456,0.406",
+        "--std",
+        "0.229,0.224,0.225",
+        "--resize",
+        "crop",
+    ]);
+    assert_eq!(name, "custom");
+    assert_eq!(preset, custom);
+    let (bgr, _) = run(&["--preprocess", "torchvision", "--channel-order", "bgr"]);
+    assert_ne!(preset, bgr);
+    let out = mnetc(&["run", model, "--image", cat, "--std", "1,0,1"]);
+    assert_eq!(out.status.code(), Some(2));
+}
