@@ -60,6 +60,9 @@ fn read(path: &str) -> Vec<f32> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if rgb8(&args) {
+        return;
+    }
     let input: Box<[f32; net::INPUT_LEN]> = read(&args[1]).into_boxed_slice().try_into().expect("input length");
     let mut output = Box::new([0f32; net::OUTPUT_LEN]);
     let mut scratch = mnetc_runtime::boxed_zeroed::<net::Scratch>();
@@ -96,6 +99,30 @@ fn main() {
             }
         }
     }
+}
+"#;
+
+/// The runner's `rgb8` for a module with `forward_rgb8`: an input file ending in `.rgb8` holds
+/// 8-bit pixels for it.
+const RUNNER_RGB8: &str = r#"
+fn rgb8(args: &[String]) -> bool {
+    if !args[1].ends_with(".rgb8") {
+        return false;
+    }
+    let pixels: Box<[u8; net::INPUT_LEN]> = std::fs::read(&args[1]).expect("read pixels").into_boxed_slice().try_into().expect("pixels length");
+    let mut output = Box::new([0f32; net::OUTPUT_LEN]);
+    let mut scratch = mnetc_runtime::boxed_zeroed::<net::Scratch>();
+    net::forward_rgb8(&pixels, &mut output, &mut scratch);
+    let bytes: Vec<u8> = output.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(&args[2], bytes).expect("write output");
+    true
+}
+"#;
+
+/// The runner's `rgb8` for a module without `forward_rgb8`.
+const RUNNER_NO_RGB8: &str = r#"
+fn rgb8(_: &[String]) -> bool {
+    false
 }
 "#;
 
@@ -164,7 +191,12 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
         "runner/Cargo.toml",
         RUNNER_TOML.replace("mnetc-runner", &package).as_bytes(),
     )?;
-    write("runner/src/main.rs", RUNNER.as_bytes())?;
+    let rgb8 = if generated.source.contains("pub fn forward_rgb8") {
+        RUNNER_RGB8
+    } else {
+        RUNNER_NO_RGB8
+    };
+    write("runner/src/main.rs", (RUNNER.to_string() + rgb8).as_bytes())?;
     write("runner/src/net.rs", generated.source.as_bytes())?;
     write("runner/src/net.weights", &generated.weights)?;
     // One cached target directory per set of flags: builds with other flags do not invalidate it.
@@ -271,6 +303,32 @@ impl Runner {
                 cmd
             }
         }
+    }
+
+    /// Runs `forward_rgb8` once on 8-bit `pixels` (the module must have it: built with a
+    /// preprocessing).
+    pub fn run_rgb8(&self, pixels: &[u8]) -> Result<Vec<f32>> {
+        let (inp, outp) = (self.dir.join("input.rgb8"), self.dir.join("output.f32"));
+        std::fs::write(&inp, pixels).map_err(io(&inp))?;
+        let out = self
+            .command()
+            .arg(&inp)
+            .arg(&outp)
+            .output()
+            .map_err(|e| Error::Tool {
+                program: "the generated code".into(),
+                reason: e.to_string(),
+            })?;
+        if !out.status.success() {
+            return Err(Error::GeneratedRun(format!(
+                "the generated code failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        let y = std::fs::read(&outp).map_err(io(&outp))?;
+        Ok(y.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
     }
 
     /// Runs `forward` once on `input`; with `runs`, also times that many runs after a warm-up.

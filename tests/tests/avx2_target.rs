@@ -95,3 +95,9 @@ fn avx2_code_refuses_to_build_without_the_features() {
         "{err}"
     );
 }
+
+#[test]
+fn forward_rgb8_runs_on_avx2() {
+    require_avx2();
+    mnetc_tests::check_forward_rgb8(Target::from(&mnetc_targets::AVX2), &[128]);
+}

@@ -203,6 +203,22 @@ fn every_repository_fixture_runs_on_the_emulated_targets() {
     assert!(checked >= 16 * targets.len(), "{checked}");
 }
 
+/// `forward_rgb8` on every emulated target, against the interpreter.
+#[test]
+fn forward_rgb8_runs_on_the_emulated_targets() {
+    for (target, e) in emulated() {
+        if !tools_present(&e) {
+            continue;
+        }
+        let vlens = if e.vlens.is_empty() {
+            &[128][..]
+        } else {
+            e.vlens
+        };
+        mnetc_tests::check_forward_rgb8(target, vlens);
+    }
+}
+
 fn host() -> String {
     let out = Command::new("rustc")
         .arg("-vV")

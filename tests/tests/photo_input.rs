@@ -60,3 +60,8 @@ fn the_classify_example_names_the_cat() {
         );
     }
 }
+
+#[test]
+fn forward_rgb8_runs_like_verify_on_generic() {
+    mnetc_tests::check_forward_rgb8(mnetc::codegen::Target::GENERIC, &[128]);
+}
