@@ -308,12 +308,19 @@ impl Runner {
     /// Runs `forward_rgb8` once on 8-bit `pixels` (the module must have it: built with a
     /// preprocessing).
     pub fn run_rgb8(&self, pixels: &[u8]) -> Result<Vec<f32>> {
-        let (inp, outp) = (self.dir.join("input.rgb8"), self.dir.join("output.f32"));
+        let inp = self.dir.join("input.rgb8");
         std::fs::write(&inp, pixels).map_err(io(&inp))?;
+        Ok(self.execute(&inp, &[])?.0)
+    }
+
+    /// Runs the program on the input file `inp` with `extra` arguments; its output and stdout.
+    fn execute(&self, inp: &Path, extra: &[String]) -> Result<(Vec<f32>, String)> {
+        let outp = self.dir.join("output.f32");
         let out = self
             .command()
-            .arg(&inp)
+            .arg(inp)
             .arg(&outp)
+            .args(extra)
             .output()
             .map_err(|e| Error::Tool {
                 program: "the generated code".into(),
@@ -326,9 +333,11 @@ impl Runner {
             )));
         }
         let y = std::fs::read(&outp).map_err(io(&outp))?;
-        Ok(y.chunks_exact(4)
+        let y = y
+            .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+            .collect();
+        Ok((y, String::from_utf8_lossy(&out.stdout).into_owned()))
     }
 
     /// Runs `forward` once on `input`; with `runs`, also times that many runs after a warm-up.
@@ -344,34 +353,18 @@ impl Runner {
         runs: Option<usize>,
         per_layer: bool,
     ) -> Result<(Vec<f32>, Option<Timing>)> {
-        let (inp, outp) = (self.dir.join("input.f32"), self.dir.join("output.f32"));
+        let inp = self.dir.join("input.f32");
         let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
         std::fs::write(&inp, bytes).map_err(io(&inp))?;
-        let mut cmd = self.command();
-        cmd.arg(&inp).arg(&outp);
+        let mut extra = Vec::new();
         if let Some(n) = runs {
-            cmd.arg(n.to_string());
+            extra.push(n.to_string());
             if per_layer {
-                cmd.arg("layers");
+                extra.push("layers".into());
             }
         }
-        let out = cmd.output().map_err(|e| Error::Tool {
-            program: "the generated code".into(),
-            reason: e.to_string(),
-        })?;
-        if !out.status.success() {
-            return Err(Error::GeneratedRun(format!(
-                "the generated code failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )));
-        }
-        let y = std::fs::read(&outp).map_err(io(&outp))?;
-        let y = y
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let (y, text) = self.execute(&inp, &extra)?;
         let times = runs.and_then(|_| {
-            let text = String::from_utf8_lossy(&out.stdout);
             let mut it = text.split_whitespace().map(|t| t.parse::<u64>().ok());
             let (median_ns, min_ns) = (it.next()??, it.next()??);
             Some(Timing {

@@ -65,6 +65,7 @@ impl TensorInfo {
 /// array lengths worked out there), so emission writes every call the same way.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Kernel {
+    /// Which of the runtime's kernels runs this call (the target picks the function).
     pub kind: mnetc_targets::Kernel,
     pub consts: Vec<Const>,
     pub args: Vec<Arg>,
@@ -119,11 +120,6 @@ impl Kernel {
             consts: consts.into_iter().collect(),
             args: args.into_iter().collect(),
         }
-    }
-
-    /// Which of the runtime's kernels runs this call (the target picks the function).
-    pub fn kind(&self) -> mnetc_targets::Kernel {
-        self.kind
     }
 }
 

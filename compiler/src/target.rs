@@ -88,7 +88,6 @@ fn host_has(feature: &str) -> bool {
         match feature {
             "avx2" => return std::is_x86_feature_detected!("avx2"),
             "fma" => return std::is_x86_feature_detected!("fma"),
-            "avx512f" => return std::is_x86_feature_detected!("avx512f"),
             _ => {}
         }
     }
@@ -96,7 +95,6 @@ fn host_has(feature: &str) -> bool {
     {
         match feature {
             "neon" => return std::arch::is_aarch64_feature_detected!("neon"),
-            "dotprod" => return std::arch::is_aarch64_feature_detected!("dotprod"),
             _ => {}
         }
     }

@@ -37,6 +37,12 @@ fn emulated() -> Vec<(Target, Emulation)> {
         .collect()
 }
 
+/// The vector lengths an emulation runs at (its own list, or the runner's default 128 for a
+/// CPU without a vector-length setting).
+fn vlens(e: &Emulation) -> &'static [u32] {
+    if e.vlens.is_empty() { &[128] } else { e.vlens }
+}
+
 /// The runner command line for an emulation (`.cargo/config.toml`'s form), the CPU at `vlen`.
 fn runner(e: &Emulation, vlen: u32) -> String {
     let cpu = e
@@ -91,7 +97,7 @@ fn run(cmd: &mut Command) -> (bool, String) {
 fn cargo_config_matches_the_targets() {
     let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
     for (target, e) in emulated() {
-        let vlen = e.vlens.first().copied().unwrap_or(128);
+        let vlen = vlens(&e)[0];
         for line in [
             format!("[target.{}]", e.triple),
             format!("linker = {:?}", e.linker),
@@ -130,11 +136,7 @@ fn runtime_kernels_match_scalar_under_qemu() {
         if !tools_present(&e) {
             continue;
         }
-        let vlens = if e.vlens.is_empty() {
-            &[128][..]
-        } else {
-            e.vlens
-        };
+        let vlens = vlens(&e);
         for &vlen in vlens {
             let (ok, out) = runtime_tests(&e, &target.rustflags(), &runner(&e, vlen));
             assert!(ok, "{target} VLEN {vlen}: {out}");
@@ -186,11 +188,7 @@ fn every_repository_fixture_runs_on_the_emulated_targets() {
             assert!(generated.source.contains(path), "{} {target}", f.name);
             let mut runner = mnetc_cli::verify::build(&generated, target).unwrap();
             assert!(runner.emulated());
-            let vlens = if e.vlens.is_empty() {
-                &[128][..]
-            } else {
-                e.vlens
-            };
+            let vlens = vlens(e);
             for &vlen in vlens {
                 runner.set_vlen(vlen);
                 let (y, _) = runner.run(&x, None).unwrap();
@@ -210,11 +208,7 @@ fn forward_rgb8_runs_on_the_emulated_targets() {
         if !tools_present(&e) {
             continue;
         }
-        let vlens = if e.vlens.is_empty() {
-            &[128][..]
-        } else {
-            e.vlens
-        };
+        let vlens = vlens(&e);
         mnetc_tests::check_forward_rgb8(target, vlens);
     }
 }

@@ -209,7 +209,7 @@ impl Module<'_> {
         let step_info = self.program.steps.iter().map(|s| {
             let (name, kernel, macs) = (
                 &s.node,
-                s.kernel.kind().label(),
+                s.kernel.kind.label(),
                 Literal::u64_unsuffixed(s.macs),
             );
             quote!((#name, #kernel, #macs))

@@ -252,7 +252,7 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
             .iter()
             .map(|s| StepInfo {
                 node: s.node.clone(),
-                kernel: s.kernel.kind().label(),
+                kernel: s.kernel.kind.label(),
                 macs: s.macs,
             })
             .collect(),
