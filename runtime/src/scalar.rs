@@ -323,6 +323,44 @@ pub fn u8_pixels_to_f32<const P: usize, const N: usize, const NHWC: bool>(
     }
 }
 
+/// 8-bit pixels (`H` x `W` pixels of 3 bytes, row-major) as they are, in floats, for a stem
+/// conv that carries the preprocessing in its weights: written NHWC into a padded buffer of
+/// `ROWS` x `COLS` with the photo's top-left pixel at (`TOP`, `LEFT`), input channel `c` from
+/// byte `order[c]`; every position outside the photo holds `border[c]` (the 8-bit value that
+/// the preprocessing maps to zero).
+#[allow(clippy::too_many_arguments)]
+pub fn u8_pixels_to_padded_f32<
+    const H: usize,
+    const W: usize,
+    const ROWS: usize,
+    const COLS: usize,
+    const TOP: usize,
+    const LEFT: usize,
+    const N: usize,
+    const YN: usize,
+>(
+    pixels: &[u8; N],
+    y: &mut [f32; YN],
+    order: [usize; 3],
+    border: [f32; 3],
+) {
+    const { assert!(N == H * W * 3 && YN == ROWS * COLS * 3 && TOP < ROWS && LEFT < COLS) };
+    for (r, row) in y.chunks_exact_mut(COLS * 3).enumerate() {
+        let photo_row = r.checked_sub(TOP).filter(|&i| i < H);
+        for (col, px) in row.chunks_exact_mut(3).enumerate() {
+            match (photo_row, col.checked_sub(LEFT).filter(|&j| j < W)) {
+                (Some(i), Some(j)) => {
+                    let p = &pixels[(i * W + j) * 3..][..3];
+                    for c in 0..3 {
+                        px[c] = p[order[c]] as f32;
+                    }
+                }
+                _ => px.copy_from_slice(&border),
+            }
+        }
+    }
+}
+
 /// Fills `y` with `v`.
 pub fn f32_fill<const N: usize>(y: &mut [f32; N], v: f32) {
     y.fill(v);

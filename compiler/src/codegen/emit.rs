@@ -4,7 +4,7 @@
 //! byte-identical for the same model and options.
 
 use super::Target;
-use super::lower::{Program, Storage, TensorId, TensorInfo, dense_strides};
+use super::lower::{Program, Step, Storage, TensorId, TensorInfo, dense_strides};
 use super::plan::Plan;
 use crate::ir::InputLayout;
 use crate::program::{Arg, Const};
@@ -58,6 +58,8 @@ pub struct Module<'a> {
     pub target: Target,
     /// Generate `forward_rgb8` with this preprocessing.
     pub preprocess: Option<&'a crate::preprocess::Preprocess>,
+    /// The preprocessing folded into the stem conv, when it could be (`super::stem`).
+    pub stem: Option<&'a super::stem::Stem>,
 }
 
 impl Module<'_> {
@@ -128,9 +130,8 @@ impl Module<'_> {
 
     /// One kernel call: bindings of its tensors, then the target's function for the call's
     /// kind with the call's const generic and value arguments.
-    fn step(&self, index: usize) -> TokenStream {
+    fn step(&self, step: &Step) -> TokenStream {
         let rt = self.rt();
-        let step = &self.program.steps[index];
         let f = self.kernel(step.kernel.kind);
         let bind = self.bind(&step.inputs, step.output);
         let consts = step.kernel.consts.iter().map(|c| match c {
@@ -200,11 +201,17 @@ impl Module<'_> {
         );
         let arena_len = lit(self.plan.arena_len);
         let weights_len = lit(self.weights_len);
-        let steps = (0..self.program.steps.len()).map(|i| {
-            let step = self.step(i);
-            let i = lit(i);
-            quote!(#step hook(#i);)
-        });
+        let steps: Vec<TokenStream> = self
+            .program
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let step = self.step(s);
+                let i = lit(i);
+                quote!(#step hook(#i);)
+            })
+            .collect();
         let step_count = lit(self.program.steps.len());
         let step_info = self.program.steps.iter().map(|s| {
             let (name, kernel, macs) = (
@@ -294,6 +301,8 @@ impl Module<'_> {
         };
         let entry_points =
             self.entry_points(other_name, &other_doc, &forward_doc, read, stage_strides);
+        let scratch = self.scratch();
+        let run_rgb8 = self.run_rgb8(&steps, &copy_out);
         quote! {
             #guard
 
@@ -311,9 +320,7 @@ impl Module<'_> {
             pub const ARENA_LEN: usize = #arena_len;
             const WEIGHTS_LEN: usize = #weights_len;
 
-            /// Working memory for `forward`; about `4 * (ARENA_LEN + INPUT_LEN)` bytes.
-            #[allow(dead_code)]
-            pub type Scratch = #rt::Scratch<ARENA_LEN, INPUT_LEN>;
+            #scratch
 
             #entry_points
 
@@ -323,6 +330,60 @@ impl Module<'_> {
             #[inline(always)]
             fn run(#weights_param: &#rt::Weights<WEIGHTS_LEN>, input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], #arena_param: &mut [f32; ARENA_LEN], mut hook: impl FnMut(usize)) {
                 #(#steps)*
+                #copy_out
+            }
+            #run_rgb8
+        }
+    }
+
+    /// The `Scratch` type: its stage buffer holds the input, or the folded stem's padded
+    /// photo when that is longer (`STAGE_LEN`).
+    fn scratch(&self) -> TokenStream {
+        let rt = self.rt();
+        let Some(stem) = self.stem else {
+            return quote! {
+                /// Working memory for `forward`; about `4 * (ARENA_LEN + INPUT_LEN)` bytes.
+                #[allow(dead_code)]
+                pub type Scratch = #rt::Scratch<ARENA_LEN, INPUT_LEN>;
+            };
+        };
+        let (padded, stage) = (lit(stem.floats()), lit(stem.floats().max(self.input_len())));
+        quote! {
+            /// Floats of the padded photo that `forward_rgb8` gives the folded stem conv.
+            const PADDED_LEN: usize = #padded;
+            /// Floats of the stage buffer: the input in the other layout, or the padded photo.
+            const STAGE_LEN: usize = #stage;
+            /// Working memory for `forward`; about `4 * (ARENA_LEN + STAGE_LEN)` bytes.
+            #[allow(dead_code)]
+            pub type Scratch = #rt::Scratch<ARENA_LEN, STAGE_LEN>;
+        }
+    }
+
+    fn input_len(&self) -> usize {
+        self.program.tensors[self.program.input].numel()
+    }
+
+    /// `run` with the folded stem: the padded photo in, the stem conv that carries the
+    /// preprocessing, then the network's other steps.
+    fn run_rgb8(&self, steps: &[TokenStream], copy_out: &TokenStream) -> TokenStream {
+        let Some(stem) = self.stem else {
+            return quote!();
+        };
+        let rt = self.rt();
+        let first = self.step(&stem.step);
+        let rest = &steps[1..];
+        let weights_param = if self.program.weights.is_empty() {
+            quote!(_weights)
+        } else {
+            quote!(weights)
+        };
+        quote! {
+            #[inline(always)]
+            fn run_rgb8(#weights_param: &#rt::Weights<WEIGHTS_LEN>, input: &[f32; PADDED_LEN], output: &mut [f32; OUTPUT_LEN], arena: &mut [f32; ARENA_LEN]) {
+                let hook = |_: usize| {};
+                #first
+                hook(0);
+                #(#rest)*
                 #copy_out
             }
         }
@@ -358,13 +419,38 @@ impl Module<'_> {
              the input's size), with the preprocessing `{}` applied first.",
             pre.describe()
         );
+        let body = match self.stem {
+            Some(stem) => {
+                let [h, w, rows, cols, top, left] = [
+                    stem.height,
+                    stem.width,
+                    stem.rows,
+                    stem.cols,
+                    stem.top,
+                    stem.left,
+                ]
+                .map(lit);
+                let order = array(&stem.order);
+                let border = floats(&stem.border);
+                quote! {
+                    // The preprocessing is in the stem conv's weights (mnetc's codegen/stem.rs);
+                    // the padding around the photo is the value it maps to zero.
+                    let padded = #rt::arena_out::<0, PADDED_LEN, STAGE_LEN>(stage);
+                    #rt::scalar::u8_pixels_to_padded_f32::<#h, #w, #rows, #cols, #top, #left, INPUT_LEN, PADDED_LEN>(pixels, padded, #order, #border);
+                    run_rgb8(#weights, padded, output, arena);
+                }
+            }
+            None => quote! {
+                #rt::scalar::u8_pixels_to_f32::<#pixels, INPUT_LEN, #nhwc>(pixels, stage, #order, #scale, #mean, #std);
+                run(#weights, stage, output, arena, |_| {});
+            },
+        };
         quote! {
             #[doc = #doc]
             #[allow(dead_code)]
             pub fn forward_rgb8(#receiver pixels: &[u8; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
                 let #rt::Scratch { arena, stage } = scratch;
-                #rt::scalar::u8_pixels_to_f32::<#pixels, INPUT_LEN, #nhwc>(pixels, stage, #order, #scale, #mean, #std);
-                run(#weights, stage, output, arena, |_| {});
+                #body
             }
         }
     }
@@ -392,6 +478,10 @@ impl Module<'_> {
             None => (quote!(&self.weights), quote!(&self,), quote!()),
         };
         let rgb8 = self.forward_rgb8(&receiver, &weights);
+        let stage_view = match self.stem {
+            Some(_) => quote!(let stage = #rt::arena_out::<0, INPUT_LEN, STAGE_LEN>(stage);),
+            None => quote!(),
+        };
         let functions = quote! {
             #[doc = #forward_doc]
             #[allow(dead_code)]
@@ -403,6 +493,7 @@ impl Module<'_> {
             #[allow(dead_code)]
             pub fn #other_name(#receiver input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
                 let #rt::Scratch { arena, stage } = scratch;
+                #stage_view
                 // Visit the model's layout in order, reading the other layout.
                 #copy::<4, INPUT_LEN, INPUT_LEN>(input, #read, stage, 0, #stage_strides, #in_shape);
                 run(#weights, stage, output, arena, |_| {});

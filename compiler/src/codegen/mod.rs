@@ -8,6 +8,7 @@
 pub mod emit;
 pub mod lower;
 pub mod plan;
+pub mod stem;
 
 use crate::error::{Error, Result};
 use crate::ir::Graph;
@@ -191,7 +192,8 @@ pub fn weights_file(layout: &[u8; 32], blob: &[u8]) -> Vec<u8> {
 
 /// Generates the module for an optimised graph. `header` is written as `//` comments on top.
 pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result<Generated> {
-    let program = lower::lower(graph, options.target)?;
+    let mut program = lower::lower(graph, options.target)?;
+    let mut stem = None;
     if let Some(pre) = &options.preprocess {
         let shape = &program.tensors[program.input].shape;
         if !matches!(shape.as_slice(), [1, 3, _, _] | [1, _, _, 3]) {
@@ -200,6 +202,7 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
                 pre.name
             )));
         }
+        stem = stem::fold(&mut program, pre);
     }
     let plan = plan::plan(&program);
     let (weight_offsets, blob) = emit::weights_blob(&program);
@@ -216,6 +219,7 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
         target: options.target,
         input_layout: graph.input.layout,
         preprocess: options.preprocess.as_ref(),
+        stem: stem.as_ref(),
     };
     let weights = if options.runtime_weights {
         weights_file(&layout, &blob)
