@@ -184,7 +184,9 @@ pub fn resolve(preset: &str, graph: &Graph) -> Result<Preprocess> {
 
 /// The size a photo of `w x h` is resized to before the centre crop of `res` (torchvision's
 /// `Resize(int(res / fraction))`: the shorter side to that size, the longer one scaled and
-/// truncated), and the crop's top-left corner (`round((size - res) / 2)` on each axis).
+/// truncated), and the crop's top-left corner (`round((size - res) / 2)` on each axis, halves
+/// to even as Python's `round` in torchvision's `CenterCrop`; the runtime's `frame::plan` is
+/// the same arithmetic).
 pub fn shorter_side_plan(w: u32, h: u32, res: u32, fraction: f32) -> ([u32; 2], [u32; 2]) {
     let short = (res as f32 / fraction) as u32;
     let (rw, rh) = if w <= h {
@@ -192,7 +194,10 @@ pub fn shorter_side_plan(w: u32, h: u32, res: u32, fraction: f32) -> ([u32; 2], 
     } else {
         ((short as u64 * w as u64 / h.max(1) as u64) as u32, short)
     };
-    let at = |size: u32| ((size as f64 - res as f64) / 2.0).round().max(0.0) as u32;
+    let at = |size: u32| {
+        let d = size.saturating_sub(res);
+        if d % 4 == 1 { d / 2 } else { d.div_ceil(2) }
+    };
     ([rw, rh], [at(rw), at(rh)])
 }
 

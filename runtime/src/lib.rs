@@ -35,6 +35,7 @@ pub mod rvv;
 /// (`RUSTFLAGS="--cfg mnetc_rvv"`). Code generated for the `rvv` target refuses to build
 /// unless it is set: the [`rvv`] kernels execute vector instructions.
 pub const MNETC_RVV: bool = cfg!(mnetc_rvv);
+pub mod frame;
 pub mod scalar;
 mod view;
 
