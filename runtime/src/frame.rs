@@ -238,6 +238,7 @@ pub fn resize<const H: usize, const W: usize, const N: usize, const CW: usize, c
     fit: Fit,
     scratch: &mut FrameScratch<H, W, N, CW, RW>,
 ) -> Result<(), FrameError> {
+    const { assert!(N == H * W * 3 && CW == W * TAPS && RW == TAPS * W * 3) };
     check(frame)?;
     let ([rw, rh], [left, top]) = plan(frame.width, frame.height, fit, W, H);
     if rw < W || rh < H {

@@ -23,6 +23,10 @@ pub fn weights_blob(program: &Program) -> (Vec<usize>, Vec<u8>) {
     (offsets, blob)
 }
 
+/// `mnetc_runtime::frame::TAPS`: the most source pixels one output pixel reads on an axis
+/// (`2 * MAX_SCALE + 1`; the runtime checks the scratch sizes against it at compile time).
+const FRAME_TAPS: usize = 41;
+
 fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
@@ -397,12 +401,12 @@ impl Module<'_> {
         };
         let rt = self.rt();
         let shape = &self.program.tensors[self.program.input].shape;
-        let (pixels, nhwc) = match shape.as_slice() {
-            [1, 3, h, w] => (h * w, false),
-            [1, h, w, 3] => (h * w, true),
+        let (height, width, nhwc) = match shape.as_slice() {
+            [1, 3, h, w] => (*h, *w, false),
+            [1, h, w, 3] => (*h, *w, true),
             _ => unreachable!("checked by generate"),
         };
-        let pixels = lit(pixels);
+        let pixels = lit(height * width);
         let order: [usize; 3] = match pre.order {
             crate::preprocess::ChannelOrder::Rgb => [0, 1, 2],
             crate::preprocess::ChannelOrder::Bgr => [2, 1, 0],
@@ -414,6 +418,7 @@ impl Module<'_> {
             quote!([#(#v),*])
         };
         let (mean, std) = (floats(&pre.mean), floats(&pre.std));
+        let frame = self.forward_frame(pre, [height, width], receiver);
         let doc = format!(
             " `forward` on a photo's 8-bit RGB pixels (row-major, already resized and cropped to \
              the input's size), with the preprocessing `{}` applied first.",
@@ -451,6 +456,56 @@ impl Module<'_> {
             pub fn forward_rgb8(#receiver pixels: &[u8; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
                 let #rt::Scratch { arena, stage } = scratch;
                 #body
+            }
+
+            #frame
+        }
+    }
+
+    /// `forward_frame`: a camera frame or decoded photo of any size and pixel layout, resized
+    /// and cropped by the runtime's `frame::resize` as the preprocessing says, then
+    /// `forward_rgb8`.
+    fn forward_frame(
+        &self,
+        pre: &crate::preprocess::Preprocess,
+        [height, width]: [usize; 2],
+        receiver: &TokenStream,
+    ) -> TokenStream {
+        let rt = self.rt();
+        let fit = match pre.resize {
+            crate::preprocess::Resize::ShorterSideThenCrop { fraction } => {
+                let short = lit((height.min(width) as f32 / fraction) as usize);
+                quote!(#rt::frame::Fit::ShorterSide(#short))
+            }
+            crate::preprocess::Resize::Stretch => quote!(#rt::frame::Fit::Stretch),
+        };
+        let (h, w) = (lit(height), lit(width));
+        let taps = lit(width * FRAME_TAPS);
+        let ring = lit(FRAME_TAPS * width * 3);
+        let call = if receiver.is_empty() {
+            quote!(forward_rgb8)
+        } else {
+            quote!(self.forward_rgb8)
+        };
+        quote! {
+            /// Working memory of [`forward_frame`]'s resize (about 300 KB at 224 x 224); all
+            /// zeros is a valid value.
+            #[allow(dead_code)]
+            pub type FrameScratch = #rt::frame::FrameScratch<#h, #w, INPUT_LEN, #taps, #ring>;
+
+            /// How [`forward_frame`] brings a frame to the input's size.
+            #[allow(dead_code)]
+            pub const FIT: #rt::frame::Fit = #fit;
+
+            /// [`forward_rgb8`] on a frame of any size, row stride and pixel layout (RGB, RGBA,
+            /// BGRA, NV21, NV12), resized and cropped as the preprocessing says without
+            /// allocating; refuses a frame `frame::check` refuses or one more than
+            /// `frame::MAX_SCALE` times the input.
+            #[allow(dead_code)]
+            pub fn forward_frame(#receiver frame: &#rt::frame::Frame, output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch, frame_scratch: &mut FrameScratch) -> Result<(), #rt::frame::FrameError> {
+                #rt::frame::resize(frame, FIT, frame_scratch)?;
+                #call(&frame_scratch.pixels, output, scratch);
+                Ok(())
             }
         }
     }

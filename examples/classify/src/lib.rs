@@ -1,6 +1,7 @@
-//! Photos in, labels out: a photo is decoded, turned upright, resized and cropped as
-//! torchvision's evaluation transform does (`mnetc::photo`), and the generated network's
-//! `forward_rgb8` normalises its pixels and classifies them.
+//! Photos in, labels out: a photo is decoded and turned upright (`mnetc::photo::load_rgb`), and
+//! the generated network's `forward_frame` resizes and crops it as torchvision's evaluation
+//! transform does (the runtime's `no_std` resizer, as a camera frame would be), normalises it
+//! (folded into the stem conv) and classifies it.
 
 use std::path::Path;
 
@@ -21,16 +22,23 @@ pub struct Class {
 
 /// The `top` most likely ImageNet classes of the photo at `path`.
 pub fn classify(path: &Path, top: usize) -> Result<Vec<Class>, mnetc::Error> {
-    let pre = mnetc::preprocess::Preprocess::preset("torchvision")?;
     let rgb = mnetc::photo::load_rgb(path)?;
-    let pixels = mnetc::photo::fit(&rgb, net::INPUT_SHAPE[2] as u32, &pre)?;
-    let pixels: Box<[u8; net::INPUT_LEN]> = pixels
-        .into_boxed_slice()
-        .try_into()
-        .expect("fit gives the input's size");
+    let frame = mnetc_runtime::frame::Frame {
+        bytes: rgb.as_raw(),
+        width: rgb.width() as usize,
+        height: rgb.height() as usize,
+        row_bytes: rgb.width() as usize * 3,
+        layout: mnetc_runtime::frame::PixelLayout::Rgb8,
+    };
     let mut scratch = mnetc_runtime::boxed_zeroed::<net::Scratch>();
+    let mut frame_scratch = mnetc_runtime::boxed_zeroed::<net::FrameScratch>();
     let mut logits = Box::new([0f32; net::OUTPUT_LEN]);
-    net::forward_rgb8(&pixels, &mut logits, &mut scratch);
+    net::forward_frame(&frame, &mut logits, &mut scratch, &mut frame_scratch).map_err(|e| {
+        mnetc::Error::Decode {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }
+    })?;
     let p = mnetc::photo::softmax(&logits[..]);
     let mut order: Vec<usize> = (0..p.len()).collect();
     order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));

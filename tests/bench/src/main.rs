@@ -59,6 +59,63 @@ impl Drop for Ort {
     }
 }
 
+/// Camera frames in: resizing, cropping and converting a 1920 x 1080 RGBA frame and an NV21
+/// frame to the 224 x 224 input with the runtime's `frame::resize` (torchvision's fit, shorter
+/// side to 256), timed interleaved with v1 1.0-224's `forward`, which it is a fraction of.
+fn frame_timing(runs: usize, warmup: usize) -> Option<(String, serde_json::Value)> {
+    use mnetc_runtime::frame::{self, Fit, Frame, FrameScratch, PixelLayout, TAPS};
+    let entry = MODELS.iter().find(|e| e.label == "1.0_224")?;
+    let mut net = (entry.new)();
+    net.set_input(&input_for(entry));
+    let (w, h) = (1920, 1080);
+    let mut s = 1u32;
+    let mut noise = move || {
+        s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (s >> 24) as u8
+    };
+    let rgba: Vec<u8> = (0..w * h * 4).map(|_| noise()).collect();
+    let nv21: Vec<u8> = (0..w * h * 3 / 2).map(|_| noise()).collect();
+    let frames = [
+        ("1920x1080 RGBA", Frame { bytes: &rgba, width: w, height: h, row_bytes: w * 4, layout: PixelLayout::Rgba8 }),
+        ("1920x1080 NV21", Frame { bytes: &nv21, width: w, height: h, row_bytes: w, layout: PixelLayout::Nv21 }),
+    ];
+    type Scratch224 = FrameScratch<224, 224, { 224 * 224 * 3 }, { 224 * TAPS }, { TAPS * 224 * 3 }>;
+    let mut scratch = mnetc_runtime::boxed_zeroed::<Scratch224>();
+    let mut times = vec![Vec::new(); frames.len() + 1];
+    for i in 0..warmup + runs {
+        let t = Instant::now();
+        net.run();
+        let f = t.elapsed().as_secs_f64() * 1e3;
+        let mut row = vec![f];
+        for (_, fr) in &frames {
+            let t = Instant::now();
+            frame::resize(fr, Fit::ShorterSide(256), &mut scratch).expect("a valid frame");
+            row.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        if i >= warmup {
+            for (v, t) in times.iter_mut().zip(row) {
+                v.push(t);
+            }
+        }
+    }
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let forward = median(&mut times[0].clone());
+    let mut table = format!(
+        "| camera frame to 224 x 224 | ms (median) | ms (min) | % of v1 1.0-224 forward ({forward:.3} ms) |\n| --- | ---: | ---: | ---: |\n"
+    );
+    let mut json = Vec::new();
+    for (k, (label, _)) in frames.iter().enumerate() {
+        let m = median(&mut times[k + 1].clone());
+        table.push_str(&format!(
+            "| {label} | {m:.3} | {:.3} | {:.1}% |\n",
+            min(&times[k + 1]),
+            100.0 * m / forward
+        ));
+        json.push(serde_json::json!({ "frame": label, "ms": m, "min_ms": min(&times[k + 1]), "forward_ms": forward }));
+    }
+    Some((table, serde_json::Value::Array(json)))
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -162,6 +219,7 @@ fn main() -> TractResult<()> {
             o.map_or(String::new(), |o| format!(", onnxruntime {o:.3} ms"))
         );
     }
+    let frames = frame_timing(runs, warmup);
     let with_ort = ort.is_some();
     let mut table = String::from(if with_ort {
         "| model | M MACs | mnetc ms | tract ms | mnetc / tract | onnxruntime ms | mnetc / onnxruntime | mnetc GFLOP/s | % of peak |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
@@ -192,7 +250,11 @@ fn main() -> TractResult<()> {
         ));
     }
     println!("{table}");
-    let doc = serde_json::json!({ "runs": runs, "warmup": warmup, "peak_gflops": PEAK_GFLOPS, "rows": rows });
+    if let Some((table, _)) = &frames {
+        println!("{table}");
+    }
+    let frames = frames.map(|(_, json)| json);
+    let doc = serde_json::json!({ "runs": runs, "warmup": warmup, "peak_gflops": PEAK_GFLOPS, "rows": rows, "frames": frames });
     std::fs::write(&json_path, serde_json::to_string_pretty(&doc)? + "\n")?;
     println!("written to {json_path}");
     Ok(())
