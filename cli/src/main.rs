@@ -145,6 +145,10 @@ enum Command {
         /// Output folder.
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
+        /// Camera frames in: also export NAME_run_rgba8, NAME_run_bgra8 and NAME_run_nv21,
+        /// which resize, crop and normalise with this preprocessing (a preset, or auto).
+        #[arg(long)]
+        preprocess: Option<String>,
     },
     /// Print the JSON description of the paper's MobileNet v1 (Table 1).
     Describe {
@@ -347,6 +351,7 @@ fn run(command: Command) -> Result<bool, Error> {
             target,
             name,
             output,
+            preprocess,
         } => {
             let platform: mnetc_cli::package::Platform = platform.parse()?;
             let target = target.map(|t| t.parse::<Target>()).transpose()?;
@@ -357,6 +362,7 @@ fn run(command: Command) -> Result<bool, Error> {
                 target,
                 name: &name,
                 out: &output,
+                preprocess: preprocess.as_deref(),
             })?;
             println!("{}", package.header.display());
             for b in &package.built {

@@ -5,6 +5,7 @@
 
 use mnetc::preprocess::Preprocess;
 use mnetc_runtime::frame::{self, Fit, Frame, FrameError, PixelLayout};
+use mnetc_tests::frames::{layout, yuv};
 use std::path::PathBuf;
 
 const RES: usize = 224;
@@ -35,77 +36,6 @@ fn mad(a: &[u8], b: &[u8]) -> f64 {
         .map(|(&x, &y)| (x as f64 - y as f64).abs())
         .sum::<f64>()
         / a.len() as f64
-}
-
-/// `rgb` (tight rows of 3 bytes) in `layout`, each row followed by `pad` unused bytes.
-fn layout(rgb: &[u8], w: usize, h: usize, layout: PixelLayout, pad: usize) -> (Vec<u8>, usize) {
-    let bpp = layout.bytes_per_pixel();
-    let row_bytes = w * bpp + pad;
-    let mut out = vec![0xA5u8; row_bytes * h];
-    for y in 0..h {
-        for x in 0..w {
-            let p = &rgb[(y * w + x) * 3..][..3];
-            let q = &mut out[y * row_bytes + x * bpp..][..bpp];
-            match layout {
-                PixelLayout::Rgb8 => q.copy_from_slice(p),
-                PixelLayout::Rgba8 => q.copy_from_slice(&[p[0], p[1], p[2], 255]),
-                PixelLayout::Bgra8 => q.copy_from_slice(&[p[2], p[1], p[0], 255]),
-                _ => unreachable!(),
-            }
-        }
-    }
-    (out, row_bytes)
-}
-
-/// A YUV 4:2:0 frame of `rgb` (BT.601 full range, chroma averaged over each 2 x 2 block) with
-/// rows of `row_bytes`, and the RGB image that frame decodes to (chroma of the block).
-fn yuv(rgb: &[u8], w: usize, h: usize, vu: bool, row_bytes: usize) -> (Vec<u8>, Vec<u8>) {
-    let px = |x: usize, y: usize| {
-        let p = &rgb[(y.min(h - 1) * w + x.min(w - 1)) * 3..][..3];
-        [p[0] as f64, p[1] as f64, p[2] as f64]
-    };
-    let clamp = |v: f64| v.round().clamp(0.0, 255.0) as u8;
-    let mut out = vec![0u8; row_bytes * (h + h.div_ceil(2))];
-    for y in 0..h {
-        for x in 0..w {
-            let [r, g, b] = px(x, y);
-            out[y * row_bytes + x] = clamp(0.299 * r + 0.587 * g + 0.114 * b);
-        }
-    }
-    for by in 0..h.div_ceil(2) {
-        for bx in 0..w.div_ceil(2) {
-            let mut s = [0.0; 3];
-            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                let p = px(2 * bx + dx, 2 * by + dy);
-                for c in 0..3 {
-                    s[c] += p[c] / 4.0;
-                }
-            }
-            let [r, g, b] = s;
-            let u = clamp(-0.168_736 * r - 0.331_264 * g + 0.5 * b + 128.0);
-            let v = clamp(0.5 * r - 0.418_688 * g - 0.081_312 * b + 128.0);
-            let at = (h + by) * row_bytes + 2 * bx;
-            out[at..at + 2].copy_from_slice(&if vu { [v, u] } else { [u, v] });
-        }
-    }
-    let mut decoded = vec![0u8; w * h * 3];
-    for y in 0..h {
-        for x in 0..w {
-            let yy = out[y * row_bytes + x] as f64;
-            let c = &out[(h + y / 2) * row_bytes + x / 2 * 2..][..2];
-            let (u, v) = if vu { (c[1], c[0]) } else { (c[0], c[1]) };
-            let (u, v) = (u as f64 - 128.0, v as f64 - 128.0);
-            let rgb = [
-                yy + 1.402 * v,
-                yy - 0.344_136 * u - 0.714_136 * v,
-                yy + 1.772 * u,
-            ];
-            for c in 0..3 {
-                decoded[(y * w + x) * 3 + c] = clamp(rgb[c]);
-            }
-        }
-    }
-    (out, decoded)
 }
 
 fn resize(bytes: &[u8], w: usize, h: usize, row_bytes: usize, l: PixelLayout, fit: Fit) -> Vec<u8> {

@@ -23,6 +23,7 @@ fn request<'a>(model: &'a Path, platform: Platform, out: &'a Path) -> Request<'a
         target: None,
         name: "mobilenet",
         out,
+        preprocess: None,
     }
 }
 
@@ -55,6 +56,90 @@ fn the_host_library_runs_from_c_like_onnxruntime() {
         String::from_utf8_lossy(&run.stderr)
     );
     check_close(&read_f32(&y), &read_f32(expected)).unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// `--preprocess torchvision`: the library takes an RGBA, a BGRA and an NV21 frame with padded
+/// rows from C (tests/c/run_frames.c) and gives what the reference interpreter gives on the
+/// runtime resizer's pixels normalised by mnetc's `Preprocess`; bad arguments are negative codes.
+#[test]
+fn the_host_library_takes_camera_frames_from_c() {
+    use mnetc_runtime::frame::{self, Frame, PixelLayout, TAPS};
+    let f = fixture("mobilenet_v1_0.25_128_bn");
+    let out = out_dir("frames");
+    let mut req = request(&f.onnx, Platform::Host, &out);
+    req.preprocess = Some("torchvision");
+    let p = package(&req).unwrap();
+    let header = std::fs::read_to_string(&p.header).unwrap();
+    assert!(
+        header.contains("int mobilenet_run_nv21(mobilenet_t *net"),
+        "{header}"
+    );
+    let program = out.join("run_frames");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("c/run_frames.c");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let status = Command::new(cc)
+        .arg("-O2")
+        .arg("-I")
+        .arg(&out)
+        .arg(&source)
+        .arg(&p.built[0].archive)
+        .args(["-lpthread", "-lm", "-ldl", "-o"])
+        .arg(&program)
+        .status()
+        .expect("run the C compiler");
+    assert!(status.success());
+    let rgb = mnetc::photo::load_rgb(&mnetc_tests::repo_fixtures().join("photos/cat.png")).unwrap();
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    let (rgba, rgba_row) = mnetc_tests::frames::layout(rgb.as_raw(), w, h, PixelLayout::Rgba8, 16);
+    let (bgra, bgra_row) = mnetc_tests::frames::layout(rgb.as_raw(), w, h, PixelLayout::Bgra8, 32);
+    let nv_row = w.next_multiple_of(64);
+    let (nv21, _) = mnetc_tests::frames::yuv(rgb.as_raw(), w, h, true, nv_row);
+    let frames = [
+        ("rgba8", rgba, rgba_row, PixelLayout::Rgba8),
+        ("bgra8", bgra, bgra_row, PixelLayout::Bgra8),
+        ("nv21", nv21, nv_row, PixelLayout::Nv21),
+    ];
+    let mut args = vec![w.to_string(), h.to_string()];
+    for (name, bytes, row, _) in &frames {
+        let path = out.join(format!("{name}.bin"));
+        std::fs::write(&path, bytes).unwrap();
+        args.push(path.display().to_string());
+        args.push(row.to_string());
+    }
+    args.push(out.join("out-").display().to_string());
+    let run = Command::new(&program).args(&args).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The oracle: the runtime's resize (checked against PIL in frames.rs), then Preprocess and
+    // the interpreter.
+    let graph = mnetc::frontend(&f.onnx, &mnetc::Options::default()).unwrap();
+    let shape = graph.shape(graph.input.value).unwrap().to_vec();
+    let pre = mnetc::preprocess::Preprocess::preset("torchvision").unwrap();
+    type S = frame::FrameScratch<128, 128, { 128 * 128 * 3 }, { 128 * TAPS }, { TAPS * 128 * 3 }>;
+    let mut s = mnetc_runtime::boxed_zeroed::<S>();
+    for (name, bytes, row_bytes, layout) in &frames {
+        let fr = Frame {
+            bytes,
+            width: w,
+            height: h,
+            row_bytes: *row_bytes,
+            layout: *layout,
+        };
+        frame::resize(&fr, frame::Fit::ShorterSide(146), &mut s).unwrap();
+        let x = pre
+            .input(&s.pixels[..], &shape, graph.input.layout)
+            .unwrap();
+        let want = mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape.clone(), x))
+            .unwrap()
+            .remove(0)
+            .to_f32();
+        let got = read_f32(&out.join(format!("out-{name}.f32")));
+        check_close(&got, &want).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
     std::fs::remove_dir_all(&out).unwrap();
 }
 
