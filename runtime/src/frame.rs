@@ -6,13 +6,14 @@
 //! convolution with the bilinear (triangle) filter stretched by the downscaling factor, so a
 //! large frame is averaged, not sampled. Two fits: the shorter side to a given size then the
 //! centre crop ([`Fit::ShorterSide`], torchvision's `Resize(256)` + `CenterCrop(224)`), or the
-//! whole frame to `H x W` ([`Fit::Stretch`]). Only the output pixels are computed: a column pass
-//! into a ring of rows, then a row pass.
+//! whole frame to `H x W` ([`Fit::Stretch`]). Only the output pixels are computed: for each
+//! output row, a vertical pass over the source columns the crop spans, then a horizontal pass.
 //!
 //! Limits: each side at most [`MAX_SIDE`] pixels, and at most [`MAX_SCALE`] times the resized
 //! side (a 224 input takes frames up to 5120 pixels on the shorter side with
 //! `ShorterSide(256)`, 4480 x 4480 with `Stretch`). Scratch: [`FrameScratch`], about
-//! `H * W * 3` bytes plus `4 * 41 * W * 4` bytes (about 300 KB for 224 x 224).
+//! `H * W * 3 + 4 * W * (TAPS + 2) + 24 * (W * MAX_SCALE + TAPS + 2)` bytes (about 300 KB for
+//! 224 x 224).
 //!
 //! YUV: BT.601 full range (JFIF, what Android cameras deliver), chroma taken from the 2 x 2 block
 //! a pixel is in; the filters run on Y, U and V, and the colour conversion follows (it is
@@ -133,8 +134,21 @@ pub fn plan(w: usize, h: usize, fit: Fit, out_w: usize, out_h: usize) -> ([usize
     (size, [at(size[0], out_w), at(size[1], out_h)])
 }
 
+/// Floats of [`FrameScratch`]'s column filters for an output `w` pixels wide.
+pub const fn coef_len(w: usize) -> usize {
+    w * TAPS
+}
+
+/// Floats of [`FrameScratch`]'s row buffer for an output `w` pixels wide: the source columns
+/// the output can span (`w * MAX_SCALE + TAPS`, and two for the chroma pair), 6 floats each
+/// (a YUV pixel's plane sums and its four-float copy).
+pub const fn row_len(w: usize) -> usize {
+    6 * (w * MAX_SCALE + TAPS + 2)
+}
+
 /// Working memory of [`resize`] for an `H x W` output: `N = H * W * 3` pixel bytes, the column
-/// filters (`CW = W * TAPS`) and a ring of filtered rows (`RW = TAPS * W * 3`).
+/// filters (`CW =` [`coef_len`]`(W)`) and one row of vertically filtered source pixels
+/// (`RW =` [`row_len`]`(W)`). About 300 KB for 224 x 224; all zeros is a valid value.
 pub struct FrameScratch<
     const H: usize,
     const W: usize,
@@ -147,20 +161,22 @@ pub struct FrameScratch<
     coef: [f32; CW],
     start: [u32; W],
     taps: [u32; W],
-    ring: [f32; RW],
+    row: [f32; RW],
 }
 
 impl<const H: usize, const W: usize, const N: usize, const CW: usize, const RW: usize>
     FrameScratch<H, W, N, CW, RW>
 {
+    const SIZES: () = assert!(N == H * W * 3 && CW == coef_len(W) && RW == row_len(W));
+
     pub const fn new() -> Self {
-        const { assert!(N == H * W * 3 && CW == W * TAPS && RW == TAPS * W * 3) };
+        let () = Self::SIZES;
         FrameScratch {
             pixels: [0; N],
             coef: [0.0; CW],
             start: [0; W],
             taps: [0; W],
-            ring: [0.0; RW],
+            row: [0.0; RW],
         }
     }
 }
@@ -233,12 +249,16 @@ pub fn check(frame: &Frame) -> Result<(), FrameError> {
 
 /// Resizes and crops `frame` as `fit` says into `scratch.pixels` (`H x W` RGB). Allocates
 /// nothing; refuses a frame that [`check`] refuses or that is too large for [`MAX_SCALE`].
+///
+/// Each output row is a vertical pass over the source rows it reads (contiguous bytes of the
+/// source columns the crop spans, into the row buffer: the loop compilers vectorise), then a
+/// horizontal pass over that buffer.
 pub fn resize<const H: usize, const W: usize, const N: usize, const CW: usize, const RW: usize>(
     frame: &Frame,
     fit: Fit,
-    scratch: &mut FrameScratch<H, W, N, CW, RW>,
+    s: &mut FrameScratch<H, W, N, CW, RW>,
 ) -> Result<(), FrameError> {
-    const { assert!(N == H * W * 3 && CW == W * TAPS && RW == TAPS * W * 3) };
+    let () = FrameScratch::<H, W, N, CW, RW>::SIZES;
     check(frame)?;
     let ([rw, rh], [left, top]) = plan(frame.width, frame.height, fit, W, H);
     if rw < W || rh < H {
@@ -247,45 +267,6 @@ pub fn resize<const H: usize, const W: usize, const N: usize, const CW: usize, c
     if frame.width > MAX_SCALE * rw || frame.height > MAX_SCALE * rh {
         return Err(FrameError::TooLarge);
     }
-    let at = [rw, rh, left, top];
-    match frame.layout {
-        PixelLayout::Rgb8 => run(frame, at, scratch, |r, _, x| {
-            let p = &r[x * 3..x * 3 + 3];
-            [p[0] as f32, p[1] as f32, p[2] as f32]
-        }),
-        PixelLayout::Rgba8 => run(frame, at, scratch, |r, _, x| {
-            let p = &r[x * 4..x * 4 + 3];
-            [p[0] as f32, p[1] as f32, p[2] as f32]
-        }),
-        PixelLayout::Bgra8 => run(frame, at, scratch, |r, _, x| {
-            let p = &r[x * 4..x * 4 + 3];
-            [p[2] as f32, p[1] as f32, p[0] as f32]
-        }),
-        PixelLayout::Nv21 => run(frame, at, scratch, |y, c, x| {
-            let c = &c[x / 2 * 2..x / 2 * 2 + 2];
-            [y[x] as f32, c[1] as f32, c[0] as f32]
-        }),
-        PixelLayout::Nv12 => run(frame, at, scratch, |y, c, x| {
-            let c = &c[x / 2 * 2..x / 2 * 2 + 2];
-            [y[x] as f32, c[0] as f32, c[1] as f32]
-        }),
-    }
-    Ok(())
-}
-
-/// The two passes, for one way of reading a pixel: `pixel(row, chroma_row, x)` gives source
-/// pixel `x` as three floats (RGB, or YUV, whose conversion follows the row pass; the chroma
-/// row is empty for RGB layouts).
-#[inline(always)]
-fn run<F, const H: usize, const W: usize, const N: usize, const CW: usize, const RW: usize>(
-    frame: &Frame,
-    [rw, rh, left, top]: [usize; 4],
-    s: &mut FrameScratch<H, W, N, CW, RW>,
-    pixel: F,
-) where
-    F: Fn(&[u8], &[u8], usize) -> [f32; 3],
-{
-    let yuv = frame.layout.yuv();
     let mut w = [0f32; TAPS];
     for x in 0..W {
         let (first, n) = filter(left + x, frame.width, rw, &mut w);
@@ -293,52 +274,194 @@ fn run<F, const H: usize, const W: usize, const N: usize, const CW: usize, const
         s.taps[x] = n as u32;
         s.coef[x * TAPS..][..n].copy_from_slice(&w[..n]);
     }
-    let row_len = frame.width * frame.layout.bytes_per_pixel();
+    // The source columns the output reads (the windows move right with x).
+    let lo = s.start[0] as usize;
+    let hi = (s.start[W - 1] + s.taps[W - 1]) as usize;
+    let bpp = frame.layout.bytes_per_pixel();
+    let yuv = frame.layout.yuv();
+    // YUV: the Y values, then the chroma pairs from column `clo` on.
+    let (clo, chi) = (lo / 2 * 2, hi.div_ceil(2) * 2);
+    let (len, clen) = if yuv {
+        (hi - lo, chi - clo)
+    } else {
+        ((hi - lo) * bpp, 0)
+    };
+    // YUV pixels are laid out again as four floats (Y U V, unused) after the planes' sums; RGB
+    // reads one float past its row.
+    let span = hi - lo;
+    let (quads, need) = if yuv {
+        (len + clen, len + clen + 4 * span)
+    } else {
+        (0, len + 1)
+    };
+    if need > RW {
+        return Err(FrameError::TooLarge);
+    }
     let chroma = frame.height * frame.row_bytes;
-    // Source rows filtered so far; row `r` sits in the ring at `r % TAPS`.
-    let mut next = 0usize;
+    // Input channel c of a pixel: byte `order[c]` of it (RGB layouts), or of the chroma pair
+    // (YUV: U and V).
+    let order = match frame.layout {
+        PixelLayout::Bgra8 => [2, 1, 0],
+        PixelLayout::Nv21 => [0, 1, 0],
+        PixelLayout::Nv12 => [0, 0, 1],
+        _ => [0, 1, 2],
+    };
+    // Where the horizontal pass reads pixels, floats a pixel, and each output channel's lane.
+    let (pixels_at, stride, lanes_of) = if yuv {
+        (quads, 4, [0, 1, 2])
+    } else {
+        (0, bpp, order)
+    };
+    let mut ahead = [0f32; TAPS];
     for y in 0..H {
         let (first, n) = filter(top + y, frame.height, rh, &mut w);
-        next = next.max(first);
-        while next < first + n {
-            let at = next * frame.row_bytes;
-            let row = &frame.bytes[at..at + row_len];
-            let crow: &[u8] = if yuv {
-                let at = chroma + next / 2 * frame.row_bytes;
-                &frame.bytes[at..at + frame.width.div_ceil(2) * 2]
-            } else {
-                &[]
-            };
-            let slot = &mut s.ring[(next % TAPS) * W * 3..][..W * 3];
-            for (x, o) in slot.chunks_exact_mut(3).enumerate() {
-                let (start, taps) = (s.start[x] as usize, s.taps[x] as usize);
-                let mut acc = [0f32; 3];
-                for (k, &c) in s.coef[x * TAPS..][..taps].iter().enumerate() {
-                    let p = pixel(row, crow, start + k);
-                    for i in 0..3 {
-                        acc[i] += c * p[i];
-                    }
+        // The source rows the next output row adds: asked of memory now, while this row is
+        // computed (a camera frame arrives cold).
+        if y + 1 < H {
+            let (next, m) = filter(top + y + 1, frame.height, rh, &mut ahead);
+            for r in (first + n).max(next)..next + m {
+                prefetch(&frame.bytes[r * frame.row_bytes + lo * bpp..][..len]);
+                if yuv && r % 2 == 0 {
+                    prefetch(&frame.bytes[chroma + r / 2 * frame.row_bytes + clo..][..clen]);
                 }
-                o.copy_from_slice(&acc);
             }
-            next += 1;
         }
+        let (row, rest) = s.row.split_at_mut(len);
+        let mut at = [0usize; TAPS];
+        for (k, a) in at[..n].iter_mut().enumerate() {
+            *a = (first + k) * frame.row_bytes + lo * bpp;
+        }
+        vertical(row, frame.bytes, &at[..n], &w[..n]);
+        if yuv {
+            for (k, a) in at[..n].iter_mut().enumerate() {
+                *a = chroma + (first + k) / 2 * frame.row_bytes + clo;
+            }
+            vertical(&mut rest[..clen], frame.bytes, &at[..n], &w[..n]);
+        }
+        if yuv {
+            let (sums, quads) = s.row.split_at_mut(len + clen);
+            let (ys, cs) = sums.split_at(len);
+            for (i, q) in quads[..4 * span].chunks_exact_mut(4).enumerate() {
+                let pair = &cs[(i + lo) / 2 * 2 - clo..][..2];
+                q.copy_from_slice(&[ys[i], pair[order[1]], pair[order[2]], 0.0]);
+            }
+        }
+        let px4 = &s.row[pixels_at..];
         let out = &mut s.pixels[y * W * 3..][..W * 3];
-        for x in 0..W {
-            let mut acc = [0f32; 3];
-            for (k, &wk) in w[..n].iter().enumerate() {
-                let r = &s.ring[((first + k) % TAPS) * W * 3 + x * 3..][..3];
-                for c in 0..3 {
-                    acc[c] += wk * r[c];
+        let h = Horizontal {
+            start: &s.start,
+            taps: &s.taps,
+            coef: &s.coef,
+            lo,
+            lanes_of,
+            yuv,
+        };
+        match stride {
+            3 => h.run::<3>(px4, out),
+            _ => h.run::<4>(px4, out),
+        }
+    }
+    Ok(())
+}
+
+/// Asks the memory system for `bytes` ahead of their use (x86-64; elsewhere nothing).
+#[inline(always)]
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        // SAFETY: SSE is part of x86-64; a prefetch is a hint that reads nothing the program
+        // sees and cannot fault, and the address is inside `bytes` besides.
+        unsafe {
+            core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                line.as_ptr() as *const i8
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
+/// The horizontal pass of one output row.
+struct Horizontal<'a> {
+    start: &'a [u32],
+    taps: &'a [u32],
+    coef: &'a [f32],
+    /// The first source column the vertical pass summed.
+    lo: usize,
+    /// The lane of each output channel.
+    lanes_of: [usize; 3],
+    yuv: bool,
+}
+
+impl Horizontal<'_> {
+    /// `S` floats a source pixel in `px` (3 or 4), read as four lanes (RGB's fourth is the next
+    /// pixel's first, unused): one vector multiply-add a tap.
+    #[inline(always)]
+    fn run<const S: usize>(&self, px: &[f32], out: &mut [u8]) {
+        for (x, o) in out.chunks_exact_mut(3).enumerate() {
+            let (start, taps) = (self.start[x] as usize - self.lo, self.taps[x] as usize);
+            let coef = &self.coef[x * TAPS..][..taps];
+            let window = &px[start * S..(start + taps) * S + (4 - S)];
+            let mut lanes = [0f32; 4];
+            for (k, &c) in coef.iter().enumerate() {
+                let p: &[f32; 4] = window[k * S..k * S + 4].try_into().expect("four floats");
+                for i in 0..4 {
+                    lanes[i] += c * p[i];
                 }
             }
-            let rgb = if yuv { yuv_to_rgb(acc) } else { acc };
-            for c in 0..3 {
-                out[x * 3 + c] = to_u8(rgb[c]);
+            let acc = self.lanes_of.map(|i| lanes[i]);
+            let acc = if self.yuv { yuv_to_rgb(acc) } else { acc };
+            for (o, v) in o.iter_mut().zip(acc) {
+                // Rounded; `as` saturates below 0 and above 255.
+                *o = (v + 0.5) as u8;
             }
         }
     }
 }
+
+/// `out[j] = sum over k of w[k] * bytes[at[k] + j]`: the vertical pass, with the weights in
+/// 2.14 fixed point and integer sums (exact; a weight is off by at most 2^-15), in blocks of
+/// [`BLOCK`] columns whose sums stay in registers across the taps. Compilers vectorise the
+/// block: on x86 a tap is a widening load and a 16-bit multiply-add (`pmaddwd`) per 8 columns.
+#[inline(always)]
+fn vertical(out: &mut [f32], bytes: &[u8], at: &[usize], w: &[f32]) {
+    let mut q = [0i16; TAPS];
+    for (q, &w) in q.iter_mut().zip(w) {
+        *q = (w * ONE + 0.5) as i16;
+    }
+    let q = &q[..w.len()];
+    let len = out.len();
+    let mut j = 0;
+    while j + BLOCK <= len {
+        let mut acc = [0i32; BLOCK];
+        for (&a, &wk) in at.iter().zip(q) {
+            let src: &[u8; BLOCK] = bytes[a + j..a + j + BLOCK]
+                .try_into()
+                .expect("a block of BLOCK bytes");
+            for i in 0..BLOCK {
+                acc[i] += src[i] as i32 * wk as i32;
+            }
+        }
+        for (o, a) in out[j..j + BLOCK].iter_mut().zip(acc) {
+            *o = a as f32 * (1.0 / ONE);
+        }
+        j += BLOCK;
+    }
+    for (i, o) in out[j..].iter_mut().enumerate() {
+        let sum: i32 = at
+            .iter()
+            .zip(q)
+            .map(|(&a, &wk)| bytes[a + j + i] as i32 * wk as i32)
+            .sum();
+        *o = sum as f32 * (1.0 / ONE);
+    }
+}
+
+/// Columns of a block of [`vertical`]: four AVX registers of sums.
+const BLOCK: usize = 64;
+
+/// 1.0 in [`vertical`]'s fixed point.
+const ONE: f32 = 16384.0;
 
 /// BT.601 full range (JFIF).
 #[inline(always)]
@@ -349,15 +472,4 @@ fn yuv_to_rgb([y, u, v]: [f32; 3]) -> [f32; 3] {
         y - 0.344_136 * u - 0.714_136 * v,
         y + 1.772 * u,
     ]
-}
-
-#[inline(always)]
-fn to_u8(v: f32) -> u8 {
-    if v <= 0.0 {
-        0
-    } else if v >= 255.0 {
-        255
-    } else {
-        (v + 0.5) as u8
-    }
 }

@@ -13,8 +13,8 @@ type Scratch = frame::FrameScratch<
     RES,
     RES,
     { RES * RES * 3 },
-    { RES * frame::TAPS },
-    { frame::TAPS * RES * 3 },
+    { frame::coef_len(RES) },
+    { frame::row_len(RES) },
 >;
 
 /// `(photo, PIL's torchvision crop of it)`: the cat, and the coffee from ../shared/models.

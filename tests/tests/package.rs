@@ -64,7 +64,7 @@ fn the_host_library_runs_from_c_like_onnxruntime() {
 /// runtime resizer's pixels normalised by mnetc's `Preprocess`; bad arguments are negative codes.
 #[test]
 fn the_host_library_takes_camera_frames_from_c() {
-    use mnetc_runtime::frame::{self, Frame, PixelLayout, TAPS};
+    use mnetc_runtime::frame::{self, Frame, PixelLayout};
     let f = fixture("mobilenet_v1_0.25_128_bn");
     let out = out_dir("frames");
     let mut req = request(&f.onnx, Platform::Host, &out);
@@ -119,7 +119,13 @@ fn the_host_library_takes_camera_frames_from_c() {
     let graph = mnetc::frontend(&f.onnx, &mnetc::Options::default()).unwrap();
     let shape = graph.shape(graph.input.value).unwrap().to_vec();
     let pre = mnetc::preprocess::Preprocess::preset("torchvision").unwrap();
-    type S = frame::FrameScratch<128, 128, { 128 * 128 * 3 }, { 128 * TAPS }, { TAPS * 128 * 3 }>;
+    type S = frame::FrameScratch<
+        128,
+        128,
+        { 128 * 128 * 3 },
+        { frame::coef_len(128) },
+        { frame::row_len(128) },
+    >;
     let mut s = mnetc_runtime::boxed_zeroed::<S>();
     for (name, bytes, row_bytes, layout) in &frames {
         let fr = Frame {

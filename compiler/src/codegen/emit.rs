@@ -23,10 +23,6 @@ pub fn weights_blob(program: &Program) -> (Vec<usize>, Vec<u8>) {
     (offsets, blob)
 }
 
-/// `mnetc_runtime::frame::TAPS`: the most source pixels one output pixel reads on an axis
-/// (`2 * MAX_SCALE + 1`; the runtime checks the scratch sizes against it at compile time).
-const FRAME_TAPS: usize = 41;
-
 fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
@@ -480,18 +476,17 @@ impl Module<'_> {
             crate::preprocess::Resize::Stretch => quote!(#rt::frame::Fit::Stretch),
         };
         let (h, w) = (lit(height), lit(width));
-        let taps = lit(width * FRAME_TAPS);
-        let ring = lit(FRAME_TAPS * width * 3);
+        let w_ = lit(width);
         let call = if receiver.is_empty() {
             quote!(forward_rgb8)
         } else {
             quote!(self.forward_rgb8)
         };
         quote! {
-            /// Working memory of [`forward_frame`]'s resize (about 300 KB at 224 x 224); all
+            /// Working memory of [`forward_frame`]'s resize (about 400 KB at 224 x 224); all
             /// zeros is a valid value.
             #[allow(dead_code)]
-            pub type FrameScratch = #rt::frame::FrameScratch<#h, #w, INPUT_LEN, #taps, #ring>;
+            pub type FrameScratch = #rt::frame::FrameScratch<#h, #w, INPUT_LEN, { #rt::frame::coef_len(#w_) }, { #rt::frame::row_len(#w_) }>;
 
             /// How [`forward_frame`] brings a frame to the input's size.
             #[allow(dead_code)]

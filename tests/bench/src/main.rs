@@ -63,7 +63,7 @@ impl Drop for Ort {
 /// frame to the 224 x 224 input with the runtime's `frame::resize` (torchvision's fit, shorter
 /// side to 256), timed interleaved with v1 1.0-224's `forward`, which it is a fraction of.
 fn frame_timing(runs: usize, warmup: usize) -> Option<(String, serde_json::Value)> {
-    use mnetc_runtime::frame::{self, Fit, Frame, FrameScratch, PixelLayout, TAPS};
+    use mnetc_runtime::frame::{self, Fit, Frame, FrameScratch, PixelLayout};
     let entry = MODELS.iter().find(|e| e.label == "1.0_224")?;
     let mut net = (entry.new)();
     net.set_input(&input_for(entry));
@@ -76,10 +76,34 @@ fn frame_timing(runs: usize, warmup: usize) -> Option<(String, serde_json::Value
     let rgba: Vec<u8> = (0..w * h * 4).map(|_| noise()).collect();
     let nv21: Vec<u8> = (0..w * h * 3 / 2).map(|_| noise()).collect();
     let frames = [
-        ("1920x1080 RGBA", Frame { bytes: &rgba, width: w, height: h, row_bytes: w * 4, layout: PixelLayout::Rgba8 }),
-        ("1920x1080 NV21", Frame { bytes: &nv21, width: w, height: h, row_bytes: w, layout: PixelLayout::Nv21 }),
+        (
+            "1920x1080 RGBA",
+            Frame {
+                bytes: &rgba,
+                width: w,
+                height: h,
+                row_bytes: w * 4,
+                layout: PixelLayout::Rgba8,
+            },
+        ),
+        (
+            "1920x1080 NV21",
+            Frame {
+                bytes: &nv21,
+                width: w,
+                height: h,
+                row_bytes: w,
+                layout: PixelLayout::Nv21,
+            },
+        ),
     ];
-    type Scratch224 = FrameScratch<224, 224, { 224 * 224 * 3 }, { 224 * TAPS }, { TAPS * 224 * 3 }>;
+    type Scratch224 = FrameScratch<
+        224,
+        224,
+        { 224 * 224 * 3 },
+        { frame::coef_len(224) },
+        { frame::row_len(224) },
+    >;
     let mut scratch = mnetc_runtime::boxed_zeroed::<Scratch224>();
     let mut times = vec![Vec::new(); frames.len() + 1];
     for i in 0..warmup + runs {
