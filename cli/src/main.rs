@@ -125,6 +125,12 @@ enum Command {
         /// Also print the mean time and GFLOP/s of every kernel call.
         #[arg(long)]
         per_layer: bool,
+        /// A photo as the input (instead of random numbers); also times its decoding, resizing
+        /// and cropping (`mnetc::photo`, the command line's path).
+        #[arg(long)]
+        image: Option<PathBuf>,
+        #[command(flatten)]
+        photo: PhotoArgs,
     },
     /// Build a static library and a C header for an app: libNAME.a per Rust target of the
     /// platform in DIR/<triple>/, and DIR/NAME.h.
@@ -452,6 +458,8 @@ fn run(command: Command) -> Result<bool, Error> {
             target,
             runs,
             per_layer,
+            image,
+            photo,
         } => {
             let target: Target = target.parse()?;
             if !target.runs_here() {
@@ -465,7 +473,34 @@ fn run(command: Command) -> Result<bool, Error> {
                 .shape(built.graph.input.value)
                 .unwrap_or(&[])
                 .to_vec();
-            let x = mnetc::rng::Rng::new(0).normal_tensor(&shape, 1.0).to_f32();
+            let x = match &image {
+                Some(path) => {
+                    let pre = preprocessing(&built.graph, &photo)?;
+                    let x = photo_input(&built.graph, path, &pre)?;
+                    // The photo's way in, timed as the network is.
+                    // Square, as photo_input checked: [1, 3, R, R] or [1, R, R, 3].
+                    let res = shape[2] as u32;
+                    let mut ms = Vec::new();
+                    for _ in 0..runs.clamp(1, 20) {
+                        let t = std::time::Instant::now();
+                        let rgb = mnetc::photo::load_rgb(path)?;
+                        let decoded = t.elapsed();
+                        mnetc::photo::fit(&rgb, res, &pre)?;
+                        ms.push((decoded, t.elapsed()));
+                    }
+                    ms.sort();
+                    let (decode, all) = ms[ms.len() / 2];
+                    println!(
+                        "{}: decoding {:.3} ms, resizing and cropping {:.3} ms (median of {})",
+                        path.display(),
+                        decode.as_secs_f64() * 1e3,
+                        (all - decode).as_secs_f64() * 1e3,
+                        ms.len()
+                    );
+                    x
+                }
+                None => mnetc::rng::Rng::new(0).normal_tensor(&shape, 1.0).to_f32(),
+            };
             let (_, times) = built
                 .runner
                 .run_profiled(&x, Some(runs.max(1)), per_layer)?;

@@ -234,6 +234,37 @@ fn verify_takes_a_photo() {
 }
 
 #[test]
+fn bench_takes_a_photo() {
+    let model = "tests/fixtures/mobilenet_v1_0.25_128_bn.onnx";
+    let out = mnetc(&[
+        "bench",
+        model,
+        "--image",
+        "tests/fixtures/photos/cat.png",
+        "--runs",
+        "3",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success()
+            && text.contains("cat.png: decoding ")
+            && text.contains("resizing and cropping")
+            && text.contains("median"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A text file named .png: one message, exit 2.
+    let dir = std::env::temp_dir().join(format!("mnetc-bench-photo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fake = dir.join("notes.png");
+    std::fs::write(&fake, "not a photo").unwrap();
+    let out = mnetc(&["bench", model, "--image", fake.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a readable photo"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn explicit_options_rebuild_a_preset() {
     let model = "tests/fixtures/mobilenet_v1_0.25_128_bn.onnx";
     let cat = "tests/fixtures/photos/cat.png";
