@@ -14,8 +14,57 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Instant;
 use tract_onnx::prelude::*;
 
-/// Single-core FMA peak of the reference machine (PERFORMANCE.md): 2 x 8 lanes x 2 flops x 3.69 GHz.
-const PEAK_GFLOPS: f64 = 118.0;
+/// This CPU's single-core FMA peak in GFLOP/s, measured: twelve independent chains of 8-lane
+/// fused multiply-adds (enough to cover two FMA units' latency), best of five runs.
+#[cfg(target_arch = "x86_64")]
+fn fma_peak_gflops() -> f64 {
+    use std::arch::x86_64::*;
+    #[target_feature(enable = "avx2,fma")]
+    fn chains(iters: usize) -> f32 {
+        let (a, b) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+        let mut acc = [_mm256_set1_ps(1.0); 12];
+        for _ in 0..iters {
+            for v in &mut acc {
+                *v = _mm256_fmadd_ps(*v, a, b);
+            }
+        }
+        let mut out = [0f32; 8];
+        let sum = acc.iter().fold(_mm256_setzero_ps(), |s, &v| _mm256_add_ps(s, v));
+        // SAFETY: `out` holds 8 floats.
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
+        out.iter().sum()
+    }
+    let iters = 20_000_000;
+    let best = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            // SAFETY: the benchmark is built with avx2 and fma (.cargo/config.toml).
+            std::hint::black_box(unsafe { chains(iters) });
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min);
+    (iters * 12 * 8 * 2) as f64 / best / 1e9
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn fma_peak_gflops() -> f64 {
+    f64::NAN
+}
+
+/// `family F model M: NAME` from /proc/cpuinfo (x86 Linux), else the architecture.
+fn cpu_name() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |key: &str| {
+        info.lines()
+            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    };
+    match (field("model name"), field("cpu family"), field("model")) {
+        (Some(n), Some(f), Some(m)) => format!("{n} (family {f}, model {m})"),
+        _ => std::env::consts::ARCH.to_string(),
+    }
+}
 
 struct Ort {
     child: Child,
@@ -157,6 +206,9 @@ fn main() -> TractResult<()> {
     let json_path = arg("--json").unwrap_or_else(|| "bench-results.json".into());
     let mut ort = arg("--onnxruntime").map(|python| Ort::start(&python));
     let warmup = 5;
+    let peak = fma_peak_gflops();
+    let cpu = cpu_name();
+    println!("CPU: {cpu}; measured single-core FMA peak {peak:.1} GFLOP/s.");
     let mut rows = Vec::new();
     println!(
         "Timing {} models, {runs} runs each after {warmup} warm-up runs, interleaved, one thread.\n",
@@ -235,7 +287,7 @@ fn main() -> TractResult<()> {
             "mnetc_over_tract": m / t,
             "mnetc_over_onnxruntime": o.map(|o| m / o),
             "mnetc_gflops": gflops,
-            "percent_of_peak": 100.0 * gflops / PEAK_GFLOPS,
+            "percent_of_peak": 100.0 * gflops / peak,
         }));
         eprintln!(
             "{}: mnetc {m:.3} ms, tract {t:.3} ms{}",
@@ -278,7 +330,7 @@ fn main() -> TractResult<()> {
         println!("{table}");
     }
     let frames = frames.map(|(_, json)| json);
-    let doc = serde_json::json!({ "runs": runs, "warmup": warmup, "peak_gflops": PEAK_GFLOPS, "rows": rows, "frames": frames });
+    let doc = serde_json::json!({ "runs": runs, "warmup": warmup, "cpu": cpu, "peak_gflops": peak, "rows": rows, "frames": frames });
     std::fs::write(&json_path, serde_json::to_string_pretty(&doc)? + "\n")?;
     println!("written to {json_path}");
     Ok(())
