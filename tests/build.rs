@@ -142,6 +142,13 @@ fn {m}_run(x: &[f32], other: bool) -> Vec<f32> {{
             .out_dir(&out)
             .compile(&model)?;
     }
+    // ... and with run-time weights (`Net::forward_frame`).
+    Builder::new()
+        .preprocess("torchvision")
+        .runtime_weights(true)
+        .name("photo_net")
+        .out_dir(&out)
+        .compile(fixtures.join("mobilenet_v1_0.25_128_bn.onnx"))?;
     registry.push_str("/// Every compiled model: (name, model file, optimised, input shape, entry points).\npub static MODELS: &[Compiled] = &[\n");
     for e in &entries {
         let m = &e.module;

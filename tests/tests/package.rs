@@ -27,26 +27,32 @@ fn request<'a>(model: &'a Path, platform: Platform, out: &'a Path) -> Request<'a
     }
 }
 
+/// Builds `tests/c/NAME.c` against the package in `out` with the system C compiler.
+fn link_c(name: &str, out: &Path, archive: &Path) -> PathBuf {
+    let program = out.join(name);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("c/{name}.c"));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let status = Command::new(cc)
+        .arg("-O2")
+        .arg("-I")
+        .arg(out)
+        .arg(&source)
+        .arg(archive)
+        .args(["-lpthread", "-lm", "-ldl", "-o"])
+        .arg(&program)
+        .status()
+        .expect("run the C compiler");
+    assert!(status.success(), "{name}.c did not build");
+    program
+}
+
 #[test]
 fn the_host_library_runs_from_c_like_onnxruntime() {
     let f = fixture("mobilenet_v1_0.25_128_bn");
     let out = out_dir("host");
     let p = package(&request(&f.onnx, Platform::Host, &out)).unwrap();
     assert_eq!(p.built.len(), 1);
-    let program = out.join("run_package");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("c/run_package.c");
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let status = Command::new(cc)
-        .arg("-O2")
-        .arg("-I")
-        .arg(&out)
-        .arg(&source)
-        .arg(&p.built[0].archive)
-        .args(["-lpthread", "-lm", "-ldl", "-o"])
-        .arg(&program)
-        .status()
-        .expect("run the C compiler");
-    assert!(status.success());
+    let program = link_c("run_package", &out, &p.built[0].archive);
     let (input, expected) = &f.cases[0];
     let y = out.join("output.f32");
     let run = Command::new(&program).arg(input).arg(&y).output().unwrap();
@@ -75,20 +81,7 @@ fn the_host_library_takes_camera_frames_from_c() {
         header.contains("int mobilenet_run_nv21(mobilenet_t *net"),
         "{header}"
     );
-    let program = out.join("run_frames");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("c/run_frames.c");
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let status = Command::new(cc)
-        .arg("-O2")
-        .arg("-I")
-        .arg(&out)
-        .arg(&source)
-        .arg(&p.built[0].archive)
-        .args(["-lpthread", "-lm", "-ldl", "-o"])
-        .arg(&program)
-        .status()
-        .expect("run the C compiler");
-    assert!(status.success());
+    let program = link_c("run_frames", &out, &p.built[0].archive);
     let rgb = mnetc::photo::load_rgb(&mnetc_tests::repo_fixtures().join("photos/cat.png")).unwrap();
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     let (rgba, rgba_row) = mnetc_tests::frames::layout(rgb.as_raw(), w, h, PixelLayout::Rgba8, 16);

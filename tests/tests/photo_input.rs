@@ -156,3 +156,42 @@ fn forward_frame_takes_any_layout_and_row_stride() {
 fn forward_rgb8_runs_like_verify_on_generic() {
     mnetc_tests::check_forward_rgb8(mnetc::codegen::Target::GENERIC, &[128]);
 }
+
+/// A module with run-time weights has the same frame entry point, as a method of `Net`, and
+/// gives the embedded-weights module's output.
+#[test]
+fn net_forward_frame_is_the_embedded_modules() {
+    use mnetc_runtime::frame::{Frame, PixelLayout};
+    use mnetc_tests::photo::nchw as m;
+    mod net {
+        include!(concat!(env!("OUT_DIR"), "/photo_net.rs"));
+    }
+    let weights = std::fs::read(concat!(env!("OUT_DIR"), "/photo_net.weights")).unwrap();
+    let n = net::Net::from_bytes(&weights).unwrap();
+    let rgb = mnetc::photo::load_rgb(&mnetc_tests::repo_fixtures().join("photos/cat.png")).unwrap();
+    let frame = Frame {
+        bytes: rgb.as_raw(),
+        width: rgb.width() as usize,
+        height: rgb.height() as usize,
+        row_bytes: rgb.width() as usize * 3,
+        layout: PixelLayout::Rgb8,
+    };
+    let (mut a, mut b) = ([0f32; m::OUTPUT_LEN], [0f32; net::OUTPUT_LEN]);
+    let mut fs = mnetc_runtime::boxed_zeroed::<m::FrameScratch>();
+    m::forward_frame(
+        &frame,
+        &mut a,
+        &mut mnetc_runtime::boxed_zeroed::<m::Scratch>(),
+        &mut fs,
+    )
+    .unwrap();
+    let mut fs = mnetc_runtime::boxed_zeroed::<net::FrameScratch>();
+    n.forward_frame(
+        &frame,
+        &mut b,
+        &mut mnetc_runtime::boxed_zeroed::<net::Scratch>(),
+        &mut fs,
+    )
+    .unwrap();
+    assert_eq!(a, b);
+}

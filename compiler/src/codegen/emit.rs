@@ -302,6 +302,17 @@ impl Module<'_> {
         let entry_points =
             self.entry_points(other_name, &other_doc, &forward_doc, read, stage_strides);
         let scratch = self.scratch();
+        let frame_items = match self.preprocess {
+            Some(pre) => {
+                let shape = &self.program.tensors[self.program.input].shape;
+                let (h, w) = match shape.as_slice() {
+                    [1, 3, h, w] | [1, h, w, 3] => (*h, *w),
+                    _ => unreachable!("checked by generate"),
+                };
+                self.forward_frame(pre, [h, w], &quote!()).0
+            }
+            None => quote!(),
+        };
         let run_rgb8 = self.run_rgb8(&steps, &copy_out);
         quote! {
             #guard
@@ -321,6 +332,7 @@ impl Module<'_> {
             const WEIGHTS_LEN: usize = #weights_len;
 
             #scratch
+            #frame_items
 
             #entry_points
 
@@ -414,7 +426,7 @@ impl Module<'_> {
             quote!([#(#v),*])
         };
         let (mean, std) = (floats(&pre.mean), floats(&pre.std));
-        let frame = self.forward_frame(pre, [height, width], receiver);
+        let (_, frame) = self.forward_frame(pre, [height, width], receiver);
         let doc = format!(
             " `forward` on a photo's 8-bit RGB pixels (row-major, already resized and cropped to \
              the input's size), with the preprocessing `{}` applied first.",
@@ -461,12 +473,14 @@ impl Module<'_> {
     /// `forward_frame`: a camera frame or decoded photo of any size and pixel layout, resized
     /// and cropped by the runtime's `frame::resize` as the preprocessing says, then
     /// `forward_rgb8`.
+    /// Its module-level items (`FrameScratch`, `FIT`) and the function (a method of `Net` with
+    /// run-time weights).
     fn forward_frame(
         &self,
         pre: &crate::preprocess::Preprocess,
         [height, width]: [usize; 2],
         receiver: &TokenStream,
-    ) -> TokenStream {
+    ) -> (TokenStream, TokenStream) {
         let rt = self.rt();
         let fit = match pre.resize {
             crate::preprocess::Resize::ShorterSideThenCrop { fraction } => {
@@ -482,8 +496,8 @@ impl Module<'_> {
         } else {
             quote!(self.forward_rgb8)
         };
-        quote! {
-            /// Working memory of [`forward_frame`]'s resize (about 400 KB at 224 x 224); all
+        let items = quote! {
+            /// Working memory of [`forward_frame`]'s resize (about 300 KB at 224 x 224); all
             /// zeros is a valid value.
             #[allow(dead_code)]
             pub type FrameScratch = #rt::frame::FrameScratch<#h, #w, INPUT_LEN, { #rt::frame::coef_len(#w_) }, { #rt::frame::row_len(#w_) }>;
@@ -491,7 +505,8 @@ impl Module<'_> {
             /// How [`forward_frame`] brings a frame to the input's size.
             #[allow(dead_code)]
             pub const FIT: #rt::frame::Fit = #fit;
-
+        };
+        let function = quote! {
             /// [`forward_rgb8`] on a frame of any size, row stride and pixel layout (RGB, RGBA,
             /// BGRA, NV21, NV12), resized and cropped as the preprocessing says without
             /// allocating; refuses a frame `frame::check` refuses or one more than
@@ -502,7 +517,8 @@ impl Module<'_> {
                 #call(&frame_scratch.pixels, output, scratch);
                 Ok(())
             }
-        }
+        };
+        (items, function)
     }
 
     /// `forward`, the other-layout entry point and `forward_with_hook`: free functions over the
