@@ -275,10 +275,11 @@ pub fn resize<const H: usize, const W: usize, const N: usize, const CW: usize, c
         s.coef[x * TAPS..][..n].copy_from_slice(&w[..n]);
     }
     // The source columns the output reads (the windows move right with x).
-    let lo = s.start[0] as usize;
-    let hi = (s.start[W - 1] + s.taps[W - 1]) as usize;
     let bpp = frame.layout.bytes_per_pixel();
     let yuv = frame.layout.yuv();
+    // (YUV: from an even column, so that pixels pair up with their chroma.)
+    let lo = s.start[0] as usize / if yuv { 2 } else { 1 } * if yuv { 2 } else { 1 };
+    let hi = (s.start[W - 1] + s.taps[W - 1]) as usize;
     // YUV: the Y values, then the chroma pairs from column `clo` on.
     let (clo, chi) = (lo / 2 * 2, hi.div_ceil(2) * 2);
     let (len, clen) = if yuv {
@@ -312,38 +313,59 @@ pub fn resize<const H: usize, const W: usize, const N: usize, const CW: usize, c
     } else {
         (0, bpp, order)
     };
-    let mut ahead = [0f32; TAPS];
+    let mut next_w = [0f32; TAPS];
     for y in 0..H {
         let (first, n) = filter(top + y, frame.height, rh, &mut w);
-        // The source rows the next output row adds: asked of memory now, while this row is
-        // computed (a camera frame arrives cold).
-        if y + 1 < H {
-            let (next, m) = filter(top + y + 1, frame.height, rh, &mut ahead);
-            for r in (first + n).max(next)..next + m {
-                prefetch(&frame.bytes[r * frame.row_bytes + lo * bpp..][..len]);
-                if yuv && r % 2 == 0 {
-                    prefetch(&frame.bytes[chroma + r / 2 * frame.row_bytes + clo..][..clen]);
-                }
-            }
-        }
+        // The source rows the next output row adds are asked of memory while this row is
+        // computed, a cache line a block (a camera frame arrives cold).
+        let fresh = if y + 1 < H {
+            let (next, m) = filter(top + y + 1, frame.height, rh, &mut next_w);
+            (first + n).max(next)..next + m
+        } else {
+            0..0
+        };
         let (row, rest) = s.row.split_at_mut(len);
         let mut at = [0usize; TAPS];
-        for (k, a) in at[..n].iter_mut().enumerate() {
-            *a = (first + k) * frame.row_bytes + lo * bpp;
-        }
-        vertical(row, frame.bytes, &at[..n], &w[..n]);
+        let mut ahead = [0usize; TAPS];
+        let rows =
+            |at: &mut [usize; TAPS], ahead: &mut [usize; TAPS], place: &dyn Fn(usize) -> usize| {
+                for (k, a) in at[..n].iter_mut().enumerate() {
+                    *a = place(first + k);
+                }
+                for (a, r) in ahead.iter_mut().zip(fresh.clone()) {
+                    *a = place(r);
+                }
+            };
+        let fresh_rows = fresh.len().min(TAPS);
+        rows(&mut at, &mut ahead, &|r| r * frame.row_bytes + lo * bpp);
+        vertical(row, frame.bytes, &at[..n], &w[..n], &ahead[..fresh_rows]);
         if yuv {
-            for (k, a) in at[..n].iter_mut().enumerate() {
-                *a = chroma + (first + k) / 2 * frame.row_bytes + clo;
-            }
-            vertical(&mut rest[..clen], frame.bytes, &at[..n], &w[..n]);
+            rows(&mut at, &mut ahead, &|r| {
+                chroma + r / 2 * frame.row_bytes + clo
+            });
+            vertical(
+                &mut rest[..clen],
+                frame.bytes,
+                &at[..n],
+                &w[..n],
+                &ahead[..fresh_rows],
+            );
         }
         if yuv {
             let (sums, quads) = s.row.split_at_mut(len + clen);
             let (ys, cs) = sums.split_at(len);
-            for (i, q) in quads[..4 * span].chunks_exact_mut(4).enumerate() {
-                let pair = &cs[(i + lo) / 2 * 2 - clo..][..2];
-                q.copy_from_slice(&[ys[i], pair[order[1]], pair[order[2]], 0.0]);
+            // Two pixels a chroma pair (`lo` is even, so `clo == lo`).
+            let (u, v) = (order[1], order[2]);
+            let quads = &mut quads[..4 * span];
+            for ((q, y), c) in quads
+                .chunks_mut(8)
+                .zip(ys.chunks(2))
+                .zip(cs.chunks_exact(2))
+            {
+                q[..4].copy_from_slice(&[y[0], c[u], c[v], 0.0]);
+                if let (Some(q), Some(&y)) = (q.get_mut(4..8), y.get(1)) {
+                    q.copy_from_slice(&[y, c[u], c[v], 0.0]);
+                }
             }
         }
         let px4 = &s.row[pixels_at..];
@@ -424,7 +446,7 @@ impl Horizontal<'_> {
 /// [`BLOCK`] columns whose sums stay in registers across the taps. Compilers vectorise the
 /// block: on x86 a tap is a widening load and a 16-bit multiply-add (`pmaddwd`) per 8 columns.
 #[inline(always)]
-fn vertical(out: &mut [f32], bytes: &[u8], at: &[usize], w: &[f32]) {
+fn vertical(out: &mut [f32], bytes: &[u8], at: &[usize], w: &[f32], ahead: &[usize]) {
     let mut q = [0i16; TAPS];
     for (q, &w) in q.iter_mut().zip(w) {
         *q = (w * ONE + 0.5) as i16;
@@ -432,7 +454,19 @@ fn vertical(out: &mut [f32], bytes: &[u8], at: &[usize], w: &[f32]) {
     let q = &q[..w.len()];
     let len = out.len();
     let mut j = 0;
-    while j + BLOCK <= len {
+    loop {
+        // The last block ends at the row's end, overlapping the one before (the same sums
+        // again), so only rows shorter than a block take the scalar loop below.
+        if j + BLOCK > len {
+            if j == len || len < BLOCK {
+                break;
+            }
+            j = len - BLOCK;
+        }
+        // The same columns of the rows the next output row adds (a hint; it cannot fault).
+        for &a in ahead {
+            prefetch(&bytes[a + j..a + j + 1]);
+        }
         let mut acc = [0i32; BLOCK];
         for (&a, &wk) in at.iter().zip(q) {
             let src: &[u8; BLOCK] = bytes[a + j..a + j + BLOCK]
@@ -447,6 +481,7 @@ fn vertical(out: &mut [f32], bytes: &[u8], at: &[usize], w: &[f32]) {
         }
         j += BLOCK;
     }
+    let j = if len < BLOCK { 0 } else { len };
     for (i, o) in out[j..].iter_mut().enumerate() {
         let sum: i32 = at
             .iter()
