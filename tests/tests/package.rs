@@ -166,7 +166,10 @@ fn android_and_ios_archives_export_the_c_abi() {
         (Platform::Ios, "aarch64-apple-ios", "_"),
     ] {
         let out = out_dir("mobile");
-        let p = package(&request(&f.onnx, platform, &out)).unwrap();
+        // With the frame entry points, which the apps' camera code calls.
+        let mut req = request(&f.onnx, platform, &out);
+        req.preprocess = Some("torchvision");
+        let p = package(&req).unwrap();
         assert!(p.built.iter().any(|b| b.triple == required), "{platform:?}");
         let header = std::fs::read_to_string(&p.header).unwrap();
         for line in [
@@ -184,7 +187,15 @@ fn android_and_ios_archives_export_the_c_abi() {
                 .output()
                 .unwrap();
             let symbols = String::from_utf8_lossy(&nm.stdout);
-            for f in ["new", "free", "run", "version"] {
+            for f in [
+                "new",
+                "free",
+                "run",
+                "version",
+                "run_rgba8",
+                "run_bgra8",
+                "run_nv21",
+            ] {
                 let want = format!(" T {prefix}mobilenet_{f}\n");
                 assert!(symbols.contains(&want), "{}: no {want}", b.triple);
             }
