@@ -16,6 +16,8 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 #[macro_use]
 mod signature;
@@ -36,6 +38,7 @@ pub mod rvv;
 /// unless it is set: the [`rvv`] kernels execute vector instructions.
 pub const MNETC_RVV: bool = cfg!(mnetc_rvv);
 pub mod frame;
+pub mod pool;
 pub mod scalar;
 mod view;
 
