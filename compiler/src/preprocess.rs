@@ -14,6 +14,16 @@ pub enum ChannelOrder {
     Bgr,
 }
 
+impl ChannelOrder {
+    /// The byte of an RGB pixel that each input channel reads.
+    pub fn source(self) -> [usize; 3] {
+        match self {
+            ChannelOrder::Rgb => [0, 1, 2],
+            ChannelOrder::Bgr => [2, 1, 0],
+        }
+    }
+}
+
 /// How a photo is brought to the input's `res x res`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Resize {
@@ -133,10 +143,7 @@ impl Preprocess {
         let mut out = vec![0f32; h * w * 3];
         for p in 0..h * w {
             for c in 0..3 {
-                let src = match self.order {
-                    ChannelOrder::Rgb => c,
-                    ChannelOrder::Bgr => 2 - c,
-                };
+                let src = self.order.source()[c];
                 let v = self.value(rgb[p * 3 + src], c);
                 let at = if nhwc { p * 3 + c } else { c * h * w + p };
                 out[at] = v;

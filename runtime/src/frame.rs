@@ -278,12 +278,14 @@ pub fn resize<const H: usize, const W: usize, const N: usize, const CW: usize, c
     let bpp = frame.layout.bytes_per_pixel();
     let yuv = frame.layout.yuv();
     // (YUV: from an even column, so that pixels pair up with their chroma.)
-    let lo = s.start[0] as usize / if yuv { 2 } else { 1 } * if yuv { 2 } else { 1 };
+    let lo = match yuv {
+        true => s.start[0] as usize / 2 * 2,
+        false => s.start[0] as usize,
+    };
     let hi = (s.start[W - 1] + s.taps[W - 1]) as usize;
-    // YUV: the Y values, then the chroma pairs from column `clo` on.
-    let (clo, chi) = (lo / 2 * 2, hi.div_ceil(2) * 2);
+    // YUV: the Y values, then the chroma pairs of the same columns.
     let (len, clen) = if yuv {
-        (hi - lo, chi - clo)
+        (hi - lo, hi.div_ceil(2) * 2 - lo)
     } else {
         ((hi - lo) * bpp, 0)
     };
@@ -313,16 +315,17 @@ pub fn resize<const H: usize, const W: usize, const N: usize, const CW: usize, c
     } else {
         (0, bpp, order)
     };
+    // This output row's filter, and the next one's (computed a row ahead for the prefetch).
     let mut next_w = [0f32; TAPS];
+    let mut current = filter(top, frame.height, rh, &mut w);
     for y in 0..H {
-        let (first, n) = filter(top + y, frame.height, rh, &mut w);
+        let (first, n) = current;
         // The source rows the next output row adds are asked of memory while this row is
         // computed, a cache line a block (a camera frame arrives cold).
-        let fresh = if y + 1 < H {
-            let (next, m) = filter(top + y + 1, frame.height, rh, &mut next_w);
-            (first + n).max(next)..next + m
-        } else {
-            0..0
+        let next = (y + 1 < H).then(|| filter(top + y + 1, frame.height, rh, &mut next_w));
+        let fresh = match next {
+            Some((next, m)) => (first + n).max(next)..next + m,
+            None => 0..0,
         };
         let (row, rest) = s.row.split_at_mut(len);
         let mut at = [0usize; TAPS];
@@ -341,7 +344,7 @@ pub fn resize<const H: usize, const W: usize, const N: usize, const CW: usize, c
         vertical(row, frame.bytes, &at[..n], &w[..n], &ahead[..fresh_rows]);
         if yuv {
             rows(&mut at, &mut ahead, &|r| {
-                chroma + r / 2 * frame.row_bytes + clo
+                chroma + r / 2 * frame.row_bytes + lo
             });
             vertical(
                 &mut rest[..clen],
@@ -354,7 +357,7 @@ pub fn resize<const H: usize, const W: usize, const N: usize, const CW: usize, c
         if yuv {
             let (sums, quads) = s.row.split_at_mut(len + clen);
             let (ys, cs) = sums.split_at(len);
-            // Two pixels a chroma pair (`lo` is even, so `clo == lo`).
+            // Two pixels a chroma pair (`lo` is even).
             let (u, v) = (order[1], order[2]);
             let quads = &mut quads[..4 * span];
             for ((q, y), c) in quads
@@ -381,6 +384,10 @@ pub fn resize<const H: usize, const W: usize, const N: usize, const CW: usize, c
         match stride {
             3 => h.run::<3>(px4, out),
             _ => h.run::<4>(px4, out),
+        }
+        if let Some(next) = next {
+            current = next;
+            core::mem::swap(&mut w, &mut next_w);
         }
     }
     Ok(())

@@ -178,10 +178,7 @@ mod threads {
 
         fn run(&self, tasks: usize, f: &(dyn Fn(usize) + Sync)) {
             if tasks <= 1 || self.workers.is_empty() {
-                for i in 0..tasks {
-                    f(i);
-                }
-                return;
+                return super::Sequential.run(tasks, f);
             }
             let _turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
             let s = &*self.shared;

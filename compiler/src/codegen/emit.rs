@@ -302,18 +302,8 @@ impl Module<'_> {
         let entry_points =
             self.entry_points(other_name, &other_doc, &forward_doc, read, stage_strides);
         let scratch = self.scratch();
-        let frame_items = match self.preprocess {
-            Some(pre) => {
-                let shape = &self.program.tensors[self.program.input].shape;
-                let (h, w) = match shape.as_slice() {
-                    [1, 3, h, w] | [1, h, w, 3] => (*h, *w),
-                    _ => unreachable!("checked by generate"),
-                };
-                self.forward_frame(pre, [h, w], &quote!()).0
-            }
-            None => quote!(),
-        };
-        let run_rgb8 = self.run_rgb8(&steps, &copy_out);
+        let frame_items = self.frame_items();
+        let run_rgb8 = self.run_rgb8(&steps, &copy_out, &weights_param);
         quote! {
             #guard
 
@@ -377,18 +367,18 @@ impl Module<'_> {
 
     /// `run` with the folded stem: the padded photo in, the stem conv that carries the
     /// preprocessing, then the network's other steps.
-    fn run_rgb8(&self, steps: &[TokenStream], copy_out: &TokenStream) -> TokenStream {
+    fn run_rgb8(
+        &self,
+        steps: &[TokenStream],
+        copy_out: &TokenStream,
+        weights_param: &TokenStream,
+    ) -> TokenStream {
         let Some(stem) = self.stem else {
             return quote!();
         };
         let rt = self.rt();
         let first = self.step(&stem.step);
         let rest = &steps[1..];
-        let weights_param = if self.program.weights.is_empty() {
-            quote!(_weights)
-        } else {
-            quote!(weights)
-        };
         quote! {
             #[inline(always)]
             fn run_rgb8(#weights_param: &#rt::Weights<WEIGHTS_LEN>, input: &[f32; PADDED_LEN], output: &mut [f32; OUTPUT_LEN], arena: &mut [f32; ARENA_LEN]) {
@@ -408,25 +398,20 @@ impl Module<'_> {
             return quote!();
         };
         let rt = self.rt();
-        let shape = &self.program.tensors[self.program.input].shape;
-        let (height, width, nhwc) = match shape.as_slice() {
-            [1, 3, h, w] => (*h, *w, false),
-            [1, h, w, 3] => (*h, *w, true),
-            _ => unreachable!("checked by generate"),
-        };
+        let [height, width] = self.photo_size();
+        let nhwc = !matches!(
+            self.program.tensors[self.program.input].shape.as_slice(),
+            [1, 3, _, _]
+        );
         let pixels = lit(height * width);
-        let order: [usize; 3] = match pre.order {
-            crate::preprocess::ChannelOrder::Rgb => [0, 1, 2],
-            crate::preprocess::ChannelOrder::Bgr => [2, 1, 0],
-        };
-        let order = array(&order);
+        let order = array(&pre.order.source());
         let scale = float(pre.scale);
         let floats = |v: &[f32; 3]| {
             let v = v.iter().map(|&x| float(x));
             quote!([#(#v),*])
         };
         let (mean, std) = (floats(&pre.mean), floats(&pre.std));
-        let (_, frame) = self.forward_frame(pre, [height, width], receiver);
+        let frame = self.forward_frame(receiver);
         let doc = format!(
             " `forward` on a photo's 8-bit RGB pixels (row-major, already resized and cropped to \
              the input's size), with the preprocessing `{}` applied first.",
@@ -470,18 +455,23 @@ impl Module<'_> {
         }
     }
 
-    /// `forward_frame`: a camera frame or decoded photo of any size and pixel layout, resized
-    /// and cropped by the runtime's `frame::resize` as the preprocessing says, then
-    /// `forward_rgb8`.
-    /// Its module-level items (`FrameScratch`, `FIT`) and the function (a method of `Net` with
-    /// run-time weights).
-    fn forward_frame(
-        &self,
-        pre: &crate::preprocess::Preprocess,
-        [height, width]: [usize; 2],
-        receiver: &TokenStream,
-    ) -> (TokenStream, TokenStream) {
+    /// Rows and columns of a photo input (`[1, 3, H, W]` or `[1, H, W, 3]`, checked by
+    /// `generate`).
+    fn photo_size(&self) -> [usize; 2] {
+        match self.program.tensors[self.program.input].shape.as_slice() {
+            [1, 3, h, w] | [1, h, w, 3] => [*h, *w],
+            _ => unreachable!("checked by generate"),
+        }
+    }
+
+    /// The module-level items of `forward_frame` (its scratch type and fit), when the module
+    /// has a preprocessing.
+    fn frame_items(&self) -> TokenStream {
+        let Some(pre) = self.preprocess else {
+            return quote!();
+        };
         let rt = self.rt();
+        let [height, width] = self.photo_size();
         let fit = match pre.resize {
             crate::preprocess::Resize::ShorterSideThenCrop { fraction } => {
                 let short = lit((height.min(width) as f32 / fraction) as usize);
@@ -490,23 +480,29 @@ impl Module<'_> {
             crate::preprocess::Resize::Stretch => quote!(#rt::frame::Fit::Stretch),
         };
         let (h, w) = (lit(height), lit(width));
-        let w_ = lit(width);
+        quote! {
+            /// Working memory of [`forward_frame`]'s resize (about 300 KB at 224 x 224); all
+            /// zeros is a valid value.
+            #[allow(dead_code)]
+            pub type FrameScratch = #rt::frame::FrameScratch<#h, #w, INPUT_LEN, { #rt::frame::coef_len(#w) }, { #rt::frame::row_len(#w) }>;
+
+            /// How [`forward_frame`] brings a frame to the input's size.
+            #[allow(dead_code)]
+            pub const FIT: #rt::frame::Fit = #fit;
+        }
+    }
+
+    /// `forward_frame` (a method of `Net` with run-time weights): a camera frame or decoded
+    /// photo of any size and pixel layout, resized and cropped by the runtime's
+    /// `frame::resize` as the preprocessing says, then `forward_rgb8`.
+    fn forward_frame(&self, receiver: &TokenStream) -> TokenStream {
+        let rt = self.rt();
         let call = if receiver.is_empty() {
             quote!(forward_rgb8)
         } else {
             quote!(self.forward_rgb8)
         };
-        let items = quote! {
-            /// Working memory of [`forward_frame`]'s resize (about 300 KB at 224 x 224); all
-            /// zeros is a valid value.
-            #[allow(dead_code)]
-            pub type FrameScratch = #rt::frame::FrameScratch<#h, #w, INPUT_LEN, { #rt::frame::coef_len(#w_) }, { #rt::frame::row_len(#w_) }>;
-
-            /// How [`forward_frame`] brings a frame to the input's size.
-            #[allow(dead_code)]
-            pub const FIT: #rt::frame::Fit = #fit;
-        };
-        let function = quote! {
+        quote! {
             /// [`forward_rgb8`] on a frame of any size, row stride and pixel layout (RGB, RGBA,
             /// BGRA, NV21, NV12), resized and cropped as the preprocessing says without
             /// allocating; refuses a frame `frame::check` refuses or one more than
@@ -517,8 +513,7 @@ impl Module<'_> {
                 #call(&frame_scratch.pixels, output, scratch);
                 Ok(())
             }
-        };
-        (items, function)
+        }
     }
 
     /// `forward`, the other-layout entry point and `forward_with_hook`: free functions over the

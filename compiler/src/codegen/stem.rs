@@ -14,7 +14,7 @@
 //! buffer and runs `forward`.
 
 use super::lower::{Program, Step, Storage, TensorInfo};
-use crate::preprocess::{ChannelOrder, Preprocess};
+use crate::preprocess::Preprocess;
 use crate::program::Const;
 
 /// The folded stem: its kernel call (reading a padded NHWC stage buffer), and that buffer's
@@ -160,9 +160,6 @@ pub fn fold(program: &mut Program, pre: &Preprocess) -> Option<Stem> {
         height,
         width,
         border: std::array::from_fn(|i| pre.mean[i] / pre.scale),
-        order: match pre.order {
-            ChannelOrder::Rgb => [0, 1, 2],
-            ChannelOrder::Bgr => [2, 1, 0],
-        },
+        order: pre.order.source(),
     })
 }
