@@ -101,6 +101,13 @@ fn {m}_run(x: &[f32], other: bool) -> Vec<f32> {{
     let mut scratch = mnetc_runtime::boxed_zeroed::<{m}::Scratch>();
     if other {{ {m}::{other}(&input, &mut output, &mut scratch) }} else {{ {m}::forward(&input, &mut output, &mut scratch) }}
     output.to_vec()
+}}
+fn {m}_run_on(x: &[f32], pool: &dyn mnetc_runtime::pool::Parallel) -> Vec<f32> {{
+    let input: Box<[f32; {m}::INPUT_LEN]> = x.to_vec().into_boxed_slice().try_into().expect("input length");
+    let mut output = Box::new([0f32; {m}::OUTPUT_LEN]);
+    let mut scratch = mnetc_runtime::boxed_zeroed::<{m}::Scratch>();
+    {m}::forward_parallel(&input, &mut output, &mut scratch, pool);
+    output.to_vec()
 }}"#
         )?;
     }
@@ -154,7 +161,7 @@ fn {m}_run(x: &[f32], other: bool) -> Vec<f32> {{
         let m = &e.module;
         writeln!(
             registry,
-            "    Compiled {{ name: {:?}, source: {:?}, optimize: {}, input_shape: &{m}::INPUT_SHAPE, run: {m}_run }},",
+            "    Compiled {{ name: {:?}, source: {:?}, optimize: {}, input_shape: &{m}::INPUT_SHAPE, run: {m}_run, run_on: {m}_run_on }},",
             e.name,
             e.source.display().to_string(),
             e.optimize

@@ -112,6 +112,10 @@ enum Command {
         image: Option<PathBuf>,
         #[command(flatten)]
         photo: PhotoArgs,
+        /// Run `forward_parallel` on this many threads (0: one per CPU); with more than one,
+        /// also check that one thread gives the same bits.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
     },
     /// Compile a model, build it in release mode and time `forward`: median and minimum over
     /// RUNS runs after a warm-up, and GFLOP/s (2 flops per multiply-add).
@@ -125,6 +129,13 @@ enum Command {
         /// Also print the mean time and GFLOP/s of every kernel call.
         #[arg(long)]
         per_layer: bool,
+        /// Run `forward_parallel` on this many threads (0: one per CPU).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Also write every kernel call of every thread, over up to ten more runs, as Chrome
+        /// trace events to this JSON file (open it in Perfetto or chrome://tracing).
+        #[arg(long)]
+        trace: Option<PathBuf>,
         /// A photo as the input (instead of random numbers); also times its decoding, resizing
         /// and cropping (`mnetc::photo`, the command line's path).
         #[arg(long)]
@@ -394,6 +405,7 @@ fn run(command: Command) -> Result<bool, Error> {
             vlen,
             image,
             photo,
+            threads,
         } => {
             let target: Target = target.parse()?;
             if !(128..=1024).contains(&vlen) || !vlen.is_power_of_two() {
@@ -403,6 +415,7 @@ fn run(command: Command) -> Result<bool, Error> {
             }
             let mut built = model.build(target)?;
             built.runner.set_vlen(vlen);
+            built.runner.set_threads(threads);
             let graph = &built.graph;
             let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
             let (x, want) = match (&input, &expected) {
@@ -445,8 +458,13 @@ fn run(command: Command) -> Result<bool, Error> {
             } else {
                 "the reference interpreter"
             };
+            let on = match threads {
+                1 => String::new(),
+                0 => " on one thread per CPU (the same bits as on one)".into(),
+                n => format!(" on {n} threads (the same bits as on one)"),
+            };
             println!(
-                "{}: max abs error {abs:.3e}, max rel error {rel:.3e} against {against} (limit {:.3e}): {}",
+                "{}{on}: max abs error {abs:.3e}, max rel error {rel:.3e} against {against} (limit {:.3e}): {}",
                 model.model.display(),
                 tolerance * scale,
                 if ok { "ok" } else { "FAILED" }
@@ -458,6 +476,8 @@ fn run(command: Command) -> Result<bool, Error> {
             target,
             runs,
             per_layer,
+            threads,
+            trace,
             image,
             photo,
         } => {
@@ -467,7 +487,8 @@ fn run(command: Command) -> Result<bool, Error> {
                     "this CPU cannot run --target {target} code natively, and timings under emulation say nothing about real hardware; run `mnetc verify --target {target}` here (under QEMU) and bench on the device"
                 )));
             }
-            let built = model.build(target)?;
+            let mut built = model.build(target)?;
+            built.runner.set_threads(threads);
             let shape = built
                 .graph
                 .shape(built.graph.input.value)
@@ -507,8 +528,13 @@ fn run(command: Command) -> Result<bool, Error> {
             let t = times.ok_or_else(|| Error::Internal("the runner printed no timings".into()))?;
             let (median, min) = (t.median_ns, t.min_ns);
             let flops = 2.0 * built.macs as f64;
+            let on = match threads {
+                1 => "1 thread".to_string(),
+                0 => "a thread per CPU".into(),
+                n => format!("{n} threads"),
+            };
             println!(
-                "{} ({target}): median {:.3} ms, min {:.3} ms over {runs} runs, {:.1} GFLOP/s at the median",
+                "{} ({target}, {on}): median {:.3} ms, min {:.3} ms over {runs} runs, {:.1} GFLOP/s at the median",
                 model.model.display(),
                 median as f64 / 1e6,
                 min as f64 / 1e6,
@@ -536,6 +562,20 @@ fn run(command: Command) -> Result<bool, Error> {
                         s.node
                     );
                 }
+            }
+            if let Some(path) = &trace {
+                built.runner.trace(
+                    &x,
+                    runs.clamp(1, 10),
+                    &std::path::absolute(path).map_err(|source| Error::Io {
+                        path: path.display().to_string(),
+                        source,
+                    })?,
+                )?;
+                println!(
+                    "{}: Chrome trace events of every kernel call on every thread (open in https://ui.perfetto.dev or chrome://tracing)",
+                    path.display()
+                );
             }
         }
         Command::Describe { alpha, res } => {

@@ -122,7 +122,7 @@ crate-type = ["staticlib"]
 path = "src/lib.rs"
 
 [dependencies]
-mnetc-runtime = { path = "runtime", features = ["alloc"] }
+mnetc-runtime = { path = "runtime", features = ["std"] }
 
 [profile.release]
 panic = "abort"
@@ -137,7 +137,9 @@ const HEADER: &str = r#"/*
  *
  * Input: {{ input_len }} floats, shape {{ input_shape }} ({{ layout }}). Output: {{ output_len }}
  * floats, shape {{ output_shape }}. A {{ name }}_t owns the network's working memory
- * ({{ scratch_bytes }} bytes); use one per thread. No call allocates except {{ name }}_new.
+ * ({{ scratch_bytes }} bytes) and, from {{ name }}_new_threads, its worker threads; use one
+ * handle per thread that runs the network at the same time. No call allocates or starts a
+ * thread except {{ name }}_new and {{ name }}_new_threads.
  */
 #ifndef {{ guard }}
 #define {{ guard }}
@@ -161,11 +163,22 @@ extern "C" {
 
 typedef struct {{ name }}_t {{ name }}_t;
 
-/* A new handle with zeroed working memory, or NULL if memory is short. Free it with
- * {{ name }}_free. */
+/* A new handle with zeroed working memory that runs the network on the calling thread alone,
+ * or NULL if memory is short. Free it with {{ name }}_free. */
 {{ name }}_t *{{ name }}_new(void);
 
-/* Frees a handle from {{ name }}_new; NULL is ignored. */
+/* A new handle whose runs use `threads` threads in all, the calling thread and threads - 1
+ * workers it starts now (0: one per CPU the system reports), or NULL if memory or threads are
+ * short. The output is the same, to the bit, on any number of threads. Between runs the
+ * workers spin for some tens of microseconds, then sleep. On big.LITTLE phones ask for the
+ * number of big (performance) cores, 2 to 4: a task on a little core holds up every layer. */
+{{ name }}_t *{{ name }}_new_threads(size_t threads);
+
+/* Threads a handle's runs use (1 for a handle from {{ name }}_new). */
+size_t {{ name }}_threads(const {{ name }}_t *net);
+
+/* Frees a handle from {{ name }}_new or {{ name }}_new_threads, stopping its workers; NULL is
+ * ignored. */
 void {{ name }}_free({{ name }}_t *net);
 
 /* Runs the network: reads input_len floats at input, writes output_len floats at output.
@@ -219,25 +232,56 @@ mod net {{
 }}
 
 use core::ffi::{{c_char, c_int}};
+use mnetc_runtime::pool::{{Parallel, ThreadPool}};
 
-{handle}
+/// A handle: the network's working memory{frame_doc} and the pool its runs use.
+struct Handle {{
+    scratch: Box<net::Scratch>,{frame_field}
+    pool: ThreadPool,
+}}
 
-const LAYOUT: std::alloc::Layout = std::alloc::Layout::new::<Handle>();
+/// A zeroed `T` on the heap, or `None` if memory is short.
+fn zeroed<T: mnetc_runtime::Zeroable>() -> Option<Box<T>> {{
+    let layout = std::alloc::Layout::new::<T>();
+    // SAFETY: the layout is not zero-sized (a scratch holds floats); zeroed memory is a valid
+    // T (Zeroable), allocated with T's layout as Box requires; null is handled.
+    unsafe {{
+        let p = std::alloc::alloc_zeroed(layout) as *mut T;
+        (!p.is_null()).then(|| Box::from_raw(p))
+    }}
+}}
 
 #[unsafe(no_mangle)]
 pub extern "C" fn {name}_new() -> *mut Handle {{
-    // SAFETY: Scratch has a non-zero size; zeroed memory is a valid Scratch (all floats). A
-    // failed allocation returns null, which the caller sees.
-    unsafe {{ std::alloc::alloc_zeroed(LAYOUT) as *mut Handle }}
+    {name}_new_threads(1)
+}}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn {name}_new_threads(threads: usize) -> *mut Handle {{
+    let (Some(scratch), Ok(pool)) = (zeroed::<net::Scratch>(), ThreadPool::try_new(threads)) else {{
+        return core::ptr::null_mut();
+    }};{frame_alloc}
+    Box::into_raw(Box::new(Handle {{ scratch,{frame_init} pool }}))
 }}
 
 /// # Safety
-/// `net` is null or a handle from `{name}_new` not yet freed.
+/// `net` is null or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn {name}_threads(net: *const Handle) -> usize {{
+    if net.is_null() {{
+        return 0;
+    }}
+    // SAFETY: a live handle (the caller's contract).
+    unsafe {{ (*net).pool.threads() }}
+}}
+
+/// # Safety
+/// `net` is null or a handle from `{name}_new` or `{name}_new_threads` not yet freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn {name}_free(net: *mut Handle) {{
     if !net.is_null() {{
-        // SAFETY: a live handle from {name}_new, allocated with LAYOUT.
-        unsafe {{ std::alloc::dealloc(net as *mut u8, LAYOUT) }}
+        // SAFETY: a live handle from Box::into_raw; dropping it joins the workers.
+        drop(unsafe {{ Box::from_raw(net) }});
     }}
 }}
 
@@ -270,7 +314,8 @@ pub unsafe extern "C" fn {name}_run(
     unsafe {{
         let input = &*(input as *const [f32; net::INPUT_LEN]);
         let output = &mut *(output as *mut [f32; net::OUTPUT_LEN]);
-        net::forward(input, output, {scratch});
+        let h = &mut *net;
+        net::forward_parallel(input, output, &mut h.scratch, &h.pool);
     }}
     0
 }}
@@ -282,18 +327,18 @@ pub extern "C" fn {name}_version() -> *const c_char {{
     VERSION.as_ptr() as *const c_char
 }}
 "#,
-        handle = if frames {
-            "/// A handle is the network's working memory and the frame resizer's.\n\
-             #[repr(C)]\n\
-             struct Handle {\n    scratch: net::Scratch,\n    frame: net::FrameScratch,\n}"
+        frame_doc = if frames { ", the frame resizer's" } else { "" },
+        frame_field = if frames {
+            "\n    frame: Box<net::FrameScratch>,"
         } else {
-            "/// A handle is the network's working memory.\ntype Handle = net::Scratch;"
+            ""
         },
-        scratch = if frames {
-            "&mut (*net).scratch"
+        frame_alloc = if frames {
+            "\n    let Some(frame) = zeroed::<net::FrameScratch>() else {\n        return core::ptr::null_mut();\n    };"
         } else {
-            "&mut *net"
+            ""
         },
+        frame_init = if frames { " frame," } else { "" },
     );
     if frames {
         out.push_str(&frame_functions(name));
@@ -350,7 +395,7 @@ unsafe fn run_frame(
         )
     };
     let frame = Frame { bytes, width, height, row_bytes, layout };
-    match net::forward_frame(&frame, output, &mut h.scratch, &mut h.frame) {
+    match net::forward_frame_parallel(&frame, output, &mut h.scratch, &mut h.frame, &h.pool) {
         Ok(()) => 0,
         Err(FrameError::Size) => -5,
         Err(FrameError::RowBytes | FrameError::TooFewBytes) => -6,

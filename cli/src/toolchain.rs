@@ -11,7 +11,8 @@ use std::process::Command;
 include!(concat!(env!("OUT_DIR"), "/runtime_sources.rs"));
 
 /// The runtime's `Cargo.toml` for a crate outside mnetc's workspace (the runtime's own
-/// inherits from the workspace): its `alloc` feature, and every `--cfg` a target states
+/// inherits from the workspace): its `alloc` and `std` features (`macros` declared, never
+/// enabled: these builds do not run the compiler), and every `--cfg` a target states
 /// (`mnetc-targets`) declared, so the builds never warn about an unknown cfg.
 pub(crate) fn runtime_toml() -> String {
     let cfgs: Vec<String> = mnetc_targets::ALL
@@ -20,7 +21,7 @@ pub(crate) fn runtime_toml() -> String {
         .map(|c| format!("'cfg({c})'"))
         .collect();
     format!(
-        "[package]\nname = \"mnetc-runtime\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[features]\nalloc = []\n\n[lints.rust]\nunexpected_cfgs = {{ level = \"warn\", check-cfg = [{}] }}\n",
+        "[package]\nname = \"mnetc-runtime\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[features]\nalloc = []\nstd = [\"alloc\"]\nmacros = []\n\n[lints.rust]\nunexpected_cfgs = {{ level = \"warn\", check-cfg = [{}] }}\n",
         cfgs.join(", ")
     )
 }

@@ -51,6 +51,7 @@ mod net {
     include!("net.rs");
 }
 
+use mnetc_runtime::pool::{Parallel, ThreadPool};
 use std::time::Instant;
 
 fn read(path: &str) -> Vec<f32> {
@@ -58,46 +59,207 @@ fn read(path: &str) -> Vec<f32> {
     bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 }
 
+fn write(path: &str, y: &[f32]) {
+    let bytes: Vec<u8> = y.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(path, bytes).expect("write output");
+}
+
+/// `KEY=VALUE` among the arguments after the input and output files.
+fn opt<'a>(args: &'a [String], key: &str) -> Option<&'a str> {
+    args.iter().skip(3).find_map(|a| a.strip_prefix(key)?.strip_prefix('='))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if rgb8(&args) {
+    let threads: usize = opt(&args, "threads").map_or(1, |t| t.parse().expect("threads"));
+    let pool = ThreadPool::new(threads);
+    if rgb8(&args, &pool) {
         return;
     }
     let input: Box<[f32; net::INPUT_LEN]> = read(&args[1]).into_boxed_slice().try_into().expect("input length");
     let mut output = Box::new([0f32; net::OUTPUT_LEN]);
     let mut scratch = mnetc_runtime::boxed_zeroed::<net::Scratch>();
-    net::forward(&input, &mut output, &mut scratch);
-    let bytes: Vec<u8> = output.iter().flat_map(|v| v.to_le_bytes()).collect();
-    std::fs::write(&args[2], bytes).expect("write output");
-    if let Some(runs) = args.get(3) {
-        let runs: usize = runs.parse().expect("runs");
-        for _ in 0..runs.min(10).max(3) {
-            net::forward(&input, &mut output, &mut scratch);
+    net::forward_parallel(&input, &mut output, &mut scratch, &pool);
+    write(&args[2], &output[..]);
+    if pool.threads() > 1 {
+        // The tasks are fixed at compile time: one thread must give the same bits.
+        let mut one = Box::new([0f32; net::OUTPUT_LEN]);
+        net::forward(&input, &mut one, &mut scratch);
+        if let Some(i) = (0..net::OUTPUT_LEN).find(|&i| one[i].to_bits() != output[i].to_bits()) {
+            eprintln!("output {i} on {} threads is {}, on one thread {}", pool.threads(), output[i], one[i]);
+            std::process::exit(3);
         }
-        let mut times: Vec<u128> = (0..runs)
-            .map(|_| {
-                let t = Instant::now();
-                net::forward(std::hint::black_box(&input), &mut output, &mut scratch);
-                t.elapsed().as_nanos()
-            })
-            .collect();
-        times.sort_unstable();
-        println!("{} {}", times[times.len() / 2], times[0]);
-        if args.get(4).is_some_and(|a| a == "layers") {
-            // Mean time of every kernel call, measured between the hooks.
-            let mut total = vec![0u128; net::STEPS.len()];
-            for _ in 0..runs {
-                let mut last = Instant::now();
-                net::forward_with_hook(&input, &mut output, &mut scratch, |i| {
-                    let now = Instant::now();
-                    total[i] += (now - last).as_nanos();
-                    last = now;
-                });
+    }
+    let Some(runs) = opt(&args, "runs") else {
+        return;
+    };
+    let runs: usize = runs.parse().expect("runs");
+    for _ in 0..runs.min(10).max(3) {
+        net::forward_parallel(&input, &mut output, &mut scratch, &pool);
+    }
+    let mut times: Vec<u128> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            net::forward_parallel(std::hint::black_box(&input), &mut output, &mut scratch, &pool);
+            t.elapsed().as_nanos()
+        })
+        .collect();
+    times.sort_unstable();
+    println!("{} {}", times[times.len() / 2], times[0]);
+    if args.iter().any(|a| a == "layers") {
+        // Mean time of every kernel call, measured between the hooks.
+        let mut total = vec![0u128; net::STEPS.len()];
+        for _ in 0..runs {
+            let mut last = Instant::now();
+            net::forward_with_hook(&input, &mut output, &mut scratch, &pool, |i| {
+                let now = Instant::now();
+                total[i] += (now - last).as_nanos();
+                last = now;
+            });
+        }
+        for t in total {
+            println!("{}", t / runs as u128);
+        }
+    }
+    if let Some(path) = opt(&args, "trace") {
+        let passes = runs.clamp(1, 10);
+        let text = trace::record(&pool, passes, |tracer, hook| {
+            net::forward_with_hook(&input, &mut output, &mut scratch, tracer, hook)
+        });
+        std::fs::write(path, text).expect("write the trace");
+    }
+}
+
+/// Chrome trace events (the format of onnxruntime's profiler; Perfetto and chrome://tracing
+/// open it) of every kernel call on every thread.
+mod trace {
+    use super::net::STEPS;
+    use mnetc_runtime::pool::Parallel;
+    use std::fmt::Write;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+
+    static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
+    std::thread_local! {
+        /// A small number per thread, in the order threads first run a task or a hook.
+        static THREAD: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Task spans of a call: (pass, step, thread, start ns, end ns).
+    type Span = (usize, usize, usize, u64, u64);
+
+    /// A pool that records when and where each task of each call runs.
+    pub struct Tracer<'a> {
+        pool: &'a dyn Parallel,
+        start: Instant,
+        /// (pass, step) the next call belongs to.
+        at: Mutex<(usize, usize)>,
+        spans: Mutex<Vec<Span>>,
+    }
+
+    impl Tracer<'_> {
+        fn now(&self) -> u64 {
+            self.start.elapsed().as_nanos() as u64
+        }
+    }
+
+    // SAFETY: each task once, as the wrapped pool runs it, and the call returns after it.
+    unsafe impl Parallel for Tracer<'_> {
+        fn threads(&self) -> usize {
+            self.pool.threads()
+        }
+
+        fn run(&self, tasks: usize, f: &(dyn Fn(usize) + Sync)) {
+            let (pass, step) = *self.at.lock().unwrap();
+            self.pool.run(tasks, &|i| {
+                let begin = self.now();
+                f(i);
+                let end = self.now();
+                let thread = THREAD.with(|t| *t);
+                self.spans.lock().unwrap().push((pass, step, thread, begin, end));
+            });
+        }
+    }
+
+    /// Runs `passes` forward passes through `forward(tracer, hook)` and returns the trace.
+    pub fn record(
+        pool: &dyn Parallel,
+        passes: usize,
+        mut forward: impl FnMut(&Tracer, &mut dyn FnMut(usize)),
+    ) -> String {
+        let tracer = Tracer { pool, start: Instant::now(), at: Mutex::new((0, 0)), spans: Mutex::new(Vec::new()) };
+        let main = THREAD.with(|t| *t);
+        // End of every step on the calling thread: (pass, step, ns).
+        let mut ends = Vec::new();
+        for pass in 0..passes {
+            *tracer.at.lock().unwrap() = (pass, 0);
+            let begin = tracer.now();
+            ends.push((pass, usize::MAX, begin));
+            forward(&tracer, &mut |i| {
+                ends.push((pass, i, tracer.now()));
+                *tracer.at.lock().unwrap() = (pass, i + 1);
+            });
+        }
+        let spans = tracer.spans.into_inner().unwrap();
+        let mut events = Vec::new();
+        for w in ends.windows(2) {
+            let ((_, _, from), (pass, step, to)) = (w[0], w[1]);
+            if step == usize::MAX {
+                continue;
             }
-            for t in total {
-                println!("{}", t / runs as u128);
+            let mine: Vec<&Span> = spans.iter().filter(|s| s.0 == pass && s.1 == step).collect();
+            if mine.is_empty() {
+                // One task, run inline on the calling thread.
+                events.push((step, main, from, to, 1));
+                continue;
+            }
+            let mut threads: Vec<usize> = mine.iter().map(|s| s.2).collect();
+            threads.sort_unstable();
+            threads.dedup();
+            for t in threads {
+                let of: Vec<&&Span> = mine.iter().filter(|s| s.2 == t).collect();
+                let begin = of.iter().map(|s| s.3).min().unwrap();
+                let end = of.iter().map(|s| s.4).max().unwrap();
+                events.push((step, t, begin, end, of.len()));
             }
         }
+        let mut out = String::from("{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n");
+        let mut names: Vec<usize> = events.iter().map(|e| e.1).collect();
+        names.sort_unstable();
+        names.dedup();
+        for t in names {
+            let name = if t == main { "main".to_string() } else { format!("worker {t}") };
+            writeln!(out, "{{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 1, \"tid\": {t}, \"args\": {{\"name\": \"{name}\"}}}},").unwrap();
+        }
+        for (i, (step, t, begin, end, tasks)) in events.iter().enumerate() {
+            let (node, kernel, macs) = STEPS[*step];
+            let sep = if i + 1 < events.len() { "," } else { "" };
+            writeln!(
+                out,
+                "{{\"name\": {}, \"cat\": \"{kernel}\", \"ph\": \"X\", \"pid\": 1, \"tid\": {t}, \"ts\": {:.3}, \"dur\": {:.3}, \"args\": {{\"step\": {step}, \"tasks\": {tasks}, \"macs\": {macs}}}}}{sep}",
+                json_string(node),
+                *begin as f64 / 1e3,
+                (end - begin) as f64 / 1e3,
+            )
+            .unwrap();
+        }
+        out.push_str("]}\n");
+        out
+    }
+
+    fn json_string(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32).unwrap(),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
     }
 }
 "#;
@@ -105,23 +267,22 @@ fn main() {
 /// The runner's `rgb8` for a module with `forward_rgb8`: an input file ending in `.rgb8` holds
 /// 8-bit pixels for it.
 const RUNNER_RGB8: &str = r#"
-fn rgb8(args: &[String]) -> bool {
+fn rgb8(args: &[String], pool: &dyn Parallel) -> bool {
     if !args[1].ends_with(".rgb8") {
         return false;
     }
     let pixels: Box<[u8; net::INPUT_LEN]> = std::fs::read(&args[1]).expect("read pixels").into_boxed_slice().try_into().expect("pixels length");
     let mut output = Box::new([0f32; net::OUTPUT_LEN]);
     let mut scratch = mnetc_runtime::boxed_zeroed::<net::Scratch>();
-    net::forward_rgb8(&pixels, &mut output, &mut scratch);
-    let bytes: Vec<u8> = output.iter().flat_map(|v| v.to_le_bytes()).collect();
-    std::fs::write(&args[2], bytes).expect("write output");
+    net::forward_rgb8_parallel(&pixels, &mut output, &mut scratch, pool);
+    write(&args[2], &output[..]);
     true
 }
 "#;
 
 /// The runner's `rgb8` for a module without `forward_rgb8`.
 const RUNNER_NO_RGB8: &str = r#"
-fn rgb8(_: &[String]) -> bool {
+fn rgb8(_: &[String], _: &dyn Parallel) -> bool {
     false
 }
 "#;
@@ -143,6 +304,9 @@ pub struct Runner {
     emulation: Option<Emulation>,
     /// Vector length in bits for emulated RVV (128 unless set with [`Runner::set_vlen`]).
     vlen: u32,
+    /// Threads of the pool the program runs `forward_parallel` on (1 unless set with
+    /// [`Runner::set_threads`]; 0: one per CPU).
+    threads: usize,
 }
 
 impl Drop for Runner {
@@ -250,6 +414,7 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
         dir,
         emulation,
         vlen: 128,
+        threads: 1,
     })
 }
 
@@ -265,7 +430,7 @@ version = "0.1.0"
 edition = "2024"
 
 [dependencies]
-mnetc_runtime = { package = "mnetc-runtime", path = "../runtime", features = ["alloc"] }
+mnetc_runtime = { package = "mnetc-runtime", path = "../runtime", features = ["std"] }
 
 [profile.release]
 codegen-units = 16
@@ -287,6 +452,13 @@ impl Runner {
     /// The vector length, in bits, of the emulated RVV CPU (any power of two from 128 to 1024).
     pub fn set_vlen(&mut self, bits: u32) {
         self.vlen = bits;
+    }
+
+    /// Runs the network on a pool of `threads` threads (0: one per CPU) from now on; with more
+    /// than one, every run also checks that one thread gives the same bits (the program fails
+    /// otherwise).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads;
     }
 
     /// The command that runs the binary: itself, or QEMU with it.
@@ -320,6 +492,7 @@ impl Runner {
             .command()
             .arg(inp)
             .arg(&outp)
+            .arg(format!("threads={}", self.threads))
             .args(extra)
             .output()
             .map_err(|e| Error::Tool {
@@ -340,6 +513,28 @@ impl Runner {
         Ok((y, String::from_utf8_lossy(&out.stdout).into_owned()))
     }
 
+    /// Times `runs` runs of `input` (as [`Runner::run`]), then writes Chrome trace events of up
+    /// to ten more, every kernel call on every thread, to `path` (JSON: Perfetto or
+    /// chrome://tracing open it).
+    pub fn trace(&self, input: &[f32], runs: usize, path: &Path) -> Result<Timing> {
+        let inp = self.dir.join("input.f32");
+        let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(&inp, bytes).map_err(io(&inp))?;
+        let extra = [format!("runs={runs}"), format!("trace={}", path.display())];
+        let (_, text) = self.execute(&inp, &extra)?;
+        let mut it = text.split_whitespace().map(|t| t.parse::<u64>().ok());
+        match (it.next().flatten(), it.next().flatten()) {
+            (Some(median_ns), Some(min_ns)) => Ok(Timing {
+                median_ns,
+                min_ns,
+                per_step_ns: Vec::new(),
+            }),
+            _ => Err(Error::GeneratedRun(format!(
+                "the generated code printed no timings: {text}"
+            ))),
+        }
+    }
+
     /// Runs `forward` once on `input`; with `runs`, also times that many runs after a warm-up.
     pub fn run(&self, input: &[f32], runs: Option<usize>) -> Result<(Vec<f32>, Option<Timing>)> {
         self.run_profiled(input, runs, false)
@@ -358,7 +553,7 @@ impl Runner {
         std::fs::write(&inp, bytes).map_err(io(&inp))?;
         let mut extra = Vec::new();
         if let Some(n) = runs {
-            extra.push(n.to_string());
+            extra.push(format!("runs={n}"));
             if per_layer {
                 extra.push("layers".into());
             }

@@ -69,6 +69,9 @@ pub struct Kernel {
     pub kind: mnetc_targets::Kernel,
     pub consts: Vec<Const>,
     pub args: Vec<Arg>,
+    /// Tasks the call is split into (also among `consts`, where the kernel reads it); 1 for
+    /// kernels that run whole.
+    pub tasks: usize,
 }
 
 /// A const generic argument.
@@ -106,6 +109,8 @@ pub enum Arg {
     Usizes(Vec<usize>),
     /// A path inside the runtime crate (an enum value such as `BinaryOp::Add`).
     Runtime(&'static str),
+    /// The `pool::Parallel` that runs the call's tasks.
+    Pool,
 }
 
 impl Kernel {
@@ -119,7 +124,13 @@ impl Kernel {
             kind,
             consts: consts.into_iter().collect(),
             args: args.into_iter().collect(),
+            tasks: 1,
         }
+    }
+
+    /// The call split into `tasks` tasks.
+    pub fn with_tasks(self, tasks: usize) -> Kernel {
+        Kernel { tasks, ..self }
     }
 }
 
@@ -323,8 +334,9 @@ pub(crate) fn gemm_packing(
     (w, b)
 }
 
-/// The arguments of the conv and GEMM kernels: input, weights, bias, output, clamp bounds.
-pub fn minmax_args() -> [Arg; 6] {
+/// The arguments of the conv and GEMM kernels: input, weights, bias, output, clamp bounds and
+/// the pool that runs their tasks.
+pub fn minmax_args() -> [Arg; 7] {
     [
         Arg::Input(0),
         Arg::Input(1),
@@ -332,7 +344,53 @@ pub fn minmax_args() -> [Arg; 6] {
         Arg::Output,
         Arg::Min,
         Arg::Max,
+        Arg::Pool,
     ]
+}
+
+/// Most tasks one kernel call is split into: 24 divides evenly among 2, 3, 4, 6 and 8 threads,
+/// and the threads take tasks as they finish, so uneven parts even out.
+const MAX_TASKS: usize = 24;
+/// Fewest multiply-adds per task: handing a task to another thread costs about a microsecond
+/// of synchronisation per call, the time of some 32 thousand multiply-adds.
+const TASK_MACS: u64 = 32 * 1024;
+/// The task counts used, largest first: each divides `MAX_TASKS`, and none is odd but 1, so
+/// that two threads, the common case, always share a call evenly.
+const TASK_COUNTS: [usize; 7] = [24, 12, 8, 6, 4, 2, 1];
+
+/// The largest task count of at most `want` and at most `units`.
+fn task_count(want: usize, units: usize) -> usize {
+    TASK_COUNTS
+        .into_iter()
+        .find(|&c| c <= want && c <= units)
+        .unwrap_or(1)
+}
+
+/// How many tasks a call of `macs` multiply-adds gets at most.
+fn wanted_tasks(macs: u64) -> usize {
+    (macs / TASK_MACS).clamp(1, MAX_TASKS as u64) as usize
+}
+
+/// Tasks of a conv or depthwise call: groups of its `rows` output rows.
+pub(crate) fn row_tasks(rows: usize, macs: u64) -> usize {
+    task_count(wanted_tasks(macs), rows)
+}
+
+/// Tasks of a GEMM call `[m][k] x [k][n]` on `target`: row groups (whole register tiles) times
+/// panel groups. The larger operand is split first, so that each thread streams only its
+/// share of it: the weights (`k * n`) for the late layers and the classifier, the pixels
+/// (`m * k`) for the early ones.
+pub(crate) fn gemm_tasks(target: Target, [m, k, n]: [usize; 3]) -> [usize; 2] {
+    let [mr, nr] = target.desc().gemm_tile;
+    let (row_tiles, panels) = (m.div_ceil(mr.max(1)), n.div_ceil(nr.max(1)));
+    let want = wanted_tasks((m * k * n) as u64);
+    if n >= m {
+        let nt = task_count(want, panels);
+        [task_count(want / nt, row_tiles), nt]
+    } else {
+        let mt = task_count(want, row_tiles);
+        [mt, task_count(want / mt, panels)]
+    }
 }
 
 /// A strided copy of input 0 into the output from element `y_start` on: `shape` in the copy's

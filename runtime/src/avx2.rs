@@ -17,18 +17,19 @@ pub const GEMM_MR: usize = 6;
 pub const GEMM_NR: usize = 16;
 
 gemm_kernel! {
-    nr = GEMM_NR;
+    nr = GEMM_NR, mr = GEMM_MR;
     /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
     /// [`GEMM_NR`] columns: `w[panel][k][0..16]`, columns past `N` zero; `b` likewise padded to
     /// `NP` (a multiple of 16). The panels are visited in blocks of `NB` so that the block's
     /// weights stay in L2 while every row tile of `x` passes over them.
     #[inline(never)]
-    pub fn f32_gemm_minmax_avx2(x, w, b, y, min, max) {
-        let panels = NP / GEMM_NR;
-        gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
-            // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
-            // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
-            // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
+    pub fn f32_gemm_minmax_avx2(x, w, b, y, min, max, rows, panels) {
+        let (first, end) = (rows.start, panels.end);
+        gemm_tiles(N, NB, [GEMM_MR, GEMM_NR], rows, panels, |m0, count, p, cols| {
+            // SAFETY: rows m0..m0+count of x (K each) and of y (N each) exist since
+            // m0 + count <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+            // at most `cols` columns from p*16 are stored and p*16 + cols <= N; those rows of
+            // that panel are this task's part of y.
             unsafe {
                 let xp = x.as_ptr().add(m0 * K);
                 let wp = w.as_ptr().add(p * K * GEMM_NR);
@@ -36,10 +37,10 @@ gemm_kernel! {
                 let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
                 // The first row tile of a block meets every panel cold: stream the next
                 // panel in behind it, one cache line per K step.
-                if m0 == 0 && p + 1 < panels {
-                    tile::<K, N, true>(rows, xp, wp, bp, yp, cols, min, max, wp.add(K * GEMM_NR));
+                if m0 == first && p + 1 < end {
+                    tile::<K, N, true>(count, xp, wp, bp, yp, cols, min, max, wp.add(K * GEMM_NR));
                 } else {
-                    tile::<K, N, false>(rows, xp, wp, bp, yp, cols, min, max, core::ptr::null());
+                    tile::<K, N, false>(count, xp, wp, bp, yp, cols, min, max, core::ptr::null());
                 }
             }
         });
@@ -188,7 +189,7 @@ dwconv_kernel! {
     /// the rest). Weights `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`].
     /// Padding only shortens the tap ranges of border pixels; the inner loop has no branch.
     #[inline(never)]
-    pub fn f32_dwconv_nhwc_minmax_avx2(x, w, b, y, min, max) {
+    pub fn f32_dwconv_nhwc_minmax_avx2(x, w, b, y, min, max, rows) {
         let vec_c = C / 8 * 8;
         // Interior columns: the whole window row inside the input.
         let (first, last) = interior(PL, SW, W, KW, OW);
@@ -229,7 +230,7 @@ dwconv_kernel! {
                     *out.add(c) = clamp(acc, min, max);
                 }
             };
-            for oy in 0..OH {
+            for oy in rows.clone() {
                 let (ky0, ky1) = taps(oy, SH, PT, H, KH);
                 for ox in (0..first).chain(last..OW) {
                     pixel(oy, ox);
@@ -282,7 +283,7 @@ conv_kernel! {
     /// channels zero-padded to `COP`, a multiple of 8. Interior pixels go eight at a time per
     /// vector of output channels; border pixels, whose windows leave the input, one at a time.
     #[inline(never)]
-    pub fn f32_conv_minmax_avx2(x, w, b, y, min, max) {
+    pub fn f32_conv_minmax_avx2(x, w, b, y, min, max, rows) {
         // Output columns whose whole window lies inside the input: ox * SW >= PL and
         // ox * SW - PL + KW <= W.
         let (first, last) = interior(PL, SW, W, KW, OW);
@@ -322,7 +323,7 @@ conv_kernel! {
                     store(acc, yp.add((oy * OW + ox) * CO + cb), (CO - cb).min(8));
                 }
             };
-            for oy in 0..OH {
+            for oy in rows.clone() {
                 let (ky0, ky1) = taps(oy, SH, PT, H, KH);
                 for ox in (0..first).chain(last..OW) {
                     pixel(oy, ox);

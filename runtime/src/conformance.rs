@@ -27,6 +27,43 @@ pub fn close(got: &[f32], want: &[f32], what: &str) {
     }
 }
 
+/// Asserts that two outputs have the same bits.
+pub fn same_bits(got: &[f32], want: &[f32], what: &str) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(g.to_bits() == w.to_bits(), "{what}: [{i}] {g} vs {w}");
+    }
+}
+
+/// A `Parallel` for the tests: `self.0` scoped threads, taking the tasks last first.
+pub struct Threads(pub usize);
+
+// SAFETY: one atomic counter hands out each index once; the scope joins every thread.
+unsafe impl crate::pool::Parallel for Threads {
+    fn threads(&self) -> usize {
+        self.0
+    }
+
+    fn run(&self, tasks: usize, f: &(dyn Fn(usize) + Sync)) {
+        use core::sync::atomic::{AtomicUsize, Ordering};
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..self.0 {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= tasks {
+                            break;
+                        }
+                        f(tasks - 1 - i);
+                    }
+                });
+            }
+        });
+    }
+}
+
+pub use crate::pool::Sequential;
+
 pub const CLAMPS: [(f32, f32); 3] = [
     (f32::NEG_INFINITY, f32::INFINITY),
     (0.0, f32::INFINITY),
@@ -82,32 +119,44 @@ pub fn check_listed(desc: &TargetDesc, tested: &[(Kernel, &str)]) {
 }
 
 /// A GEMM of `m x k x n` with panels of the target's tile width, every clamp and block size 1
-/// and 2; returns the kernel's name.
+/// and 2, as one task and as one task per row tile and panel on three threads (the same
+/// bits); returns the kernel's name.
 macro_rules! gemm_case {
     ($($f:ident)::+, $desc:expr, $m:literal, $k:literal, $n:literal) => {{
         use $crate::conformance::*;
         const NR: usize = $desc.gemm_tile[1];
+        const MR: usize = $desc.gemm_tile[0];
         const NP: usize = ($n as usize).div_ceil(NR) * NR;
+        const MT: usize = ($m as usize).div_ceil(MR);
         let x = data::<{ $m * $k }>(1);
         let w = data::<{ $k * $n }>(2);
         let b = data::<$n>(3);
         let mut packed = [0f32; NP * $k];
         pack_gemm_panels(NR, $k, $n, &w, &mut packed);
+        if NR == 1 {
+            // No panels: plain [K][N].
+            packed.copy_from_slice(&w);
+        }
         let mut bp = [0f32; NP];
         bp[..$n].copy_from_slice(&b);
         let mut name = "";
         for (lo, hi) in CLAMPS {
             let mut want = [0f32; $m * $n];
             $crate::scalar::f32_gemm_minmax::<
-                $m, $k, $n, $n, 1, { $m * $k }, { $k * $n }, { $m * $n },
-            >(&x, &w, &b, &mut want, lo, hi);
+                $m, $k, $n, $n, 1, 1, 1, { $m * $k }, { $k * $n }, { $m * $n },
+            >(&x, &w, &b, &mut want, lo, hi, &Sequential);
             let mut got = [0f32; $m * $n];
-            let f = $($f)::+::<$m, $k, $n, NP, 1, { $m * $k }, { NP * $k }, { $m * $n }>;
-            f(&x, &packed, &bp, &mut got, lo, hi);
+            let f = $($f)::+::<$m, $k, $n, NP, 1, 1, 1, { $m * $k }, { NP * $k }, { $m * $n }>;
+            f(&x, &packed, &bp, &mut got, lo, hi, &Sequential);
             close(&got, &want, concat!("gemm ", $m, "x", $k, "x", $n, " nb 1"));
+            let mut tasks = [0f32; $m * $n];
+            $($f)::+::<$m, $k, $n, NP, 1, MT, { NP / NR }, { $m * $k }, { NP * $k }, { $m * $n }>(
+                &x, &packed, &bp, &mut tasks, lo, hi, &Threads(3),
+            );
+            same_bits(&tasks, &got, concat!("gemm ", $m, "x", $k, "x", $n, " in tasks"));
             let mut got = [0f32; $m * $n];
-            $($f)::+::<$m, $k, $n, NP, 2, { $m * $k }, { NP * $k }, { $m * $n }>(
-                &x, &packed, &bp, &mut got, lo, hi,
+            $($f)::+::<$m, $k, $n, NP, 2, 1, 1, { $m * $k }, { NP * $k }, { $m * $n }>(
+                &x, &packed, &bp, &mut got, lo, hi, &Sequential,
             );
             close(&got, &want, concat!("gemm ", $m, "x", $k, "x", $n, " nb 2"));
             name = name_of(&f);
@@ -134,15 +183,21 @@ macro_rules! dw_case {
             let mut want = [0f32; OH * OW * $c];
             let mut got = [0f32; OH * OW * $c];
             $crate::scalar::f32_dwconv_nhwc_minmax::<
-                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW,
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, 1,
                 { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c },
-            >(&x, &w, &b, &mut want, lo, hi);
+            >(&x, &w, &b, &mut want, lo, hi, &Sequential);
             let f = $($f)::+::<
-                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW,
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, 1,
                 { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c },
             >;
-            f(&x, &w, &b, &mut got, lo, hi);
+            f(&x, &w, &b, &mut got, lo, hi, &Sequential);
             close(&got, &want, concat!("dwconv ", $h, "x", $w, "x", $c, " s", $s));
+            let mut tasks = [0f32; OH * OW * $c];
+            $($f)::+::<
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, OH,
+                { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c },
+            >(&x, &w, &b, &mut tasks, lo, hi, &Threads(3));
+            same_bits(&tasks, &got, concat!("dwconv ", $h, "x", $w, "x", $c, " s", $s, " in tasks"));
             name = name_of(&f);
         }
         name
@@ -177,28 +232,35 @@ macro_rules! conv_case {
             // NHWC strides (channel, row, column).
             $crate::scalar::f32_conv_minmax::<
                 $h, $w, $ci, $co, $co, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                1, { $w * $ci }, $ci,
+                1, { $w * $ci }, $ci, 1,
                 { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co },
-            >(&x, &w, &b, &mut want, lo, hi);
+            >(&x, &w, &b, &mut want, lo, hi, &Sequential);
             let f = $($f)::+::<
                 $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                1, { $w * $ci }, $ci,
+                1, { $w * $ci }, $ci, 1,
                 { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
             >;
-            f(&x, &wp, &bp, &mut got, lo, hi);
+            f(&x, &wp, &bp, &mut got, lo, hi, &Sequential);
             close(&got, &want, concat!("conv nhwc ", $ci, "->", $co, " s", $s));
-            // NCHW strides.
+            // NCHW strides, one task per output row on three threads.
             $crate::scalar::f32_conv_minmax::<
                 $h, $w, $ci, $co, $co, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                { $h * $w }, $w, 1,
+                { $h * $w }, $w, 1, 1,
                 { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co },
-            >(&x, &w, &b, &mut want, lo, hi);
+            >(&x, &w, &b, &mut want, lo, hi, &Sequential);
             $($f)::+::<
                 $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                { $h * $w }, $w, 1,
+                { $h * $w }, $w, 1, 1,
                 { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
-            >(&x, &wp, &bp, &mut got, lo, hi);
+            >(&x, &wp, &bp, &mut got, lo, hi, &Sequential);
             close(&got, &want, concat!("conv nchw ", $ci, "->", $co, " s", $s));
+            let mut tasks = [0f32; OH * OW * $co];
+            $($f)::+::<
+                $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
+                { $h * $w }, $w, 1, OH,
+                { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
+            >(&x, &wp, &bp, &mut tasks, lo, hi, &Threads(3));
+            same_bits(&tasks, &got, concat!("conv nchw ", $ci, "->", $co, " s", $s, " in tasks"));
             name = name_of(&f);
         }
         name
@@ -404,15 +466,15 @@ fn the_generic_target_lists_the_scalar_kernels() {
     let names = [
         (
             Kernel::Conv,
-            name_of(&f32_conv_minmax::<1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1>),
+            name_of(&f32_conv_minmax::<1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1>),
         ),
         (
             Kernel::DwConv,
-            name_of(&f32_dwconv_nhwc_minmax::<1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1>),
+            name_of(&f32_dwconv_nhwc_minmax::<1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1>),
         ),
         (
             Kernel::Gemm,
-            name_of(&f32_gemm_minmax::<1, 1, 1, 1, 1, 1, 1, 1>),
+            name_of(&f32_gemm_minmax::<1, 1, 1, 1, 1, 1, 1, 1, 1, 1>),
         ),
         (Kernel::GAvgPool, name_of(&f32_gavgpool::<1, 1, 1>)),
         (

@@ -17,22 +17,22 @@ pub const GEMM_MR: usize = 6;
 pub const GEMM_NR: usize = 16;
 
 gemm_kernel! {
-    nr = GEMM_NR;
+    nr = GEMM_NR, mr = GEMM_MR;
     /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
     /// [`GEMM_NR`] columns (`w[panel][k][0..16]`, columns past `N` zero, `b` padded to `NP`),
     /// visited in blocks of `NB` panels that stay in L2 while every row tile passes over them.
     #[inline(never)]
-    pub fn f32_gemm_minmax_neon(x, w, b, y, min, max) {
-        gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
-            // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
-            // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+    pub fn f32_gemm_minmax_neon(x, w, b, y, min, max, rows, panels) {
+        gemm_tiles(N, NB, [GEMM_MR, GEMM_NR], rows, panels, |m0, count, p, cols| {
+            // SAFETY: rows m0..m0+count of x (K each) and of y (N each) exist since
+            // m0 + count <= M (this task's rows); panel p's K*16 weights and 16 biases exist since p < NP/16;
             // at most `cols` columns from p*16 are stored and p*16 + cols <= N.
             unsafe {
                 let xp = x.as_ptr().add(m0 * K);
                 let wp = w.as_ptr().add(p * K * GEMM_NR);
                 let bp = b.as_ptr().add(p * GEMM_NR);
                 let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
-                match rows {
+                match count {
                     6 => micro::<6, K, N>(xp, wp, bp, yp, cols, min, max),
                     5 => micro::<5, K, N>(xp, wp, bp, yp, cols, min, max),
                     4 => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max),
@@ -207,7 +207,7 @@ dwconv_kernel! {
     /// only shortens the tap ranges of border pixels; the inner loop has no branch. Interior pixels
     /// go four at a time over eight channels when `C` is a multiple of 8.
     #[inline(never)]
-    pub fn f32_dwconv_nhwc_minmax_neon(x, w, b, y, min, max) {
+    pub fn f32_dwconv_nhwc_minmax_neon(x, w, b, y, min, max, rows) {
         let vec_c = C / 4 * 4;
         let (first, last) = interior(PL, SW, W, KW, OW);
         // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
@@ -246,7 +246,7 @@ dwconv_kernel! {
                     *out.add(c) = clamp(acc, min, max);
                 }
             };
-            for oy in 0..OH {
+            for oy in rows.clone() {
                 let (ky0, ky1) = taps(oy, SH, PT, H, KH);
                 for ox in (0..first).chain(last..OW) {
                     pixel(oy, ox);
@@ -295,7 +295,7 @@ conv_kernel! {
     /// Interior pixels go eight at a time per vector of output channels; border pixels one at a
     /// time with their window clipped.
     #[inline(never)]
-    pub fn f32_conv_minmax_neon(x, w, b, y, min, max) {
+    pub fn f32_conv_minmax_neon(x, w, b, y, min, max, rows) {
         let (first, last) = interior(PL, SW, W, KW, OW);
         // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC with iy < H, ix < W, ci < CI,
         // which the const assertion bounds by XN; weight reads at
@@ -331,7 +331,7 @@ conv_kernel! {
                     store(acc, yp.add((oy * OW + ox) * CO + cb), (CO - cb).min(4));
                 }
             };
-            for oy in 0..OH {
+            for oy in rows.clone() {
                 let (ky0, ky1) = taps(oy, SH, PT, H, KH);
                 for ox in (0..first).chain(last..OW) {
                     pixel(oy, ox);

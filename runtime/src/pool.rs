@@ -6,8 +6,14 @@
 //! parked thread. Which thread runs a task never changes what the task computes, so work split
 //! into tasks that write disjoint outputs gives the same bits on any number of threads.
 
-/// Runs the tasks of one call on one or more threads.
-pub trait Parallel {
+/// Runs the tasks of one call on one or more threads. A pool is `Sync`: several threads may
+/// run calls on one pool at once (each with its own scratch).
+///
+/// # Safety
+/// The kernels hand each task index a part of their output that no other task writes, so an
+/// implementation must call `f(i)` at most once for each `i` in `0..tasks` (exactly once, for
+/// the output to be complete) and must not return before every call has returned.
+pub unsafe trait Parallel: Sync {
     /// Threads that take part in a call (the calling thread included); at least 1.
     fn threads(&self) -> usize;
 
@@ -16,11 +22,72 @@ pub trait Parallel {
     fn run(&self, tasks: usize, f: &(dyn Fn(usize) + Sync));
 }
 
+/// Runs a kernel call's `n` tasks on `pool`; a call of one task runs inline.
+#[inline(always)]
+pub(crate) fn tasks(pool: &dyn Parallel, n: usize, f: impl Fn(usize) + Sync) {
+    if n == 1 { f(0) } else { pool.run(n, &f) }
+}
+
+/// Part `i` of `parts` near-equal parts of `0..total`: `total * i / parts ..
+/// total * (i + 1) / parts` (empty parts only when `parts > total`).
+#[inline(always)]
+pub(crate) fn share(total: usize, parts: usize, i: usize) -> core::ops::Range<usize> {
+    total * i / parts..total * (i + 1) / parts
+}
+
+/// A kernel call's output as its tasks see it: a pointer that every task may copy, through
+/// which each writes only its own part (rows, or rows x panels), so that tasks on several
+/// threads never write the same float. Made from the call's exclusive borrow of the array.
+#[derive(Clone, Copy)]
+pub(crate) struct TaskOut<'a> {
+    ptr: *mut f32,
+    len: usize,
+    _array: core::marker::PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: a TaskOut is a `&mut [f32]` split between tasks that write disjoint parts of it (the
+// contract of every kernel that makes one); f32 is Send.
+unsafe impl Send for TaskOut<'_> {}
+// SAFETY: as above: tasks on different threads write disjoint floats.
+unsafe impl Sync for TaskOut<'_> {}
+
+#[allow(dead_code)] // `part` is used by the kernels that index their output (scalar, rvv)
+impl<'a> TaskOut<'a> {
+    #[inline(always)]
+    pub(crate) fn new(y: &'a mut [f32]) -> TaskOut<'a> {
+        TaskOut {
+            ptr: y.as_mut_ptr(),
+            len: y.len(),
+            _array: core::marker::PhantomData,
+        }
+    }
+
+    /// The first float; a task writes through it only inside its own part.
+    #[inline(always)]
+    pub(crate) fn as_mut_ptr(self) -> *mut f32 {
+        self.ptr
+    }
+
+    /// Floats `start..start + len` (bounds checked).
+    ///
+    /// # Safety
+    /// They must lie in the calling task's own part, and the task must not hold two
+    /// overlapping slices at once.
+    #[inline(always)]
+    pub(crate) unsafe fn part(self, start: usize, len: usize) -> &'a mut [f32] {
+        assert!(start <= self.len && len <= self.len - start);
+        // SAFETY: in bounds (checked); no other task touches the range (the caller's promise),
+        // and the array is exclusively borrowed for 'a.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.add(start), len) }
+    }
+}
+
 /// The calling thread alone, in task order.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sequential;
 
-impl Parallel for Sequential {
+// SAFETY: each task once, in order, before returning.
+unsafe impl Parallel for Sequential {
     fn threads(&self) -> usize {
         1
     }
@@ -34,6 +101,46 @@ impl Parallel for Sequential {
 
 #[cfg(feature = "std")]
 pub use threads::ThreadPool;
+
+/// An app's `rayon` pool as a [`Parallel`] (feature `rayon`): each call's tasks run as a
+/// parallel iterator on it, or on rayon's global pool.
+#[cfg(feature = "rayon")]
+#[derive(Clone, Copy)]
+pub struct Rayon<'a> {
+    pool: Option<&'a rayon::ThreadPool>,
+}
+
+#[cfg(feature = "rayon")]
+impl<'a> Rayon<'a> {
+    /// rayon's global pool.
+    pub fn global() -> Rayon<'static> {
+        Rayon { pool: None }
+    }
+
+    /// An app's own rayon pool.
+    pub fn new(pool: &'a rayon::ThreadPool) -> Rayon<'a> {
+        Rayon { pool: Some(pool) }
+    }
+}
+
+// SAFETY: a parallel iterator over `0..tasks` visits each index once, and `for_each` (and
+// `install`) return after every visit has returned.
+#[cfg(feature = "rayon")]
+unsafe impl Parallel for Rayon<'_> {
+    fn threads(&self) -> usize {
+        self.pool
+            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
+    }
+
+    fn run(&self, tasks: usize, f: &(dyn Fn(usize) + Sync)) {
+        use rayon::iter::{IntoParallelIterator, ParallelIterator};
+        let all = || (0..tasks).into_par_iter().for_each(f);
+        match self.pool {
+            Some(p) => p.install(all),
+            None => all(),
+        }
+    }
+}
 
 #[cfg(feature = "std")]
 mod threads {
@@ -50,13 +157,23 @@ mod threads {
     /// The task function of the current call, its lifetime erased (see `ThreadPool::run`).
     type Job = *const (dyn Fn(usize) + Sync);
 
+    /// One thread's share of a call's tasks, `next..end`: the thread takes them from the front,
+    /// and so do threads done with their own share (on a cache line of its own).
+    #[repr(align(128))]
+    struct Share {
+        next: AtomicUsize,
+        end: AtomicUsize,
+    }
+
     struct Shared {
         /// Bumped by every call (and by the shutdown); workers wait for it to change.
         epoch: AtomicUsize,
         /// The current call's task function, set before its epoch is published.
         job: Mutex<Option<SendJob>>,
-        tasks: AtomicUsize,
-        next: AtomicUsize,
+        /// Thread `t`'s share of the current call (the caller is thread 0, worker `i` thread
+        /// `i`): the same part of every layer's output, so that a thread mostly reads rows it
+        /// wrote itself in the layer before, from its own cache.
+        shares: Vec<Share>,
         /// Workers done with the current call.
         finished: AtomicUsize,
         panicked: AtomicBool,
@@ -83,8 +200,15 @@ mod threads {
 
     impl ThreadPool {
         /// A pool of `threads` threads in all, the caller's included; 0 means one per CPU the
-        /// system reports. Starts `threads - 1` workers.
+        /// system reports. Starts `threads - 1` workers; panics if the system refuses one
+        /// ([`ThreadPool::try_new`] returns the error instead).
         pub fn new(threads: usize) -> ThreadPool {
+            ThreadPool::try_new(threads).expect("start the pool's worker threads")
+        }
+
+        /// [`ThreadPool::new`], or the system's error if it refuses to start a thread (the
+        /// workers already started are stopped).
+        pub fn try_new(threads: usize) -> std::io::Result<ThreadPool> {
             let threads = match threads {
                 0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
                 n => n,
@@ -92,48 +216,56 @@ mod threads {
             let shared = Arc::new(Shared {
                 epoch: AtomicUsize::new(0),
                 job: Mutex::new(None),
-                tasks: AtomicUsize::new(0),
-                next: AtomicUsize::new(0),
+                shares: (0..threads)
+                    .map(|_| Share {
+                        next: AtomicUsize::new(0),
+                        end: AtomicUsize::new(0),
+                    })
+                    .collect(),
                 finished: AtomicUsize::new(0),
                 panicked: AtomicBool::new(false),
                 shutdown: AtomicBool::new(false),
                 parked: Mutex::new(0),
                 wake: Condvar::new(),
             });
-            let workers = (1..threads)
-                .map(|i| {
-                    let shared = Arc::clone(&shared);
-                    std::thread::Builder::new()
-                        .name(std::format!("mnetc-{i}"))
-                        .spawn(move || worker(&shared))
-                        .expect("spawn a worker thread")
-                })
-                .collect();
-            ThreadPool {
+            let mut pool = ThreadPool {
                 shared,
-                workers,
+                workers: Vec::with_capacity(threads - 1),
                 turn: Mutex::new(()),
+            };
+            for i in 1..threads {
+                let shared = Arc::clone(&pool.shared);
+                // On an error, dropping the pool stops the workers started so far.
+                let worker = std::thread::Builder::new()
+                    .name(std::format!("mnetc-{i}"))
+                    .spawn(move || worker(&shared, i))?;
+                pool.workers.push(worker);
+            }
+            Ok(pool)
+        }
+    }
+
+    /// Runs thread `me`'s share of the current call's tasks, then what is left of the others'.
+    fn drain(shared: &Shared, job: Job, me: usize) {
+        let n = shared.shares.len();
+        for k in 0..n {
+            let share = &shared.shares[(me + k) % n];
+            let end = share.end.load(Ordering::Relaxed);
+            loop {
+                let i = share.next.fetch_add(1, Ordering::Relaxed);
+                if i >= end {
+                    break;
+                }
+                // SAFETY: the job outlives the call (`ThreadPool::run` waits for every worker).
+                let f = unsafe { &*job };
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(i))).is_err() {
+                    shared.panicked.store(true, Ordering::Relaxed);
+                }
             }
         }
     }
 
-    /// Runs tasks of the current call until none is left.
-    fn drain(shared: &Shared, job: Job) {
-        let tasks = shared.tasks.load(Ordering::Acquire);
-        loop {
-            let i = shared.next.fetch_add(1, Ordering::Relaxed);
-            if i >= tasks {
-                break;
-            }
-            // SAFETY: the job outlives the call (`ThreadPool::run` waits for every worker).
-            let f = unsafe { &*job };
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(i))).is_err() {
-                shared.panicked.store(true, Ordering::Relaxed);
-            }
-        }
-    }
-
-    fn worker(shared: &Shared) {
+    fn worker(shared: &Shared, me: usize) {
         let mut seen = 0;
         loop {
             // Wait for the next call: spin, then park.
@@ -165,13 +297,15 @@ mod threads {
                 .unwrap_or_else(|e| e.into_inner())
                 .map(|j| j.0);
             if let Some(job) = job {
-                drain(shared, job);
+                drain(shared, job, me);
             }
             shared.finished.fetch_add(1, Ordering::AcqRel);
         }
     }
 
-    impl Parallel for ThreadPool {
+    // SAFETY: tasks are taken from one atomic counter, so each index runs once; `run` returns
+    // only after every worker has finished the call.
+    unsafe impl Parallel for ThreadPool {
         fn threads(&self) -> usize {
             self.workers.len() + 1
         }
@@ -188,8 +322,13 @@ mod threads {
                 core::mem::transmute::<&(dyn Fn(usize) + Sync), &'static (dyn Fn(usize) + Sync)>(f)
             };
             *s.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(SendJob(job));
-            s.tasks.store(tasks, Ordering::Release);
-            s.next.store(0, Ordering::Release);
+            // Contiguous shares, published by the epoch's release below.
+            let n = s.shares.len();
+            for (t, share) in s.shares.iter().enumerate() {
+                let part = super::share(tasks, n, t);
+                share.next.store(part.start, Ordering::Relaxed);
+                share.end.store(part.end, Ordering::Relaxed);
+            }
             s.finished.store(0, Ordering::Release);
             s.epoch.fetch_add(1, Ordering::AcqRel);
             {
@@ -199,7 +338,7 @@ mod threads {
                     s.wake.notify_all();
                 }
             }
-            drain(s, job);
+            drain(s, job, 0);
             let mut spins = 0usize;
             while s.finished.load(Ordering::Acquire) < self.workers.len() {
                 spins += 1;

@@ -23,25 +23,25 @@ pub const GEMM_MR: usize = 6;
 pub const GEMM_NR: usize = 16;
 
 gemm_kernel! {
-    nr = GEMM_NR;
+    nr = GEMM_NR, mr = GEMM_MR;
     /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
     /// [`GEMM_NR`] columns (`w[panel][k][0..16]`, columns past `N` zero, `b` padded to `NP`),
     /// visited in blocks of `NB` panels that stay in L2 while every row tile passes over them.
     #[inline(never)]
-    pub fn f32_gemm_minmax_rvv(x, w, b, y, min, max) {
-        gemm_tiles([M, N, NP, NB], [GEMM_MR, GEMM_NR], |m0, rows, p, cols| {
-            // SAFETY: rows m0..m0+rows of x (K each) and of y (N each) exist since
-            // m0 + rows <= M; panel p's K*16 weights and 16 biases exist since p < NP/16;
+    pub fn f32_gemm_minmax_rvv(x, w, b, y, min, max, rows, panels) {
+        gemm_tiles(N, NB, [GEMM_MR, GEMM_NR], rows, panels, |m0, count, p, cols| {
+            // SAFETY: rows m0..m0+count of x (K each) and of y (N each) exist since
+            // m0 + count <= M (this task's rows); panel p's K*16 weights and 16 biases exist since p < NP/16;
             // `cols` columns from p*16 are loaded and stored, p*16 + cols <= N.
             unsafe {
                 let xp = x.as_ptr().add(m0 * K);
                 let wp = w.as_ptr().add(p * K * GEMM_NR);
                 let bp = b.as_ptr().add(p * GEMM_NR);
                 let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
-                if rows == 1 {
+                if count == 1 {
                     micro_row(xp, wp, bp, yp, K, cols, min, max);
                 } else {
-                    micro6(xp, rows, K, wp, bp, yp, N, cols, min, max);
+                    micro6(xp, count, K, wp, bp, yp, N, cols, min, max);
                 }
             }
         });
@@ -313,17 +313,19 @@ dwconv_kernel! {
     /// `[KH][KW][C]`, bias `[C]`, as [`crate::scalar::f32_dwconv_nhwc_minmax`]. Padding only
     /// shortens a pixel's tap block; the tap loops inside the block have no other branch.
     #[inline(never)]
-    pub fn f32_dwconv_nhwc_minmax_rvv(x, w, b, y, min, max) {
+    pub fn f32_dwconv_nhwc_minmax_rvv(x, w, b, y, min, max, rows) {
         let f = core::mem::size_of::<f32>();
-        for oy in 0..OH {
+        for oy in rows.clone() {
             let (ky0, ky1) = taps(oy, SH, PT, H, KH);
             for ox in 0..OW {
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);
                 let out = (oy * OW + ox) * C;
                 if ky0 == ky1 || kx0 == kx1 {
                     // A window entirely in the padding: the bias alone.
-                    for c in 0..C {
-                        y[out + c] = clamp(b[c], min, max);
+                    // SAFETY: row `oy` is this task's.
+                    let px = unsafe { y.part(out, C) };
+                    for (v, &bias) in px.iter_mut().zip(b) {
+                        *v = clamp(bias, min, max);
                     }
                     continue;
                 }
@@ -445,10 +447,10 @@ conv_kernel! {
     /// `COP == CO`. Each pixel's taps (its window clipped to the input) are listed as offsets and
     /// walked inside one block per strip.
     #[inline(never)]
-    pub fn f32_conv_minmax_rvv(x, w, b, y, min, max) {
+    pub fn f32_conv_minmax_rvv(x, w, b, y, min, max, rows) {
         let f = core::mem::size_of::<f32>();
         let mut offs = [[0usize; 2]; CONV_TAPS];
-        for oy in 0..OH {
+        for oy in rows.clone() {
             let (ky0, ky1) = taps(oy, SH, PT, H, KH);
             for ox in 0..OW {
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);
@@ -457,8 +459,10 @@ conv_kernel! {
                 let window = (ky0..ky1).flat_map(|ky| (kx0..kx1).map(move |kx| (ky, kx)));
                 let count = (ky1 - ky0) * (kx1 - kx0);
                 if count == 0 {
-                    for c in 0..CO {
-                        y[out + c] = clamp(b[c], min, max);
+                    // SAFETY: row `oy` is this task's.
+                    let px = unsafe { y.part(out, CO) };
+                    for (v, &bias) in px.iter_mut().zip(b) {
+                        *v = clamp(bias, min, max);
                     }
                     continue;
                 }

@@ -41,28 +41,32 @@ pub(crate) fn interior(
     (first, last.max(first))
 }
 
-/// Visits a panel-packed GEMM's tiles in the order the SIMD targets share: blocks of `nb`
-/// panels (of `nr` columns, `np / nr` in all), within a block every tile of up to `mr` of the
-/// `m` rows, within that every panel; calls `f(m0, rows, panel, cols)` with the tile's first
-/// row, its row count, the panel and its columns inside `n`.
+/// Visits a task's part of a panel-packed GEMM (`rows`, starting at a multiple of `mr`, times
+/// `panels` of `nr` columns) in the order the SIMD targets share: blocks of `nb` panels,
+/// within a block every tile of up to `mr` rows, within that every panel; calls
+/// `f(m0, rows, panel, cols)` with the tile's first row, its row count, the panel and its
+/// columns inside `n`. The tiles are the same whatever the task's part, so every output is
+/// summed the same way.
 #[inline(always)]
 #[allow(dead_code)] // used by the SIMD modules a build compiles, if any
 pub(crate) fn gemm_tiles(
-    [m, n, np, nb]: [usize; 4],
+    n: usize,
+    nb: usize,
     [mr, nr]: [usize; 2],
+    rows: core::ops::Range<usize>,
+    panels: core::ops::Range<usize>,
     mut f: impl FnMut(usize, usize, usize, usize),
 ) {
-    let panels = np / nr;
-    let mut p0 = 0;
-    while p0 < panels {
-        let p1 = (p0 + nb).min(panels);
-        let mut m0 = 0;
-        while m0 < m {
-            let rows = (m - m0).min(mr);
+    let mut p0 = panels.start;
+    while p0 < panels.end {
+        let p1 = (p0 + nb).min(panels.end);
+        let mut m0 = rows.start;
+        while m0 < rows.end {
+            let count = (rows.end - m0).min(mr);
             for p in p0..p1 {
-                f(m0, rows, p, (n - p * nr).min(nr));
+                f(m0, count, p, (n - p * nr).min(nr));
             }
-            m0 += rows;
+            m0 += count;
         }
         p0 = p1;
     }
@@ -75,12 +79,13 @@ conv_kernel! {
     /// the first conv reads the caller's NCHW input directly. Weights packed `[KH][KW][CI][COP]`,
     /// bias `[COP]`, the output channels zero-padded to `COP >= CO` (SIMD targets pad to whole
     /// vectors). Padding `PT` (top) and `PL` (left); bottom and right follow from `OH`, `OW`.
-    pub fn f32_conv_minmax(x, w, b, y, min, max) {
-        for oy in 0..OH {
+    pub fn f32_conv_minmax(x, w, b, y, min, max, rows) {
+        for oy in rows {
             let (ky0, ky1) = taps(oy, SH, PT, H, KH);
             for ox in 0..OW {
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-                let acc = &mut y[(oy * OW + ox) * CO..][..CO];
+                // SAFETY: row `oy` is this task's.
+                let acc = unsafe { y.part((oy * OW + ox) * CO, CO) };
                 acc.copy_from_slice(&b[..CO]);
                 for ky in ky0..ky1 {
                     let iy = oy * SH + ky - PT;
@@ -105,12 +110,13 @@ conv_kernel! {
 dwconv_kernel! {
     /// Depthwise 2-D convolution (one filter per channel), NHWC. Weights packed `[KH][KW][C]`,
     /// bias `[C]`.
-    pub fn f32_dwconv_nhwc_minmax(x, w, b, y, min, max) {
-        for oy in 0..OH {
+    pub fn f32_dwconv_nhwc_minmax(x, w, b, y, min, max, rows) {
+        for oy in rows {
             let (ky0, ky1) = taps(oy, SH, PT, H, KH);
             for ox in 0..OW {
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-                let acc = &mut y[(oy * OW + ox) * C..][..C];
+                // SAFETY: row `oy` is this task's.
+                let acc = unsafe { y.part((oy * OW + ox) * C, C) };
                 acc.copy_from_slice(b);
                 for ky in ky0..ky1 {
                     let iy = oy * SH + ky - PT;
@@ -130,17 +136,19 @@ dwconv_kernel! {
 }
 
 gemm_kernel! {
-    nr = 1;
+    nr = 1, mr = 1;
     /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])`: a pointwise (1x1) conv over M pixels,
     /// or a fully connected layer with M = 1. Weights packed `[K][N]`. `NP` (padded columns) and
     /// `NB` (panels per block) belong to the SIMD targets' signature; scalar weights have no panels,
-    /// so `NP == N` and `NB` is unused.
-    pub fn f32_gemm_minmax(x, w, b, y, min, max) {
-        for m in 0..M {
-            let acc = &mut y[m * N..][..N];
-            acc.copy_from_slice(b);
+    /// so `NP == N`, `NB` is unused and a task's `panels` are its columns.
+    pub fn f32_gemm_minmax(x, w, b, y, min, max, rows, panels) {
+        let cols = panels.len();
+        for m in rows {
+            // SAFETY: row `m`'s columns `panels` are this task's.
+            let acc = unsafe { y.part(m * N + panels.start, cols) };
+            acc.copy_from_slice(&b[panels.clone()]);
             for (k, &xv) in x[m * K..][..K].iter().enumerate() {
-                for (a, &wv) in acc.iter_mut().zip(&w[k * N..][..N]) {
+                for (a, &wv) in acc.iter_mut().zip(&w[k * N + panels.start..][..cols]) {
                     *a += xv * wv;
                 }
             }
@@ -435,6 +443,65 @@ pub fn f32_copy_strided<const R: usize, const XN: usize, const YN: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scalar kernels split into tasks on three threads give the bits of one task (the
+    /// cases compare the scalar kernel with itself too).
+    #[test]
+    fn tasks_give_the_same_bits() {
+        use crate::conformance::{conv_case, dw_case, gemm_case};
+        gemm_case!(
+            crate::scalar::f32_gemm_minmax,
+            mnetc_targets::GENERIC,
+            13,
+            17,
+            33
+        );
+        gemm_case!(
+            crate::scalar::f32_gemm_minmax,
+            mnetc_targets::GENERIC,
+            1,
+            17,
+            1000
+        );
+        dw_case!(
+            crate::scalar::f32_dwconv_nhwc_minmax,
+            9,
+            6,
+            16,
+            3,
+            1,
+            1,
+            1,
+            1,
+            1
+        );
+        dw_case!(
+            crate::scalar::f32_dwconv_nhwc_minmax,
+            6,
+            23,
+            16,
+            3,
+            2,
+            1,
+            1,
+            1,
+            1
+        );
+        conv_case!(
+            crate::scalar::f32_conv_minmax,
+            mnetc_targets::GENERIC,
+            40,
+            37,
+            3,
+            12,
+            3,
+            2,
+            1,
+            0,
+            1,
+            2
+        );
+    }
 
     #[test]
     fn exp_is_accurate() {

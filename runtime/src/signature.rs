@@ -6,11 +6,20 @@
 //! Each macro takes the target's packing constant where the family has one (the GEMM panel
 //! width, the multiple dense convs pad their output channels to; 1 for none), the function's
 //! attributes, name and argument names, and the body.
+//!
+//! The GEMM and the convolutions split their work into tasks (`pool::Parallel`) along their
+//! output: the macro runs the body once per task with the task's part (output rows; for the
+//! GEMM, rows in whole register tiles times a range of panels) and with the output as a
+//! `pool::TaskOut`, through which the body writes only that part. The number of tasks is a
+//! const generic the compiler chooses per layer, the same whatever runs them, and no part
+//! shares a sum with another, so the output has the same bits on any number of threads.
 
 /// GEMM `[M][K] x [K][N]` with bias and clamp: weights packed in panels of `NR` columns
 /// (`[NP/NR][K][NR]`, zero padded; `NR` 1 is plain `[K][N]`), visited in blocks of `NB` panels.
+/// `MT * NT` tasks: `MT` groups of rows (whole tiles of the target's `MR` rows), times `NT`
+/// groups of panels; the body sees its task's `rows` and `panels`.
 macro_rules! gemm_kernel {
-    (nr = $nr:expr; $(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $w:ident, $b:ident, $y:ident, $min:ident, $max:ident) $body:block) => {
+    (nr = $nr:expr, mr = $mr:expr; $(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $w:ident, $b:ident, $y:ident, $min:ident, $max:ident, $rows:ident, $panels:ident) $body:block) => {
         $(#[$m])*
         // (`NP % 1` for targets without panels.)
         #[allow(clippy::too_many_arguments, clippy::modulo_one)]
@@ -20,6 +29,8 @@ macro_rules! gemm_kernel {
             const N: usize,
             const NP: usize,
             const NB: usize,
+            const MT: usize,
+            const NT: usize,
             const XN: usize,
             const WN: usize,
             const YN: usize,
@@ -27,24 +38,36 @@ macro_rules! gemm_kernel {
             $x: &[f32; XN],
             $w: &[f32; WN],
             $b: &[f32; NP],
-            $y: &mut [f32; YN],
+            y: &mut [f32; YN],
             $min: f32,
             $max: f32,
+            pool: &dyn $crate::pool::Parallel,
         ) {
             const {
                 assert!(XN == M * K && YN == M * N && NP % $nr == 0 && NP >= N && NP < N + $nr);
                 assert!(WN == NP * K && NB > 0 && K > 0);
+                assert!(
+                    MT > 0 && NT > 0 && MT <= M.div_ceil($mr) && NT <= NP / $nr,
+                    "a GEMM task without rows or panels"
+                );
             };
-            $body
+            let $y = $crate::pool::TaskOut::new(y);
+            $crate::pool::tasks(pool, MT * NT, |task| {
+                let tiles = $crate::pool::share(M.div_ceil($mr), MT, task / NT);
+                let $rows = tiles.start * $mr..(tiles.end * $mr).min(M);
+                let $panels = $crate::pool::share(NP / $nr, NT, task % NT);
+                $body
+            });
         }
     };
 }
 
 /// Dense 2-D convolution, NHWC out, reading the input through its channel, row and column
 /// strides (`XSC`, `XSY`, `XSX`: any layout); weights `[KH][KW][CI][COP]` with the output
-/// channels padded to `COP`, a multiple of the target's `cop` (1: no padding required).
+/// channels padded to `COP`, a multiple of the target's `cop` (1: no padding required). `T`
+/// tasks of output rows; the body sees its task's `rows`.
 macro_rules! conv_kernel {
-    (cop = $cop:expr; $(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $w:ident, $b:ident, $y:ident, $min:ident, $max:ident) $body:block) => {
+    (cop = $cop:expr; $(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $w:ident, $b:ident, $y:ident, $min:ident, $max:ident, $rows:ident) $body:block) => {
         $(#[$m])*
         // (`COP % 1` for targets that do not pad.)
         #[allow(clippy::too_many_arguments, clippy::modulo_one)]
@@ -65,6 +88,7 @@ macro_rules! conv_kernel {
             const XSC: usize,
             const XSY: usize,
             const XSX: usize,
+            const T: usize,
             const XN: usize,
             const WN: usize,
             const YN: usize,
@@ -72,9 +96,10 @@ macro_rules! conv_kernel {
             $x: &[f32; XN],
             $w: &[f32; WN],
             $b: &[f32; COP],
-            $y: &mut [f32; YN],
+            y: &mut [f32; YN],
             $min: f32,
             $max: f32,
+            pool: &dyn $crate::pool::Parallel,
         ) {
             const {
                 assert!(XN == H * W * CI && WN == KH * KW * CI * COP && YN == OH * OW * CO);
@@ -83,15 +108,21 @@ macro_rules! conv_kernel {
                     (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
                     "input strides out of bounds"
                 );
+                assert!(T > 0 && T <= OH, "a conv task without output rows");
             };
-            $body
+            let $y = $crate::pool::TaskOut::new(y);
+            $crate::pool::tasks(pool, T, |task| {
+                let $rows = $crate::pool::share(OH, T, task);
+                $body
+            });
         }
     };
 }
 
-/// Depthwise 2-D convolution, NHWC in and out, weights `[KH][KW][C]`.
+/// Depthwise 2-D convolution, NHWC in and out, weights `[KH][KW][C]`. `T` tasks of output
+/// rows; the body sees its task's `rows`.
 macro_rules! dwconv_kernel {
-    ($(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $w:ident, $b:ident, $y:ident, $min:ident, $max:ident) $body:block) => {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $w:ident, $b:ident, $y:ident, $min:ident, $max:ident, $rows:ident) $body:block) => {
         $(#[$m])*
         #[allow(clippy::too_many_arguments)]
         $vis fn $name<
@@ -106,6 +137,7 @@ macro_rules! dwconv_kernel {
             const PL: usize,
             const OH: usize,
             const OW: usize,
+            const T: usize,
             const XN: usize,
             const WN: usize,
             const YN: usize,
@@ -113,12 +145,20 @@ macro_rules! dwconv_kernel {
             $x: &[f32; XN],
             $w: &[f32; WN],
             $b: &[f32; C],
-            $y: &mut [f32; YN],
+            y: &mut [f32; YN],
             $min: f32,
             $max: f32,
+            pool: &dyn $crate::pool::Parallel,
         ) {
-            const { assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C) };
-            $body
+            const {
+                assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C);
+                assert!(T > 0 && T <= OH, "a depthwise task without output rows");
+            };
+            let $y = $crate::pool::TaskOut::new(y);
+            $crate::pool::tasks(pool, T, |task| {
+                let $rows = $crate::pool::share(OH, T, task);
+                $body
+            });
         }
     };
 }

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// (label, file stem) in the order of the table.
-const MODELS: [(&str, &str); 8] = [
+const MODELS: [(&str, &str); 9] = [
     ("1.0_224", "mobilenet_v1_1.0_224_folded"),
     ("1.0_128", "mobilenet_v1_1.0_128_folded"),
     ("0.75_192", "mobilenet_v1_0.75_192_folded"),
@@ -18,6 +18,7 @@ const MODELS: [(&str, &str); 8] = [
     ("0.25_224", "mobilenet_v1_0.25_224_folded"),
     ("0.25_128", "mobilenet_v1_0.25_128_folded"),
     ("cifar10", "mobilenet_v1_cifar10_folded"),
+    ("v2_1.0_224", "mobilenet_v2_imagenet"),
 ];
 
 fn find(stem: &str) -> Option<PathBuf> {
@@ -57,6 +58,7 @@ struct State{i} {{ input: Box<[f32; {m}::INPUT_LEN]>, output: Box<[f32; {m}::OUT
 impl Model for State{i} {{
     fn set_input(&mut self, x: &[f32]) {{ self.input.copy_from_slice(x) }}
     fn run(&mut self) {{ {m}::forward(&self.input, &mut self.output, &mut self.scratch) }}
+    fn run_on(&mut self, pool: &dyn mnetc_runtime::pool::Parallel) {{ {m}::forward_parallel(&self.input, &mut self.output, &mut self.scratch, pool) }}
     fn output(&self) -> &[f32] {{ &self.output[..] }}
 }}
 fn {m}_new() -> Box<dyn Model> {{

@@ -8,8 +8,7 @@ if [ ! -x .venv/bin/python ]; then
     .venv/bin/pip install --quiet onnxruntime numpy
 fi
 cargo build --release --quiet
-# mnetc, tract and the onnxruntime worker all on one CPU, so that no engine keeps a private L2
-# warm while the others run.
-pin=()
-if command -v taskset >/dev/null; then pin=(taskset -c 0); fi
-"${pin[@]}" target/release/mnetc-bench --onnxruntime .venv/bin/python "$@"
+# mnetc-bench pins every one-thread run (its own, tract's and the worker's) to the first CPU, so
+# that no engine keeps a private L2 warm while the others run; runs on several threads
+# (--threads N) use every CPU.
+target/release/mnetc-bench --onnxruntime .venv/bin/python "$@"

@@ -3,7 +3,7 @@
  * an app would: an RGBA frame (Android Bitmap), a BGRA frame (iOS CVPixelBuffer) and an NV21
  * frame (Android camera), each with padded rows, and checks the documented error codes (null
  * pointers, zero and absurd sizes, short and absurd row strides, a wrong output length).
- * Writes the three outputs. Exit 0 when every check passed.
+ * Writes the three outputs (computed on two threads). Exit 0 when every check passed.
  * Usage: run_frames WIDTH HEIGHT RGBA ROW_BYTES BGRA ROW_BYTES NV21 ROW_BYTES OUT_PREFIX
  */
 #include <stdint.h>
@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
     run_fn fns[3] = {mobilenet_run_rgba8, mobilenet_run_bgra8, mobilenet_run_nv21};
     const char *names[3] = {"rgba8", "bgra8", "nv21"};
     static float output[MOBILENET_OUTPUT_LEN];
-    mobilenet_t *net = mobilenet_new();
+    mobilenet_t *net = mobilenet_new_threads(2);
     if (!net) return 1;
     for (int i = 0; i < 3; i++) {
         size_t len = 0;

@@ -1,7 +1,8 @@
 /*
  * Links a `mnetc package --platform host` library and uses it as an app would: runs the network
  * on a raw f32 input file, writes the output to a file, and checks the documented error codes
- * (null pointers, wrong lengths, misaligned buffers). Exit 0 when every check passed.
+ * (null pointers, wrong lengths, misaligned buffers) and that handles with 2, 3 and 7 threads
+ * and one per CPU (0) give the same bits as one thread. Exit 0 when every check passed.
  * Usage: run_package INPUT.f32 OUTPUT.f32
  */
 #include <stdio.h>
@@ -68,8 +69,37 @@ int main(int argc, char **argv) {
         fprintf(stderr, "two runs differ\n");
         failures++;
     }
+    if (mobilenet_threads(net) != 1) {
+        fprintf(stderr, "mobilenet_new: %zu threads\n", mobilenet_threads(net));
+        failures++;
+    }
     mobilenet_free(net);
     mobilenet_free(NULL);
+
+    /* Several threads: the same bits, run after run. */
+    static const size_t threads[] = {2, 3, 7, 0};
+    for (size_t i = 0; i < sizeof threads / sizeof threads[0]; i++) {
+        mobilenet_t *pool = mobilenet_new_threads(threads[i]);
+        if (!pool) {
+            fprintf(stderr, "mobilenet_new_threads(%zu) returned NULL\n", threads[i]);
+            return 1;
+        }
+        size_t n = mobilenet_threads(pool);
+        if (threads[i] != 0 ? n != threads[i] : n < 1) {
+            fprintf(stderr, "mobilenet_new_threads(%zu): %zu threads\n", threads[i], n);
+            failures++;
+        }
+        for (int run = 0; run < 3; run++) {
+            memset(again, 0, sizeof again);
+            expect(mobilenet_run(pool, input, MOBILENET_INPUT_LEN, again, MOBILENET_OUTPUT_LEN),
+                MOBILENET_OK, "run on threads");
+            if (memcmp(output, again, sizeof again) != 0) {
+                fprintf(stderr, "%zu threads differ from one\n", n);
+                failures++;
+            }
+        }
+        mobilenet_free(pool);
+    }
 
     f = fopen(argv[2], "wb");
     if (!f || fwrite(output, sizeof(float), MOBILENET_OUTPUT_LEN, f) != MOBILENET_OUTPUT_LEN) {

@@ -14,6 +14,8 @@ pub struct Compiled {
     pub input_shape: &'static [usize],
     /// Runs `forward` (`false`) or the entry point for the other layout (`true`).
     pub run: fn(&[f32], bool) -> Vec<f32>,
+    /// Runs `forward_parallel` on a pool.
+    pub run_on: fn(&[f32], &dyn mnetc_runtime::pool::Parallel) -> Vec<f32>,
 }
 
 /// The generated modules and their registry.

@@ -173,7 +173,14 @@ fn generate(onnx: &Path, target: Target) -> Generated {
 
 #[test]
 fn every_repository_fixture_runs_on_the_emulated_targets() {
-    let mut checked = 0;
+    /// Fixtures also run on 2, 3 and 7 threads: PyTorch's NCHW v1, and tf2onnx's NHWC v1 and
+    /// V2 (residual adds).
+    const THREADED: [&str; 3] = [
+        "mobilenet_v1_0.25_128_bn",
+        "keras_mobilenet_v1_0.25_128_opset13",
+        "keras_mobilenet_v2_0.35_96_opset13",
+    ];
+    let (mut checked, mut threaded) = (0, 0);
     let targets: Vec<(Target, Emulation)> = emulated()
         .into_iter()
         .filter(|(_, e)| tools_present(e))
@@ -195,10 +202,24 @@ fn every_repository_fixture_runs_on_the_emulated_targets() {
                 check_close(&y, &want)
                     .unwrap_or_else(|e| panic!("{} on {target} (VLEN {vlen}): {e}", f.name));
             }
+            // A subset on several threads: the runner fails unless `forward_parallel` gives
+            // `forward`'s bits.
+            if THREADED.contains(&f.name.as_str()) {
+                for threads in [2, 3, 7] {
+                    runner.set_threads(threads);
+                    let (y, _) = runner.run(&x, None).unwrap_or_else(|e| {
+                        panic!("{} on {target}, {threads} threads: {e}", f.name)
+                    });
+                    check_close(&y, &want).unwrap();
+                }
+                runner.set_threads(1);
+                threaded += 1;
+            }
             checked += 1;
         }
     }
     assert!(checked >= 16 * targets.len(), "{checked}");
+    assert_eq!(threaded, THREADED.len() * targets.len());
 }
 
 /// `forward_rgb8` on every emulated target, against the interpreter.
@@ -242,18 +263,18 @@ fn objdump() -> PathBuf {
 }
 
 /// The disassembly of every function in `binary` whose name contains `name`.
-fn functions(disassembly: &str, name: &str) -> Vec<String> {
+fn functions(disassembly: &str, name: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut current: Option<String> = None;
+    let mut current: Option<(String, String)> = None;
     for line in disassembly.lines() {
         if line.ends_with(">:") {
             if let Some(f) = current.take() {
                 out.push(f);
             }
             if line.contains(name) {
-                current = Some(String::new());
+                current = Some((line.to_string(), String::new()));
             }
-        } else if let Some(f) = current.as_mut() {
+        } else if let Some((_, f)) = current.as_mut() {
             f.push_str(line);
             f.push('\n');
         }
@@ -265,7 +286,8 @@ fn functions(disassembly: &str, name: &str) -> Vec<String> {
 /// Every kernel the target lists from its own module is in the built program of a v1 model
 /// as a function of its own (the kernels are `#[inline(never)]`), and each of its copies
 /// contains `fma` (a multiply-add instruction) or, for pooling, another vector instruction, or
-/// calls one of the kernel's closures (LLVM outlines the border-pixel closure) that does.
+/// calls one of the kernel's closures (LLVM outlines the border-pixel closure) that does, or,
+/// for a call split into tasks, hands the pool a task closure of the kernel that does.
 fn check_vector_code(target: Target, desc: &TargetDesc, fma: &str, vector: &str) {
     let onnx = mnetc_tests::fixture("mobilenet_v1_0.25_128_bn").onnx;
     let runner = mnetc_cli::verify::build(&generate(&onnx, target), target).unwrap();
@@ -295,14 +317,19 @@ fn check_vector_code(target: Target, desc: &TargetDesc, fma: &str, vector: &str)
         };
         let closure = format!("mnetc_runtime::{path}::_$u7b$$u7b$closure");
         assert!(
-            bodies.iter().any(|b| b.contains(wanted)),
+            bodies.iter().any(|(_, b)| b.contains(wanted)),
             "{}: {path} has no {wanted}",
             desc.name
         );
-        for body in &bodies {
+        // The task closures (`{{closure}}` symbols) that compute.
+        let tasks = bodies
+            .iter()
+            .any(|(name, b)| name.contains("closure") && b.contains(wanted));
+        for (name, body) in &bodies {
+            let dispatches = tasks && !name.contains("closure");
             assert!(
-                body.contains(wanted) || body.contains(&closure),
-                "{}: {path} has no {wanted}:\n{body}",
+                body.contains(wanted) || body.contains(&closure) || dispatches,
+                "{}: {path} has no {wanted}:\n{name}\n{body}",
                 desc.name
             );
         }

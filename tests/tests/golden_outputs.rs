@@ -3,6 +3,12 @@
 //! and weights whose SHA-256 `tests/golden/outputs.sha256` records. That file was written by the
 //! code before the change (commit b70d4cf, from every model file then in tests/fixtures) and is
 //! not to be edited by it.
+//!
+//! Since the multithreaded forward pass (issue 13) the modules differ by design (the
+//! `_parallel` entry points, each kernel call's task count and pool): the weights are still
+//! compared byte for byte; the modules' hashes stay in the file as issue 11's record. The tests
+//! of `threads.rs` hold the new code to `forward`'s bits, and the rest of the suite to
+//! onnxruntime's outputs.
 
 use mnetc::codegen::{CodegenOptions, Target};
 use sha2::Digest;
@@ -15,7 +21,7 @@ fn hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// `SHA(net.rs) SHA(weights) model target variant` for one recorded output, generated now.
+/// `SHA(weights) model target variant` for one recorded output, generated now.
 fn line(model: &str, target: &str, variant: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(model);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{model}: {e}"));
@@ -38,17 +44,16 @@ fn line(model: &str, target: &str, variant: &str) -> String {
     let generated = mnetc::compile_bytes(&bytes, &path, &options, &codegen)
         .unwrap_or_else(|e| panic!("{model}: {e}"));
     format!(
-        "{} {} {model} {} {variant}",
-        hex(generated.source.as_bytes()),
+        "{} {model} {} {variant}",
         hex(&generated.weights),
-        target.name(),
+        target.name()
     )
 }
 
-/// Every recorded output is generated again, byte for byte (targets and fixtures added later
-/// have no record to match).
+/// Every recorded weights file is generated again, byte for byte (targets and fixtures added
+/// later have no record to match).
 #[test]
-fn generated_code_and_weights_are_unchanged() {
+fn generated_weights_are_unchanged() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/outputs.sha256");
     let text = std::fs::read_to_string(&file).unwrap();
     let recorded: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
@@ -56,8 +61,9 @@ fn generated_code_and_weights_are_unchanged() {
     for rec in &recorded {
         let f: Vec<&str> = rec.split(' ').collect();
         let now = line(f[2], f[3], f[4]);
-        if now != *rec {
-            differ.push(format!("recorded {rec}\nnow      {now}"));
+        let weights = f[1..].join(" ");
+        if now != weights {
+            differ.push(format!("recorded {weights}\nnow      {now}"));
         }
     }
     assert!(

@@ -176,6 +176,7 @@ fn android_and_ios_archives_export_the_c_abi() {
             "#define MOBILENET_INPUT_LEN 49152",
             "#define MOBILENET_OUTPUT_LEN 1000",
             "mobilenet_t *mobilenet_new(void);",
+            "mobilenet_t *mobilenet_new_threads(size_t threads);",
             "int mobilenet_run(mobilenet_t *net, const float *input, size_t input_len, float *output,",
         ] {
             assert!(header.contains(line), "{line}\n{header}");
@@ -189,6 +190,8 @@ fn android_and_ios_archives_export_the_c_abi() {
             let symbols = String::from_utf8_lossy(&nm.stdout);
             for f in [
                 "new",
+                "new_threads",
+                "threads",
                 "free",
                 "run",
                 "version",

@@ -159,6 +159,7 @@ impl Module<'_> {
                 let path: TokenStream = path.parse().expect("runtime paths are valid Rust paths");
                 quote!(#rt::#path)
             }
+            Arg::Pool => quote!(pool),
         });
         quote!({ #bind #f::<#(#consts),*>(#(#args),*); })
     }
@@ -251,6 +252,16 @@ impl Module<'_> {
         } else {
             quote!(_arena)
         };
+        let pool_param = if self
+            .program
+            .steps
+            .iter()
+            .any(|s| s.kernel.args.contains(&Arg::Pool))
+        {
+            quote!(pool)
+        } else {
+            quote!(_pool)
+        };
         // Code for a target with required features refuses to build without them.
         let desc = self.target.desc();
         let guard = if desc.features.is_empty() && desc.arch.is_none() && desc.cfgs.is_empty() {
@@ -330,7 +341,7 @@ impl Module<'_> {
             #[allow(dead_code)]
             pub const STEPS: [(&str, &str, u64); #step_count] = [#(#step_info),*];
             #[inline(always)]
-            fn run(#weights_param: &#rt::Weights<WEIGHTS_LEN>, input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], #arena_param: &mut [f32; ARENA_LEN], mut hook: impl FnMut(usize)) {
+            fn run(#weights_param: &#rt::Weights<WEIGHTS_LEN>, input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], #arena_param: &mut [f32; ARENA_LEN], #pool_param: &dyn #rt::pool::Parallel, mut hook: impl FnMut(usize)) {
                 #(#steps)*
                 #copy_out
             }
@@ -381,7 +392,7 @@ impl Module<'_> {
         let rest = &steps[1..];
         quote! {
             #[inline(always)]
-            fn run_rgb8(#weights_param: &#rt::Weights<WEIGHTS_LEN>, input: &[f32; PADDED_LEN], output: &mut [f32; OUTPUT_LEN], arena: &mut [f32; ARENA_LEN]) {
+            fn run_rgb8(#weights_param: &#rt::Weights<WEIGHTS_LEN>, input: &[f32; PADDED_LEN], output: &mut [f32; OUTPUT_LEN], arena: &mut [f32; ARENA_LEN], pool: &dyn #rt::pool::Parallel) {
                 let hook = |_: usize| {};
                 #first
                 hook(0);
@@ -435,23 +446,65 @@ impl Module<'_> {
                     // the padding around the photo is the value it maps to zero.
                     let padded = #rt::arena_out::<0, PADDED_LEN, STAGE_LEN>(stage);
                     #rt::scalar::u8_pixels_to_padded_f32::<#h, #w, #rows, #cols, #top, #left, INPUT_LEN, PADDED_LEN>(pixels, padded, #order, #border);
-                    run_rgb8(#weights, padded, output, arena);
+                    run_rgb8(#weights, padded, output, arena, pool);
                 }
             }
             None => quote! {
                 #rt::scalar::u8_pixels_to_f32::<#pixels, INPUT_LEN, #nhwc>(pixels, stage, #order, #scale, #mean, #std);
-                run(#weights, stage, output, arena, |_| {});
+                run(#weights, stage, output, arena, pool, |_| {});
             },
         };
+        let rgb8 = self.entry(
+            receiver,
+            "forward_rgb8",
+            &doc,
+            quote!(pixels: &[u8; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch),
+            quote!(pixels, output, scratch),
+            quote!(),
+            quote! {
+                let #rt::Scratch { arena, stage } = scratch;
+                #body
+            },
+        );
+        quote!(#rgb8 #frame)
+    }
+
+    /// A public entry point in two forms: `NAME_parallel`, whose kernels run their tasks on a
+    /// `pool` it takes last, with `body`; and `NAME`, which calls it on `pool::Sequential`.
+    #[allow(clippy::too_many_arguments)]
+    fn entry(
+        &self,
+        receiver: &TokenStream,
+        name: &str,
+        doc: &str,
+        params: TokenStream,
+        args: TokenStream,
+        ret: TokenStream,
+        body: TokenStream,
+    ) -> TokenStream {
+        let rt = self.rt();
+        let (one, parallel) = (format_ident!("{name}"), format_ident!("{name}_parallel"));
+        let call = if receiver.is_empty() {
+            quote!(#parallel)
+        } else {
+            quote!(self.#parallel)
+        };
+        let parallel_doc = format!(
+            " [`{name}`] with every kernel call's tasks run on `pool`: the same output, to the \
+             bit, on any number of threads (the tasks are fixed when the module is generated)."
+        );
         quote! {
             #[doc = #doc]
             #[allow(dead_code)]
-            pub fn forward_rgb8(#receiver pixels: &[u8; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
-                let #rt::Scratch { arena, stage } = scratch;
-                #body
+            pub fn #one(#receiver #params) #ret {
+                #call(#args, &#rt::pool::Sequential)
             }
 
-            #frame
+            #[doc = #parallel_doc]
+            #[allow(dead_code)]
+            pub fn #parallel(#receiver #params, pool: &dyn #rt::pool::Parallel) #ret {
+                #body
+            }
         }
     }
 
@@ -498,22 +551,26 @@ impl Module<'_> {
     fn forward_frame(&self, receiver: &TokenStream) -> TokenStream {
         let rt = self.rt();
         let call = if receiver.is_empty() {
-            quote!(forward_rgb8)
+            quote!(forward_rgb8_parallel)
         } else {
-            quote!(self.forward_rgb8)
+            quote!(self.forward_rgb8_parallel)
         };
-        quote! {
-            /// [`forward_rgb8`] on a frame of any size, row stride and pixel layout (RGB, RGBA,
-            /// BGRA, NV21, NV12), resized and cropped as the preprocessing says without
-            /// allocating; refuses a frame `frame::check` refuses or one more than
-            /// `frame::MAX_SCALE` times the input.
-            #[allow(dead_code)]
-            pub fn forward_frame(#receiver frame: &#rt::frame::Frame, output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch, frame_scratch: &mut FrameScratch) -> Result<(), #rt::frame::FrameError> {
+        self.entry(
+            receiver,
+            "forward_frame",
+            " [`forward_rgb8`] on a frame of any size, row stride and pixel layout (RGB, RGBA, \
+             BGRA, NV21, NV12), resized and cropped as the preprocessing says without \
+             allocating; refuses a frame `frame::check` refuses or one more than \
+             `frame::MAX_SCALE` times the input.",
+            quote!(frame: &#rt::frame::Frame, output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch, frame_scratch: &mut FrameScratch),
+            quote!(frame, output, scratch, frame_scratch),
+            quote!(-> Result<(), #rt::frame::FrameError>),
+            quote! {
                 #rt::frame::resize(frame, FIT, frame_scratch)?;
-                #call(&frame_scratch.pixels, output, scratch);
+                #call(&frame_scratch.pixels, output, scratch, pool);
                 Ok(())
-            }
-        }
+            },
+        )
     }
 
     /// `forward`, the other-layout entry point and `forward_with_hook`: free functions over the
@@ -543,30 +600,43 @@ impl Module<'_> {
             Some(_) => quote!(let stage = #rt::arena_out::<0, INPUT_LEN, STAGE_LEN>(stage);),
             None => quote!(),
         };
-        let functions = quote! {
-            #[doc = #forward_doc]
-            #[allow(dead_code)]
-            pub fn forward(#receiver input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
-                run(#weights, input, output, &mut scratch.arena, |_| {});
-            }
-
-            #[doc = #other_doc]
-            #[allow(dead_code)]
-            pub fn #other_name(#receiver input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch) {
+        let params =
+            quote!(input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch);
+        let args = quote!(input, output, scratch);
+        let forward = self.entry(
+            &receiver,
+            "forward",
+            forward_doc,
+            params.clone(),
+            args.clone(),
+            quote!(),
+            quote!(run(#weights, input, output, &mut scratch.arena, pool, |_| {});),
+        );
+        let other = self.entry(
+            &receiver,
+            &other_name.to_string(),
+            other_doc,
+            params,
+            args,
+            quote!(),
+            quote! {
                 let #rt::Scratch { arena, stage } = scratch;
                 #stage_view
                 // Visit the model's layout in order, reading the other layout.
                 #copy::<4, INPUT_LEN, INPUT_LEN>(input, #read, stage, 0, #stage_strides, #in_shape);
-                run(#weights, stage, output, arena, |_| {});
-            }
-
+                run(#weights, stage, output, arena, pool, |_| {});
+            },
+        );
+        let functions = quote! {
+            #forward
+            #other
             #rgb8
 
-            /// [`STEPS`] names the kernel calls; this is `forward`, calling `hook(i)` after
-            /// kernel call `i` (for profiling).
+            /// [`STEPS`] names the kernel calls; this is `forward_parallel`, calling `hook(i)`
+            /// on the calling thread after kernel call `i` (for profiling).
             #[allow(dead_code)]
-            pub fn forward_with_hook(#receiver input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch, hook: impl FnMut(usize)) {
-                run(#weights, input, output, &mut scratch.arena, hook);
+            pub fn forward_with_hook(#receiver input: &[f32; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch, pool: &dyn #rt::pool::Parallel, hook: impl FnMut(usize)) {
+                run(#weights, input, output, &mut scratch.arena, pool, hook);
             }
         };
         if self.weights_file.is_some() {

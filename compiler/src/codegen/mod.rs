@@ -94,6 +94,8 @@ pub struct StepInfo {
     pub node: String,
     pub kernel: &'static str,
     pub macs: u64,
+    /// Tasks the call is split into (`forward_parallel` runs them on the pool's threads).
+    pub tasks: usize,
 }
 
 impl Generated {
@@ -258,6 +260,7 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
                 node: s.node.clone(),
                 kernel: s.kernel.kind.label(),
                 macs: s.macs,
+                tasks: s.kernel.tasks,
             })
             .collect(),
     })

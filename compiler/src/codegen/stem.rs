@@ -56,7 +56,7 @@ const PL: usize = 10;
 const OH: usize = 11;
 const OW: usize = 12;
 const XSC: usize = 13;
-const XN: usize = 16;
+const XN: usize = 17;
 
 /// Folds `pre` into a copy of the program's stem conv (appending its weights to the program),
 /// or `None` when the program does not start with a conv that alone reads the input.

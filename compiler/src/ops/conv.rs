@@ -279,13 +279,15 @@ pub(crate) fn lower(
             };
             let (k, s, pad) = (conv.window.kernel, conv.window.strides, conv.window.pads);
             let window = [k[0], k[1], s[0], s[1], pad[0], pad[1], oh, ow];
+            let tasks = crate::program::row_tasks(oh, macs);
             let consts = [xs[2], xs[3]]
                 .into_iter()
                 .chain(shape)
                 .chain(window)
                 .chain(strides)
+                .chain([tasks])
                 .chain(lens);
-            Kernel::call(kind, consts.map(Const::from), minmax_args())
+            Kernel::call(kind, consts.map(Const::from), minmax_args()).with_tasks(tasks)
         };
         l.step(node, kernel, vec![x, w, b], y, conv.act, macs);
         y

@@ -232,8 +232,9 @@ pub(crate) fn dense(
 }
 
 /// A GEMM call, `[m][k] x [k][n]` (pointwise convs and fully connected layers): columns padded
-/// to whole panels as `gemm_packing` packed them, and blocks of panels (NR columns x K floats
-/// each) that fill the target's GEMM block; `lens` are the x, packed weight and y lengths.
+/// to whole panels as `gemm_packing` packed them, blocks of panels (NR columns x K floats
+/// each) that fill the target's GEMM block, and its tasks (`program::gemm_tasks`); `lens` are
+/// the x, packed weight and y lengths.
 pub(crate) fn gemm_call(target: Target, [m, k, n]: [usize; 3], lens: [usize; 3]) -> Kernel {
     let desc = target.desc();
     let nr = desc.gemm_tile[1];
@@ -242,12 +243,14 @@ pub(crate) fn gemm_call(target: Target, [m, k, n]: [usize; 3], lens: [usize; 3])
         n.next_multiple_of(nr),
         (desc.gemm_block_bytes / panel_bytes).max(1),
     );
-    let consts = [m, k, n, np, nb].into_iter().chain(lens);
+    let [mt, nt] = crate::program::gemm_tasks(target, [m, k, n]);
+    let consts = [m, k, n, np, nb, mt, nt].into_iter().chain(lens);
     Kernel::call(
         mnetc_targets::Kernel::Gemm,
         consts.map(Const::from),
         minmax_args(),
     )
+    .with_tasks(mt * nt)
 }
 
 /// Shape inference for the linear family.
@@ -391,7 +394,8 @@ mod tests {
         // avx2: 16-column panels, 256 KiB blocks of K * 16 floats.
         let avx2 = Target::from(&mnetc_targets::AVX2);
         let call = gemm_call(avx2, [49, 64, 17], [49 * 64, 32 * 64, 49 * 17]);
-        let consts: Vec<Const> = [49, 64, 17, 32, 64, 49 * 64, 32 * 64, 49 * 17]
+        // 53 k multiply-adds: one task.
+        let consts: Vec<Const> = [49, 64, 17, 32, 64, 1, 1, 49 * 64, 32 * 64, 49 * 17]
             .map(Const::from)
             .to_vec();
         assert_eq!(call.consts, consts);

@@ -5,6 +5,8 @@
 pub trait Model {
     fn set_input(&mut self, x: &[f32]);
     fn run(&mut self);
+    /// `forward_parallel` on `pool`.
+    fn run_on(&mut self, pool: &dyn mnetc_runtime::pool::Parallel);
     fn output(&self) -> &[f32];
 }
 

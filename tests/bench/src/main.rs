@@ -1,9 +1,12 @@
 //! The benchmark: for each MobileNet, mnetc's generated code (target avx2) and tract on the
-//! same ONNX model and the same input, in one process, interleaved run by run, single-threaded,
-//! a warm-up and then the median of `--runs` runs each. With `--onnxruntime PYTHON`, an
-//! onnxruntime worker (`ort_worker.py`, one intra-op thread) takes its turn in the same loop.
-//! Both outputs are checked against each other before timing. Prints a markdown table and
-//! writes it as JSON (`--json`, default `bench-results.json`).
+//! same ONNX model and the same input, in one process, interleaved run by run, single-threaded
+//! and pinned to the first CPU, a warm-up and then the median of `--runs` runs each. With
+//! `--onnxruntime PYTHON`, an onnxruntime worker (`ort_worker.py`, one intra-op thread) takes
+//! its turn in the same loop. With `--threads N`, each round also runs mnetc's
+//! `forward_parallel` on a pool of N threads (and onnxruntime with N intra-op threads) on every
+//! CPU, checked to give the one-thread output to the bit. Outputs are checked against each
+//! other before timing. Prints markdown tables and writes them as JSON (`--json`, default
+//! `bench-results.json`).
 //!
 //! Run it with `cargo run --release` in this folder (or `./with-onnxruntime.sh`).
 
@@ -189,9 +192,76 @@ fn frame_timing(runs: usize, warmup: usize) -> Option<(String, serde_json::Value
     Some((table, serde_json::Value::Array(json)))
 }
 
+/// The table of `--threads N`: mnetc on one and N threads, and onnxruntime on N, as median
+/// (minimum) milliseconds.
+fn threads_table(rows: &[serde_json::Value], n: usize, with_ort: bool) -> String {
+    let mut table = format!("| model | mnetc 1 thread ms | mnetc {n} threads ms | speed-up |");
+    let mut rule = String::from("| --- | ---: | ---: | ---: |");
+    if with_ort {
+        table.push_str(&format!(
+            " onnxruntime {n} threads ms | mnetc / onnxruntime ({n} threads) | onnxruntime speed-up |"
+        ));
+        rule.push_str(" ---: | ---: | ---: |");
+    }
+    table = format!("{table}\n{rule}\n");
+    for r in rows {
+        let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+        table.push_str(&format!(
+            "| {} | {:.3} ({:.3}) | {:.3} ({:.3}) | {:.2}x |",
+            r["model"].as_str().unwrap_or(""),
+            f("mnetc_ms"),
+            f("mnetc_min_ms"),
+            f("mnetc_threads_ms"),
+            f("mnetc_threads_min_ms"),
+            f("speedup")
+        ));
+        if with_ort {
+            table.push_str(&format!(
+                " {:.3} ({:.3}) | {:.2} | {:.2}x |",
+                f("onnxruntime_threads_ms"),
+                f("onnxruntime_threads_min_ms"),
+                f("mnetc_over_onnxruntime_threads"),
+                f("onnxruntime_ms") / f("onnxruntime_threads_ms")
+            ));
+        }
+        table.push('\n');
+    }
+    table
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+fn minimum(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+/// The CPUs this process may run on.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed cpu_set_t is an empty set; sched_getaffinity writes at most its size.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return vec![0];
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect()
+    }
+}
+
+/// Lets the calling thread run on `cpus` only.
+fn pin(cpus: &[usize]) {
+    // SAFETY: as above; the set is built from valid CPU numbers.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &c in cpus {
+            libc::CPU_SET(c, &mut set);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
 }
 
 fn main() -> TractResult<()> {
@@ -203,6 +273,12 @@ fn main() -> TractResult<()> {
             .cloned()
     };
     let runs: usize = arg("--runs").map_or(50, |r| r.parse().expect("--runs N"));
+    let threads: usize = arg("--threads").map_or(1, |r| r.parse().expect("--threads N"));
+    // Started on every CPU, before the one-thread runs pin the main thread.
+    let cpus = allowed_cpus();
+    let pool = (threads > 1).then(|| mnetc_runtime::pool::ThreadPool::new(threads));
+    let one_cpu = [cpus[0]];
+    pin(&one_cpu);
     let json_path = arg("--json").unwrap_or_else(|| "bench-results.json".into());
     let mut ort = arg("--onnxruntime").map(|python| Ort::start(&python));
     let warmup = 5;
@@ -211,8 +287,13 @@ fn main() -> TractResult<()> {
     println!("CPU: {cpu}; measured single-core FMA peak {peak:.1} GFLOP/s.");
     let mut rows = Vec::new();
     println!(
-        "Timing {} models, {runs} runs each after {warmup} warm-up runs, interleaved, one thread.\n",
-        MODELS.len()
+        "Timing {} models, {runs} runs each after {warmup} warm-up runs, interleaved, one thread{}.\n",
+        MODELS.len(),
+        if threads > 1 {
+            format!(" (pinned to CPU {}) and {threads} threads (on CPUs {cpus:?})", cpus[0])
+        } else {
+            String::new()
+        }
     );
     for entry in MODELS {
         let x = input_for(entry);
@@ -243,7 +324,11 @@ fn main() -> TractResult<()> {
                 &input_file,
                 x.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>(),
             )?;
-            let answer = o.ask(&format!("load {} {}", entry.path, input_file.display()));
+            let answer = o.ask(&format!(
+                "load {} {} {threads}",
+                entry.path,
+                input_file.display()
+            ));
             let o_out: Vec<f32> = answer
                 .split_whitespace()
                 .map(|v| v.parse().expect("float"))
@@ -255,44 +340,86 @@ fn main() -> TractResult<()> {
                 entry.label
             );
         }
-        let (mut tm, mut tt, mut to) = (Vec::new(), Vec::new(), Vec::new());
+        if let Some(pool) = &pool {
+            // The tasks are fixed at compile time: the same bits on any number of threads.
+            let one = mnetc.output().to_vec();
+            pin(&cpus);
+            mnetc.run_on(pool);
+            pin(&one_cpu);
+            assert!(
+                one.iter()
+                    .zip(mnetc.output())
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{}: {threads} threads differ from one",
+                entry.label
+            );
+        }
+        // Times of mnetc, tract, onnxruntime on one thread; mnetc and onnxruntime on N.
+        let mut times: [Vec<f64>; 5] = Default::default();
         for i in 0..warmup + runs {
+            let mut round = [f64::NAN; 5];
             let t = Instant::now();
             mnetc.run();
-            let m = t.elapsed().as_secs_f64() * 1e3;
+            round[0] = t.elapsed().as_secs_f64() * 1e3;
             let t = Instant::now();
             let r = tract.run(tvec!(input.clone()))?;
-            let tr = t.elapsed().as_secs_f64() * 1e3;
+            round[1] = t.elapsed().as_secs_f64() * 1e3;
             drop(r);
-            let on = ort
-                .as_mut()
-                .map(|o| o.ask("run").parse::<f64>().expect("ms"));
+            if let Some(o) = ort.as_mut() {
+                round[2] = o.ask("run 1").parse::<f64>().expect("ms");
+            }
+            if let Some(pool) = &pool {
+                pin(&cpus);
+                let t = Instant::now();
+                mnetc.run_on(pool);
+                round[3] = t.elapsed().as_secs_f64() * 1e3;
+                if let Some(o) = ort.as_mut() {
+                    round[4] = o.ask(&format!("run {threads}")).parse::<f64>().expect("ms");
+                }
+                pin(&one_cpu);
+            }
             if i >= warmup {
-                tm.push(m);
-                tt.push(tr);
-                if let Some(v) = on {
-                    to.push(v);
+                for (v, t) in times.iter_mut().zip(round) {
+                    if !t.is_nan() {
+                        v.push(t);
+                    }
                 }
             }
         }
-        let (m, t) = (median(&mut tm), median(&mut tt));
-        let o = (!to.is_empty()).then(|| median(&mut to));
+        let stat = |v: &[f64]| (!v.is_empty()).then(|| (median(&mut v.to_vec()), minimum(v)));
+        let [sm, st, so, smn, son] = times.each_ref().map(|v| stat(v));
+        let ((m, m_min), (t, _)) = (sm.expect("mnetc timed"), st.expect("tract timed"));
+        let o = so.map(|s| s.0);
         let gflops = 2.0 * entry.macs as f64 / (m * 1e6);
         rows.push(serde_json::json!({
             "model": entry.label,
             "macs": entry.macs,
             "mnetc_ms": m,
+            "mnetc_min_ms": m_min,
             "tract_ms": t,
             "onnxruntime_ms": o,
+            "onnxruntime_min_ms": so.map(|s| s.1),
             "mnetc_over_tract": m / t,
             "mnetc_over_onnxruntime": o.map(|o| m / o),
             "mnetc_gflops": gflops,
             "percent_of_peak": 100.0 * gflops / peak,
+            "threads": threads,
+            "mnetc_threads_ms": smn.map(|s| s.0),
+            "mnetc_threads_min_ms": smn.map(|s| s.1),
+            "speedup": smn.map(|s| m / s.0),
+            "onnxruntime_threads_ms": son.map(|s| s.0),
+            "onnxruntime_threads_min_ms": son.map(|s| s.1),
+            "mnetc_over_onnxruntime_threads": smn.zip(son).map(|(a, b)| a.0 / b.0),
         }));
         eprintln!(
-            "{}: mnetc {m:.3} ms, tract {t:.3} ms{}",
+            "{}: mnetc {m:.3} ms, tract {t:.3} ms{}{}",
             entry.label,
-            o.map_or(String::new(), |o| format!(", onnxruntime {o:.3} ms"))
+            o.map_or(String::new(), |o| format!(", onnxruntime {o:.3} ms")),
+            smn.map_or(String::new(), |s| format!(
+                "; {threads} threads: mnetc {:.3} ms{}",
+                s.0,
+                son.map_or(String::new(), |o| format!(", onnxruntime {:.3} ms", o.0))
+            )),
         );
     }
     let frames = frame_timing(runs, warmup);
@@ -326,11 +453,14 @@ fn main() -> TractResult<()> {
         ));
     }
     println!("{table}");
+    if threads > 1 {
+        println!("{}", threads_table(&rows, threads, with_ort));
+    }
     if let Some((table, _)) = &frames {
         println!("{table}");
     }
     let frames = frames.map(|(_, json)| json);
-    let doc = serde_json::json!({ "runs": runs, "warmup": warmup, "cpu": cpu, "peak_gflops": peak, "rows": rows, "frames": frames });
+    let doc = serde_json::json!({ "runs": runs, "warmup": warmup, "threads": threads, "cpu": cpu, "peak_gflops": peak, "rows": rows, "frames": frames });
     std::fs::write(&json_path, serde_json::to_string_pretty(&doc)? + "\n")?;
     println!("written to {json_path}");
     Ok(())
