@@ -4,8 +4,8 @@
 //! `--onnxruntime PYTHON`, an onnxruntime worker (`ort_worker.py`, one intra-op thread) takes
 //! its turn in the same loop. With `--threads N`, each round also runs mnetc's
 //! `forward_parallel` on a pool of N threads (and onnxruntime with N intra-op threads) on every
-//! CPU, checked to give the one-thread output to the bit. Outputs are checked against each
-//! other before timing. Prints markdown tables and writes them as JSON (`--json`, default
+//! CPU, checked to give the one-thread output to the bit, and the engines alternate in blocks
+//! of runs (see the timing loop). Outputs are checked against each other before timing. Prints markdown tables and writes them as JSON (`--json`, default
 //! `bench-results.json`).
 //!
 //! Run it with `cargo run --release` in this folder (or `./with-onnxruntime.sh`).
@@ -229,6 +229,9 @@ fn threads_table(rows: &[serde_json::Value], n: usize, with_ort: bool) -> String
     table
 }
 
+/// Timed runs per engine in a row with `--threads` (see the timing loop).
+const BLOCK: usize = 5;
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -278,9 +281,10 @@ fn main() -> TractResult<()> {
     let cpus = allowed_cpus();
     let pool = (threads > 1).then(|| mnetc_runtime::pool::ThreadPool::new(threads));
     let one_cpu = [cpus[0]];
-    pin(&one_cpu);
     let json_path = arg("--json").unwrap_or_else(|| "bench-results.json".into());
+    // Started on every CPU too (it pins its one-thread runs itself).
     let mut ort = arg("--onnxruntime").map(|python| Ort::start(&python));
+    pin(&one_cpu);
     let warmup = 5;
     let peak = fma_peak_gflops();
     let cpu = cpu_name();
@@ -356,35 +360,55 @@ fn main() -> TractResult<()> {
         }
         // Times of mnetc, tract, onnxruntime on one thread; mnetc and onnxruntime on N.
         let mut times: [Vec<f64>; 5] = Default::default();
-        for i in 0..warmup + runs {
-            let mut round = [f64::NAN; 5];
-            let t = Instant::now();
-            mnetc.run();
-            round[0] = t.elapsed().as_secs_f64() * 1e3;
-            let t = Instant::now();
-            let r = tract.run(tvec!(input.clone()))?;
-            round[1] = t.elapsed().as_secs_f64() * 1e3;
-            drop(r);
+        // One thread: run by run, mnetc, tract, onnxruntime. With --threads, engine by engine
+        // in blocks of BLOCK timed runs, each after an untimed one: a block's engine has the
+        // CPUs to itself, as in an app that runs frame after frame, while the threads that
+        // spin after a multithreaded run (the pool's, onnxruntime's intra-op threads) wind
+        // down during the next block's untimed run.
+        let block = if pool.is_some() { BLOCK } else { 1 };
+        let mut done = 0;
+        while done < warmup + runs {
+            let timed = done >= warmup;
+            let mut time = |slot: usize, run: &mut dyn FnMut() -> f64| {
+                if block > 1 {
+                    run();
+                }
+                for _ in 0..block {
+                    let t = run();
+                    if timed {
+                        times[slot].push(t);
+                    }
+                }
+            };
+            time(0, &mut || {
+                let t = Instant::now();
+                mnetc.run();
+                t.elapsed().as_secs_f64() * 1e3
+            });
+            time(1, &mut || {
+                let t = Instant::now();
+                let r = tract.run(tvec!(input.clone())).expect("tract runs");
+                let ms = t.elapsed().as_secs_f64() * 1e3;
+                drop(r);
+                ms
+            });
             if let Some(o) = ort.as_mut() {
-                round[2] = o.ask("run 1").parse::<f64>().expect("ms");
+                time(2, &mut || o.ask("run 1").parse::<f64>().expect("ms"));
             }
             if let Some(pool) = &pool {
                 pin(&cpus);
-                let t = Instant::now();
-                mnetc.run_on(pool);
-                round[3] = t.elapsed().as_secs_f64() * 1e3;
+                time(3, &mut || {
+                    let t = Instant::now();
+                    mnetc.run_on(pool);
+                    t.elapsed().as_secs_f64() * 1e3
+                });
                 if let Some(o) = ort.as_mut() {
-                    round[4] = o.ask(&format!("run {threads}")).parse::<f64>().expect("ms");
+                    let ask = format!("run {threads}");
+                    time(4, &mut || o.ask(&ask).parse::<f64>().expect("ms"));
                 }
                 pin(&one_cpu);
             }
-            if i >= warmup {
-                for (v, t) in times.iter_mut().zip(round) {
-                    if !t.is_nan() {
-                        v.push(t);
-                    }
-                }
-            }
+            done += block;
         }
         let stat = |v: &[f64]| (!v.is_empty()).then(|| (median(&mut v.to_vec()), minimum(v)));
         let [sm, st, so, smn, son] = times.each_ref().map(|v| stat(v));
