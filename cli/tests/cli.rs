@@ -301,6 +301,14 @@ fn verify_builds_and_runs_the_generated_code() {
         text(&out.stdout).contains("against the expected output")
             && text(&out.stdout).ends_with(": ok\n")
     );
+    // On 3 threads (and the same bits as on one, which the built program checks).
+    let out = mnetc(&["verify", m, "--input", i, "--expected", e, "--threads", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("on 3 threads (the same bits as on one)"),
+        "{}",
+        text(&out.stdout)
+    );
     // The ReLU6 model's output is another function: exit code 1.
     let relu6 = f.join("mobilenet_v1_0.25_128_relu6_folded.expected.f32");
     let out = mnetc(&[
@@ -351,6 +359,31 @@ fn bench_prints_latency_and_throughput() {
         line.contains("median") && line.contains("GFLOP/s"),
         "{line}"
     );
+    // Two threads and a trace file (its contents: tests/tests/threads.rs).
+    let trace = std::env::temp_dir().join(format!("mnetc-cli-trace-{}.json", std::process::id()));
+    let out = mnetc(&[
+        "bench",
+        json.to_str().unwrap(),
+        "--alpha",
+        "0.25",
+        "--res",
+        "64",
+        "--runs",
+        "5",
+        "--threads",
+        "2",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("2 threads): median"),
+        "{}",
+        text(&out.stdout)
+    );
+    let events = std::fs::read_to_string(&trace).unwrap();
+    assert!(events.starts_with("{\"displayTimeUnit\"") && events.contains("\"ph\": \"X\""));
+    std::fs::remove_file(&trace).unwrap();
 }
 
 #[test]

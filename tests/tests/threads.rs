@@ -194,3 +194,71 @@ fn tasks_follow_the_layers_shapes() {
     assert_eq!(classifier.0, "gemm");
     assert!(classifier.2 >= 8, "{classifier:?}");
 }
+
+/// `mnetc bench --trace`'s file: Chrome trace events, every kernel call of every pass on the
+/// threads that ran it: one event per call on the calling thread for calls of one task, one
+/// per thread that took part for calls split into tasks, on 2 threads in all.
+#[test]
+fn the_trace_has_every_kernel_call_on_every_thread() {
+    use mnetc::codegen::{CodegenOptions, Target};
+    let f = mnetc_tests::fixture("mobilenet_v1_0.25_128_bn");
+    let graph = mnetc::frontend(&f.onnx, &mnetc::Options::default()).unwrap();
+    let target: Target = "native".parse().unwrap();
+    let generated = mnetc::compile_graph(
+        &graph,
+        &CodegenOptions {
+            target,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut runner = mnetc_cli::verify::build(&generated, target).unwrap();
+    runner.set_threads(2);
+    let path = std::env::temp_dir().join(format!("mnetc-trace-{}.json", std::process::id()));
+    let passes = 3;
+    runner
+        .trace(&input(graph_input_len(&graph), 1), passes, &path)
+        .unwrap();
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let events: Vec<&serde_json::Value> = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] == "X")
+        .collect();
+    let mut tids = std::collections::BTreeSet::new();
+    for (step, info) in generated.steps.iter().enumerate() {
+        let of: Vec<_> = events
+            .iter()
+            .filter(|e| e["args"]["step"].as_u64() == Some(step as u64))
+            .collect();
+        for e in &of {
+            assert_eq!(e["name"], info.node.as_str());
+            assert_eq!(e["cat"], info.kernel);
+            assert!(e["dur"].as_f64().unwrap() >= 0.0 && e["ts"].as_f64().is_some());
+            tids.insert(e["tid"].as_u64().unwrap());
+        }
+        let tasks: u64 = of
+            .iter()
+            .map(|e| e["args"]["tasks"].as_u64().unwrap())
+            .sum();
+        if info.tasks == 1 {
+            assert_eq!(of.len(), passes, "{}", info.node);
+        } else {
+            // Every task of every pass, on one or two threads per pass.
+            assert_eq!(tasks, (info.tasks * passes) as u64, "{}", info.node);
+            assert!((passes..=2 * passes).contains(&of.len()), "{}", info.node);
+        }
+    }
+    assert!(tids.len() >= 2, "{tids:?}");
+    assert_eq!(
+        events.len(),
+        events.iter().filter(|e| e["pid"] == 1).count()
+    );
+}
+
+fn graph_input_len(graph: &mnetc::ir::Graph) -> usize {
+    graph.shape(graph.input.value).unwrap().iter().product()
+}
