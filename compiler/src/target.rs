@@ -88,6 +88,7 @@ fn host_has(feature: &str) -> bool {
         match feature {
             "avx2" => return std::is_x86_feature_detected!("avx2"),
             "fma" => return std::is_x86_feature_detected!("fma"),
+            "avx512f" => return std::is_x86_feature_detected!("avx512f"),
             _ => {}
         }
     }

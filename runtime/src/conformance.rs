@@ -284,12 +284,10 @@ macro_rules! gavgpool_case {
 }
 pub(crate) use gavgpool_case;
 
-/// One `#[test]` per case for the kernels a SIMD module provides (a failure names its case),
-/// and one that checks the kernels the cases ran against the target's list: `gemm`, `dwconv`,
-/// `conv` (and `gavgpool` where the module has one) are the module's function paths. Invoked
-/// inside the module's `#[cfg(test)] mod tests`.
-macro_rules! all_cases {
-    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)?) => {
+/// One `#[test]` per GEMM case for a module's GEMM kernel `$g` (part of [`all_cases`]; a
+/// module whose target takes its other kernels from another module invokes it alone).
+macro_rules! gemm_cases {
+    ($desc:expr, $($g:ident)::+) => {
         #[test]
         fn gemm_1x1x1() {
             $crate::conformance::gemm_case!($($g)::+, $desc, 1, 1, 1);
@@ -322,6 +320,25 @@ macro_rules! all_cases {
         fn gemm_49x24x15() {
             $crate::conformance::gemm_case!($($g)::+, $desc, 49, 24, 15);
         }
+        #[test]
+        fn gemm_23x9x40() {
+            $crate::conformance::gemm_case!($($g)::+, $desc, 23, 9, 40);
+        }
+        #[test]
+        fn gemm_30x5x70() {
+            $crate::conformance::gemm_case!($($g)::+, $desc, 30, 5, 70);
+        }
+    };
+}
+pub(crate) use gemm_cases;
+
+/// One `#[test]` per case for the kernels a SIMD module provides (a failure names its case),
+/// and one that checks the kernels the cases ran against the target's list: `gemm`, `dwconv`,
+/// `conv` (and `gavgpool` where the module has one) are the module's function paths. Invoked
+/// inside the module's `#[cfg(test)] mod tests`.
+macro_rules! all_cases {
+    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)?) => {
+        $crate::conformance::gemm_cases!($desc, $($g)::+);
         #[test]
         fn dwconv_7x7x3_k3_s1_p1111() {
             $crate::conformance::dw_case!($($d)::+, 7, 7, 3, 3, 1, 1, 1, 1, 1);

@@ -145,6 +145,7 @@ unsafe impl Parallel for Rayon<'_> {
 #[cfg(feature = "std")]
 mod threads {
     use super::Parallel;
+    use core::cell::UnsafeCell;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Condvar, Mutex};
     use std::thread::JoinHandle;
@@ -157,37 +158,56 @@ mod threads {
     /// The task function of the current call, its lifetime erased (see `ThreadPool::run`).
     type Job = *const (dyn Fn(usize) + Sync);
 
-    /// One thread's share of a call's tasks, `next..end`: the thread takes them from the front,
-    /// and so do threads done with their own share (on a cache line of its own).
+    /// A cache line (two, for the adjacent-line prefetcher) of its own, so that what the
+    /// caller writes and what the workers write never share one.
     #[repr(align(128))]
+    struct Line<T>(T);
+
+    /// What the caller writes to start a call.
+    struct Call {
+        /// Bumped by every call (and by the shutdown); workers wait for it to change.
+        epoch: AtomicUsize,
+        /// The current call's task function, written before its epoch is published and read
+        /// after it is seen (see `Shared`'s `Sync`).
+        job: UnsafeCell<Option<Job>>,
+        shutdown: AtomicBool,
+    }
+
+    /// What the workers write during a call.
+    struct Done {
+        /// Workers done with the current call.
+        finished: AtomicUsize,
+        panicked: AtomicBool,
+    }
+
+    /// One thread's share of a call's tasks, `next..end`: the thread takes them from the front,
+    /// and so do threads done with their own share.
     struct Share {
         next: AtomicUsize,
         end: AtomicUsize,
     }
 
     struct Shared {
-        /// Bumped by every call (and by the shutdown); workers wait for it to change.
-        epoch: AtomicUsize,
-        /// The current call's task function, set before its epoch is published.
-        job: Mutex<Option<SendJob>>,
+        call: Line<Call>,
+        done: Line<Done>,
         /// Thread `t`'s share of the current call (the caller is thread 0, worker `i` thread
         /// `i`): the same part of every layer's output, so that a thread mostly reads rows it
         /// wrote itself in the layer before, from its own cache.
-        shares: Vec<Share>,
-        /// Workers done with the current call.
-        finished: AtomicUsize,
-        panicked: AtomicBool,
-        shutdown: AtomicBool,
-        /// Parked workers, and their wake-up.
-        parked: Mutex<usize>,
+        shares: Vec<Line<Share>>,
+        /// Parked workers (changed under `sleep`), and their wake-up.
+        parked: Line<AtomicUsize>,
+        sleep: Mutex<()>,
         wake: Condvar,
     }
 
-    #[derive(Clone, Copy)]
-    struct SendJob(Job);
-    // SAFETY: the pointee is `Sync`, and `ThreadPool::run` keeps it alive until every worker
-    // is done with the call it belongs to.
-    unsafe impl Send for SendJob {}
+    // SAFETY: `call.job` is written only by `ThreadPool::run` (one call at a time, under
+    // `turn`) while no worker reads it: before the epoch that publishes it (release), and after
+    // every worker has counted itself finished with the previous call (acquire). Workers read
+    // it only after seeing that epoch (acquire). The pointee is `Sync`, and `run` keeps it
+    // alive until every worker is done with it. Everything else is atomics and locks.
+    unsafe impl Sync for Shared {}
+    // SAFETY: as above; the job pointer is only dereferenced within its call.
+    unsafe impl Send for Shared {}
 
     /// Persistent worker threads (`threads - 1` of them; the caller is the last). Calls from
     /// several threads at once take turns. Dropping the pool stops and joins the workers.
@@ -214,18 +234,25 @@ mod threads {
                 n => n,
             };
             let shared = Arc::new(Shared {
-                epoch: AtomicUsize::new(0),
-                job: Mutex::new(None),
+                call: Line(Call {
+                    epoch: AtomicUsize::new(0),
+                    job: UnsafeCell::new(None),
+                    shutdown: AtomicBool::new(false),
+                }),
+                done: Line(Done {
+                    finished: AtomicUsize::new(0),
+                    panicked: AtomicBool::new(false),
+                }),
                 shares: (0..threads)
-                    .map(|_| Share {
-                        next: AtomicUsize::new(0),
-                        end: AtomicUsize::new(0),
+                    .map(|_| {
+                        Line(Share {
+                            next: AtomicUsize::new(0),
+                            end: AtomicUsize::new(0),
+                        })
                     })
                     .collect(),
-                finished: AtomicUsize::new(0),
-                panicked: AtomicBool::new(false),
-                shutdown: AtomicBool::new(false),
-                parked: Mutex::new(0),
+                parked: Line(AtomicUsize::new(0)),
+                sleep: Mutex::new(()),
                 wake: Condvar::new(),
             });
             let mut pool = ThreadPool {
@@ -249,7 +276,7 @@ mod threads {
     fn drain(shared: &Shared, job: Job, me: usize) {
         let n = shared.shares.len();
         for k in 0..n {
-            let share = &shared.shares[(me + k) % n];
+            let share = &shared.shares[(me + k) % n].0;
             let end = share.end.load(Ordering::Relaxed);
             loop {
                 let i = share.next.fetch_add(1, Ordering::Relaxed);
@@ -259,19 +286,20 @@ mod threads {
                 // SAFETY: the job outlives the call (`ThreadPool::run` waits for every worker).
                 let f = unsafe { &*job };
                 if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(i))).is_err() {
-                    shared.panicked.store(true, Ordering::Relaxed);
+                    shared.done.0.panicked.store(true, Ordering::Relaxed);
                 }
             }
         }
     }
 
     fn worker(shared: &Shared, me: usize) {
+        let call = &shared.call.0;
         let mut seen = 0;
         loop {
             // Wait for the next call: spin, then park.
             let mut spins = 0;
             let epoch = loop {
-                let e = shared.epoch.load(Ordering::Acquire);
+                let e = call.epoch.load(Ordering::Acquire);
                 if e != seen {
                     break e;
                 }
@@ -280,31 +308,43 @@ mod threads {
                     core::hint::spin_loop();
                     continue;
                 }
-                let mut parked = shared.parked.lock().unwrap_or_else(|e| e.into_inner());
-                *parked += 1;
-                while shared.epoch.load(Ordering::Acquire) == seen {
-                    parked = shared.wake.wait(parked).unwrap_or_else(|e| e.into_inner());
+                let mut guard = shared.sleep.lock().unwrap_or_else(|e| e.into_inner());
+                // Counted before the epoch is checked again, both sequentially consistent
+                // with the caller's bump and check: either this sees the new epoch or the
+                // caller sees a parked worker and wakes it (under the same lock).
+                shared.parked.0.fetch_add(1, Ordering::SeqCst);
+                while call.epoch.load(Ordering::SeqCst) == seen {
+                    guard = shared.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
                 }
-                *parked -= 1;
+                shared.parked.0.fetch_sub(1, Ordering::SeqCst);
             };
             seen = epoch;
-            if shared.shutdown.load(Ordering::Acquire) {
+            if call.shutdown.load(Ordering::Acquire) {
                 return;
             }
-            let job = shared
-                .job
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .map(|j| j.0);
-            if let Some(job) = job {
+            // SAFETY: read after the epoch that published it (see `Shared`).
+            if let Some(job) = unsafe { *call.job.get() } {
                 drain(shared, job, me);
             }
-            shared.finished.fetch_add(1, Ordering::AcqRel);
+            shared.done.0.finished.fetch_add(1, Ordering::AcqRel);
         }
     }
 
-    // SAFETY: tasks are taken from one atomic counter, so each index runs once; `run` returns
-    // only after every worker has finished the call.
+    impl ThreadPool {
+        /// Publishes a new epoch and wakes parked workers.
+        fn publish(&self) {
+            let s = &*self.shared;
+            s.call.0.epoch.fetch_add(1, Ordering::SeqCst);
+            if s.parked.0.load(Ordering::SeqCst) > 0 {
+                // Under the lock the workers park with, so none misses the new epoch.
+                let _guard = s.sleep.lock().unwrap_or_else(|e| e.into_inner());
+                s.wake.notify_all();
+            }
+        }
+    }
+
+    // SAFETY: tasks are taken from atomic counters, each index from exactly one share, so
+    // each runs once; `run` returns only after every worker has finished the call.
     unsafe impl Parallel for ThreadPool {
         fn threads(&self) -> usize {
             self.workers.len() + 1
@@ -321,26 +361,21 @@ mod threads {
             let job: Job = unsafe {
                 core::mem::transmute::<&(dyn Fn(usize) + Sync), &'static (dyn Fn(usize) + Sync)>(f)
             };
-            *s.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(SendJob(job));
-            // Contiguous shares, published by the epoch's release below.
+            // SAFETY: no worker reads the job now: each finished the previous call (which
+            // `run` waited for) and reads it only after the epoch published below.
+            unsafe { *s.call.0.job.get() = Some(job) };
+            // Contiguous shares, published by the epoch below.
             let n = s.shares.len();
             for (t, share) in s.shares.iter().enumerate() {
                 let part = super::share(tasks, n, t);
-                share.next.store(part.start, Ordering::Relaxed);
-                share.end.store(part.end, Ordering::Relaxed);
+                share.0.next.store(part.start, Ordering::Relaxed);
+                share.0.end.store(part.end, Ordering::Relaxed);
             }
-            s.finished.store(0, Ordering::Release);
-            s.epoch.fetch_add(1, Ordering::AcqRel);
-            {
-                // Under the lock the workers park with, so none misses the new epoch.
-                let parked = s.parked.lock().unwrap_or_else(|e| e.into_inner());
-                if *parked > 0 {
-                    s.wake.notify_all();
-                }
-            }
+            s.done.0.finished.store(0, Ordering::Relaxed);
+            self.publish();
             drain(s, job, 0);
             let mut spins = 0usize;
-            while s.finished.load(Ordering::Acquire) < self.workers.len() {
+            while s.done.0.finished.load(Ordering::Acquire) < self.workers.len() {
                 spins += 1;
                 if spins < SPINS {
                     core::hint::spin_loop();
@@ -348,8 +383,7 @@ mod threads {
                     std::thread::yield_now();
                 }
             }
-            *s.job.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            if s.panicked.swap(false, Ordering::AcqRel) {
+            if s.done.0.panicked.swap(false, Ordering::AcqRel) {
                 panic!("a task of ThreadPool::run panicked");
             }
         }
@@ -357,13 +391,8 @@ mod threads {
 
     impl Drop for ThreadPool {
         fn drop(&mut self) {
-            let s = &*self.shared;
-            s.shutdown.store(true, Ordering::Release);
-            s.epoch.fetch_add(1, Ordering::AcqRel);
-            {
-                let _parked = s.parked.lock().unwrap_or_else(|e| e.into_inner());
-                s.wake.notify_all();
-            }
+            self.shared.call.0.shutdown.store(true, Ordering::Release);
+            self.publish();
             for w in self.workers.drain(..) {
                 let _ = w.join();
             }

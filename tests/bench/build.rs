@@ -1,6 +1,7 @@
 //! Compiles every benchmark model found, with mnetc's `Builder` for the architecture being
-//! built (`avx2` on x86-64, `neon` on aarch64, `rvv` on riscv64, where the instruction counts
-//! of `count.sh` come from), and writes a registry of them. Models come from `../../../shared/models` when that folder
+//! built (`avx2` on x86-64, `avx512` when the build enables AVX-512F, `neon` on aarch64, `rvv`
+//! on riscv64, where the instruction counts of `count.sh` come from), and writes a registry of
+//! them. Models come from `../../../shared/models` when that folder
 //! exists, else from the repository's fixtures (which hold the small ones).
 
 use mnetc::Builder;
@@ -34,10 +35,15 @@ fn find(stem: &str) -> Option<PathBuf> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    // The first target of the build's architecture (avx2, neon, rvv), else generic.
+    // The last target of the build's architecture whose features the build enables (avx512
+    // when built with AVX-512F, else avx2; neon, rvv), else generic.
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH")?;
+    let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
+    let enabled: Vec<&str> = features.split(',').collect();
     let target = Target::all()
-        .find(|t| t.desc().arch == Some(arch.as_str()))
+        .filter(|t| t.desc().arch == Some(arch.as_str()))
+        .filter(|t| t.desc().features.iter().all(|f| enabled.contains(f)))
+        .last()
         .unwrap_or(Target::GENERIC);
     let mut registry = String::from("pub static MODELS: &[Entry] = &[\n");
     let mut modules = String::new();

@@ -90,3 +90,13 @@ fn dropping_a_pool_stops_its_workers() {
     // Never used.
     drop(ThreadPool::new(4));
 }
+
+#[test]
+fn parked_workers_wake_for_every_call() {
+    // Pauses longer than the workers' spinning: each call finds them parked.
+    let pool = ThreadPool::new(3);
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        each_once(&pool, 9);
+    }
+}

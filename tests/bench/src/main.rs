@@ -10,7 +10,7 @@
 //!
 //! Run it with `cargo run --release` in this folder (or `./with-onnxruntime.sh`).
 
-use mnetc_bench::{MODELS, input_for, max_abs_diff, tract_model};
+use mnetc_bench::{MODELS, TARGET, input_for, max_abs_diff, tract_model};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -288,7 +288,9 @@ fn main() -> TractResult<()> {
     let warmup = 5;
     let peak = fma_peak_gflops();
     let cpu = cpu_name();
-    println!("CPU: {cpu}; measured single-core FMA peak {peak:.1} GFLOP/s.");
+    println!(
+        "CPU: {cpu}; measured single-core FMA peak {peak:.1} GFLOP/s (8-lane); mnetc target {TARGET}."
+    );
     let mut rows = Vec::new();
     println!(
         "Timing {} models, {runs} runs each after {warmup} warm-up runs, interleaved, one thread{}.\n",
@@ -484,7 +486,7 @@ fn main() -> TractResult<()> {
         println!("{table}");
     }
     let frames = frames.map(|(_, json)| json);
-    let doc = serde_json::json!({ "runs": runs, "warmup": warmup, "threads": threads, "cpu": cpu, "peak_gflops": peak, "rows": rows, "frames": frames });
+    let doc = serde_json::json!({ "runs": runs, "warmup": warmup, "threads": threads, "cpu": cpu, "peak_gflops": peak, "target": TARGET, "rows": rows, "frames": frames });
     std::fs::write(&json_path, serde_json::to_string_pretty(&doc)? + "\n")?;
     println!("written to {json_path}");
     Ok(())

@@ -1,0 +1,203 @@
+//! x86-64 kernels with AVX-512 (F), for the `avx512` target: compiled only when the build
+//! enables AVX-512F, AVX2 and FMA (`-C target-feature=+avx512f,+avx2,+fma`), so a binary that
+//! contains them never runs on a CPU without them. Only the GEMM (the pointwise convs and the
+//! classifier, most of a MobileNet's multiply-adds) has a 512-bit kernel; the target takes the
+//! convs from [`crate::avx2`] and the rest from [`crate::scalar`]. Tested against the scalar
+//! twin like every SIMD kernel.
+//!
+//! `unsafe` here is the intrinsics (callable because the features are enabled for the whole
+//! crate) and unaligned loads and stores through raw pointers, every one inside the arrays
+//! whose lengths the inline `const` assertions tie to the shapes.
+
+use crate::scalar::gemm_tiles;
+use core::arch::x86_64::*;
+
+/// Rows of the GEMM microkernel's register tile: 24 of the 32 vector registers accumulate.
+pub const GEMM_MR: usize = 12;
+/// Columns of the GEMM microkernel's register tile: two vectors of 16.
+pub const GEMM_NR: usize = 32;
+
+gemm_kernel! {
+    nr = GEMM_NR, mr = GEMM_MR;
+    /// `y[m][n] = minmax(b[n] + sum_k x[m][k] * w[k][n])` with weights packed in panels of
+    /// [`GEMM_NR`] columns: `w[panel][k][0..32]`, columns past `N` zero; `b` likewise padded to
+    /// `NP` (a multiple of 32). The panels are visited in blocks of `NB` so that the block's
+    /// weights stay in L2 while every row tile of `x` passes over them. A row tile of fewer
+    /// than 12 rows (the last one) goes as tiles of 8, 4, 2 and 1 rows.
+    #[inline(never)]
+    pub fn f32_gemm_minmax_avx512(x, w, b, y, min, max, rows, panels) {
+        let (first, end) = (rows.start, panels.end);
+        gemm_tiles(N, NB, [GEMM_MR, GEMM_NR], rows, panels, |m0, count, p, cols| {
+            // SAFETY: rows m0..m0+count of x (K each) and of y (N each) exist since
+            // m0 + count <= M; panel p's K*32 weights and 32 biases exist since p < NP/32;
+            // at most `cols` columns from p*32 are stored and p*32 + cols <= N; those rows of
+            // that panel are this task's part of y.
+            unsafe {
+                let wp = w.as_ptr().add(p * K * GEMM_NR);
+                let bp = b.as_ptr().add(p * GEMM_NR);
+                // The first row tile of a block meets every panel cold: stream the next
+                // panel in behind it, two cache lines per K step.
+                let next = if m0 == first && p + 1 < end {
+                    wp.add(K * GEMM_NR)
+                } else {
+                    core::ptr::null()
+                };
+                let mut r = 0;
+                while r < count {
+                    let xp = x.as_ptr().add((m0 + r) * K);
+                    let yp = y.as_mut_ptr().add((m0 + r) * N + p * GEMM_NR);
+                    r += match count - r {
+                        12.. => micro::<12, K, N>(xp, wp, bp, yp, cols, min, max, next),
+                        8.. => micro::<8, K, N>(xp, wp, bp, yp, cols, min, max, next),
+                        4.. => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max, next),
+                        2.. => micro::<2, K, N>(xp, wp, bp, yp, cols, min, max, next),
+                        _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
+                    };
+                }
+            }
+        });
+    }
+}
+
+/// One `MR` x 32 tile: 2 * MR accumulators in registers, K steps of one weight row (two
+/// vectors) and MR broadcasts (folded into the multiply-adds); prefetches `next` (a panel)
+/// unless it is null. Returns `MR`.
+///
+/// # Safety
+/// `x` must point to MR rows of K floats (row stride K), `w` to K * 32 floats, `b` to 32,
+/// `y` to MR rows with `cols` writable floats each (row stride N).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
+    x: *const f32,
+    w: *const f32,
+    b: *const f32,
+    y: *mut f32,
+    cols: usize,
+    min: f32,
+    max: f32,
+    next: *const f32,
+) -> usize {
+    unsafe {
+        let (b0, b1) = (_mm512_loadu_ps(b), _mm512_loadu_ps(b.add(16)));
+        let mut acc = [[b0, b1]; MR];
+        for k in 0..K {
+            if !next.is_null() {
+                // A hint only: prefetching never faults, whatever the address.
+                let at = next.wrapping_add(k * GEMM_NR) as *const i8;
+                _mm_prefetch::<_MM_HINT_T0>(at);
+                _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(64));
+            }
+            let w0 = _mm512_loadu_ps(w.add(k * GEMM_NR));
+            let w1 = _mm512_loadu_ps(w.add(k * GEMM_NR + 16));
+            for (r, a) in acc.iter_mut().enumerate() {
+                let xv = _mm512_set1_ps(*x.add(r * K + k));
+                a[0] = _mm512_fmadd_ps(xv, w0, a[0]);
+                a[1] = _mm512_fmadd_ps(xv, w1, a[1]);
+            }
+        }
+        let (lo, hi) = (_mm512_set1_ps(min), _mm512_set1_ps(max));
+        for (r, a) in acc.iter().enumerate() {
+            store32_minmax(y.add(r * N), a[0], a[1], lo, hi, cols);
+        }
+        MR
+    }
+}
+
+/// The one-row tile (fully connected layers, remainders): four interleaved K sub-sums keep
+/// eight FMA chains in flight instead of two. Returns 1.
+///
+/// # Safety
+/// As [`micro`] with MR = 1.
+#[inline(always)]
+unsafe fn micro_row<const K: usize>(
+    x: *const f32,
+    w: *const f32,
+    b: *const f32,
+    y: *mut f32,
+    cols: usize,
+    min: f32,
+    max: f32,
+) -> usize {
+    unsafe {
+        let zero = _mm512_setzero_ps();
+        let mut acc = [[zero; 2]; 4];
+        acc[0] = [_mm512_loadu_ps(b), _mm512_loadu_ps(b.add(16))];
+        let main = K / 4 * 4;
+        let mut k = 0;
+        while k < main {
+            for (j, a) in acc.iter_mut().enumerate() {
+                let xv = _mm512_set1_ps(*x.add(k + j));
+                a[0] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(w.add((k + j) * GEMM_NR)), a[0]);
+                a[1] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(w.add((k + j) * GEMM_NR + 16)), a[1]);
+            }
+            k += 4;
+        }
+        for k in main..K {
+            let xv = _mm512_set1_ps(*x.add(k));
+            acc[0][0] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(w.add(k * GEMM_NR)), acc[0][0]);
+            acc[0][1] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(w.add(k * GEMM_NR + 16)), acc[0][1]);
+        }
+        let sum = |h: usize| {
+            _mm512_add_ps(
+                _mm512_add_ps(acc[0][h], acc[1][h]),
+                _mm512_add_ps(acc[2][h], acc[3][h]),
+            )
+        };
+        let (lo, hi) = (_mm512_set1_ps(min), _mm512_set1_ps(max));
+        store32_minmax(y, sum(0), sum(1), lo, hi, cols);
+        1
+    }
+}
+
+/// Clamps two vectors to `[lo, hi]` and stores the first `cols` (up to 32) of their lanes at
+/// `y`, with masked stores for a partial last panel.
+///
+/// # Safety
+/// `y` must have `cols` writable floats.
+#[inline(always)]
+unsafe fn store32_minmax(y: *mut f32, v0: __m512, v1: __m512, lo: __m512, hi: __m512, cols: usize) {
+    unsafe {
+        let v0 = _mm512_min_ps(_mm512_max_ps(v0, lo), hi);
+        let v1 = _mm512_min_ps(_mm512_max_ps(v1, lo), hi);
+        if cols == GEMM_NR {
+            _mm512_storeu_ps(y, v0);
+            _mm512_storeu_ps(y.add(16), v1);
+        } else {
+            // Masked lanes are neither written nor faulted on.
+            let m0 = ((1u32 << cols.min(16)) - 1) as __mmask16;
+            let m1 = ((1u32 << cols.saturating_sub(16)) - 1) as __mmask16;
+            _mm512_mask_storeu_ps(y, m0, v0);
+            _mm512_mask_storeu_ps(y.add(16), m1, v1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    #[test]
+    fn the_cpu_has_avx512f() {
+        assert!(std::is_x86_feature_detected!("avx512f"));
+    }
+
+    crate::conformance::gemm_cases! {
+        mnetc_targets::AVX512,
+        crate::avx512::f32_gemm_minmax_avx512
+    }
+
+    /// The cases ran exactly the kernels the target lists from this module: the GEMM.
+    #[test]
+    fn the_kernels_tested_are_the_kernels_listed() {
+        use mnetc_targets::Kernel;
+        let name = crate::conformance::gemm_case!(
+            crate::avx512::f32_gemm_minmax_avx512,
+            mnetc_targets::AVX512,
+            1,
+            1,
+            1
+        );
+        crate::conformance::check_listed(&mnetc_targets::AVX512, &[(Kernel::Gemm, name)]);
+    }
+}
