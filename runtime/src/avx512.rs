@@ -8,6 +8,10 @@
 //! `unsafe` here is the intrinsics (callable because the features are enabled for the whole
 //! crate) and unaligned loads and stores through raw pointers, every one inside the arrays
 //! whose lengths the inline `const` assertions tie to the shapes.
+//!
+//! The AVX-512 intrinsics are stable since Rust 1.89: this module (built only with the
+//! target's features) needs that, the runtime's rust-version (1.85) holds for the others.
+#![allow(clippy::incompatible_msrv)]
 
 use crate::scalar::gemm_tiles;
 use core::arch::x86_64::*;
