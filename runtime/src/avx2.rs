@@ -190,76 +190,114 @@ dwconv_kernel! {
     /// Padding only shortens the tap ranges of border pixels; the inner loop has no branch.
     #[inline(never)]
     pub fn f32_dwconv_nhwc_minmax_avx2(x, w, b, y, min, max, rows) {
-        let vec_c = C / 8 * 8;
-        // Interior columns: the whole window row inside the input.
-        let (first, last) = interior(PL, SW, W, KW, OW);
-        // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
-        // from first <= ox < last for interior columns) and c + 8 <= vec_c <= C, inside x; weights
-        // at (ky * KW + kx) * C + c inside w; biases at c + 8 <= C; stores at
-        // (oy * OW + ox) * C + c + 8 <= YN.
+        // SAFETY: `y` is the call's output, and `rows` this task's rows of it.
         unsafe {
-            let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
-            let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
-            // One pixel, window clipped to the input.
-            let pixel = |oy: usize, ox: usize| {
-                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-                let out = yp.add((oy * OW + ox) * C);
-                let mut c = 0;
-                while c < vec_c {
-                    let mut acc = _mm256_loadu_ps(bp.add(c));
+            dw_rows::<H, W, C, KH, KW, SH, SW, PT, PL, OH, OW, XN, WN>(x, w, b, y.as_mut_ptr(), min, max, rows)
+        }
+    }
+}
+
+/// Output rows `rows` of [`f32_dwconv_nhwc_minmax_avx2`]; also the `avx512` target's
+/// depthwise conv for fewer than 16 channels (8 per vector suit them better than half-masked
+/// 16-lane vectors).
+///
+/// # Safety
+/// `yp` must point to the call's output (`OH * OW * C` floats), rows `rows < OH` of which no
+/// other thread accesses meanwhile.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn dw_rows<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PT: usize,
+    const PL: usize,
+    const OH: usize,
+    const OW: usize,
+    const XN: usize,
+    const WN: usize,
+>(
+    x: &[f32; XN],
+    w: &[f32; WN],
+    b: &[f32; C],
+    yp: *mut f32,
+    min: f32,
+    max: f32,
+    rows: core::ops::Range<usize>,
+) {
+    let vec_c = C / 8 * 8;
+    // Interior columns: the whole window row inside the input.
+    let (first, last) = interior(PL, SW, W, KW, OW);
+    // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
+    // from first <= ox < last for interior columns) and c + 8 <= vec_c <= C, inside x; weights
+    // at (ky * KW + kx) * C + c inside w; biases at c + 8 <= C; stores at
+    // (oy * OW + ox) * C + c + 8 <= OH * OW * C, in rows `rows` (the caller's promise).
+    unsafe {
+        let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
+        let (xp, wp, bp) = (x.as_ptr(), w.as_ptr(), b.as_ptr());
+        // One pixel, window clipped to the input.
+        let pixel = |oy: usize, ox: usize| {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+            let out = yp.add((oy * OW + ox) * C);
+            let mut c = 0;
+            while c < vec_c {
+                let mut acc = _mm256_loadu_ps(bp.add(c));
+                for ky in ky0..ky1 {
+                    let row = (oy * SH + ky - PT) * W;
+                    for kx in kx0..kx1 {
+                        let xv = _mm256_loadu_ps(xp.add((row + ox * SW + kx - PL) * C + c));
+                        let wv = _mm256_loadu_ps(wp.add((ky * KW + kx) * C + c));
+                        acc = _mm256_fmadd_ps(xv, wv, acc);
+                    }
+                }
+                _mm256_storeu_ps(out.add(c), _mm256_min_ps(_mm256_max_ps(acc, lo), hi));
+                c += 8;
+            }
+            for c in vec_c..C {
+                let mut acc = b[c];
+                for ky in ky0..ky1 {
+                    let row = (oy * SH + ky - PT) * W;
+                    for kx in kx0..kx1 {
+                        acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
+                    }
+                }
+                *out.add(c) = clamp(acc, min, max);
+            }
+        };
+        for oy in rows.clone() {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in (0..first).chain(last..OW) {
+                pixel(oy, ox);
+            }
+            // Interior: DW_PX pixels per vector of channels, four independent chains.
+            let mut ox0 = first;
+            while ox0 + DW_PX <= last && vec_c == C {
+                for c in (0..C).step_by(8) {
+                    let mut acc = [_mm256_loadu_ps(bp.add(c)); DW_PX];
                     for ky in ky0..ky1 {
-                        let row = (oy * SH + ky - PT) * W;
-                        for kx in kx0..kx1 {
-                            let xv = _mm256_loadu_ps(xp.add((row + ox * SW + kx - PL) * C + c));
+                        let row = xp.add((oy * SH + ky - PT) * W * C + c);
+                        for kx in 0..KW {
                             let wv = _mm256_loadu_ps(wp.add((ky * KW + kx) * C + c));
-                            acc = _mm256_fmadd_ps(xv, wv, acc);
-                        }
-                    }
-                    _mm256_storeu_ps(out.add(c), _mm256_min_ps(_mm256_max_ps(acc, lo), hi));
-                    c += 8;
-                }
-                for c in vec_c..C {
-                    let mut acc = b[c];
-                    for ky in ky0..ky1 {
-                        let row = (oy * SH + ky - PT) * W;
-                        for kx in kx0..kx1 {
-                            acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
-                        }
-                    }
-                    *out.add(c) = clamp(acc, min, max);
-                }
-            };
-            for oy in rows.clone() {
-                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-                for ox in (0..first).chain(last..OW) {
-                    pixel(oy, ox);
-                }
-                // Interior: DW_PX pixels per vector of channels, four independent chains.
-                let mut ox0 = first;
-                while ox0 + DW_PX <= last && vec_c == C {
-                    for c in (0..C).step_by(8) {
-                        let mut acc = [_mm256_loadu_ps(bp.add(c)); DW_PX];
-                        for ky in ky0..ky1 {
-                            let row = xp.add((oy * SH + ky - PT) * W * C + c);
-                            for kx in 0..KW {
-                                let wv = _mm256_loadu_ps(wp.add((ky * KW + kx) * C + c));
-                                for (p, a) in acc.iter_mut().enumerate() {
-                                    let xv = _mm256_loadu_ps(row.add(((ox0 + p) * SW + kx - PL) * C));
-                                    *a = _mm256_fmadd_ps(xv, wv, *a);
-                                }
+                            for (p, a) in acc.iter_mut().enumerate() {
+                                let xv = _mm256_loadu_ps(row.add(((ox0 + p) * SW + kx - PL) * C));
+                                *a = _mm256_fmadd_ps(xv, wv, *a);
                             }
                         }
-                        for (p, a) in acc.iter().enumerate() {
-                            let out = yp.add((oy * OW + ox0 + p) * C + c);
-                            _mm256_storeu_ps(out, _mm256_min_ps(_mm256_max_ps(*a, lo), hi));
-                        }
                     }
-                    ox0 += DW_PX;
+                    for (p, a) in acc.iter().enumerate() {
+                        let out = yp.add((oy * OW + ox0 + p) * C + c);
+                        _mm256_storeu_ps(out, _mm256_min_ps(_mm256_max_ps(*a, lo), hi));
+                    }
                 }
-                for ox in ox0..last {
-                    pixel(oy, ox);
-                }
+                ox0 += DW_PX;
+            }
+            for ox in ox0..last {
+                pixel(oy, ox);
             }
         }
     }

@@ -1,9 +1,9 @@
 //! x86-64 kernels with AVX-512 (F), for the `avx512` target: compiled only when the build
 //! enables AVX-512F, AVX2 and FMA (`-C target-feature=+avx512f,+avx2,+fma`), so a binary that
-//! contains them never runs on a CPU without them. Only the GEMM (the pointwise convs and the
-//! classifier, most of a MobileNet's multiply-adds) has a 512-bit kernel; the target takes the
-//! convs from [`crate::avx2`] and the rest from [`crate::scalar`]. Tested against the scalar
-//! twin like every SIMD kernel.
+//! contains them never runs on a CPU without them. The GEMM (the pointwise convs and the
+//! classifier, most of a MobileNet's multiply-adds) and the depthwise conv have 512-bit kernels;
+//! the target takes the dense conv (the stem) from [`crate::avx2`] and the rest from
+//! [`crate::scalar`]. Tested against the scalar twins like every SIMD kernel.
 //!
 //! `unsafe` here is the intrinsics (callable because the features are enabled for the whole
 //! crate) and unaligned loads and stores through raw pointers, every one inside the arrays
@@ -13,7 +13,7 @@
 //! target's features) needs that, the runtime's rust-version (1.85) holds for the others.
 #![allow(clippy::incompatible_msrv)]
 
-use crate::scalar::gemm_tiles;
+use crate::scalar::{gemm_tiles, interior, taps};
 use core::arch::x86_64::*;
 
 /// Rows of the GEMM microkernel's register tile: 24 of the 32 vector registers accumulate.
@@ -177,6 +177,105 @@ unsafe fn store32_minmax(y: *mut f32, v0: __m512, v1: __m512, lo: __m512, hi: __
     }
 }
 
+/// Output pixels of a row that [`f32_dwconv_nhwc_minmax_avx512`] computes together: eight
+/// independent chains cover two FMA units' latency.
+const DW_PX: usize = 8;
+
+/// The lanes of the 16-channel block from channel `c` that lie below `channels`.
+#[inline(always)]
+fn lanes(c: usize, channels: usize) -> __mmask16 {
+    if channels - c >= 16 {
+        0xFFFF
+    } else {
+        ((1u32 << (channels - c)) - 1) as __mmask16
+    }
+}
+
+dwconv_kernel! {
+    /// Depthwise 2-D convolution, NHWC, 16 channels per vector with the last block masked (no
+    /// scalar tail); fewer than 16 channels go 8 at a time ([`crate::avx2::dw_rows`]). Weights `[KH][KW][C]`, bias `[C]`, as
+    /// [`crate::scalar::f32_dwconv_nhwc_minmax`]. Interior pixels go eight at a time per
+    /// block of channels; border pixels, whose windows leave the input, one at a time.
+    #[inline(never)]
+    pub fn f32_dwconv_nhwc_minmax_avx512(x, w, b, y, min, max, rows) {
+        if C < 16 {
+            // SAFETY: `y` is the call's output, and `rows` this task's rows of it.
+            return unsafe {
+                crate::avx2::dw_rows::<H, W, C, KH, KW, SH, SW, PT, PL, OH, OW, XN, WN>(
+                    x,
+                    w,
+                    b,
+                    y.as_mut_ptr(),
+                    min,
+                    max,
+                    rows,
+                )
+            };
+        }
+        // Interior columns: the whole window row inside the input.
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        // SAFETY: every load and store covers the lanes `lanes(c, C)` of channels c..c + 16
+        // (masked lanes are neither read nor written, nor can they fault) at pixel offsets
+        // (iy * W + ix) * C with iy < H, ix < W (from `taps`, or first <= ox < last for
+        // interior columns) for x, (ky * KW + kx) * C for w, 0 for b and (oy * OW + ox) * C
+        // for y, with oy in this task's rows.
+        unsafe {
+            let (lo, hi) = (_mm512_set1_ps(min), _mm512_set1_ps(max));
+            let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
+            let clamp = |v: __m512| _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+            // One pixel, window clipped to the input.
+            let pixel = |oy: usize, ox: usize| {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let out = yp.add((oy * OW + ox) * C);
+                for c in (0..C).step_by(16) {
+                    let m = lanes(c, C);
+                    let mut acc = _mm512_maskz_loadu_ps(m, bp.add(c));
+                    for ky in ky0..ky1 {
+                        let row = (oy * SH + ky - PT) * W;
+                        for kx in kx0..kx1 {
+                            let xv = _mm512_maskz_loadu_ps(m, xp.add((row + ox * SW + kx - PL) * C + c));
+                            let wv = _mm512_maskz_loadu_ps(m, wp.add((ky * KW + kx) * C + c));
+                            acc = _mm512_fmadd_ps(xv, wv, acc);
+                        }
+                    }
+                    _mm512_mask_storeu_ps(out.add(c), m, clamp(acc));
+                }
+            };
+            for oy in rows.clone() {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                for ox in (0..first).chain(last..OW) {
+                    pixel(oy, ox);
+                }
+                let mut ox0 = first;
+                while ox0 + DW_PX <= last {
+                    for c in (0..C).step_by(16) {
+                        let m = lanes(c, C);
+                        let mut acc = [_mm512_maskz_loadu_ps(m, bp.add(c)); DW_PX];
+                        for ky in ky0..ky1 {
+                            let row = xp.add((oy * SH + ky - PT) * W * C + c);
+                            for kx in 0..KW {
+                                let wv = _mm512_maskz_loadu_ps(m, wp.add((ky * KW + kx) * C + c));
+                                for (p, a) in acc.iter_mut().enumerate() {
+                                    let xv = _mm512_maskz_loadu_ps(m, row.add(((ox0 + p) * SW + kx - PL) * C));
+                                    *a = _mm512_fmadd_ps(xv, wv, *a);
+                                }
+                            }
+                        }
+                        for (p, a) in acc.iter().enumerate() {
+                            _mm512_mask_storeu_ps(yp.add((oy * OW + ox0 + p) * C + c), m, clamp(*a));
+                        }
+                    }
+                    ox0 += DW_PX;
+                }
+                for ox in ox0..last {
+                    pixel(oy, ox);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -191,17 +290,37 @@ mod tests {
         crate::avx512::f32_gemm_minmax_avx512
     }
 
-    /// The cases ran exactly the kernels the target lists from this module: the GEMM.
+    crate::conformance::dw_cases! {
+        crate::avx512::f32_dwconv_nhwc_minmax_avx512
+    }
+
+    /// The cases ran exactly the kernels the target lists from this module: the GEMM and the
+    /// depthwise conv.
     #[test]
     fn the_kernels_tested_are_the_kernels_listed() {
         use mnetc_targets::Kernel;
-        let name = crate::conformance::gemm_case!(
+        let gemm = crate::conformance::gemm_case!(
             crate::avx512::f32_gemm_minmax_avx512,
             mnetc_targets::AVX512,
             1,
             1,
             1
         );
-        crate::conformance::check_listed(&mnetc_targets::AVX512, &[(Kernel::Gemm, name)]);
+        let dw = crate::conformance::dw_case!(
+            crate::avx512::f32_dwconv_nhwc_minmax_avx512,
+            7,
+            7,
+            3,
+            3,
+            1,
+            1,
+            1,
+            1,
+            1
+        );
+        crate::conformance::check_listed(
+            &mnetc_targets::AVX512,
+            &[(Kernel::Gemm, gemm), (Kernel::DwConv, dw)],
+        );
     }
 }

@@ -332,13 +332,10 @@ macro_rules! gemm_cases {
 }
 pub(crate) use gemm_cases;
 
-/// One `#[test]` per case for the kernels a SIMD module provides (a failure names its case),
-/// and one that checks the kernels the cases ran against the target's list: `gemm`, `dwconv`,
-/// `conv` (and `gavgpool` where the module has one) are the module's function paths. Invoked
-/// inside the module's `#[cfg(test)] mod tests`.
-macro_rules! all_cases {
-    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)?) => {
-        $crate::conformance::gemm_cases!($desc, $($g)::+);
+/// One `#[test]` per depthwise case for a module's depthwise kernel `$d` (part of
+/// [`all_cases`]).
+macro_rules! dw_cases {
+    ($($d:ident)::+) => {
         #[test]
         fn dwconv_7x7x3_k3_s1_p1111() {
             $crate::conformance::dw_case!($($d)::+, 7, 7, 3, 3, 1, 1, 1, 1, 1);
@@ -385,6 +382,18 @@ macro_rules! all_cases {
         fn dwconv_4x5x8_k1_s1_p1111() {
             $crate::conformance::dw_case!($($d)::+, 4, 5, 8, 1, 1, 1, 1, 1, 1);
         }
+    };
+}
+pub(crate) use dw_cases;
+
+/// One `#[test]` per case for the kernels a SIMD module provides (a failure names its case),
+/// and one that checks the kernels the cases ran against the target's list: `gemm`, `dwconv`,
+/// `conv` (and `gavgpool` where the module has one) are the module's function paths. Invoked
+/// inside the module's `#[cfg(test)] mod tests`.
+macro_rules! all_cases {
+    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)?) => {
+        $crate::conformance::gemm_cases!($desc, $($g)::+);
+        $crate::conformance::dw_cases!($($d)::+);
         #[test]
         fn conv_9x9_3to5_k3_s2_p1111() {
             $crate::conformance::conv_case!($($c)::+, $desc, 9, 9, 3, 5, 3, 2, 1, 1, 1, 1);
