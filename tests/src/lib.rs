@@ -329,3 +329,34 @@ pub fn check_forward_rgb8(target: mnetc::codegen::Target, vlens: &[u32]) {
         }
     }
 }
+
+/// Runs the runtime's own tests whose names start with `module::` (a SIMD module's kernel
+/// cases) in a build with `target`'s flags (its own target directory), asserts that they
+/// passed, and returns how many of them ran.
+pub fn run_runtime_kernel_tests(target: mnetc::codegen::Target, module: &str) -> usize {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let filter = format!("{module}::");
+    let out = std::process::Command::new(cargo)
+        .args(["test", "-p", "mnetc-runtime", "--", &filter])
+        .current_dir(&root)
+        .env("RUSTFLAGS", target.rustflags())
+        .env("CARGO_TARGET_DIR", root.join("target").join(target.name()))
+        .output()
+        .expect("run cargo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The kernel tests really ran (they are compiled only with the features on), one per case,
+    // and so did the check that they are the kernels the target lists.
+    assert!(
+        stdout.contains(&format!(
+            "{module}::tests::the_kernels_tested_are_the_kernels_listed ... ok"
+        )),
+        "{stdout}"
+    );
+    stdout.matches(&format!("{module}::tests::")).count()
+}

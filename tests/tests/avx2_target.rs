@@ -5,7 +5,6 @@
 
 use mnetc::codegen::{CodegenOptions, Target};
 use mnetc_tests::{check_close, read_f32, repository_fixtures};
-use std::process::Command;
 
 fn require_avx2() {
     assert!(
@@ -17,28 +16,8 @@ fn require_avx2() {
 #[test]
 fn runtime_kernels_match_scalar_with_avx2_enabled() {
     require_avx2();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["test", "-p", "mnetc-runtime", "--", "avx2::"])
-        .current_dir(&root)
-        .env("RUSTFLAGS", Target::from(&mnetc_targets::AVX2).rustflags())
-        .env("CARGO_TARGET_DIR", root.join("target/avx2"))
-        .output()
-        .expect("run cargo");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // The kernel tests really ran (they are compiled only with the features on), one per case.
-    let cases = stdout.matches("avx2::tests::").count();
-    assert!(
-        cases >= 30
-            && stdout.contains("avx2::tests::the_kernels_tested_are_the_kernels_listed ... ok"),
-        "{cases} cases: {stdout}"
-    );
+    let cases = mnetc_tests::run_runtime_kernel_tests(Target::from(&mnetc_targets::AVX2), "avx2");
+    assert!(cases >= 30, "{cases} cases");
 }
 
 #[test]

@@ -8,7 +8,6 @@
 
 use mnetc::codegen::{CodegenOptions, Target};
 use mnetc_tests::{check_close, read_f32, repository_fixtures};
-use std::process::Command;
 
 fn avx512() -> Target {
     Target::from(&mnetc_targets::AVX512)
@@ -28,27 +27,8 @@ fn runtime_gemm_matches_scalar_with_avx512_enabled() {
     if !runs_here() {
         return;
     }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["test", "-p", "mnetc-runtime", "--", "avx512::"])
-        .current_dir(&root)
-        .env("RUSTFLAGS", avx512().rustflags())
-        .env("CARGO_TARGET_DIR", root.join("target/avx512"))
-        .output()
-        .expect("run cargo");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cases = stdout.matches("avx512::tests::gemm_").count();
-    assert!(
-        cases >= 10
-            && stdout.contains("avx512::tests::the_kernels_tested_are_the_kernels_listed ... ok"),
-        "{cases} cases: {stdout}"
-    );
+    let cases = mnetc_tests::run_runtime_kernel_tests(avx512(), "avx512");
+    assert!(cases >= 20, "{cases} cases");
 }
 
 #[test]
@@ -69,7 +49,7 @@ fn repository_fixtures_run_on_the_avx512_target() {
             generated.source.contains("avx512::f32_gemm_minmax_avx512")
                 && generated
                     .source
-                    .contains("avx2::f32_dwconv_nhwc_minmax_avx2"),
+                    .contains("avx512::f32_dwconv_nhwc_minmax_avx512"),
             "{}",
             f.name
         );
