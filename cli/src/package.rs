@@ -240,17 +240,6 @@ struct Handle {{
     pool: ThreadPool,
 }}
 
-/// A zeroed `T` on the heap, or `None` if memory is short.
-fn zeroed<T: mnetc_runtime::Zeroable>() -> Option<Box<T>> {{
-    let layout = std::alloc::Layout::new::<T>();
-    // SAFETY: the layout is not zero-sized (a scratch holds floats); zeroed memory is a valid
-    // T (Zeroable), allocated with T's layout as Box requires; null is handled.
-    unsafe {{
-        let p = std::alloc::alloc_zeroed(layout) as *mut T;
-        (!p.is_null()).then(|| Box::from_raw(p))
-    }}
-}}
-
 #[unsafe(no_mangle)]
 pub extern "C" fn {name}_new() -> *mut Handle {{
     {name}_new_threads(1)
@@ -258,7 +247,7 @@ pub extern "C" fn {name}_new() -> *mut Handle {{
 
 #[unsafe(no_mangle)]
 pub extern "C" fn {name}_new_threads(threads: usize) -> *mut Handle {{
-    let (Some(scratch), Ok(pool)) = (zeroed::<net::Scratch>(), ThreadPool::try_new(threads)) else {{
+    let (Some(scratch), Ok(pool)) = (mnetc_runtime::try_boxed_zeroed::<net::Scratch>(), ThreadPool::try_new(threads)) else {{
         return core::ptr::null_mut();
     }};{frame_alloc}
     Box::into_raw(Box::new(Handle {{ scratch,{frame_init} pool }}))
@@ -334,7 +323,7 @@ pub extern "C" fn {name}_version() -> *const c_char {{
             ""
         },
         frame_alloc = if frames {
-            "\n    let Some(frame) = zeroed::<net::FrameScratch>() else {\n        return core::ptr::null_mut();\n    };"
+            "\n    let Some(frame) = mnetc_runtime::try_boxed_zeroed::<net::FrameScratch>() else {\n        return core::ptr::null_mut();\n    };"
         } else {
             ""
         },

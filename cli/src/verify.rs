@@ -190,38 +190,36 @@ mod trace {
     ) -> String {
         let tracer = Tracer { pool, start: Instant::now(), at: Mutex::new((0, 0)), spans: Mutex::new(Vec::new()) };
         let main = THREAD.with(|t| *t);
-        // End of every step on the calling thread: (pass, step, ns).
-        let mut ends = Vec::new();
+        // Per pass, its start and the end of every step on the calling thread, in ns.
+        let mut marks: Vec<Vec<u64>> = Vec::with_capacity(passes);
         for pass in 0..passes {
             *tracer.at.lock().unwrap() = (pass, 0);
-            let begin = tracer.now();
-            ends.push((pass, usize::MAX, begin));
+            let mut times = vec![tracer.now()];
             forward(&tracer, &mut |i| {
-                ends.push((pass, i, tracer.now()));
+                times.push(tracer.now());
                 *tracer.at.lock().unwrap() = (pass, i + 1);
             });
+            marks.push(times);
         }
         let spans = tracer.spans.into_inner().unwrap();
         let mut events = Vec::new();
-        for w in ends.windows(2) {
-            let ((_, _, from), (pass, step, to)) = (w[0], w[1]);
-            if step == usize::MAX {
-                continue;
-            }
-            let mine: Vec<&Span> = spans.iter().filter(|s| s.0 == pass && s.1 == step).collect();
-            if mine.is_empty() {
-                // One task, run inline on the calling thread.
-                events.push((step, main, from, to, 1));
-                continue;
-            }
-            let mut threads: Vec<usize> = mine.iter().map(|s| s.2).collect();
-            threads.sort_unstable();
-            threads.dedup();
-            for t in threads {
-                let of: Vec<&&Span> = mine.iter().filter(|s| s.2 == t).collect();
-                let begin = of.iter().map(|s| s.3).min().unwrap();
-                let end = of.iter().map(|s| s.4).max().unwrap();
-                events.push((step, t, begin, end, of.len()));
+        for (pass, times) in marks.iter().enumerate() {
+            for (step, w) in times.windows(2).enumerate() {
+                let mine: Vec<&Span> = spans.iter().filter(|s| s.0 == pass && s.1 == step).collect();
+                if mine.is_empty() {
+                    // One task, run inline on the calling thread.
+                    events.push((step, main, w[0], w[1], 1));
+                    continue;
+                }
+                let mut threads: Vec<usize> = mine.iter().map(|s| s.2).collect();
+                threads.sort_unstable();
+                threads.dedup();
+                for t in threads {
+                    let of: Vec<&&Span> = mine.iter().filter(|s| s.2 == t).collect();
+                    let begin = of.iter().map(|s| s.3).min().unwrap();
+                    let end = of.iter().map(|s| s.4).max().unwrap();
+                    events.push((step, t, begin, end, of.len()));
+                }
             }
         }
         let mut out = String::from("{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n");
@@ -513,26 +511,23 @@ impl Runner {
         Ok((y, String::from_utf8_lossy(&out.stdout).into_owned()))
     }
 
+    /// Writes `input` to the program's input file and runs it with `extra` arguments.
+    fn execute_f32(&self, input: &[f32], extra: &[String]) -> Result<(Vec<f32>, String)> {
+        let inp = self.dir.join("input.f32");
+        let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(&inp, bytes).map_err(io(&inp))?;
+        self.execute(&inp, extra)
+    }
+
     /// Times `runs` runs of `input` (as [`Runner::run`]), then writes Chrome trace events of up
     /// to ten more, every kernel call on every thread, to `path` (JSON: Perfetto or
     /// chrome://tracing open it).
     pub fn trace(&self, input: &[f32], runs: usize, path: &Path) -> Result<Timing> {
-        let inp = self.dir.join("input.f32");
-        let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
-        std::fs::write(&inp, bytes).map_err(io(&inp))?;
         let extra = [format!("runs={runs}"), format!("trace={}", path.display())];
-        let (_, text) = self.execute(&inp, &extra)?;
-        let mut it = text.split_whitespace().map(|t| t.parse::<u64>().ok());
-        match (it.next().flatten(), it.next().flatten()) {
-            (Some(median_ns), Some(min_ns)) => Ok(Timing {
-                median_ns,
-                min_ns,
-                per_step_ns: Vec::new(),
-            }),
-            _ => Err(Error::GeneratedRun(format!(
-                "the generated code printed no timings: {text}"
-            ))),
-        }
+        let (_, text) = self.execute_f32(input, &extra)?;
+        timing(&text).ok_or_else(|| {
+            Error::GeneratedRun(format!("the generated code printed no timings: {text}"))
+        })
     }
 
     /// Runs `forward` once on `input`; with `runs`, also times that many runs after a warm-up.
@@ -548,9 +543,6 @@ impl Runner {
         runs: Option<usize>,
         per_layer: bool,
     ) -> Result<(Vec<f32>, Option<Timing>)> {
-        let inp = self.dir.join("input.f32");
-        let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
-        std::fs::write(&inp, bytes).map_err(io(&inp))?;
         let mut extra = Vec::new();
         if let Some(n) = runs {
             extra.push(format!("runs={n}"));
@@ -558,16 +550,19 @@ impl Runner {
                 extra.push("layers".into());
             }
         }
-        let (y, text) = self.execute(&inp, &extra)?;
-        let times = runs.and_then(|_| {
-            let mut it = text.split_whitespace().map(|t| t.parse::<u64>().ok());
-            let (median_ns, min_ns) = (it.next()??, it.next()??);
-            Some(Timing {
-                median_ns,
-                min_ns,
-                per_step_ns: it.collect::<Option<Vec<u64>>>()?,
-            })
-        });
-        Ok((y, times))
+        let (y, text) = self.execute_f32(input, &extra)?;
+        Ok((y, runs.and_then(|_| timing(&text))))
     }
+}
+
+/// The timings the program prints: median and minimum nanoseconds, then those of every kernel
+/// call when profiled.
+fn timing(text: &str) -> Option<Timing> {
+    let mut it = text.split_whitespace().map(|t| t.parse::<u64>().ok());
+    let (median_ns, min_ns) = (it.next()??, it.next()??);
+    Some(Timing {
+        median_ns,
+        min_ns,
+        per_step_ns: it.collect::<Option<Vec<u64>>>()?,
+    })
 }

@@ -343,7 +343,7 @@ fn verify_builds_and_runs_the_generated_code() {
 #[test]
 fn bench_prints_latency_and_throughput() {
     let json = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/mobilenet_v1_0.5_160.json");
-    let out = mnetc(&[
+    let bench = [
         "bench",
         json.to_str().unwrap(),
         "--alpha",
@@ -352,7 +352,8 @@ fn bench_prints_latency_and_throughput() {
         "64",
         "--runs",
         "5",
-    ]);
+    ];
+    let out = mnetc(&bench);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let line = text(&out.stdout);
     assert!(
@@ -361,20 +362,13 @@ fn bench_prints_latency_and_throughput() {
     );
     // Two threads and a trace file (its contents: tests/tests/threads.rs).
     let trace = std::env::temp_dir().join(format!("mnetc-cli-trace-{}.json", std::process::id()));
-    let out = mnetc(&[
-        "bench",
-        json.to_str().unwrap(),
-        "--alpha",
-        "0.25",
-        "--res",
-        "64",
-        "--runs",
-        "5",
-        "--threads",
-        "2",
-        "--trace",
-        trace.to_str().unwrap(),
-    ]);
+    let out = mnetc(
+        &[
+            &bench[..],
+            &["--threads", "2", "--trace", trace.to_str().unwrap()],
+        ]
+        .concat(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("2 threads): median"),

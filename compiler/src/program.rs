@@ -349,10 +349,10 @@ pub fn minmax_args() -> [Arg; 7] {
 }
 
 /// Most tasks one kernel call is split into: 24 divides evenly among 2, 3, 4, 6 and 8 threads,
-/// and the threads take tasks as they finish, so uneven parts even out.
+/// and threads done with their share take the others' tasks, so uneven parts even out.
 const MAX_TASKS: usize = 24;
-/// Fewest multiply-adds per task: handing a task to another thread costs about a microsecond
-/// of synchronisation per call, the time of some 32 thousand multiply-adds.
+/// Fewest multiply-adds per task: a split call costs most of a microsecond of handing out and
+/// waiting (`ThreadPool`, two threads), the time of some 32 thousand multiply-adds.
 const TASK_MACS: u64 = 32 * 1024;
 /// The task counts used, largest first: each divides `MAX_TASKS`, and none is odd but 1, so
 /// that two threads, the common case, always share a call evenly.

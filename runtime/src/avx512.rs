@@ -41,21 +41,16 @@ gemm_kernel! {
                 let bp = b.as_ptr().add(p * GEMM_NR);
                 // The first row tile of a block meets every panel cold: stream the next
                 // panel in behind it, two cache lines per K step.
-                let next = if m0 == first && p + 1 < end {
-                    wp.add(K * GEMM_NR)
-                } else {
-                    core::ptr::null()
-                };
+                let prefetch = m0 == first && p + 1 < end;
                 let mut r = 0;
                 while r < count {
                     let xp = x.as_ptr().add((m0 + r) * K);
                     let yp = y.as_mut_ptr().add((m0 + r) * N + p * GEMM_NR);
-                    r += match count - r {
-                        12.. => micro::<12, K, N>(xp, wp, bp, yp, cols, min, max, next),
-                        8.. => micro::<8, K, N>(xp, wp, bp, yp, cols, min, max, next),
-                        4.. => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max, next),
-                        2.. => micro::<2, K, N>(xp, wp, bp, yp, cols, min, max, next),
-                        _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
+                    r += if prefetch {
+                        let next = wp.add(K * GEMM_NR);
+                        tile::<K, N, true>(count - r, xp, wp, bp, yp, cols, min, max, next)
+                    } else {
+                        tile::<K, N, false>(count - r, xp, wp, bp, yp, cols, min, max, wp)
                     };
                 }
             }
@@ -63,16 +58,45 @@ gemm_kernel! {
     }
 }
 
+/// The largest tile of 12, 8, 4, 2 or 1 rows that fits in the `left` rows of a row tile;
+/// returns its rows. With `PF`, prefetching `next`.
+///
+/// # Safety
+/// As [`micro`], for `left` rows.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile<const K: usize, const N: usize, const PF: bool>(
+    left: usize,
+    x: *const f32,
+    w: *const f32,
+    b: *const f32,
+    y: *mut f32,
+    cols: usize,
+    min: f32,
+    max: f32,
+    next: *const f32,
+) -> usize {
+    unsafe {
+        match left {
+            12.. => micro::<12, K, N, PF>(x, w, b, y, cols, min, max, next),
+            8.. => micro::<8, K, N, PF>(x, w, b, y, cols, min, max, next),
+            4.. => micro::<4, K, N, PF>(x, w, b, y, cols, min, max, next),
+            2.. => micro::<2, K, N, PF>(x, w, b, y, cols, min, max, next),
+            _ => micro_row::<K>(x, w, b, y, cols, min, max),
+        }
+    }
+}
+
 /// One `MR` x 32 tile: 2 * MR accumulators in registers, K steps of one weight row (two
-/// vectors) and MR broadcasts (folded into the multiply-adds); prefetches `next` (a panel)
-/// unless it is null. Returns `MR`.
+/// vectors) and MR broadcasts (folded into the multiply-adds); with `PF`, prefetching `next`
+/// (the next panel). Returns `MR`.
 ///
 /// # Safety
 /// `x` must point to MR rows of K floats (row stride K), `w` to K * 32 floats, `b` to 32,
 /// `y` to MR rows with `cols` writable floats each (row stride N).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
+unsafe fn micro<const MR: usize, const K: usize, const N: usize, const PF: bool>(
     x: *const f32,
     w: *const f32,
     b: *const f32,
@@ -86,7 +110,7 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
         let (b0, b1) = (_mm512_loadu_ps(b), _mm512_loadu_ps(b.add(16)));
         let mut acc = [[b0, b1]; MR];
         for k in 0..K {
-            if !next.is_null() {
+            if PF {
                 // A hint only: prefetching never faults, whatever the address.
                 let at = next.wrapping_add(k * GEMM_NR) as *const i8;
                 _mm_prefetch::<_MM_HINT_T0>(at);

@@ -59,7 +59,7 @@ pub use view::{
 };
 
 #[cfg(feature = "alloc")]
-pub use view::{BoxedWeights, boxed_zeroed, weights_from_bytes};
+pub use view::{BoxedWeights, boxed_zeroed, try_boxed_zeroed, weights_from_bytes};
 
 /// `mobilenet!(alpha = 0.25, res = 128, weights = "model.onnx", name = net)`: see
 /// `mnetc-macros`.

@@ -44,7 +44,7 @@ pub(crate) fn interior(
 /// Visits a task's part of a panel-packed GEMM (`rows`, starting at a multiple of `mr`, times
 /// `panels` of `nr` columns) in the order the SIMD targets share: blocks of `nb` panels,
 /// within a block every tile of up to `mr` rows, within that every panel; calls
-/// `f(m0, rows, panel, cols)` with the tile's first row, its row count, the panel and its
+/// `f(m0, count, panel, cols)` with the tile's first row, its row count, the panel and its
 /// columns inside `n`. The tiles are the same whatever the task's part, so every output is
 /// summed the same way.
 #[inline(always)]

@@ -229,24 +229,29 @@ pub fn weights_from_bytes<const N: usize>(
 }
 
 /// A zeroed `T` on the heap, built in place: a `Scratch` of several megabytes never passes
-/// through the stack.
+/// through the stack. Aborts as `Box::new` does if memory is short.
 #[cfg(feature = "alloc")]
 pub fn boxed_zeroed<T: Zeroable>() -> alloc::boxed::Box<T> {
+    try_boxed_zeroed()
+        .unwrap_or_else(|| alloc::alloc::handle_alloc_error(core::alloc::Layout::new::<T>()))
+}
+
+/// [`boxed_zeroed`], or `None` if memory is short (for callers that report it, as the C ABI's
+/// `NAME_new` does).
+#[cfg(feature = "alloc")]
+pub fn try_boxed_zeroed<T: Zeroable>() -> Option<alloc::boxed::Box<T>> {
     let layout = core::alloc::Layout::new::<T>();
     if layout.size() == 0 {
         // SAFETY: a zero-sized T is valid at any aligned dangling pointer, and Box does not
         // deallocate zero-sized values.
-        return unsafe {
+        return Some(unsafe {
             alloc::boxed::Box::from_raw(core::ptr::NonNull::<T>::dangling().as_ptr())
-        };
+        });
     }
     // SAFETY: the layout has a non-zero size; a null result is handled; zeroed memory is a valid
     // T (the Zeroable contract) and was allocated with T's layout, as Box requires.
     unsafe {
         let p = alloc::alloc::alloc_zeroed(layout) as *mut T;
-        if p.is_null() {
-            alloc::alloc::handle_alloc_error(layout);
-        }
-        alloc::boxed::Box::from_raw(p)
+        (!p.is_null()).then(|| alloc::boxed::Box::from_raw(p))
     }
 }

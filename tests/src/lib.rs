@@ -360,3 +360,39 @@ pub fn run_runtime_kernel_tests(target: mnetc::codegen::Target, module: &str) ->
     );
     stdout.matches(&format!("{module}::tests::")).count()
 }
+
+/// Every repository fixture compiled for `target`, whose code must call each of `kernels`
+/// (runtime paths), built and run like `mnetc verify` against onnxruntime's output; with
+/// `threads`, run again on that many threads, which must give the same output. Returns how
+/// many fixtures ran.
+pub fn run_fixtures_on(
+    target: mnetc::codegen::Target,
+    kernels: &[&str],
+    threads: Option<usize>,
+) -> usize {
+    let mut checked = 0;
+    for f in repository_fixtures().values() {
+        let bytes = std::fs::read(&f.onnx).unwrap();
+        let codegen = mnetc::codegen::CodegenOptions {
+            target,
+            ..Default::default()
+        };
+        let generated =
+            mnetc::compile_bytes(&bytes, &f.onnx, &mnetc::Options::default(), &codegen).unwrap();
+        for k in kernels {
+            assert!(generated.source.contains(k), "{}: no {k}", f.name);
+        }
+        let mut runner = mnetc_cli::verify::build(&generated, target).unwrap();
+        let (input, expected) = &f.cases[0];
+        let (y, _) = runner.run(&read_f32(input), None).unwrap();
+        check_close(&y, &read_f32(expected)).unwrap_or_else(|e| panic!("{}: {e}", f.name));
+        if let Some(n) = threads {
+            // The runner also fails unless the bits are one thread's.
+            runner.set_threads(n);
+            let (again, _) = runner.run(&read_f32(input), None).unwrap();
+            assert_eq!(y, again, "{} on {n} threads", f.name);
+        }
+        checked += 1;
+    }
+    checked
+}

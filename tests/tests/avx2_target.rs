@@ -4,7 +4,6 @@
 //! developed and tested on have AVX2 and FMA; elsewhere these tests fail with that message.
 
 use mnetc::codegen::{CodegenOptions, Target};
-use mnetc_tests::{check_close, read_f32, repository_fixtures};
 
 fn require_avx2() {
     assert!(
@@ -23,27 +22,11 @@ fn runtime_kernels_match_scalar_with_avx2_enabled() {
 #[test]
 fn every_repository_fixture_runs_on_the_avx2_target() {
     require_avx2();
-    let mut checked = 0;
-    for f in repository_fixtures().values() {
-        let bytes = std::fs::read(&f.onnx).unwrap();
-        let codegen = CodegenOptions {
-            target: Target::from(&mnetc_targets::AVX2),
-            ..CodegenOptions::default()
-        };
-        let generated =
-            mnetc::compile_bytes(&bytes, &f.onnx, &mnetc::Options::default(), &codegen).unwrap();
-        assert!(
-            generated.source.contains("avx2::f32_gemm_minmax_avx2"),
-            "{}",
-            f.name
-        );
-        let runner =
-            mnetc_cli::verify::build(&generated, Target::from(&mnetc_targets::AVX2)).unwrap();
-        let (input, expected) = &f.cases[0];
-        let (y, _) = runner.run(&read_f32(input), None).unwrap();
-        check_close(&y, &read_f32(expected)).unwrap_or_else(|e| panic!("{}: {e}", f.name));
-        checked += 1;
-    }
+    let checked = mnetc_tests::run_fixtures_on(
+        Target::from(&mnetc_targets::AVX2),
+        &["avx2::f32_gemm_minmax_avx2"],
+        None,
+    );
     assert!(checked >= 16, "{checked}");
 }
 

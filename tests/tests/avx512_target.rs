@@ -7,7 +7,6 @@
 //! without the features is checked everywhere.
 
 use mnetc::codegen::{CodegenOptions, Target};
-use mnetc_tests::{check_close, read_f32, repository_fixtures};
 
 fn avx512() -> Target {
     Target::from(&mnetc_targets::AVX512)
@@ -36,33 +35,14 @@ fn repository_fixtures_run_on_the_avx512_target() {
     if !runs_here() {
         return;
     }
-    let mut checked = 0;
-    for f in repository_fixtures().values() {
-        let bytes = std::fs::read(&f.onnx).unwrap();
-        let codegen = CodegenOptions {
-            target: avx512(),
-            ..CodegenOptions::default()
-        };
-        let generated =
-            mnetc::compile_bytes(&bytes, &f.onnx, &mnetc::Options::default(), &codegen).unwrap();
-        assert!(
-            generated.source.contains("avx512::f32_gemm_minmax_avx512")
-                && generated
-                    .source
-                    .contains("avx512::f32_dwconv_nhwc_minmax_avx512"),
-            "{}",
-            f.name
-        );
-        let mut runner = mnetc_cli::verify::build(&generated, avx512()).unwrap();
-        let (input, expected) = &f.cases[0];
-        let (y, _) = runner.run(&read_f32(input), None).unwrap();
-        check_close(&y, &read_f32(expected)).unwrap_or_else(|e| panic!("{}: {e}", f.name));
-        // Three threads: the runner fails unless the bits are one thread's.
-        runner.set_threads(3);
-        let (y3, _) = runner.run(&read_f32(input), None).unwrap();
-        assert_eq!(y, y3, "{}", f.name);
-        checked += 1;
-    }
+    let checked = mnetc_tests::run_fixtures_on(
+        avx512(),
+        &[
+            "avx512::f32_gemm_minmax_avx512",
+            "avx512::f32_dwconv_nhwc_minmax_avx512",
+        ],
+        Some(3),
+    );
     assert!(checked >= 16, "{checked}");
 }
 

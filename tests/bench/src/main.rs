@@ -24,66 +24,58 @@ use tract_onnx::prelude::*;
 fn fma_peak_gflops() -> f64 {
     #[cfg(target_feature = "avx512f")]
     if TARGET == "avx512" {
-        return fma_peak_512();
+        // SAFETY: built with avx512f (the cfg above).
+        return best_gflops(16, |iters| unsafe { chains_512(iters) });
     }
-    fma_peak_256()
+    // SAFETY: the benchmark is built with avx2 and fma (.cargo/config.toml).
+    best_gflops(8, |iters| unsafe { chains_256(iters) })
+}
+
+/// GFLOP/s of `chains(iters)` (12 chains of `lanes`-wide FMAs), best of five runs.
+#[cfg(target_arch = "x86_64")]
+fn best_gflops(lanes: usize, chains: impl Fn(usize) -> f32) -> f64 {
+    let iters = 20_000_000;
+    let best = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(chains(iters));
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min);
+    (iters * 12 * lanes * 2) as f64 / best / 1e9
 }
 
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
-fn fma_peak_512() -> f64 {
+#[target_feature(enable = "avx512f")]
+fn chains_512(iters: usize) -> f32 {
     use std::arch::x86_64::*;
-    #[target_feature(enable = "avx512f")]
-    fn chains(iters: usize) -> f32 {
-        let (a, b) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
-        let mut acc = [_mm512_set1_ps(1.0); 12];
-        for _ in 0..iters {
-            for v in &mut acc {
-                *v = _mm512_fmadd_ps(*v, a, b);
-            }
+    let (a, b) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+    let mut acc = [_mm512_set1_ps(1.0); 12];
+    for _ in 0..iters {
+        for v in &mut acc {
+            *v = _mm512_fmadd_ps(*v, a, b);
         }
-        let sum = acc.iter().fold(_mm512_setzero_ps(), |s, &v| _mm512_add_ps(s, v));
-        _mm512_reduce_add_ps(sum)
     }
-    let iters = 20_000_000;
-    let best = (0..5)
-        .map(|_| {
-            let t = Instant::now();
-            // SAFETY: built with avx512f (the cfg above).
-            std::hint::black_box(unsafe { chains(iters) });
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min);
-    (iters * 12 * 16 * 2) as f64 / best / 1e9
+    let sum = acc.iter().fold(_mm512_setzero_ps(), |s, &v| _mm512_add_ps(s, v));
+    _mm512_reduce_add_ps(sum)
 }
 
 #[cfg(target_arch = "x86_64")]
-fn fma_peak_256() -> f64 {
+#[target_feature(enable = "avx2,fma")]
+fn chains_256(iters: usize) -> f32 {
     use std::arch::x86_64::*;
-    #[target_feature(enable = "avx2,fma")]
-    fn chains(iters: usize) -> f32 {
-        let (a, b) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
-        let mut acc = [_mm256_set1_ps(1.0); 12];
-        for _ in 0..iters {
-            for v in &mut acc {
-                *v = _mm256_fmadd_ps(*v, a, b);
-            }
+    let (a, b) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+    let mut acc = [_mm256_set1_ps(1.0); 12];
+    for _ in 0..iters {
+        for v in &mut acc {
+            *v = _mm256_fmadd_ps(*v, a, b);
         }
-        let mut out = [0f32; 8];
-        let sum = acc.iter().fold(_mm256_setzero_ps(), |s, &v| _mm256_add_ps(s, v));
-        // SAFETY: `out` holds 8 floats.
-        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
-        out.iter().sum()
     }
-    let iters = 20_000_000;
-    let best = (0..5)
-        .map(|_| {
-            let t = Instant::now();
-            // SAFETY: the benchmark is built with avx2 and fma (.cargo/config.toml).
-            std::hint::black_box(unsafe { chains(iters) });
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min);
-    (iters * 12 * 8 * 2) as f64 / best / 1e9
+    let mut out = [0f32; 8];
+    let sum = acc.iter().fold(_mm256_setzero_ps(), |s, &v| _mm256_add_ps(s, v));
+    // SAFETY: `out` holds 8 floats.
+    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
+    out.iter().sum()
 }
 
 #[cfg(not(target_arch = "x86_64"))]
