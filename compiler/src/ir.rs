@@ -27,12 +27,36 @@ pub const MAX_RESOLUTION: usize = 8192;
 /// Index of a value in [`Graph::values`].
 pub type ValueId = usize;
 
-/// Element type of a value. Activations are always `F32`; `I64` appears in shape arithmetic
-/// (`Shape`, `Gather`, `Concat`, ...) that constant folding removes.
+/// Element type of a value. Activations are `F32`, or `U8`/`I8` in a quantized model (with a
+/// [`Quant`]); `I64` appears in shape arithmetic (`Shape`, `Gather`, `Concat`, ...) that
+/// constant folding removes, and holds every wider integer type (int32 biases of quantized
+/// models among them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DType {
     F32,
     I64,
+    U8,
+    I8,
+}
+
+impl DType {
+    /// The range of a quantized type (`U8`, `I8`).
+    pub fn int_range(self) -> Option<(i32, i32)> {
+        match self {
+            DType::U8 => Some((0, 255)),
+            DType::I8 => Some((-128, 127)),
+            DType::F32 | DType::I64 => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "float32",
+            DType::I64 => "int64",
+            DType::U8 => "uint8",
+            DType::I8 => "int8",
+        }
+    }
 }
 
 /// Dense tensor data, row-major.
@@ -40,6 +64,35 @@ pub enum DType {
 pub enum Data {
     F32(Vec<f32>),
     I64(Vec<i64>),
+    U8(Vec<u8>),
+    I8(Vec<i8>),
+}
+
+/// How the integers of a quantized value stand for real numbers:
+/// `real = scale * (q - zero_point)`, with one scale and zero point for the whole tensor, or
+/// one per index along `axis` (per-channel weights).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quant {
+    pub scale: Vec<f32>,
+    pub zero_point: Vec<i32>,
+    /// `None` for per-tensor parameters (one scale, one zero point).
+    pub axis: Option<usize>,
+}
+
+impl Quant {
+    pub fn per_tensor(scale: f32, zero_point: i32) -> Quant {
+        Quant {
+            scale: vec![scale],
+            zero_point: vec![zero_point],
+            axis: None,
+        }
+    }
+
+    /// The scale and zero point of index `i` along the axis (the only ones when per tensor).
+    pub fn at(&self, i: usize) -> (f32, i32) {
+        let j = if self.scale.len() == 1 { 0 } else { i };
+        (self.scale[j], self.zero_point[j])
+    }
 }
 
 /// A constant tensor.
@@ -66,10 +119,38 @@ impl Tensor {
         }
     }
 
+    pub fn u8(shape: Vec<usize>, data: Vec<u8>) -> Tensor {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        Tensor {
+            shape,
+            data: Data::U8(data),
+        }
+    }
+
+    pub fn i8(shape: Vec<usize>, data: Vec<i8>) -> Tensor {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        Tensor {
+            shape,
+            data: Data::I8(data),
+        }
+    }
+
+    /// Integers of `dtype` (`U8`, `I8`, or `I64` for anything wider), which must fit it.
+    pub fn int(dtype: DType, shape: Vec<usize>, v: Vec<i64>) -> Tensor {
+        match dtype {
+            DType::U8 => Tensor::u8(shape, v.into_iter().map(|x| x as u8).collect()),
+            DType::I8 => Tensor::i8(shape, v.into_iter().map(|x| x as i8).collect()),
+            DType::I64 => Tensor::i64(shape, v),
+            DType::F32 => Tensor::f32(shape, v.into_iter().map(|x| x as f32).collect()),
+        }
+    }
+
     pub fn dtype(&self) -> DType {
         match self.data {
             Data::F32(_) => DType::F32,
             Data::I64(_) => DType::I64,
+            Data::U8(_) => DType::U8,
+            Data::I8(_) => DType::I8,
         }
     }
 
@@ -77,7 +158,20 @@ impl Tensor {
         match &self.data {
             Data::F32(v) => v.len(),
             Data::I64(v) => v.len(),
+            Data::U8(v) => v.len(),
+            Data::I8(v) => v.len(),
         }
+    }
+
+    /// The elements at `indices`, in that order, as a tensor of `shape` and the same type.
+    pub fn gather(&self, shape: Vec<usize>, indices: impl Iterator<Item = usize>) -> Tensor {
+        let data = match &self.data {
+            Data::F32(v) => Data::F32(indices.map(|i| v[i]).collect()),
+            Data::I64(v) => Data::I64(indices.map(|i| v[i]).collect()),
+            Data::U8(v) => Data::U8(indices.map(|i| v[i]).collect()),
+            Data::I8(v) => Data::I8(indices.map(|i| v[i]).collect()),
+        };
+        Tensor { shape, data }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -87,7 +181,7 @@ impl Tensor {
     pub fn as_f32(&self) -> Option<&[f32]> {
         match &self.data {
             Data::F32(v) => Some(v),
-            Data::I64(_) => None,
+            _ => None,
         }
     }
 
@@ -96,14 +190,18 @@ impl Tensor {
         match &self.data {
             Data::F32(v) => v.iter().map(|&x| x as i64).collect(),
             Data::I64(v) => v.clone(),
+            Data::U8(v) => v.iter().map(|&x| x as i64).collect(),
+            Data::I8(v) => v.iter().map(|&x| x as i64).collect(),
         }
     }
 
-    /// The values as floats.
+    /// The values as floats (integers as they are, not dequantized).
     pub fn to_f32(&self) -> Vec<f32> {
         match &self.data {
             Data::F32(v) => v.clone(),
             Data::I64(v) => v.iter().map(|&x| x as f32).collect(),
+            Data::U8(v) => v.iter().map(|&x| x as f32).collect(),
+            Data::I8(v) => v.iter().map(|&x| x as f32).collect(),
         }
     }
 }
@@ -257,6 +355,20 @@ pub enum Op {
     /// Elementwise with numpy broadcasting.
     Binary(BinaryOp),
     Shape(ShapeOp),
+    Quant(QuantOp),
+}
+
+/// Quantization: the ops at the edges of the integer parts of a model. A pass
+/// (`passes::quantize`) turns the float ops that QDQ models wrap in them into the same ops on
+/// quantized values, which the interpreter and the kernels compute in integers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum QuantOp {
+    /// inputs: x (float), scale, optional zero point (its type is the output's: uint8 when
+    /// omitted). `y = saturate(round_half_even(x / scale) + zero_point)`. `axis` is the
+    /// per-channel axis when the scale is a vector (normalised by shape inference).
+    QuantizeLinear { axis: i64 },
+    /// inputs: x (integer), scale, optional zero point. `y = (x - zero_point) * scale`.
+    DequantizeLinear { axis: i64 },
 }
 
 /// Pooling and reductions.
@@ -393,6 +505,10 @@ impl Op {
                 ShapeOp::Cast { .. } => "Cast",
                 ShapeOp::Slice => "Slice",
             },
+            Op::Quant(op) => match op {
+                QuantOp::QuantizeLinear { .. } => "QuantizeLinear",
+                QuantOp::DequantizeLinear { .. } => "DequantizeLinear",
+            },
         }
     }
 
@@ -436,6 +552,9 @@ pub struct Value {
     /// Static shape; `None` until shape inference reached it.
     pub shape: Option<Vec<usize>>,
     pub constant: Option<Tensor>,
+    /// What the integers of a `U8`/`I8` value stand for (set by shape inference from the
+    /// `QuantizeLinear` that makes it, by `passes::quantize` for integer weights).
+    pub quant: Option<Quant>,
 }
 
 /// Layout of the 4-D graph input, as written by the exporter.
@@ -522,6 +641,7 @@ impl Graph {
             dtype,
             shape: None,
             constant: None,
+            quant: None,
         });
         self.values.len() - 1
     }
@@ -532,6 +652,7 @@ impl Graph {
             dtype: tensor.dtype(),
             shape: Some(tensor.shape.clone()),
             constant: Some(tensor),
+            quant: None,
         });
         self.values.len() - 1
     }

@@ -185,17 +185,34 @@ pub fn fixtures_in(dir: &Path) -> BTreeMap<String, Fixture> {
     out
 }
 
-/// The repository's fixtures (PyTorch exports copied from the shared models; tf2onnx exports
-/// of Keras and TFLite models in `keras/`; a paddle2onnx export in `paddle/`), plus the shared
-/// models when present (shared ones win on names present in both, they are the same files).
-/// Why a reference model is not checked yet, if it belongs to open work: the int8 (QDQ) models
-/// of `../shared/models` wait for the int8 issue (their import refuses UINT8 tensors).
+/// Why a reference model is not checked by the float fixtures' rule: quantized models have
+/// their own (`check_quantized`, in tests/int8.rs).
 pub fn awaiting(f: &Fixture) -> Option<&'static str> {
-    f.name
-        .contains("_int8_")
-        .then_some("int8 QDQ model: quantized import is the int8 issue's work")
+    is_quantized(f).then_some("int8 model: tests/int8.rs checks it with the int8 rule")
 }
 
+/// Whether a fixture is a quantized (int8) model.
+pub fn is_quantized(f: &Fixture) -> bool {
+    f.name.contains("_int8_")
+}
+
+/// The expected output to check a quantized model's case against: onnxruntime's output
+/// computed with exact integer sums (`tests/fixtures/int8/make_fixtures.py` explains why the
+/// shared models' own files are not that), from `tests/fixtures/int8/shared/` for the shared
+/// models.
+pub fn quantized_expected(f: &Fixture, expected: &Path) -> PathBuf {
+    let own = repo_fixtures().join("int8");
+    if f.onnx.starts_with(&own) {
+        return expected.to_path_buf();
+    }
+    own.join("shared")
+        .join(expected.file_name().expect("a file"))
+}
+
+/// The repository's fixtures (PyTorch exports copied from the shared models; tf2onnx exports
+/// of Keras and TFLite models in `keras/`; a paddle2onnx export in `paddle/`; onnxruntime's
+/// quantizations of a v1 in `int8/`), plus the shared models when present (shared ones win on
+/// names present in both, they are the same files).
 pub fn all_fixtures() -> Vec<Fixture> {
     let mut all = repository_fixtures();
     if let Some(shared) = shared_models() {
@@ -207,7 +224,7 @@ pub fn all_fixtures() -> Vec<Fixture> {
 /// The repository's own fixtures, by name.
 pub fn repository_fixtures() -> BTreeMap<String, Fixture> {
     let mut all = fixtures_in(&repo_fixtures());
-    for exporter in ["keras", "paddle"] {
+    for exporter in ["keras", "paddle", "int8"] {
         all.extend(fixtures_in(&repo_fixtures().join(exporter)));
     }
     all
@@ -244,6 +261,59 @@ pub fn check_close(got: &[f32], expected: &[f32]) -> Result<f32, String> {
     } else {
         Err(format!("max abs error {err} > {}", 1e-4 * scale))
     }
+}
+
+/// The int8 issue's acceptance rule for a quantized model against onnxruntime (whose integer
+/// kernels round differently): at least 99% of the outputs within one output quantization
+/// step `step` of the expected ones, all within four, and the same top-1 class. Returns the
+/// share within one step and the largest difference in steps.
+pub fn check_quantized(got: &[f32], expected: &[f32], step: f32) -> Result<(f64, f32), String> {
+    if got.len() != expected.len() {
+        return Err(format!("{} values, expected {}", got.len(), expected.len()));
+    }
+    let steps: Vec<f32> = got
+        .iter()
+        .zip(expected)
+        .map(|(a, b)| (a - b).abs() / step)
+        .collect();
+    // A hair above one step: the two sides dequantize with float products.
+    let within = steps.iter().filter(|&&s| s <= 1.001).count() as f64 / got.len() as f64;
+    let worst = steps.iter().fold(0f32, |m, &s| m.max(s));
+    let top = |v: &[f32]| {
+        v.iter()
+            .enumerate()
+            .fold(
+                (0, f32::NEG_INFINITY),
+                |b, (i, &x)| if x > b.1 { (i, x) } else { b },
+            )
+            .0
+    };
+    if within < 0.99 || !worst.is_finite() || worst > 4.001 || top(got) != top(expected) {
+        return Err(format!(
+            "{:.2}% within one step (need 99%), worst {worst:.2} steps (need 4), top-1 {} vs {}",
+            100.0 * within,
+            top(got),
+            top(expected)
+        ));
+    }
+    Ok((within, worst))
+}
+
+/// The quantization step of a quantized model's output: the scale of the DequantizeLinear that
+/// makes it.
+pub fn output_step(graph: &mnetc::ir::Graph) -> Option<f32> {
+    let out = graph.outputs[0];
+    let node = &graph.nodes[graph.producer(out)?];
+    if !matches!(
+        node.op,
+        mnetc::ir::Op::Quant(mnetc::ir::QuantOp::DequantizeLinear { .. })
+    ) {
+        return None;
+    }
+    graph.values[node.input(0)?]
+        .quant
+        .as_ref()
+        .map(|q| q.scale[0])
 }
 
 /// NCHW data of shape `[1, c, h, w]` laid out as NHWC.
@@ -371,7 +441,7 @@ pub fn run_fixtures_on(
     threads: Option<usize>,
 ) -> usize {
     let mut checked = 0;
-    for f in repository_fixtures().values() {
+    for f in repository_fixtures().values().filter(|f| !is_quantized(f)) {
         let bytes = std::fs::read(&f.onnx).unwrap();
         let codegen = mnetc::codegen::CodegenOptions {
             target,

@@ -136,6 +136,9 @@ pub fn resolve_window(
 /// The reference evaluation of Conv.
 pub(crate) fn eval(cx: &EvalCx, conv: &Conv) -> Result<Tensor> {
     let x = cx.x;
+    if x.dtype().int_range().is_some() {
+        return conv2d_int(cx, conv);
+    }
     Ok(conv2d(
         x.shape.as_slice(),
         cx.xf()?,
@@ -199,6 +202,51 @@ pub(crate) fn conv2d(
         }
     }
     Tensor::f32(out, y)
+}
+
+/// The reference evaluation of a Conv on a quantized input (`passes::quantize`): exact sums of
+/// `(x - zx) * w` (padding is the real zero, `zx`, so it adds nothing) plus the integer bias,
+/// requantized per output channel.
+fn conv2d_int(cx: &EvalCx, conv: &Conv) -> Result<Tensor> {
+    let (x, xs) = (cx.x.to_i64(), cx.x.shape.as_slice());
+    let w = cx.arg(1)?.to_i64();
+    let bias = cx.arg(2)?.to_i64();
+    let r = super::quant::layer_requant(cx.graph, cx.node, conv.act)?;
+    let out = cx.out_shape()?;
+    let (c, h, wd) = (xs[1], xs[2], xs[3]);
+    let (m, oh, ow) = (out[1], out[2], out[3]);
+    let (cg, mg) = (c / conv.group, m / conv.group);
+    let [kh, kw] = conv.window.kernel;
+    let [sh, sw] = conv.window.strides;
+    let (pt, pl) = (conv.window.pads[0] as isize, conv.window.pads[1] as isize);
+    let mut y = Vec::with_capacity(out.iter().product());
+    for oc in 0..m {
+        let g = oc / mg;
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let mut acc = bias[oc];
+                for icg in 0..cg {
+                    let ic = g * cg + icg;
+                    for ky in 0..kh {
+                        let iy = (oy * sh) as isize + ky as isize - pt;
+                        for kx in 0..kw {
+                            let ix = (ox * sw) as isize + kx as isize - pl;
+                            if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                continue;
+                            }
+                            let xv = x[(ic * h + iy as usize) * wd + ix as usize] - r.x_zero as i64;
+                            acc += xv * w[((oc * cg + icg) * kh + ky) * kw + kx];
+                        }
+                    }
+                }
+                y.push(
+                    super::quant::requantize(acc as i32, r.scale[oc], r.y_zero, r.lo, r.hi) as i64,
+                );
+            }
+        }
+    }
+    let dtype = cx.graph.values[cx.node.outputs[0]].dtype;
+    Ok(Tensor::int(dtype, out, y))
 }
 
 /// Lowers Conv to kernel calls; returns the output tensor.

@@ -150,6 +150,9 @@ pub(crate) fn eval_matmul(cx: &EvalCx) -> Result<Tensor> {
 /// The reference evaluation of Dense.
 pub(crate) fn eval_dense(cx: &EvalCx, act: &Clamp) -> Result<Tensor> {
     let inputs = cx.inputs;
+    if cx.x.dtype().int_range().is_some() {
+        return eval_dense_int(cx, *act);
+    }
     Ok({
         let (a, w) = (cx.xf()?, cx.arg(1)?.to_f32());
         let b = inputs.get(2).copied().flatten().map(Tensor::to_f32);
@@ -169,6 +172,28 @@ pub(crate) fn eval_dense(cx: &EvalCx, act: &Clamp) -> Result<Tensor> {
         }
         Tensor::f32(cx.out_shape()?, y)
     })
+}
+
+/// The reference evaluation of a Dense layer on a quantized input: exact sums of
+/// `(x - zx) * w` plus the integer bias, requantized per output.
+fn eval_dense_int(cx: &EvalCx, act: Clamp) -> Result<Tensor> {
+    let (x, w, b) = (cx.x.to_i64(), cx.arg(1)?.to_i64(), cx.arg(2)?.to_i64());
+    let r = super::quant::layer_requant(cx.graph, cx.node, act)?;
+    let (n, k) = (cx.arg(1)?.shape[0], cx.arg(1)?.shape[1]);
+    let mut y = Vec::with_capacity(x.len() / k * n);
+    for row in x.chunks_exact(k) {
+        for j in 0..n {
+            let acc = b[j]
+                + row
+                    .iter()
+                    .zip(&w[j * k..][..k])
+                    .map(|(&xv, &wv)| (xv - r.x_zero as i64) * wv)
+                    .sum::<i64>();
+            y.push(super::quant::requantize(acc as i32, r.scale[j], r.y_zero, r.lo, r.hi) as i64);
+        }
+    }
+    let dtype = cx.graph.values[cx.node.outputs[0]].dtype;
+    Ok(Tensor::int(dtype, cx.out_shape()?, y))
 }
 
 /// Lowers Dense to kernel calls; returns the output tensor.

@@ -12,6 +12,7 @@
 //! | [`activation`] | Clip, Softmax |
 //! | [`elementwise`] | Add, Sub, Mul, Div, Min, Max (numpy broadcasting) |
 //! | [`shape`] | Pad, Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Identity, Shape, Gather, Concat, Cast, Slice |
+//! | [`quant`] | QuantizeLinear, DequantizeLinear, and the integer arithmetic of quantized ops |
 //!
 //! The dispatchers below send each family's ops to its file, where `infer`, `eval` and `lower`
 //! match the family's enum exhaustively (no catch-all arms): a new op does not compile until
@@ -24,6 +25,7 @@ pub mod elementwise;
 pub mod linear;
 pub mod normalization;
 pub mod pool;
+pub mod quant;
 pub mod shape;
 
 use crate::error::{Error, Result};
@@ -40,6 +42,7 @@ pub fn eval(cx: &EvalCx) -> Result<Tensor> {
         Op::Activation(op) => activation::eval(cx, op),
         Op::Binary(op) => elementwise::eval(cx, op),
         Op::Shape(op) => shape::eval(cx, op),
+        Op::Quant(op) => quant::eval(cx, op),
     }
 }
 
@@ -54,6 +57,7 @@ pub fn lower(l: &mut Lowering, node: &Node) -> Result<TensorId> {
         Op::Activation(op) => activation::lower(l, node, out_shape, op),
         Op::Binary(op) => elementwise::lower(l, node, out_shape, op),
         Op::Shape(op) => shape::lower(l, node, out_shape, op),
+        Op::Quant(op) => quant::lower(l, node, out_shape, op),
     }
 }
 
@@ -79,7 +83,7 @@ pub fn facts(op: &Op, input: &[usize], out_elems: u64) -> Facts {
         Op::Pool(op) => pool::facts(op),
         Op::Linear(op) => linear::facts(op, input, out_elems),
         Op::Activation(op) => activation::facts(op),
-        Op::Normalization(_) | Op::Binary(_) | Op::Shape(_) => Facts::default(),
+        Op::Normalization(_) | Op::Binary(_) | Op::Shape(_) | Op::Quant(_) => Facts::default(),
     }
 }
 
@@ -163,6 +167,7 @@ pub fn infer(op: &mut Op, cx: &InferCx) -> Result<Inferred> {
         Op::Activation(op) => activation::infer(cx, op),
         Op::Binary(_) => elementwise::infer(cx),
         Op::Shape(op) => shape::infer(cx, op),
+        Op::Quant(op) => quant::infer(cx, op),
     }
 }
 

@@ -76,6 +76,9 @@ pub(crate) fn infer_reduce_mean(
 
 /// The reference evaluation of GlobalAveragePool.
 pub(crate) fn eval_global(cx: &EvalCx) -> Result<Tensor> {
+    if cx.x.dtype().int_range().is_some() {
+        return super::quant::eval_global_pool(cx);
+    }
     let x = cx.x;
     Ok({
         let (c, inner) = (

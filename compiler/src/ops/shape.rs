@@ -306,7 +306,7 @@ pub(crate) fn eval_cast(cx: &EvalCx, to: &DType) -> Result<Tensor> {
     Ok({
         match to {
             DType::F32 => Tensor::f32(x.shape.clone(), x.to_f32()),
-            DType::I64 => Tensor::i64(x.shape.clone(), x.to_i64()),
+            int => Tensor::int(*int, x.shape.clone(), x.to_i64()),
         }
     })
 }
@@ -369,10 +369,7 @@ pub(crate) fn transpose(x: &Tensor, perm: &[usize]) -> Tensor {
 }
 
 pub(crate) fn gather_flat(x: &Tensor, shape: Vec<usize>, src: &[usize]) -> Tensor {
-    match &x.data {
-        Data::F32(v) => Tensor::f32(shape, src.iter().map(|&i| v[i]).collect()),
-        Data::I64(v) => Tensor::i64(shape, src.iter().map(|&i| v[i]).collect()),
-    }
+    x.gather(shape, src.iter().copied())
 }
 
 pub(crate) fn gather(node: &Node, x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
@@ -429,22 +426,30 @@ pub(crate) fn concat(node: &Node, parts: &[&Tensor], axis: i64) -> Result<Tensor
         }
         shape[a] += p.shape[a];
     }
+    // Every part's elements in one index space (the parts one after another), then the
+    // concatenation as a gather from it.
     let outer: usize = shape[..a].iter().product();
-    let mut f = Vec::new();
-    let mut i = Vec::new();
+    let mut src = Vec::new();
     for o in 0..outer {
+        let mut base = 0;
         for p in parts {
             let chunk: usize = p.shape[a..].iter().product();
-            match &p.data {
-                Data::F32(v) => f.extend_from_slice(&v[o * chunk..][..chunk]),
-                Data::I64(v) => i.extend_from_slice(&v[o * chunk..][..chunk]),
-            }
+            src.extend(base + o * chunk..base + (o + 1) * chunk);
+            base += p.len();
         }
     }
-    Ok(match first.data {
-        Data::F32(_) => Tensor::f32(shape, f),
-        Data::I64(_) => Tensor::i64(shape, i),
-    })
+    let mut all = (*first).clone();
+    all.shape = vec![parts.iter().map(|p| p.len()).sum()];
+    for p in &parts[1..] {
+        match (&mut all.data, &p.data) {
+            (Data::F32(a), Data::F32(b)) => a.extend_from_slice(b),
+            (Data::I64(a), Data::I64(b)) => a.extend_from_slice(b),
+            (Data::U8(a), Data::U8(b)) => a.extend_from_slice(b),
+            (Data::I8(a), Data::I8(b)) => a.extend_from_slice(b),
+            _ => unreachable!("checked: same types"),
+        }
+    }
+    Ok(all.gather(shape, src.into_iter()))
 }
 
 pub(crate) fn slice(

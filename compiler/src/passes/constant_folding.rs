@@ -14,6 +14,11 @@ pub fn fold(graph: &mut Graph, index: usize) -> Result<bool> {
     if graph.values[out].constant.is_some() {
         return Ok(true); // `Shape`, resolved by shape inference
     }
+    if matches!(node.op, crate::ir::Op::Quant(_)) {
+        // Quantized weights stay integers for `passes::quantize`, which folds what it does
+        // not compute in integers.
+        return Ok(false);
+    }
     let mut inputs = Vec::with_capacity(node.inputs.len());
     for input in &node.inputs {
         match input {

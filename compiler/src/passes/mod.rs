@@ -7,15 +7,18 @@
 //! 2. [`shape_inference`] and [`constant_folding`], interleaved node by node in topological order
 //!    ([`specialise`]): exporters compute Reshape targets from `Shape` of activations, so shapes
 //!    need folded constants and folding needs shapes.
-//! 3. [`dense`]: Gemm and MatMul with constant weights become `Dense`.
-//! 4. [`fuse_pad`]: zero `Pad` nodes move into the padding of the conv they feed.
-//! 5. [`fold_affine`]: BatchNormalization, and per-channel Mul/Add/Sub/Div by constants, fold
+//! 3. [`quantize`]: in a quantized (QDQ) model, the ops between DequantizeLinear and
+//!    QuantizeLinear become integer ops on the quantized values.
+//! 4. [`dense`]: Gemm and MatMul with constant weights become `Dense`.
+//! 5. [`fuse_pad`]: zero `Pad` nodes move into the padding of the conv they feed.
+//! 6. [`fold_affine`]: BatchNormalization, and per-channel Mul/Add/Sub/Div by constants, fold
 //!    into the preceding conv's (or dense layer's) weights and bias.
-//! 6. [`fuse_activation`]: Relu and Clip move into the clamp of the preceding conv or dense layer.
-//! 7. [`dead_nodes`]: identities and no-op reshapes are bypassed, unused nodes and values dropped.
+//! 7. [`fuse_activation`]: Relu and Clip move into the clamp of the preceding conv or dense layer.
+//! 8. [`dead_nodes`]: identities and no-op reshapes are bypassed, unused nodes and values dropped.
 //!
-//! Steps 1 and 2 are required for any use of the graph (they make every shape static); steps
-//! 3 to 7 are the optimisations that `Options::optimize = false` leaves out.
+//! Steps 1 to 3 are required for any use of the graph (they make every shape static, and a
+//! quantized model compute in integers); steps 4 to 8 are the optimisations that
+//! `Options::optimize = false` leaves out.
 
 pub mod constant_folding;
 pub mod dead_nodes;
@@ -23,6 +26,7 @@ pub mod dense;
 pub mod fold_affine;
 pub mod fuse_activation;
 pub mod fuse_pad;
+pub mod quantize;
 pub mod resolution;
 pub mod shape_inference;
 
@@ -32,6 +36,7 @@ use crate::ir::Graph;
 /// Runs the passes in the documented order. `resolution` re-specialises the input size.
 pub fn run(graph: &mut Graph, resolution: Option<usize>, optimize: bool) -> Result<()> {
     specialise(graph, resolution)?;
+    quantize::run(graph)?;
     if optimize {
         dense::run(graph)?;
         fuse_pad::run(graph)?;

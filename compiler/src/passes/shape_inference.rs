@@ -55,15 +55,20 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
         ops::Inferred::Folded => return Ok(()),
     };
     let out_id = node.outputs[0];
-    let dtype = match &op {
-        Op::Shape(ShapeOp::Shape { .. }) => DType::I64,
-        Op::Shape(ShapeOp::Cast { to }) => *to,
-        _ => graph.values[node.inputs[0].expect("checked")].dtype,
+    let x = &graph.values[node.inputs[0].expect("checked")];
+    let (dtype, quant) = match &op {
+        Op::Shape(ShapeOp::Shape { .. }) => (DType::I64, None),
+        Op::Shape(ShapeOp::Cast { to }) => (*to, None),
+        Op::Quant(q) => ops::quant::out_type(graph, node, q, &out)?,
+        // Quantized values keep their parameters through ops that only move elements.
+        op if op.is_reshape_like() => (x.dtype, x.quant.clone()),
+        _ => (x.dtype, None),
     };
     graph.nodes[index].op = op;
     let value = &mut graph.values[out_id];
     value.shape = Some(out);
     value.dtype = dtype;
+    value.quant = quant;
     if let Some(t) = constant_out {
         value.constant = Some(t);
     }

@@ -10,6 +10,7 @@ mod elementwise;
 mod linear;
 mod normalization;
 mod pool;
+mod quant;
 mod shape;
 
 use crate::error::{Error, NodeIssue, Result};
@@ -367,7 +368,7 @@ type Parse = fn(&str, &Attrs, &mut Cx) -> Result<Parsed>;
 
 /// The op families: the ONNX ops each reads and its parser. A new op joins its family's `OPS`
 /// and `parse`; a new family is one more line here.
-const FAMILIES: [(&[&str], Parse); 7] = [
+const FAMILIES: [(&[&str], Parse); 8] = [
     (conv::OPS, conv::parse),
     (normalization::OPS, normalization::parse),
     (activation::OPS, activation::parse),
@@ -375,6 +376,7 @@ const FAMILIES: [(&[&str], Parse); 7] = [
     (linear::OPS, linear::parse),
     (elementwise::OPS, elementwise::parse),
     (shape::OPS, shape::parse),
+    (quant::OPS, quant::parse),
 ];
 
 /// The node's op, and the constant inputs that stand for attributes of older opsets.
@@ -441,7 +443,8 @@ fn data_type_name(t: i32) -> String {
         .unwrap_or_else(|_| format!("#{t}"))
 }
 
-/// Converts a TensorProto into an IR tensor: float and double become f32, integer types i64.
+/// Converts a TensorProto into an IR tensor: float, double and float16 become f32, uint8 and
+/// int8 keep their type (quantized weights and zero points), int32 and int64 become i64.
 pub(crate) fn tensor_from_proto(t: &TensorProto) -> std::result::Result<Tensor, String> {
     if !t.external_data.is_empty()
         || t.data_location() == onnx_proto::tensor_proto::DataLocation::External
@@ -500,6 +503,15 @@ pub(crate) fn tensor_from_proto(t: &TensorProto) -> std::result::Result<Tensor, 
                 |b| i32::from_le_bytes(b) as i64,
                 |&x| x as i64,
             )?,
+        ),
+        // Without raw_data, 8-bit values sit in int32_data, one per element.
+        DataType::Uint8 => Tensor::u8(
+            shape.clone(),
+            decoder.values(&t.int32_data, |[b]: [u8; 1]| b, |&x| x as u8)?,
+        ),
+        DataType::Int8 => Tensor::i8(
+            shape.clone(),
+            decoder.values(&t.int32_data, |[b]: [u8; 1]| b as i8, |&x| x as i8)?,
         ),
         other => {
             return Err(format!(
