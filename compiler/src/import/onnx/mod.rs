@@ -195,6 +195,9 @@ impl Importer {
 
     fn node(&mut self, node: &NodeProto) -> Result<()> {
         let attrs = Attrs::new(node);
+        if let Some(q) = quant::qoperator(node.op_type(), node.domain()) {
+            return self.qoperator(node, &attrs, q);
+        }
         if !(node.domain().is_empty() || node.domain() == "ai.onnx") {
             return Err(attrs.issue(
                 None,
@@ -248,6 +251,127 @@ impl Importer {
             inputs,
             outputs,
         });
+        Ok(())
+    }
+
+    /// The value of input `i` of `node`, which must be present.
+    fn input_value(&self, node: &NodeProto, attrs: &Attrs, i: usize) -> Result<ValueId> {
+        let name = node
+            .input
+            .get(i)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| attrs.issue(None, format!("input {i} is missing")))?;
+        self.names
+            .get(name.as_str())
+            .copied()
+            .ok_or_else(|| attrs.issue(None, format!("input '{name}' is not defined")))
+    }
+
+    /// Adds an IR node with one new output value; returns that value.
+    fn push(&mut self, name: String, op: Op, inputs: Vec<Option<ValueId>>, out: &str) -> ValueId {
+        let id = self.graph.add_value(out, DType::F32);
+        self.graph.nodes.push(Node {
+            name,
+            op,
+            inputs,
+            outputs: vec![id],
+        });
+        id
+    }
+
+    /// A QOperator op written in its QDQ form: DequantizeLinear of each quantized input (and of
+    /// the bias, whose scale `x_scale * w_scale` is computed here from the two constant
+    /// scales), the float op, QuantizeLinear into the node's output.
+    fn qoperator(&mut self, node: &NodeProto, attrs: &Attrs, q: &quant::QOperator) -> Result<()> {
+        let name = node_name(node);
+        let mut cx = Cx {
+            opset: self.opset,
+            inputs: node.input.len(),
+            constants: Vec::new(),
+        };
+        let op = quant::float_op(q, attrs, &mut cx)?;
+        let dq = Op::Quant(crate::ir::QuantOp::DequantizeLinear { axis: 0 });
+        let mut inputs = Vec::new();
+        for (k, [v, s, z]) in q.inputs.iter().enumerate() {
+            let (v, s) = (
+                self.input_value(node, attrs, *v)?,
+                self.input_value(node, attrs, *s)?,
+            );
+            let z = self.input_value(node, attrs, *z).ok();
+            // Weights are per output channel along axis 0, activations per tensor.
+            let op = if k == 0 {
+                Op::Quant(crate::ir::QuantOp::DequantizeLinear { axis: 1 })
+            } else {
+                dq.clone()
+            };
+            let out = format!("{name}.input{k}.dequantized");
+            inputs.push(Some(self.push(
+                format!("{name}.dequantize{k}"),
+                op,
+                vec![Some(v), Some(s), z],
+                &out,
+            )));
+        }
+        if let Some(b) = q
+            .bias
+            .filter(|&b| node.input.get(b).is_some_and(|n| !n.is_empty()))
+        {
+            let bias = self.input_value(node, attrs, b)?;
+            let scale = |i: usize| -> Result<Vec<f32>> {
+                let id = self.input_value(node, attrs, i)?;
+                self.graph
+                    .constant(id)
+                    .and_then(|t| t.as_f32().map(<[f32]>::to_vec))
+                    .ok_or_else(|| {
+                        attrs.issue(None, format!("scale input {i} must be a float constant"))
+                    })
+            };
+            let (sx, sw) = (scale(q.inputs[0][1])?, scale(q.inputs[1][1])?);
+            let [sx] = sx[..] else {
+                return Err(attrs.issue(None, "the input scale must be a scalar"));
+            };
+            let bs: Vec<f32> = sw.iter().map(|&s| sx * s).collect();
+            let shape = if bs.len() == 1 {
+                vec![]
+            } else {
+                vec![bs.len()]
+            };
+            let scale = self
+                .graph
+                .add_constant(format!("{name}.bias_scale"), Tensor::f32(shape, bs));
+            let out = format!("{name}.bias.dequantized");
+            inputs.push(Some(self.push(
+                format!("{name}.dequantize_bias"),
+                dq.clone(),
+                vec![Some(bias), Some(scale)],
+                &out,
+            )));
+        }
+        let [s, z] = q.output;
+        let out_name = node
+            .output
+            .first()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| attrs.issue(None, "has no output"))?
+            .clone();
+        let y = self.push(name.clone(), op, inputs, &format!("{name}.float"));
+        let result = match node.input.get(s).filter(|n| !n.is_empty()) {
+            // QGemm without an output scale has a float output.
+            None => y,
+            Some(_) => {
+                let scale = self.input_value(node, attrs, s)?;
+                let zero = self.input_value(node, attrs, z).ok();
+                let q = Op::Quant(crate::ir::QuantOp::QuantizeLinear { axis: 1 });
+                self.push(
+                    format!("{name}.quantize"),
+                    q,
+                    vec![Some(y), Some(scale), zero],
+                    &out_name,
+                )
+            }
+        };
+        self.graph.values[result].name = out_name.clone();
+        self.names.insert(out_name, result);
         Ok(())
     }
 
