@@ -21,6 +21,88 @@ pub enum Storage {
     Weight(usize),
 }
 
+/// The element type of a tensor in generated code (the runtime's `Element`s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Elem {
+    F32,
+    U8,
+    I8,
+    I16,
+    I32,
+}
+
+impl Elem {
+    pub fn size(self) -> usize {
+        match self {
+            Elem::F32 | Elem::I32 => 4,
+            Elem::I16 => 2,
+            Elem::U8 | Elem::I8 => 1,
+        }
+    }
+
+    /// The Rust type.
+    pub fn rust(self) -> &'static str {
+        match self {
+            Elem::F32 => "f32",
+            Elem::U8 => "u8",
+            Elem::I8 => "i8",
+            Elem::I16 => "i16",
+            Elem::I32 => "i32",
+        }
+    }
+}
+
+/// A packed constant of the weights blob.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Packed {
+    F32(Vec<f32>),
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+}
+
+impl Packed {
+    pub fn len(&self) -> usize {
+        match self {
+            Packed::F32(v) => v.len(),
+            Packed::I8(v) => v.len(),
+            Packed::I16(v) => v.len(),
+            Packed::I32(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn elem(&self) -> Elem {
+        match self {
+            Packed::F32(_) => Elem::F32,
+            Packed::I8(_) => Elem::I8,
+            Packed::I16(_) => Elem::I16,
+            Packed::I32(_) => Elem::I32,
+        }
+    }
+
+    /// Little-endian bytes, as the weights file holds them.
+    pub fn bytes(&self) -> Vec<u8> {
+        match self {
+            Packed::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Packed::I8(v) => v.iter().map(|&x| x as u8).collect(),
+            Packed::I16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Packed::I32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        }
+    }
+
+    /// The floats of an f32 constant.
+    pub fn as_f32(&self) -> Option<&[f32]> {
+        match self {
+            Packed::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct TensorInfo {
     /// Logical (ONNX) shape.
@@ -28,6 +110,7 @@ pub struct TensorInfo {
     /// Physical axis order: physical axis `i` is logical axis `perm[i]`.
     pub perm: Vec<usize>,
     pub storage: Storage,
+    pub elem: Elem,
 }
 
 impl TensorInfo {
@@ -53,6 +136,7 @@ impl TensorInfo {
             shape: self.shape.clone(),
             perm: perm.to_vec(),
             storage: self.storage,
+            elem: self.elem,
         };
         let (a, b) = (self.strides(), other.strides());
         (0..self.shape.len()).all(|i| self.shape[i] == 1 || a[i] == b[i])
@@ -150,10 +234,11 @@ pub struct Step {
 #[derive(Clone, Debug)]
 pub struct Program {
     pub tensors: Vec<TensorInfo>,
-    /// Length of every arena buffer.
+    /// Length of every arena buffer, in floats (4-byte units: integer tensors take their
+    /// bytes rounded up).
     pub buffers: Vec<usize>,
     /// Packed constants.
-    pub weights: Vec<Vec<f32>>,
+    pub weights: Vec<Packed>,
     pub steps: Vec<Step>,
     pub input: TensorId,
     /// The graph output, copied to the caller's array in logical order at the end.
@@ -194,32 +279,60 @@ impl<'g> Lowering<'g> {
         l
     }
 
+    /// A float tensor.
     pub(crate) fn tensor(
         &mut self,
         shape: Vec<usize>,
         perm: Vec<usize>,
         storage: Storage,
     ) -> TensorId {
+        self.tensor_of(shape, perm, storage, Elem::F32)
+    }
+
+    pub(crate) fn tensor_of(
+        &mut self,
+        shape: Vec<usize>,
+        perm: Vec<usize>,
+        storage: Storage,
+        elem: Elem,
+    ) -> TensorId {
         self.program.tensors.push(TensorInfo {
             shape,
             perm,
             storage,
+            elem,
         });
         self.program.tensors.len() - 1
     }
 
+    /// A new float arena buffer.
     pub(crate) fn new_buffer(&mut self, shape: Vec<usize>, perm: Vec<usize>) -> TensorId {
-        let len = shape.iter().product();
-        self.program.buffers.push(len);
-        let b = self.program.buffers.len() - 1;
-        self.tensor(shape, perm, Storage::Arena(b))
+        self.new_buffer_of(shape, perm, Elem::F32)
     }
 
+    pub(crate) fn new_buffer_of(
+        &mut self,
+        shape: Vec<usize>,
+        perm: Vec<usize>,
+        elem: Elem,
+    ) -> TensorId {
+        let bytes = shape.iter().product::<usize>() * elem.size();
+        self.program.buffers.push(bytes.div_ceil(4));
+        let b = self.program.buffers.len() - 1;
+        self.tensor_of(shape, perm, Storage::Arena(b), elem)
+    }
+
+    /// A packed f32 constant.
     pub(crate) fn weight(&mut self, data: Vec<f32>) -> TensorId {
-        let len = data.len();
+        self.packed(Packed::F32(data))
+    }
+
+    /// A packed constant of any element type.
+    pub(crate) fn packed(&mut self, data: Packed) -> TensorId {
+        let (len, elem) = (data.len(), data.elem());
         self.program.weights.push(data);
         let w = self.program.weights.len() - 1;
-        self.tensor(vec![len], vec![0], Storage::Weight(w))
+        self.tensor_of(vec![len], vec![0], Storage::Weight(w), elem)
     }
 
     pub(crate) fn step(
@@ -301,9 +414,12 @@ impl<'g> Lowering<'g> {
 
     /// The same memory under another logical shape (same length, logical order).
     pub(crate) fn relabel(&mut self, t: TensorId, shape: Vec<usize>) -> TensorId {
-        let storage = self.program.tensors[t].storage;
+        let (storage, elem) = (
+            self.program.tensors[t].storage,
+            self.program.tensors[t].elem,
+        );
         let rank = shape.len();
-        self.tensor(shape, (0..rank).collect(), storage)
+        self.tensor_of(shape, (0..rank).collect(), storage, elem)
     }
 }
 

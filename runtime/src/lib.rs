@@ -55,7 +55,8 @@ mod view;
 mod conformance;
 
 pub use view::{
-    Scratch, Weights, WeightsError, Zeroable, arena_in_out, arena_in2_out, arena_out, weights,
+    Element, Scratch, Weights, WeightsError, Zeroable, arena_in_out, arena_in2_out, arena_out,
+    weights,
 };
 
 #[cfg(feature = "alloc")]

@@ -9,35 +9,69 @@ pub struct Weights<const N: usize>(pub [u8; N]);
 #[cfg(target_endian = "big")]
 compile_error!("mnetc weights files are little-endian; big-endian targets are not supported");
 
-/// The `LEN` floats at byte offset `OFF` of the weights.
+/// The element types of weights and activations: `f32`, and the integers of quantized models.
+/// Sealed: each is plain old data (every bit pattern valid) and at most 4-byte aligned, so a
+/// view at a multiple of 4 bytes of the arena or of 64 bytes of the weights is aligned.
+pub trait Element: Copy + sealed::Sealed + 'static {}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! elements {
+    ($($t:ty),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl Element for $t {}
+    )*};
+}
+elements!(f32, u8, i8, i16, i32);
+
+/// Bytes of `LEN` elements of `T` (for the compile-time bounds checks).
+const fn bytes<T>(len: usize) -> usize {
+    len * core::mem::size_of::<T>()
+}
+
+/// The `LEN` elements of `T` at byte offset `OFF` of the weights.
 #[inline(always)]
-pub fn weights<const OFF: usize, const LEN: usize, const N: usize>(w: &Weights<N>) -> &[f32; LEN] {
+pub fn weights<T: Element, const OFF: usize, const LEN: usize, const N: usize>(
+    w: &Weights<N>,
+) -> &[T; LEN] {
     const {
         assert!(
-            OFF % 64 == 0 && OFF + 4 * LEN <= N,
+            OFF % 64 == 0 && OFF + bytes::<T>(LEN) <= N,
             "weight view out of bounds or misaligned"
         )
     };
-    // SAFETY: the bytes OFF..OFF + 4 * LEN lie inside the blob (checked above), the blob is
-    // 64-byte aligned and OFF a multiple of 64, so the pointer is aligned for f32; every bit
-    // pattern is a valid f32 and the target is little-endian like the file; the data is
-    // borrowed for as long as the result.
-    unsafe { &*(w.0.as_ptr().add(OFF) as *const [f32; LEN]) }
+    // SAFETY: the bytes OFF..OFF + LEN * size_of::<T>() lie inside the blob (checked above), the
+    // blob is 64-byte aligned and OFF a multiple of 64, so the pointer is aligned for T (at
+    // most 4-byte aligned, `Element`); every bit pattern is a valid T and the target is
+    // little-endian like the file; the data is borrowed for as long as the result.
+    unsafe { &*(w.0.as_ptr().add(OFF) as *const [T; LEN]) }
 }
 
-/// `[f32; LEN]` at float offset `OFF` of the arena, for writing.
+/// `[T; LEN]` at float offset `OFF` (4-byte units) of the arena, for writing.
 #[inline(always)]
-pub fn arena_out<const OFF: usize, const LEN: usize, const N: usize>(
+pub fn arena_out<T: Element, const OFF: usize, const LEN: usize, const N: usize>(
     arena: &mut [f32; N],
-) -> &mut [f32; LEN] {
-    const { assert!(OFF + LEN <= N, "arena view out of bounds") };
-    // SAFETY: in bounds (checked above); the result borrows `arena` mutably and exclusively.
-    unsafe { &mut *(arena.as_mut_ptr().add(OFF) as *mut [f32; LEN]) }
+) -> &mut [T; LEN] {
+    const {
+        assert!(
+            4 * OFF + bytes::<T>(LEN) <= 4 * N,
+            "arena view out of bounds"
+        )
+    };
+    // SAFETY: in bounds (checked above) and 4-byte aligned, enough for any `Element`; every
+    // bit pattern of the arena is a valid T; the result borrows `arena` mutably and
+    // exclusively.
+    unsafe { &mut *(arena.as_mut_ptr().add(OFF) as *mut [T; LEN]) }
 }
 
-/// An input view (`X_OFF`, `X_LEN`) and a disjoint output view (`Y_OFF`, `Y_LEN`) of the arena.
+/// An input view (`X_OFF`, `X_LEN` elements of `X`) and a disjoint output view (`Y_OFF`,
+/// `Y_LEN` elements of `Y`) of the arena; offsets in floats.
 #[inline(always)]
 pub fn arena_in_out<
+    X: Element,
+    Y: Element,
     const X_OFF: usize,
     const X_LEN: usize,
     const Y_OFF: usize,
@@ -45,24 +79,23 @@ pub fn arena_in_out<
     const N: usize,
 >(
     arena: &mut [f32; N],
-) -> (&[f32; X_LEN], &mut [f32; Y_LEN]) {
+) -> (&[X; X_LEN], &mut [Y; Y_LEN]) {
     const {
+        let (x_end, y_end) = (4 * X_OFF + bytes::<X>(X_LEN), 4 * Y_OFF + bytes::<Y>(Y_LEN));
+        assert!(x_end <= 4 * N && y_end <= 4 * N, "arena view out of bounds");
         assert!(
-            X_OFF + X_LEN <= N && Y_OFF + Y_LEN <= N,
-            "arena view out of bounds"
-        );
-        assert!(
-            X_OFF + X_LEN <= Y_OFF || Y_OFF + Y_LEN <= X_OFF,
+            x_end <= 4 * Y_OFF || y_end <= 4 * X_OFF,
             "input and output views overlap"
         );
     };
     let p = arena.as_mut_ptr();
-    // SAFETY: both ranges are in bounds and disjoint (checked above), so the shared and the
-    // mutable borrow never alias; both live no longer than the exclusive borrow of `arena`.
+    // SAFETY: both ranges are in bounds, 4-byte aligned and disjoint (checked above), so the
+    // shared and the mutable borrow never alias; every bit pattern is valid for both types;
+    // both live no longer than the exclusive borrow of `arena`.
     unsafe {
         (
-            &*(p.add(X_OFF) as *const [f32; X_LEN]),
-            &mut *(p.add(Y_OFF) as *mut [f32; Y_LEN]),
+            &*(p.add(X_OFF) as *const [X; X_LEN]),
+            &mut *(p.add(Y_OFF) as *mut [Y; Y_LEN]),
         )
     }
 }
@@ -71,6 +104,9 @@ pub fn arena_in_out<
 #[inline(always)]
 #[allow(clippy::type_complexity)]
 pub fn arena_in2_out<
+    A: Element,
+    B: Element,
+    Y: Element,
     const A_OFF: usize,
     const A_LEN: usize,
     const B_OFF: usize,
@@ -80,29 +116,33 @@ pub fn arena_in2_out<
     const N: usize,
 >(
     arena: &mut [f32; N],
-) -> (&[f32; A_LEN], &[f32; B_LEN], &mut [f32; Y_LEN]) {
+) -> (&[A; A_LEN], &[B; B_LEN], &mut [Y; Y_LEN]) {
     const {
+        let a_end = 4 * A_OFF + bytes::<A>(A_LEN);
+        let b_end = 4 * B_OFF + bytes::<B>(B_LEN);
+        let y_end = 4 * Y_OFF + bytes::<Y>(Y_LEN);
         assert!(
-            A_OFF + A_LEN <= N && B_OFF + B_LEN <= N && Y_OFF + Y_LEN <= N,
+            a_end <= 4 * N && b_end <= 4 * N && y_end <= 4 * N,
             "arena view out of bounds"
         );
         assert!(
-            A_OFF + A_LEN <= Y_OFF || Y_OFF + Y_LEN <= A_OFF,
+            a_end <= 4 * Y_OFF || y_end <= 4 * A_OFF,
             "input and output views overlap"
         );
         assert!(
-            B_OFF + B_LEN <= Y_OFF || Y_OFF + Y_LEN <= B_OFF,
+            b_end <= 4 * Y_OFF || y_end <= 4 * B_OFF,
             "input and output views overlap"
         );
     };
     let p = arena.as_mut_ptr();
-    // SAFETY: in bounds; the output is disjoint from both inputs (checked above); the two
-    // inputs are shared borrows, which may alias each other.
+    // SAFETY: in bounds and 4-byte aligned; the output is disjoint from both inputs (checked
+    // above); the two inputs are shared borrows, which may alias each other; every bit
+    // pattern is valid for each type.
     unsafe {
         (
-            &*(p.add(A_OFF) as *const [f32; A_LEN]),
-            &*(p.add(B_OFF) as *const [f32; B_LEN]),
-            &mut *(p.add(Y_OFF) as *mut [f32; Y_LEN]),
+            &*(p.add(A_OFF) as *const [A; A_LEN]),
+            &*(p.add(B_OFF) as *const [B; B_LEN]),
+            &mut *(p.add(Y_OFF) as *mut [Y; Y_LEN]),
         )
     }
 }

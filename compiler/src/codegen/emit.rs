@@ -17,10 +17,15 @@ pub fn weights_blob(program: &Program) -> (Vec<usize>, Vec<u8>) {
     let mut blob = Vec::new();
     for w in &program.weights {
         offsets.push(blob.len());
-        blob.extend(w.iter().flat_map(|v| v.to_le_bytes()));
+        blob.extend(w.bytes());
         blob.resize(blob.len().div_ceil(64) * 64, 0);
     }
     (offsets, blob)
+}
+
+/// The Rust element type of a tensor.
+fn elem(e: crate::program::Elem) -> TokenStream {
+    e.rust().parse().expect("a type name")
 }
 
 fn lit(n: usize) -> Literal {
@@ -77,7 +82,8 @@ impl Module<'_> {
             Storage::Input => Some(quote!(input)),
             Storage::Weight(w) => {
                 let (off, len) = (lit(self.weight_offsets[w]), lit(info.numel()));
-                Some(quote!(#rt::weights::<#off, #len, WEIGHTS_LEN>(weights)))
+                let t = elem(info.elem);
+                Some(quote!(#rt::weights::<#t, #off, #len, WEIGHTS_LEN>(weights)))
             }
             Storage::Arena(_) => None,
         }
@@ -99,17 +105,21 @@ impl Module<'_> {
             let name = format_ident!("a{}", i);
             match self.read(t) {
                 Some(expr) => other.push(quote!(let #name = #expr;)),
-                None => arena_inputs.push((name, self.arena_range(&self.program.tensors[t]))),
+                None => {
+                    let info = &self.program.tensors[t];
+                    arena_inputs.push((name, elem(info.elem), self.arena_range(info)))
+                }
             }
         }
-        let (yo, yl) = self.arena_range(&self.program.tensors[output]);
+        let out = &self.program.tensors[output];
+        let ((yo, yl), yt) = (self.arena_range(out), elem(out.elem));
         let arena = match arena_inputs.as_slice() {
-            [] => quote!(let y = #rt::arena_out::<#yo, #yl, ARENA_LEN>(arena);),
-            [(a, (o, l))] => {
-                quote!(let (#a, y) = #rt::arena_in_out::<#o, #l, #yo, #yl, ARENA_LEN>(arena);)
+            [] => quote!(let y = #rt::arena_out::<#yt, #yo, #yl, ARENA_LEN>(arena);),
+            [(a, at, (o, l))] => {
+                quote!(let (#a, y) = #rt::arena_in_out::<#at, #yt, #o, #l, #yo, #yl, ARENA_LEN>(arena);)
             }
-            [(a, (ao, al)), (b, (bo, bl))] => {
-                quote!(let (#a, #b, y) = #rt::arena_in2_out::<#ao, #al, #bo, #bl, #yo, #yl, ARENA_LEN>(arena);)
+            [(a, at, (ao, al)), (b, bt, (bo, bl))] => {
+                quote!(let (#a, #b, y) = #rt::arena_in2_out::<#at, #bt, #yt, #ao, #al, #bo, #bl, #yo, #yl, ARENA_LEN>(arena);)
             }
             _ => unreachable!("kernels read at most two activations"),
         };
@@ -179,7 +189,7 @@ impl Module<'_> {
             Some(expr) => expr,
             None => {
                 let (o, l) = self.arena_range(info);
-                quote!(#rt::arena_out::<#o, #l, ARENA_LEN>(arena))
+                quote!(#rt::arena_out::<f32, #o, #l, ARENA_LEN>(arena))
             }
         };
         let copy = self.kernel(mnetc_targets::Kernel::Copy);
@@ -444,7 +454,7 @@ impl Module<'_> {
                 quote! {
                     // The preprocessing is in the stem conv's weights (mnetc's codegen/stem.rs);
                     // the padding around the photo is the value it maps to zero.
-                    let padded = #rt::arena_out::<0, PADDED_LEN, STAGE_LEN>(stage);
+                    let padded = #rt::arena_out::<f32, 0, PADDED_LEN, STAGE_LEN>(stage);
                     #rt::scalar::u8_pixels_to_padded_f32::<#h, #w, #rows, #cols, #top, #left, INPUT_LEN, PADDED_LEN>(pixels, padded, #order, #border);
                     run_rgb8(#weights, padded, output, arena, pool);
                 }
@@ -597,7 +607,7 @@ impl Module<'_> {
         };
         let rgb8 = self.forward_rgb8(&receiver, &weights);
         let stage_view = match self.stem {
-            Some(_) => quote!(let stage = #rt::arena_out::<0, INPUT_LEN, STAGE_LEN>(stage);),
+            Some(_) => quote!(let stage = #rt::arena_out::<f32, 0, INPUT_LEN, STAGE_LEN>(stage);),
             None => quote!(),
         };
         let params =

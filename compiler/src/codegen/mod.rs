@@ -173,7 +173,10 @@ pub fn layout_hash(program: &lower::Program, target: Target, blob: &[u8]) -> [u8
         blob.len()
     ));
     for w in &program.weights {
-        h.update(format!("{}\n", w.len()));
+        match w.elem() {
+            crate::program::Elem::F32 => h.update(format!("{}\n", w.len())),
+            e => h.update(format!("{} {}\n", w.len(), e.rust())),
+        }
     }
     h.finalize().into()
 }

@@ -15,7 +15,7 @@
 
 use super::lower::{Program, Step, Storage, TensorInfo};
 use crate::preprocess::Preprocess;
-use crate::program::Const;
+use crate::program::{Const, Elem, Packed};
 
 /// The folded stem: its kernel call (reading a padded NHWC stage buffer), and that buffer's
 /// geometry.
@@ -97,8 +97,10 @@ pub fn fold(program: &mut Program, pre: &Preprocess) -> Option<Stem> {
         return None;
     };
     // Packed `[KH][KW][CI][COP]`: input channel `i` of tap `r` starts at `(r * 3 + i) * COP`.
-    let (w, b) = (&program.weights[wi], &program.weights[bi]);
-    let mut folded = w.clone();
+    let (Some(w), Some(b)) = (program.weights[wi].as_f32(), program.weights[bi].as_f32()) else {
+        return None; // an integer stem (a quantized model)
+    };
+    let mut folded = w.to_vec();
     let mut bias: Vec<f64> = b.iter().map(|&v| v as f64).collect();
     for r in 0..kh * kw {
         for i in 0..3 {
@@ -120,8 +122,8 @@ pub fn fold(program: &mut Program, pre: &Preprocess) -> Option<Stem> {
         program.tensors[first.inputs[1]].clone(),
         program.tensors[first.inputs[2]].clone(),
     );
-    program.weights.push(folded);
-    program.weights.push(bias);
+    program.weights.push(Packed::F32(folded));
+    program.weights.push(Packed::F32(bias));
     let n = program.weights.len();
     let mut push = |info: TensorInfo| {
         program.tensors.push(info);
@@ -131,6 +133,7 @@ pub fn fold(program: &mut Program, pre: &Preprocess) -> Option<Stem> {
         shape: vec![1, 3, rows, cols],
         perm: vec![0, 2, 3, 1],
         storage: Storage::Input,
+        elem: Elem::F32,
     });
     let wt = push(TensorInfo {
         storage: Storage::Weight(n - 2),

@@ -564,7 +564,7 @@ pub(crate) fn lower_transpose(
             inverse[a] = j;
         }
         let perm = info.perm.iter().map(|&a| inverse[a]).collect();
-        l.tensor(out_shape.clone(), perm, info.storage)
+        l.tensor_of(out_shape.clone(), perm, info.storage, info.elem)
     })
 }
 
