@@ -131,7 +131,7 @@ impl TensorInfo {
     }
 
     /// Whether the elements sit in memory in the order `perm` would put them.
-    fn has_order(&self, perm: &[usize]) -> bool {
+    pub(crate) fn has_order(&self, perm: &[usize]) -> bool {
         let other = TensorInfo {
             shape: self.shape.clone(),
             perm: perm.to_vec(),
@@ -188,6 +188,9 @@ pub enum Arg {
     Min,
     Max,
     F32(f32),
+    I32(i32),
+    /// A requantization's output side, `scalar::Requant { zero, lo, hi }`.
+    Requant([i32; 3]),
     Usize(usize),
     /// A `[usize; N]` literal (strides, shapes).
     Usizes(Vec<usize>),
@@ -543,7 +546,7 @@ pub fn dense_strides(shape: &[usize]) -> Vec<usize> {
 }
 
 /// A packed array of `shape` (row-major) whose element at each coordinate is `at(coordinate)`.
-pub(crate) fn pack<const R: usize>(shape: &[usize; R], at: impl Fn([usize; R]) -> f32) -> Vec<f32> {
+pub(crate) fn pack<const R: usize, T>(shape: &[usize; R], at: impl Fn([usize; R]) -> T) -> Vec<T> {
     let total: usize = shape.iter().product();
     let mut out = Vec::with_capacity(total);
     let mut c = [0usize; R];

@@ -37,23 +37,30 @@ pub(crate) fn share(total: usize, parts: usize, i: usize) -> core::ops::Range<us
 
 /// A kernel call's output as its tasks see it: a pointer that every task may copy, through
 /// which each writes only its own part (rows, or rows x panels), so that tasks on several
-/// threads never write the same float. Made from the call's exclusive borrow of the array.
-#[derive(Clone, Copy)]
-pub(crate) struct TaskOut<'a> {
-    ptr: *mut f32,
+/// threads never write the same element. Made from the call's exclusive borrow of the array.
+pub(crate) struct TaskOut<'a, T = f32> {
+    ptr: *mut T,
     len: usize,
-    _array: core::marker::PhantomData<&'a mut [f32]>,
+    _array: core::marker::PhantomData<&'a mut [T]>,
 }
 
-// SAFETY: a TaskOut is a `&mut [f32]` split between tasks that write disjoint parts of it (the
-// contract of every kernel that makes one); f32 is Send.
-unsafe impl Send for TaskOut<'_> {}
-// SAFETY: as above: tasks on different threads write disjoint floats.
-unsafe impl Sync for TaskOut<'_> {}
+impl<T> Clone for TaskOut<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
 
-impl<'a> TaskOut<'a> {
+impl<T> Copy for TaskOut<'_, T> {}
+
+// SAFETY: a TaskOut is a `&mut [T]` split between tasks that write disjoint parts of it (the
+// contract of every kernel that makes one); T is Send.
+unsafe impl<T: Send> Send for TaskOut<'_, T> {}
+// SAFETY: as above: tasks on different threads write disjoint elements.
+unsafe impl<T: Send> Sync for TaskOut<'_, T> {}
+
+impl<'a, T> TaskOut<'a, T> {
     #[inline(always)]
-    pub(crate) fn new(y: &'a mut [f32]) -> TaskOut<'a> {
+    pub(crate) fn new(y: &'a mut [T]) -> TaskOut<'a, T> {
         TaskOut {
             ptr: y.as_mut_ptr(),
             len: y.len(),
@@ -61,20 +68,20 @@ impl<'a> TaskOut<'a> {
         }
     }
 
-    /// The first float; a task writes through it only inside its own part.
+    /// The first element; a task writes through it only inside its own part.
     #[inline(always)]
     #[allow(dead_code)] // used by the SIMD modules a build compiles, if any
-    pub(crate) fn as_mut_ptr(self) -> *mut f32 {
+    pub(crate) fn as_mut_ptr(self) -> *mut T {
         self.ptr
     }
 
-    /// Floats `start..start + len` (bounds checked).
+    /// Elements `start..start + len` (bounds checked).
     ///
     /// # Safety
     /// They must lie in the calling task's own part, and the task must not hold two
     /// overlapping slices at once.
     #[inline(always)]
-    pub(crate) unsafe fn part(self, start: usize, len: usize) -> &'a mut [f32] {
+    pub(crate) unsafe fn part(self, start: usize, len: usize) -> &'a mut [T] {
         assert!(start <= self.len && len <= self.len - start);
         // SAFETY: in bounds (checked); no other task touches the range (the caller's promise),
         // and the array is exclusively borrowed for 'a.

@@ -550,3 +550,165 @@ mod tests {
         );
     }
 }
+
+/// The output side of a requantization: the output's zero point and its bounds (the type's
+/// range, narrowed by a fused clamp), all in the output's integers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requant {
+    pub zero: i32,
+    pub lo: i32,
+    pub hi: i32,
+}
+
+/// 1.5 * 2^23: added to an f32 of magnitude below 2^22, it leaves the value rounded to an
+/// integer (to nearest, ties to even, as IEEE addition rounds) in the low mantissa bits.
+pub(crate) const MAGIC: f32 = 12_582_912.0;
+
+/// The requantization of a 32-bit sum, mnetc's one definition (the compiler's
+/// `ops::quant::requantize` is the reference it is tested against):
+/// `clamp(round_half_even(acc as f32 * scale) + q.zero, q.lo, q.hi)`. The product is clamped
+/// to the bounds less the zero point first, then rounded by adding [`MAGIC`]: the same bits as
+/// rounding then clamping, and what every SIMD kernel computes lane by lane (no fused
+/// multiply-add anywhere).
+#[inline(always)]
+pub fn requantize(acc: i32, scale: f32, q: Requant) -> u8 {
+    let v = (acc as f32 * scale)
+        .max((q.lo - q.zero) as f32)
+        .min((q.hi - q.zero) as f32);
+    ((v + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32 + q.zero) as u8
+}
+
+qgemm_kernel! {
+    nr = 1, mr = 1, kr = 1, w = i8;
+    /// `y[m][n] = requantize(b[n] + sum_k x[m][k] * w[k][n], s[n])`: a quantized pointwise conv
+    /// over M pixels, or a fully connected layer with M = 1. Weights `[K][N]` int8.
+    pub fn u8_gemm(x, w, b, s, y, q, rows, panels) {
+        let cols = panels.len();
+        for m in rows {
+            // SAFETY: row `m`'s columns `panels` are this task's.
+            let out = unsafe { y.part(m * N + panels.start, cols) };
+            let xr = &x[m * K..][..K];
+            for (j, o) in out.iter_mut().enumerate() {
+                let n = panels.start + j;
+                let mut acc = b[n];
+                for (k, &xv) in xr.iter().enumerate() {
+                    acc += xv as i32 * w[k * N + n] as i32;
+                }
+                *o = requantize(acc, s[n], q);
+            }
+        }
+    }
+}
+
+qconv_kernel! {
+    /// Quantized dense 2-D convolution (a quantized model's stem), input in any layout.
+    pub fn u8_conv(x, xz, w, b, s, y, q, rows) {
+        for oy in rows {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in 0..OW {
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                // SAFETY: row `oy` is this task's.
+                let out = unsafe { y.part((oy * OW + ox) * CO, CO) };
+                for (co, o) in out.iter_mut().enumerate() {
+                    let mut acc = b[co];
+                    for ky in ky0..ky1 {
+                        let iy = oy * SH + ky - PT;
+                        for kx in kx0..kx1 {
+                            let ix = ox * SW + kx - PL;
+                            for ci in 0..CI {
+                                let xv = x[iy * XSY + ix * XSX + ci * XSC] as i32 - xz;
+                                acc += xv * w[((ky * KW + kx) * CI + ci) * CO + co] as i32;
+                            }
+                        }
+                    }
+                    *o = requantize(acc, s[co], q);
+                }
+            }
+        }
+    }
+}
+
+qdwconv_kernel! {
+    w = i8;
+    /// Quantized depthwise 2-D convolution, NHWC. Weights `[KH][KW][C]` int8.
+    pub fn u8_dwconv(x, xz, w, b, s, y, q, rows) {
+        for oy in rows {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in 0..OW {
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                // SAFETY: row `oy` is this task's.
+                let out = unsafe { y.part((oy * OW + ox) * C, C) };
+                for (c, o) in out.iter_mut().enumerate() {
+                    let mut acc = b[c];
+                    for ky in ky0..ky1 {
+                        let iy = oy * SH + ky - PT;
+                        for kx in kx0..kx1 {
+                            let ix = ox * SW + kx - PL;
+                            let xv = x[(iy * W + ix) * C + c] as i32 - xz;
+                            acc += xv * w[(ky * KW + kx) * C + c] as i32;
+                        }
+                    }
+                    *o = requantize(acc, s[c], q);
+                }
+            }
+        }
+    }
+}
+
+/// Quantized global average pooling of `HW` pixels of `C` channels (NHWC): each channel's sum
+/// less `HW` zero points `xz`, requantized by `scale`.
+pub fn u8_gavgpool<const HW: usize, const C: usize, const XN: usize>(
+    x: &[u8; XN],
+    xz: i32,
+    scale: f32,
+    y: &mut [u8; C],
+    q: Requant,
+) {
+    const { assert!(XN == HW * C && HW > 0) };
+    for (c, o) in y.iter_mut().enumerate() {
+        let sum: i32 = (0..HW).map(|p| x[p * C + c] as i32).sum();
+        *o = requantize(sum - HW as i32 * xz, scale, q);
+    }
+}
+
+/// Quantized addition of two arrays in the same layout:
+/// `y = clamp(round_half_even((a - za) * ra + (b - zb) * rb) + q.zero, q.lo, q.hi)`, the two
+/// f32 products and their sum rounded as [`requantize`] rounds.
+#[allow(clippy::too_many_arguments)]
+pub fn u8_add<const N: usize>(
+    a: &[u8; N],
+    za: i32,
+    ra: f32,
+    b: &[u8; N],
+    zb: i32,
+    rb: f32,
+    y: &mut [u8; N],
+    q: Requant,
+) {
+    for ((o, &av), &bv) in y.iter_mut().zip(a).zip(b) {
+        let v = (av as i32 - za) as f32 * ra + (bv as i32 - zb) as f32 * rb;
+        *o = requantize_f32(v, q);
+    }
+}
+
+/// [`requantize`] of a value already scaled.
+#[inline(always)]
+pub(crate) fn requantize_f32(v: f32, q: Requant) -> u8 {
+    let v = v.max((q.lo - q.zero) as f32).min((q.hi - q.zero) as f32);
+    ((v + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32 + q.zero) as u8
+}
+
+/// ONNX QuantizeLinear into uint8 (an int8 value is held as uint8 with its zero point raised by
+/// 128): `clamp(round_half_even(x / scale) + q.zero, q.lo, q.hi)`, elementwise.
+pub fn f32_quantize<const N: usize>(x: &[f32; N], scale: f32, y: &mut [u8; N], q: Requant) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o = requantize_f32(v / scale, q);
+    }
+}
+
+/// ONNX DequantizeLinear from uint8: `(x - zero) * scale`, elementwise.
+pub fn u8_dequantize<const N: usize>(x: &[u8; N], zero: i32, scale: f32, y: &mut [f32; N]) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o = (v as i32 - zero) as f32 * scale;
+    }
+}

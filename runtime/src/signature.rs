@@ -176,3 +176,153 @@ macro_rules! gavgpool_kernel {
         }
     };
 }
+
+/// Quantized GEMM `[M][K] x [K][N]`: uint8 activations (zero point folded into the bias by the
+/// compiler: `b[n] = bias[n] - zx * sum_k w[k][n]`), weights of type `Wt` (int8, or int16 where a
+/// target widens them at compile time) packed in panels of `NR` columns and groups of `KR`
+/// consecutive k (`[NP/NR][KP/KR][NR][KR]`, `KP` = `K` rounded up to `KR`, zero padded),
+/// int32 bias and f32 requantization scale per column, uint8 out through
+/// `scalar::requantize`. Tasks as `gemm_kernel!`'s.
+macro_rules! qgemm_kernel {
+    (nr = $nr:expr, mr = $mr:expr, kr = $kr:expr, w = $wt:ty; $(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $w:ident, $b:ident, $s:ident, $y:ident, $q:ident, $rows:ident, $panels:ident) $body:block) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments, clippy::modulo_one)]
+        $vis fn $name<
+            const M: usize,
+            const K: usize,
+            const N: usize,
+            const NP: usize,
+            const NB: usize,
+            const MT: usize,
+            const NT: usize,
+            const XN: usize,
+            const WN: usize,
+            const YN: usize,
+        >(
+            $x: &[u8; XN],
+            $w: &[$wt; WN],
+            $b: &[i32; NP],
+            $s: &[f32; NP],
+            y: &mut [u8; YN],
+            $q: $crate::scalar::Requant,
+            pool: &dyn $crate::pool::Parallel,
+        ) {
+            const {
+                assert!(XN == M * K && YN == M * N && NP % $nr == 0 && NP >= N && NP < N + $nr);
+                assert!(WN == NP * K.div_ceil($kr) * $kr && NB > 0 && K > 0);
+                assert!(
+                    MT > 0 && NT > 0 && MT <= M.div_ceil($mr) && NT <= NP / $nr,
+                    "a GEMM task without rows or panels"
+                );
+            };
+            let $y = $crate::pool::TaskOut::new(y);
+            $crate::pool::tasks(pool, MT * NT, |task| {
+                let tiles = $crate::pool::share(M.div_ceil($mr), MT, task / NT);
+                let $rows = tiles.start * $mr..(tiles.end * $mr).min(M);
+                let $panels = $crate::pool::share(NP / $nr, NT, task % NT);
+                $body
+            });
+        }
+    };
+}
+
+/// Quantized dense 2-D convolution (the stem of a quantized model): uint8 input in any layout
+/// (strides as `conv_kernel!`'s), its zero point `xz` (padding is the real zero, so it adds
+/// nothing: sums of `(x - xz) * w` over the taps inside), int8 weights `[KH][KW][CI][CO]`,
+/// int32 bias and f32 scale per output channel, uint8 NHWC out. `T` tasks of output rows.
+macro_rules! qconv_kernel {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $xz:ident, $w:ident, $b:ident, $s:ident, $y:ident, $q:ident, $rows:ident) $body:block) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name<
+            const H: usize,
+            const W: usize,
+            const CI: usize,
+            const CO: usize,
+            const KH: usize,
+            const KW: usize,
+            const SH: usize,
+            const SW: usize,
+            const PT: usize,
+            const PL: usize,
+            const OH: usize,
+            const OW: usize,
+            const XSC: usize,
+            const XSY: usize,
+            const XSX: usize,
+            const T: usize,
+            const XN: usize,
+            const WN: usize,
+            const YN: usize,
+        >(
+            $x: &[u8; XN],
+            $xz: i32,
+            $w: &[i8; WN],
+            $b: &[i32; CO],
+            $s: &[f32; CO],
+            y: &mut [u8; YN],
+            $q: $crate::scalar::Requant,
+            pool: &dyn $crate::pool::Parallel,
+        ) {
+            const {
+                assert!(XN == H * W * CI && WN == KH * KW * CI * CO && YN == OH * OW * CO);
+                assert!(
+                    (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
+                    "input strides out of bounds"
+                );
+                assert!(T > 0 && T <= OH, "a conv task without output rows");
+            };
+            let $y = $crate::pool::TaskOut::new(y);
+            $crate::pool::tasks(pool, T, |task| {
+                let $rows = $crate::pool::share(OH, T, task);
+                $body
+            });
+        }
+    };
+}
+
+/// Quantized depthwise 2-D convolution, NHWC uint8 in and out, the input's zero point `xz`
+/// (padding adds nothing, as `qconv_kernel!`'s), weights `[KH][KW][C]` of type `Wt`, int32 bias
+/// and f32 scale per channel. `T` tasks of output rows.
+macro_rules! qdwconv_kernel {
+    (w = $wt:ty; $(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $xz:ident, $w:ident, $b:ident, $s:ident, $y:ident, $q:ident, $rows:ident) $body:block) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name<
+            const H: usize,
+            const W: usize,
+            const C: usize,
+            const KH: usize,
+            const KW: usize,
+            const SH: usize,
+            const SW: usize,
+            const PT: usize,
+            const PL: usize,
+            const OH: usize,
+            const OW: usize,
+            const T: usize,
+            const XN: usize,
+            const WN: usize,
+            const YN: usize,
+        >(
+            $x: &[u8; XN],
+            $xz: i32,
+            $w: &[$wt; WN],
+            $b: &[i32; C],
+            $s: &[f32; C],
+            y: &mut [u8; YN],
+            $q: $crate::scalar::Requant,
+            pool: &dyn $crate::pool::Parallel,
+        ) {
+            const {
+                assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C);
+                assert!(T > 0 && T <= OH, "a depthwise task without output rows");
+            };
+            let $y = $crate::pool::TaskOut::new(y);
+            $crate::pool::tasks(pool, T, |task| {
+                let $rows = $crate::pool::share(OH, T, task);
+                $body
+            });
+        }
+    };
+}

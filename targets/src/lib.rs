@@ -95,10 +95,25 @@ pub enum Kernel {
     Binary,
     /// Strided copy (layout changes, the output).
     Copy,
+    /// Quantized (uint8 x int8) GEMM with packed weights and requantization: pointwise convs and
+    /// fully connected layers of quantized models.
+    QGemm,
+    /// Quantized depthwise 2-D convolution, NHWC.
+    QDwConv,
+    /// Quantized dense 2-D convolution (the stem), from any input layout.
+    QConv,
+    /// Quantized global average pooling.
+    QGAvgPool,
+    /// Quantized addition (residual adds).
+    QAdd,
+    /// Float to uint8 (QuantizeLinear).
+    Quantize,
+    /// Uint8 to float (DequantizeLinear).
+    Dequantize,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 11] = [
+    pub const ALL: [Kernel; 18] = [
         Kernel::Conv,
         Kernel::DwConv,
         Kernel::Gemm,
@@ -110,6 +125,13 @@ impl Kernel {
         Kernel::Fill,
         Kernel::Binary,
         Kernel::Copy,
+        Kernel::QGemm,
+        Kernel::QDwConv,
+        Kernel::QConv,
+        Kernel::QGAvgPool,
+        Kernel::QAdd,
+        Kernel::Quantize,
+        Kernel::Dequantize,
     ];
 
     /// A short name for profiles: `conv`, `dwconv`, `gemm`, ...
@@ -126,6 +148,13 @@ impl Kernel {
             Kernel::Fill => "fill",
             Kernel::Binary => "binary",
             Kernel::Copy => "copy",
+            Kernel::QGemm => "qgemm",
+            Kernel::QDwConv => "qdwconv",
+            Kernel::QConv => "qconv",
+            Kernel::QGAvgPool => "qgavgpool",
+            Kernel::QAdd => "qadd",
+            Kernel::Quantize => "quantize",
+            Kernel::Dequantize => "dequantize",
         }
     }
 }
@@ -183,6 +212,13 @@ pub const GENERIC: TargetDesc = TargetDesc {
         (Kernel::Fill, "scalar::f32_fill"),
         (Kernel::Binary, "scalar::f32_binary"),
         (Kernel::Copy, "scalar::f32_copy_strided"),
+        (Kernel::QGemm, "scalar::u8_gemm"),
+        (Kernel::QDwConv, "scalar::u8_dwconv"),
+        (Kernel::QConv, "scalar::u8_conv"),
+        (Kernel::QGAvgPool, "scalar::u8_gavgpool"),
+        (Kernel::QAdd, "scalar::u8_add"),
+        (Kernel::Quantize, "scalar::f32_quantize"),
+        (Kernel::Dequantize, "scalar::u8_dequantize"),
     ],
     auto_cfg: None,
     native: false,

@@ -28,6 +28,11 @@ fn elem(e: crate::program::Elem) -> TokenStream {
     e.rust().parse().expect("a type name")
 }
 
+/// An i32 expression (a negative literal is two tokens).
+fn int(v: i32) -> TokenStream {
+    v.to_string().parse().expect("an integer")
+}
+
 fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
@@ -160,6 +165,11 @@ impl Module<'_> {
             Arg::Min => float(step.clamp.min),
             Arg::Max => float(step.clamp.max),
             Arg::F32(v) => float(*v),
+            Arg::I32(v) => int(*v),
+            Arg::Requant([zero, lo, hi]) => {
+                let [zero, lo, hi] = [zero, lo, hi].map(|v| int(*v));
+                quote!(#rt::scalar::Requant { zero: #zero, lo: #lo, hi: #hi })
+            }
             Arg::Usize(n) => {
                 let n = lit(*n);
                 quote!(#n)

@@ -4,8 +4,10 @@
 
 use super::{EvalCx, InferCx, Inferred, rank};
 use crate::error::{Error, Result};
-use crate::ir::{AutoPad, Conv, Node, Tensor, Window};
-use crate::program::{Const, Kernel, Lowering, NHWC, TensorId, gemm_packing, minmax_args, pack};
+use crate::ir::{AutoPad, Clamp, Conv, Node, Tensor, Window};
+use crate::program::{
+    Arg, Const, Elem, Kernel, Lowering, NHWC, Packed, TensorId, gemm_packing, minmax_args, pack,
+};
 
 /// Shape inference for Conv: the output shape.
 pub(crate) fn infer(cx: &InferCx, conv: &mut Conv) -> Result<Inferred> {
@@ -256,6 +258,9 @@ pub(crate) fn lower(
     out_shape: Vec<usize>,
     conv: &Conv,
 ) -> Result<TensorId> {
+    if super::quant::is_quantized(l.graph, node, 0) {
+        return lower_int(l, node, out_shape, conv);
+    }
     Ok({
         let x = l.input(node, 0)?;
         let depthwise = conv.group > 1;
@@ -340,6 +345,105 @@ pub(crate) fn lower(
         l.step(node, kernel, vec![x, w, b], y, conv.act, macs);
         y
     })
+}
+
+/// Lowers a Conv on a quantized input (`passes::quantize`) to the quantized GEMM (pointwise),
+/// depthwise or dense kernel.
+fn lower_int(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    conv: &Conv,
+) -> Result<TensorId> {
+    let depthwise = conv.group > 1;
+    let pointwise = !depthwise
+        && conv.window.kernel == [1, 1]
+        && conv.window.strides == [1, 1]
+        && conv.window.pads == [0; 4];
+    let x = if depthwise || pointwise {
+        super::quant::nhwc_input(l, node, 0)?
+    } else {
+        l.input(node, 0)?
+    };
+    let xs = l.program.tensors[x].shape.clone();
+    let strides = l.program.tensors[x].strides();
+    let wt = l
+        .constant(node, 1)
+        .ok_or_else(|| Error::node(node, None, "the weight must be a constant"))?;
+    let w = wt.to_i64();
+    let (co, ci, oh, ow) = (out_shape[1], xs[1], out_shape[2], out_shape[3]);
+    let bias = l
+        .constant(node, 2)
+        .map_or_else(|| vec![0; co], |b| b.to_i64());
+    let r = super::quant::layer_requant(l.graph, node, conv.act)?;
+    let (_, xz) = super::quant::kernel_params(l.graph, node, node.input(0).expect("checked"))?;
+    let requant = super::quant::requant_arg(l.graph, node, node.outputs[0], conv.act)?;
+    let [kh, kw] = conv.window.kernel;
+    if pointwise {
+        let m = xs[2] * xs[3];
+        // OIHW with 1x1 kernels is the [N][K] matrix the GEMM takes.
+        return super::linear::qgemm(
+            l,
+            node,
+            x,
+            [m, ci, co],
+            &w,
+            &bias,
+            xz,
+            r.scale,
+            requant,
+            &out_shape,
+            NHWC.to_vec(),
+        );
+    }
+    let macs = (oh * ow * co * kh * kw * if depthwise { 1 } else { ci }) as u64;
+    let packed = if depthwise {
+        super::linear::pack_i8(&[kh, kw, co], |[ky, kx, c]| w[(c * kh + ky) * kw + kx])
+    } else {
+        super::linear::pack_i8(&[kh, kw, ci, co], |[ky, kx, i, o]| {
+            w[((o * ci + i) * kh + ky) * kw + kx]
+        })
+    };
+    let bias: Vec<i32> = bias.iter().map(|&b| b as i32).collect();
+    let (w, b, s) = (
+        l.packed(Packed::I8(packed)),
+        l.packed(Packed::I32(bias)),
+        l.weight(r.scale),
+    );
+    let y = l.new_buffer_of(out_shape.clone(), NHWC.to_vec(), Elem::U8);
+    let (k, st, pad) = (conv.window.kernel, conv.window.strides, conv.window.pads);
+    let window = [k[0], k[1], st[0], st[1], pad[0], pad[1], oh, ow];
+    let tasks = crate::program::row_tasks(oh, macs);
+    let lens = [l.len(x), l.len(w), l.len(y)];
+    let (kind, shape, strides) = if depthwise {
+        (mnetc_targets::Kernel::QDwConv, vec![co], vec![])
+    } else {
+        (
+            mnetc_targets::Kernel::QConv,
+            vec![ci, co],
+            vec![strides[1], strides[2], strides[3]],
+        )
+    };
+    let consts = [xs[2], xs[3]]
+        .into_iter()
+        .chain(shape)
+        .chain(window)
+        .chain(strides)
+        .chain([tasks])
+        .chain(lens);
+    let args = [
+        Arg::Input(0),
+        Arg::I32(xz),
+        Arg::Input(1),
+        Arg::Input(2),
+        Arg::Input(3),
+        Arg::Output,
+        requant,
+        Arg::Pool,
+    ];
+    let kernel = Kernel::call(kind, consts.map(Const::from), args).with_tasks(tasks);
+    l.step(node, kernel, vec![x, w, b, s], y, Clamp::LINEAR, macs);
+    Ok(y)
 }
 
 /// What `inspect` shows of a conv: its kind, window, fused activation, multiply-adds.

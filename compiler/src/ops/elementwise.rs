@@ -127,10 +127,47 @@ pub(crate) fn lower(
     out_shape: Vec<usize>,
     op: &BinaryOp,
 ) -> Result<TensorId> {
+    if *op == BinaryOp::Add && super::quant::is_quantized(l.graph, node, 0) {
+        return add_int(l, node, out_shape);
+    }
     Ok({
         let (a, b) = (l.input(node, 0)?, l.input(node, 1)?);
         binary(l, node, *op, a, b, &out_shape)
     })
+}
+
+/// A quantized Add of two inputs of the output's shape, both NHWC.
+fn add_int(l: &mut Lowering, node: &Node, out_shape: Vec<usize>) -> Result<TensorId> {
+    use super::quant::{kernel_params, requant_arg, scalar_params};
+    let (a, b) = (
+        super::quant::nhwc_input(l, node, 0)?,
+        super::quant::nhwc_input(l, node, 1)?,
+    );
+    let [ai, bi] = [0, 1].map(|i| node.input(i).expect("checked"));
+    let ((sa, za), (sb, zb)) = (
+        kernel_params(l.graph, node, ai)?,
+        kernel_params(l.graph, node, bi)?,
+    );
+    let (sy, _) = scalar_params(l.graph, node, node.outputs[0])?;
+    let requant = requant_arg(l.graph, node, node.outputs[0], crate::ir::Clamp::LINEAR)?;
+    let perm = l.program.tensors[a].perm.clone();
+    let y = l.new_buffer_of(out_shape, perm, crate::program::Elem::U8);
+    let kernel = Kernel::call(
+        mnetc_targets::Kernel::QAdd,
+        [Const::from(l.len(y))],
+        [
+            Arg::Input(0),
+            Arg::I32(za),
+            Arg::F32(sa / sy),
+            Arg::Input(1),
+            Arg::I32(zb),
+            Arg::F32(sb / sy),
+            Arg::Output,
+            requant,
+        ],
+    );
+    l.step(node, kernel, vec![a, b], y, crate::ir::Clamp::LINEAR, 0);
+    Ok(y)
 }
 
 /// `y = a (op) b` with broadcasting; `y` takes the layout of an operand of the full shape.

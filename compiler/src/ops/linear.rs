@@ -6,7 +6,9 @@ use super::elementwise::broadcast_index;
 use super::{EvalCx, InferCx, Inferred, rank};
 use crate::error::{Error, Result};
 use crate::ir::{Clamp, Graph, LinearOp, Node, Op, Tensor};
-use crate::program::{Const, Kernel, Lowering, TensorId, gemm_packing, minmax_args, pack};
+use crate::program::{
+    Arg, Const, Elem, Kernel, Lowering, Packed, TensorId, gemm_packing, minmax_args, pack,
+};
 use crate::target::Target;
 
 /// Shape inference for Gemm: the output shape.
@@ -203,6 +205,9 @@ pub(crate) fn lower_dense(
     out_shape: Vec<usize>,
     act: &Clamp,
 ) -> Result<TensorId> {
+    if super::quant::is_quantized(l.graph, node, 0) {
+        return lower_dense_int(l, node, out_shape, *act);
+    }
     Ok({
         let wt = l
             .constant(node, 1)
@@ -213,6 +218,50 @@ pub(crate) fn lower_dense(
             .map_or_else(|| vec![0.0; n], |b| b.to_f32());
         dense(l, node, &out_shape, n, &w, bias, *act)?
     })
+}
+
+/// Lowers a Dense layer on a quantized input to the quantized GEMM.
+fn lower_dense_int(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    act: Clamp,
+) -> Result<TensorId> {
+    let x = l.input(node, 0)?;
+    let rank = l.program.tensors[x].shape.len();
+    if !l.program.tensors[x].has_order(&(0..rank).collect::<Vec<_>>()) {
+        return Err(Error::node(
+            node,
+            None,
+            "a quantized input must be in logical order",
+        ));
+    }
+    let wt = l
+        .constant(node, 1)
+        .ok_or_else(|| Error::node(node, None, "the weight must be a constant"))?;
+    let (n, k) = (wt.shape[0], wt.shape[1]);
+    let w = wt.to_i64();
+    let bias = l
+        .constant(node, 2)
+        .map_or_else(|| vec![0; n], |b| b.to_i64());
+    let r = super::quant::layer_requant(l.graph, node, act)?;
+    let (_, xz) = super::quant::kernel_params(l.graph, node, node.input(0).expect("checked"))?;
+    let requant = super::quant::requant_arg(l.graph, node, node.outputs[0], act)?;
+    let m = l.program.tensors[x].numel() / k.max(1);
+    let perm = (0..out_shape.len()).collect();
+    qgemm(
+        l,
+        node,
+        x,
+        [m, k, n],
+        &w,
+        &bias,
+        xz,
+        r.scale,
+        requant,
+        &out_shape,
+        perm,
+    )
 }
 
 /// Lowers Gemm, MatMul to kernel calls; returns the output tensor.
@@ -254,6 +303,70 @@ pub(crate) fn dense(
     let kernel = gemm_call(l.target, [m, k, n], [l.len(x), l.len(w), l.len(y)]);
     l.step(node, kernel, vec![x, w, b], y, act, (m * k * n) as u64);
     Ok(y)
+}
+
+/// A quantized GEMM, `[m][k] x [k][n]` (pointwise convs and fully connected layers of
+/// quantized models) from uint8 `x`: int8 weights `w` given `[N][K]` row-major, packed for
+/// the target's `QGemm` kernel (the scalar one's `[K][N]`), the input's zero point `xz`
+/// folded into the bias (`b[n] - xz * sum_k w[n][k]`), requantization scales per column,
+/// output `y` (a new uint8 buffer of `out_shape` in `perm`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn qgemm(
+    l: &mut Lowering,
+    node: &Node,
+    x: TensorId,
+    [m, k, n]: [usize; 3],
+    w: &[i64],
+    bias: &[i64],
+    xz: i32,
+    scale: Vec<f32>,
+    requant: Arg,
+    out_shape: &[usize],
+    perm: Vec<usize>,
+) -> Result<TensorId> {
+    let b: Vec<i32> = (0..n)
+        .map(|j| {
+            let sum: i64 = w[j * k..][..k].iter().sum();
+            (bias[j] - xz as i64 * sum) as i32
+        })
+        .collect();
+    let packed = pack_i8(&[k, n], |[kk, j]| w[j * k + kk]);
+    let (w, b, s) = (
+        l.packed(Packed::I8(packed)),
+        l.packed(Packed::I32(b)),
+        l.weight(scale),
+    );
+    let y = l.new_buffer_of(out_shape.to_vec(), perm, Elem::U8);
+    let [mt, nt] = crate::program::gemm_tasks(Target::GENERIC, [m, k, n]);
+    let consts = [m, k, n, n, 1, mt, nt, l.len(x), l.len(w), l.len(y)];
+    let args = [
+        Arg::Input(0),
+        Arg::Input(1),
+        Arg::Input(2),
+        Arg::Input(3),
+        Arg::Output,
+        requant,
+        Arg::Pool,
+    ];
+    let kernel = Kernel::call(mnetc_targets::Kernel::QGemm, consts.map(Const::from), args)
+        .with_tasks(mt * nt);
+    l.step(
+        node,
+        kernel,
+        vec![x, w, b, s],
+        y,
+        Clamp::LINEAR,
+        (m * k * n) as u64,
+    );
+    Ok(y)
+}
+
+/// Integers in a packed order, as int8 (checked by the quantize pass to fit).
+pub(crate) fn pack_i8<const R: usize>(
+    shape: &[usize; R],
+    at: impl Fn([usize; R]) -> i64,
+) -> Vec<i8> {
+    pack(shape, |c| at(c) as i8)
 }
 
 /// A GEMM call, `[m][k] x [k][n]` (pointwise convs and fully connected layers): columns padded

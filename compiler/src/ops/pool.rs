@@ -280,7 +280,42 @@ pub(crate) fn lower_global(
     if out_shape.len() != 4 {
         return Err(super::unsupported(node));
     }
+    if super::quant::is_quantized(l.graph, node, 0) {
+        return global_pool_int(l, node, &out_shape);
+    }
     global_pool(l, node, &out_shape)
+}
+
+/// Global average pooling of a quantized input: the sums less the zero points, requantized by
+/// `ops::quant::pool_scale`.
+fn global_pool_int(l: &mut Lowering, node: &Node, out_shape: &[usize]) -> Result<TensorId> {
+    use super::quant::{kernel_params, pool_scale, requant_arg, scalar_params};
+    let x = super::quant::nhwc_input(l, node, 0)?;
+    let xs = l.program.tensors[x].shape.clone();
+    let (xid, yid) = (node.input(0).expect("checked"), node.outputs[0]);
+    let (sx, xz) = kernel_params(l.graph, node, xid)?;
+    let (sy, _) = scalar_params(l.graph, node, yid)?;
+    let hw = xs[2] * xs[3];
+    let scale = pool_scale(sx, sy, hw);
+    let requant = requant_arg(l.graph, node, yid, Clamp::LINEAR)?;
+    let y = l.new_buffer_of(
+        out_shape.to_vec(),
+        (0..4).collect(),
+        crate::program::Elem::U8,
+    );
+    let kernel = Kernel::call(
+        mnetc_targets::Kernel::QGAvgPool,
+        [hw, xs[1], l.len(x)].map(Const::from),
+        [
+            Arg::Input(0),
+            Arg::I32(xz),
+            Arg::F32(scale),
+            Arg::Output,
+            requant,
+        ],
+    );
+    l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
+    Ok(y)
 }
 
 /// Lowers ReduceMean: over height and width of a 4-D tensor it is global pooling; over other

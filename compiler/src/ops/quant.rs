@@ -10,7 +10,7 @@
 use super::{EvalCx, InferCx, Inferred, constant_of, normalize_axis};
 use crate::error::{Error, Result};
 use crate::ir::{Clamp, DType, Graph, Node, Quant, QuantOp, Tensor, ValueId};
-use crate::program::{Lowering, TensorId};
+use crate::program::{Arg, Const, Elem, Kernel, Lowering, NHWC, TensorId};
 
 /// The requantization of a 32-bit sum into an output's integers:
 /// `clamp(round_half_even(acc as f32 * scale) + zero_point, lo, hi)`, with `scale` the f32
@@ -339,14 +339,96 @@ pub(crate) fn eval(cx: &EvalCx, op: &QuantOp) -> Result<Tensor> {
     }
 }
 
-/// Lowers QuantizeLinear and DequantizeLinear on activations.
+/// The scale and zero point of quantized activation `id` as the kernels hold it: in uint8,
+/// an int8 value `v` as `v + 128` with its zero point raised by 128 (the same real numbers).
+pub(crate) fn kernel_params(graph: &Graph, node: &Node, id: ValueId) -> Result<(f32, i32)> {
+    let (s, z) = scalar_params(graph, node, id)?;
+    Ok((s, z + kernel_offset(graph.values[id].dtype)))
+}
+
+/// What the kernels add to a value of `dtype` to hold it in uint8.
+fn kernel_offset(dtype: DType) -> i32 {
+    if dtype == DType::I8 { 128 } else { 0 }
+}
+
+/// The requantization argument (`scalar::Requant`) of a kernel writing quantized value `id`
+/// with the fused clamp `act`: zero point and bounds in the kernels' uint8.
+pub(crate) fn requant_arg(graph: &Graph, node: &Node, id: ValueId, act: Clamp) -> Result<Arg> {
+    let (s, z) = scalar_params(graph, node, id)?;
+    let dtype = graph.values[id].dtype;
+    let (lo, hi) = int_bounds(act, s, z, dtype);
+    let o = kernel_offset(dtype);
+    Ok(Arg::Requant([z + o, lo + o, hi + o]))
+}
+
+/// Whether node input `i` is a quantized activation (its op then lowers to integer kernels).
+pub(crate) fn is_quantized(graph: &Graph, node: &Node, i: usize) -> bool {
+    node.input(i).is_some_and(|id| {
+        graph.values[id].dtype.int_range().is_some() && graph.values[id].constant.is_none()
+    })
+}
+
+/// An integer activation tensor of `l` must be NHWC (or one that every layout agrees on): the
+/// integer kernels have no strided copy to change it.
+pub(crate) fn nhwc_input(l: &mut Lowering, node: &Node, i: usize) -> Result<TensorId> {
+    let x = l.input(node, i)?;
+    if l.program.tensors[x].shape.len() == 4 && !l.program.tensors[x].has_order(&NHWC) {
+        return Err(Error::node(
+            node,
+            None,
+            "a quantized activation in another layout than NHWC is not supported",
+        ));
+    }
+    Ok(x)
+}
+
+/// Lowers QuantizeLinear (float to uint8, in the input's layout) and DequantizeLinear (uint8
+/// to float) on activations.
 pub(crate) fn lower(
-    _l: &mut Lowering,
+    l: &mut Lowering,
     node: &Node,
-    _out_shape: Vec<usize>,
-    _op: &QuantOp,
+    out_shape: Vec<usize>,
+    op: &QuantOp,
 ) -> Result<TensorId> {
-    Err(super::unsupported(node))
+    let x = l.input(node, 0)?;
+    let info = l.program.tensors[x].clone();
+    let n = info.numel();
+    let (kind, elem, args, id) = match op {
+        QuantOp::QuantizeLinear { .. } => {
+            let y = node.outputs[0];
+            let (s, _) = kernel_params(l.graph, node, y)?;
+            let q = requant_arg(l.graph, node, y, Clamp::LINEAR)?;
+            let args = vec![Arg::Input(0), Arg::F32(s), Arg::Output, q];
+            (mnetc_targets::Kernel::Quantize, Elem::U8, args, y)
+        }
+        QuantOp::DequantizeLinear { .. } => {
+            let xid = node.input(0).expect("checked");
+            let (s, z) = kernel_params(l.graph, node, xid)?;
+            let args = vec![Arg::Input(0), Arg::I32(z), Arg::F32(s), Arg::Output];
+            (mnetc_targets::Kernel::Dequantize, Elem::F32, args, xid)
+        }
+    };
+    if l.graph.values[id]
+        .quant
+        .as_ref()
+        .is_none_or(|q| q.axis.is_some())
+    {
+        return Err(Error::node(
+            node,
+            None,
+            "per-channel quantization of an activation is not supported by code generation",
+        ));
+    }
+    let y = l.new_buffer_of(out_shape, info.perm.clone(), elem);
+    l.step(
+        node,
+        Kernel::call(kind, [Const::from(n)], args),
+        vec![x],
+        y,
+        Clamp::LINEAR,
+        0,
+    );
+    Ok(y)
 }
 
 #[cfg(test)]
