@@ -4,6 +4,7 @@
 //! four, the same top-1), and today to the bit.
 
 use mnetc::Options;
+use mnetc::codegen::{CodegenOptions, Target};
 use mnetc_tests::{
     all_fixtures, check_quantized, is_quantized, output_step, quantized_expected, read_f32,
 };
@@ -52,4 +53,42 @@ fn quantized_models_match_onnxruntime_within_one_step() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Generated code for every int8 fixture on the targets that run here natively (generic, and
+/// avx2 and avx512 when the CPU has them): onnxruntime's bits, on one and on two threads.
+/// (`cross_targets.rs` runs the repository's int8 fixtures on neon and rvv under QEMU.)
+#[test]
+fn generated_int8_code_gives_onnxruntime_bits_on_the_native_targets() {
+    let fixtures: Vec<_> = all_fixtures().into_iter().filter(is_quantized).collect();
+    let targets: Vec<Target> = Target::all().filter(|t| t.runs_here()).collect();
+    assert!(targets.contains(&Target::GENERIC));
+    let mut checked = 0;
+    for f in &fixtures {
+        let bytes = std::fs::read(&f.onnx).unwrap();
+        for &target in &targets {
+            let codegen = CodegenOptions {
+                target,
+                ..Default::default()
+            };
+            let generated =
+                mnetc::compile_bytes(&bytes, &f.onnx, &Options::default(), &codegen).unwrap();
+            let mut runner = mnetc_cli::verify::build(&generated, target).unwrap();
+            for (input, expected) in &f.cases {
+                let want = read_f32(&quantized_expected(f, expected));
+                for threads in [1, 2] {
+                    runner.set_threads(threads);
+                    let (y, _) = runner.run(&read_f32(input), None).unwrap();
+                    assert!(
+                        y == want,
+                        "{} on {target}, {threads} threads: not onnxruntime's bits",
+                        f.name
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{checked} runs of int8 generated code gave onnxruntime's bits");
+    assert!(checked >= 2 * 3 * targets.len());
 }
