@@ -499,8 +499,12 @@ pub(crate) fn row_tasks(rows: usize, macs: u64) -> usize {
 /// panel groups. The larger operand is split first, so that each thread streams only its
 /// share of it: the weights (`k * n`) for the late layers and the classifier, the pixels
 /// (`m * k`) for the early ones.
-pub(crate) fn gemm_tasks(target: Target, [m, k, n]: [usize; 3]) -> [usize; 2] {
-    let [mr, nr] = target.desc().gemm_tile;
+pub(crate) fn gemm_tasks(target: Target, mnk: [usize; 3]) -> [usize; 2] {
+    gemm_tile_tasks(target.desc().gemm_tile, mnk)
+}
+
+/// [`gemm_tasks`] for a GEMM kernel with the register tile `[mr, nr]`.
+pub(crate) fn gemm_tile_tasks([mr, nr]: [usize; 2], [m, k, n]: [usize; 3]) -> [usize; 2] {
     let (row_tiles, panels) = (m.div_ceil(mr.max(1)), n.div_ceil(nr.max(1)));
     let want = wanted_tasks((m * k * n) as u64);
     if n >= m {

@@ -429,6 +429,160 @@ conv_kernel! {
     }
 }
 
+qgemm_kernel! {
+    nr = GEMM_NR, mr = GEMM_MR, kr = 2, w = i16;
+    /// `y[m][n] = requantize(b[n] + sum_k x[m][k] * w[k][n], s[n])`, exact: the int8 weights
+    /// are widened to int16 at compile time and packed in panels of 16 columns and pairs of k
+    /// (`w[panel][k / 2][column][k % 2]`, zero padded), and each tile's rows of `x` are widened
+    /// to int16 once per block of panels, so that `vpmaddwd` multiplies a broadcast pair of
+    /// inputs by a pair of weights for 8 columns and adds the two products into 32 bits
+    /// (at most 2 * 255 * 128 in magnitude: nothing saturates).
+    #[inline(never)]
+    pub fn u8_gemm_avx2(x, w, b, s, y, q, rows, panels) {
+        let kp = K.div_ceil(2);
+        // Each row of the tile as pairs of int16 (one u32 per pair, `kp` of the K used).
+        let mut wide = [[0u32; K]; GEMM_MR];
+        let mut p0 = panels.start;
+        while p0 < panels.end {
+            let p1 = (p0 + NB).min(panels.end);
+            let mut m0 = rows.start;
+            while m0 < rows.end {
+                let count = (rows.end - m0).min(GEMM_MR);
+                for (r, row) in wide.iter_mut().take(count).enumerate() {
+                    widen_pairs(&x[(m0 + r) * K..][..K], row);
+                }
+                for p in p0..p1 {
+                    let cols = (N - p * GEMM_NR).min(GEMM_NR);
+                    // SAFETY: `wide` holds `count` rows of `kp` pairs (row stride K); panel p's
+                    // kp * 32 weights and 16 biases and scales exist since p < NP/16; at most
+                    // `cols` columns from p*16 of rows m0..m0+count are stored, inside y and
+                    // this task's part of it.
+                    unsafe {
+                        let wp = w.as_ptr().add(p * kp * 2 * GEMM_NR);
+                        let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+                        let (bp, sp) = (b.as_ptr().add(p * GEMM_NR), s.as_ptr().add(p * GEMM_NR));
+                        let xp = wide.as_ptr() as *const u32;
+                        match count {
+                            6 => qmicro::<6, K, N>(xp, wp, bp, sp, yp, cols, q),
+                            5 => qmicro::<5, K, N>(xp, wp, bp, sp, yp, cols, q),
+                            4 => qmicro::<4, K, N>(xp, wp, bp, sp, yp, cols, q),
+                            3 => qmicro::<3, K, N>(xp, wp, bp, sp, yp, cols, q),
+                            2 => qmicro::<2, K, N>(xp, wp, bp, sp, yp, cols, q),
+                            _ => qmicro::<1, K, N>(xp, wp, bp, sp, yp, cols, q),
+                        }
+                    }
+                }
+                m0 += count;
+            }
+            p0 = p1;
+        }
+    }
+}
+
+/// A row of uint8 as int16 pairs, one u32 per pair (the low half the even k), the last pair's
+/// high half 0 when the row is odd.
+#[inline(always)]
+fn widen_pairs(x: &[u8], out: &mut [u32]) {
+    let n = x.len();
+    let mut i = 0;
+    // SAFETY: 16 bytes are read from i and 32 written at 2 * i bytes only while i + 16 <= n,
+    // and `out` has n u32s (4 * n bytes, at least 2 * n + 2).
+    unsafe {
+        let o = out.as_mut_ptr() as *mut u16;
+        while i + 16 <= n {
+            let v = _mm_loadu_si128(x.as_ptr().add(i) as *const __m128i);
+            _mm256_storeu_si256(o.add(i) as *mut __m256i, _mm256_cvtepu8_epi16(v));
+            i += 16;
+        }
+        for (j, &v) in x.iter().enumerate().skip(i) {
+            *o.add(j) = v as u16;
+        }
+        if n % 2 == 1 {
+            *o.add(n) = 0;
+        }
+    }
+}
+
+/// One `MR` x 16 tile of the quantized GEMM: 2 * MR int32 accumulators, `K / 2` steps of one
+/// pair of weight rows (two vectors of 8 columns x 2 k) and MR broadcast input pairs, then the
+/// requantization into uint8.
+///
+/// # Safety
+/// `x` must point to MR rows of `K.div_ceil(2)` pairs (row stride K u32s), `w` to that many
+/// pairs times 16 columns of int16 pairs, `b` and `s` to 16 values, `y` to MR rows with `cols`
+/// writable bytes each (row stride N).
+#[inline(always)]
+unsafe fn qmicro<const MR: usize, const K: usize, const N: usize>(
+    x: *const u32,
+    w: *const i16,
+    b: *const i32,
+    s: *const f32,
+    y: *mut u8,
+    cols: usize,
+    q: crate::scalar::Requant,
+) {
+    unsafe {
+        let (b0, b1) = (
+            _mm256_loadu_si256(b as *const __m256i),
+            _mm256_loadu_si256(b.add(8) as *const __m256i),
+        );
+        let mut acc = [[b0, b1]; MR];
+        for j in 0..K.div_ceil(2) {
+            let w0 = _mm256_loadu_si256(w.add(j * 32) as *const __m256i);
+            let w1 = _mm256_loadu_si256(w.add(j * 32 + 16) as *const __m256i);
+            for (r, a) in acc.iter_mut().enumerate() {
+                let xv = _mm256_set1_epi32(*x.add(r * K + j) as i32);
+                a[0] = _mm256_add_epi32(a[0], _mm256_madd_epi16(xv, w0));
+                a[1] = _mm256_add_epi32(a[1], _mm256_madd_epi16(xv, w1));
+            }
+        }
+        let (s0, s1) = (_mm256_loadu_ps(s), _mm256_loadu_ps(s.add(8)));
+        for (r, a) in acc.iter().enumerate() {
+            store16_requant(y.add(r * N), a[0], a[1], s0, s1, q, cols);
+        }
+    }
+}
+
+/// Requantizes 16 int32 sums (columns 0-7 in `a0`, 8-15 in `a1`) by `scalar::requantize`'s
+/// arithmetic lane by lane (f32 product, clamp, magic-number rounding) and stores the first
+/// `cols` bytes.
+///
+/// # Safety
+/// `y` must have `cols` (at most 16) writable bytes.
+#[inline(always)]
+unsafe fn store16_requant(
+    y: *mut u8,
+    a0: __m256i,
+    a1: __m256i,
+    s0: __m256,
+    s1: __m256,
+    q: crate::scalar::Requant,
+    cols: usize,
+) {
+    unsafe {
+        let lo = _mm256_set1_ps((q.lo - q.zero) as f32);
+        let hi = _mm256_set1_ps((q.hi - q.zero) as f32);
+        let magic = _mm256_set1_ps(crate::scalar::MAGIC);
+        let bias = _mm256_set1_epi32(crate::scalar::MAGIC.to_bits() as i32 - q.zero);
+        let round = |a: __m256i, s: __m256| {
+            let v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), s);
+            let v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+            _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(v, magic)), bias)
+        };
+        // Values in 0..=255: the saturating packs only reorder. packs: [0-3, 8-11 | 4-7, 12-15].
+        let p = _mm256_packs_epi32(round(a0, s0), round(a1, s1));
+        let p = _mm256_permute4x64_epi64::<0b11_01_10_00>(p);
+        let bytes = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256::<1>(p));
+        if cols == 16 {
+            _mm_storeu_si128(y as *mut __m128i, bytes);
+        } else {
+            let mut tmp = [0u8; 16];
+            _mm_storeu_si128(tmp.as_mut_ptr() as *mut __m128i, bytes);
+            core::ptr::copy_nonoverlapping(tmp.as_ptr(), y, cols);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -442,6 +596,7 @@ mod tests {
         mnetc_targets::AVX2,
         gemm: crate::avx2::f32_gemm_minmax_avx2,
         dwconv: crate::avx2::f32_dwconv_nhwc_minmax_avx2,
-        conv: crate::avx2::f32_conv_minmax_avx2
+        conv: crate::avx2::f32_conv_minmax_avx2,
+        qgemm: crate::avx2::u8_gemm_avx2
     }
 }

@@ -90,6 +90,43 @@ pub fn pack_gemm_panels(nr: usize, k: usize, n: usize, w: &[f32], out: &mut [f32
     }
 }
 
+/// Seeded bytes.
+pub fn bytes<const N: usize>(seed: u32) -> [u8; N] {
+    let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(7);
+    core::array::from_fn(|_| {
+        s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (s >> 24) as u8
+    })
+}
+
+/// Packs `[N][K]` int8 weights as a quantized GEMM `layout` reads them
+/// (`[NP/nr][KP/kr][nr][kr]`, zero padded), as the compiler does; `W` is the stored type.
+pub fn pack_qgemm<W: From<i8> + Copy>(
+    layout: mnetc_targets::QGemmLayout,
+    k: usize,
+    n: usize,
+    w: &[i8],
+) -> Vec<W> {
+    let (nr, kr) = (layout.nr, layout.kr);
+    let (np, kp) = (n.next_multiple_of(nr), k.next_multiple_of(kr));
+    let mut out = Vec::with_capacity(np * kp);
+    for p in 0..np / nr {
+        for g in 0..kp / kr {
+            for j in 0..nr {
+                for i in 0..kr {
+                    let (col, kk) = (p * nr + j, g * kr + i);
+                    out.push(W::from(if col < n && kk < k {
+                        w[col * k + kk]
+                    } else {
+                        0
+                    }));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Asserts that `tested` (kind and full function name, from the case macros) names exactly the
 /// kernels `desc` lists from its own runtime module.
 pub fn check_listed(desc: &TargetDesc, tested: &[(Kernel, &str)]) {
@@ -165,6 +202,106 @@ macro_rules! gemm_case {
     }};
 }
 pub(crate) use gemm_case;
+
+/// A quantized GEMM of `m x k x n` packed as the target's layout, against the scalar one (the
+/// same bits: integer sums, one requantization), with a narrowed output range, blocks of 1
+/// and 2 panels, and as one task per row tile and panel on three threads; returns the
+/// kernel's name.
+macro_rules! qgemm_case {
+    ($($f:ident)::+, $desc:expr, $m:literal, $k:literal, $n:literal) => {{
+        use $crate::conformance::*;
+        const L: mnetc_targets::QGemmLayout = $desc.qgemm;
+        const NP: usize = ($n as usize).next_multiple_of(L.nr);
+        const KP: usize = ($k as usize).next_multiple_of(L.kr);
+        const MT: usize = ($m as usize).div_ceil(L.mr);
+        let x = bytes::<{ $m * $k }>(1);
+        let w: Vec<i8> = bytes::<{ $k * $n }>(2).iter().map(|&v| v as i8).collect();
+        let mut b = [0i32; NP];
+        let mut s = [0f32; NP];
+        for j in 0..$n {
+            b[j] = (j as i32 * 7919) % 20001 - 10000;
+            s[j] = 2e-4 + j as f32 * 1.3e-5;
+        }
+        let plain: [i8; $n * $k] = pack_qgemm::<i8>(mnetc_targets::QGemmLayout::PLAIN, $k, $n, &w)
+            .try_into()
+            .unwrap();
+        let packed = pack_qgemm($desc.qgemm, $k, $n, &w).try_into().unwrap();
+        let mut name = "";
+        for q in [
+            $crate::scalar::Requant { zero: 128, lo: 0, hi: 255 },
+            $crate::scalar::Requant { zero: 3, lo: 3, hi: 200 },
+        ] {
+            let mut want = [0u8; $m * $n];
+            let mut sp = [0f32; $n];
+            sp.copy_from_slice(&s[..$n]);
+            let mut bp = [0i32; $n];
+            bp.copy_from_slice(&b[..$n]);
+            $crate::scalar::u8_gemm::<$m, $k, $n, $n, 1, 1, 1, { $m * $k }, { $n * $k }, { $m * $n }>(
+                &x, &plain, &bp, &sp, &mut want, q, &Sequential,
+            );
+            let f = $($f)::+::<$m, $k, $n, NP, 1, 1, 1, { $m * $k }, { NP * KP }, { $m * $n }>;
+            let mut got = [0u8; $m * $n];
+            f(&x, &packed, &b, &s, &mut got, q, &Sequential);
+            assert_eq!(got, want, concat!("qgemm ", $m, "x", $k, "x", $n));
+            let mut tasks = [0u8; $m * $n];
+            $($f)::+::<$m, $k, $n, NP, 1, MT, { NP / L.nr }, { $m * $k }, { NP * KP }, { $m * $n }>(
+                &x, &packed, &b, &s, &mut tasks, q, &Threads(3),
+            );
+            assert_eq!(tasks, want, concat!("qgemm ", $m, "x", $k, "x", $n, " in tasks"));
+            let mut blocks = [0u8; $m * $n];
+            $($f)::+::<$m, $k, $n, NP, 2, 1, 1, { $m * $k }, { NP * KP }, { $m * $n }>(
+                &x, &packed, &b, &s, &mut blocks, q, &Sequential,
+            );
+            assert_eq!(blocks, want, concat!("qgemm ", $m, "x", $k, "x", $n, " nb 2"));
+            name = name_of(&f);
+        }
+        name
+    }};
+}
+pub(crate) use qgemm_case;
+
+/// The quantized GEMM cases: the float GEMM's shapes, odd K, and a classifier's.
+macro_rules! qgemm_cases {
+    ($desc:expr, $($g:ident)::+) => {
+        #[test]
+        fn qgemm_1x1x1() {
+            $crate::conformance::qgemm_case!($($g)::+, $desc, 1, 1, 1);
+        }
+        #[test]
+        fn qgemm_1x17x1000() {
+            $crate::conformance::qgemm_case!($($g)::+, $desc, 1, 17, 1000);
+        }
+        #[test]
+        fn qgemm_2x1025x40() {
+            $crate::conformance::qgemm_case!($($g)::+, $desc, 2, 1025, 40);
+        }
+        #[test]
+        fn qgemm_5x3x8() {
+            $crate::conformance::qgemm_case!($($g)::+, $desc, 5, 3, 8);
+        }
+        #[test]
+        fn qgemm_6x8x16() {
+            $crate::conformance::qgemm_case!($($g)::+, $desc, 6, 8, 16);
+        }
+        #[test]
+        fn qgemm_7x17x17() {
+            $crate::conformance::qgemm_case!($($g)::+, $desc, 7, 17, 17);
+        }
+        #[test]
+        fn qgemm_13x33x40() {
+            $crate::conformance::qgemm_case!($($g)::+, $desc, 13, 33, 40);
+        }
+        #[test]
+        fn qgemm_49x64x15() {
+            $crate::conformance::qgemm_case!($($g)::+, $desc, 49, 64, 15);
+        }
+        #[test]
+        fn qgemm_30x5x70() {
+            $crate::conformance::qgemm_case!($($g)::+, $desc, 30, 5, 70);
+        }
+    };
+}
+pub(crate) use qgemm_cases;
 
 /// A depthwise `k x k` conv with stride `s` and padding top, left, bottom, right.
 macro_rules! dw_case {
@@ -391,8 +528,9 @@ pub(crate) use dw_cases;
 /// `conv` (and `gavgpool` where the module has one) are the module's function paths. Invoked
 /// inside the module's `#[cfg(test)] mod tests`.
 macro_rules! all_cases {
-    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)?) => {
+    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)? $(, qgemm: $($qg:ident)::+)?) => {
         $crate::conformance::gemm_cases!($desc, $($g)::+);
+        $($crate::conformance::qgemm_cases!($desc, $($qg)::+);)?
         $crate::conformance::dw_cases!($($d)::+);
         #[test]
         fn conv_9x9_3to5_k3_s2_p1111() {
@@ -469,6 +607,9 @@ macro_rules! all_cases {
             $(
                 tested.push((Kernel::GAvgPool, $crate::conformance::gavgpool_case!($($p)::+, 1, 3)));
             )?
+            $(
+                tested.push((Kernel::QGemm, $crate::conformance::qgemm_case!($($qg)::+, $desc, 1, 1, 1)));
+            )?
             $crate::conformance::check_listed(&$desc, &tested);
         }
     };
@@ -513,10 +654,52 @@ fn the_generic_target_lists_the_scalar_kernels() {
         (Kernel::Fill, name_of(&f32_fill::<1>)),
         (Kernel::Binary, name_of(&f32_binary::<1, 1, 1, 1>)),
         (Kernel::Copy, name_of(&f32_copy_strided::<1, 1, 1>)),
+        (
+            Kernel::QGemm,
+            name_of(&u8_gemm::<1, 1, 1, 1, 1, 1, 1, 1, 1, 1>),
+        ),
+        (
+            Kernel::QDwConv,
+            name_of(&u8_dwconv::<1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1>),
+        ),
+        (
+            Kernel::QConv,
+            name_of(&u8_conv::<1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1>),
+        ),
+        (Kernel::QGAvgPool, name_of(&u8_gavgpool::<1, 1, 1>)),
+        (Kernel::QAdd, name_of(&u8_add::<1>)),
+        (Kernel::Quantize, name_of(&f32_quantize::<1>)),
+        (Kernel::Dequantize, name_of(&u8_dequantize::<1>)),
     ];
     assert_eq!(names.len(), Kernel::ALL.len());
     for (kind, name) in names {
         let listed = String::from("mnetc_runtime::") + mnetc_targets::GENERIC.kernel(kind);
         assert_eq!(listed, name, "{kind:?}");
+    }
+}
+
+/// The runtime's requantization is the compiler's definition,
+/// `clamp(round_half_even(acc as f32 * scale) + zero, lo, hi)`, written here with std's
+/// rounding: every sum of a wide range, with scales from tiny to large, ties included.
+#[test]
+fn requantization_rounds_half_to_even_like_std() {
+    use crate::scalar::{Requant, requantize};
+    let mut s = 12345u32;
+    let mut next = || {
+        s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        s
+    };
+    for i in 0..200_000 {
+        let acc = (next() as i32) >> (next() % 31);
+        let scale = f32::from_bits(0x3000_0000 + (next() % 0x0e00_0000)); // 4.7e-10 .. 1.4
+        let q = Requant {
+            zero: (next() % 256) as i32,
+            lo: (next() % 64) as i32,
+            hi: 192 + (next() % 64) as i32,
+        };
+        let scale = if i % 7 == 0 { 0.5 } else { scale }; // exact halves: ties
+        let want = ((acc as f32 * scale).round_ties_even() as i64 + q.zero as i64)
+            .clamp(q.lo as i64, q.hi as i64) as u8;
+        assert_eq!(requantize(acc, scale, q), want, "{acc} * {scale} {q:?}");
     }
 }

@@ -580,8 +580,9 @@ pub fn requantize(acc: i32, scale: f32, q: Requant) -> u8 {
 
 qgemm_kernel! {
     nr = 1, mr = 1, kr = 1, w = i8;
-    /// `y[m][n] = requantize(b[n] + sum_k x[m][k] * w[k][n], s[n])`: a quantized pointwise conv
-    /// over M pixels, or a fully connected layer with M = 1. Weights `[K][N]` int8.
+    /// `y[m][n] = requantize(b[n] + sum_k x[m][k] * w[n][k], s[n])`: a quantized pointwise conv
+    /// over M pixels, or a fully connected layer with M = 1. Weights `[N][K]` int8 (panels of
+    /// one column).
     pub fn u8_gemm(x, w, b, s, y, q, rows, panels) {
         let cols = panels.len();
         for m in rows {
@@ -590,10 +591,8 @@ qgemm_kernel! {
             let xr = &x[m * K..][..K];
             for (j, o) in out.iter_mut().enumerate() {
                 let n = panels.start + j;
-                let mut acc = b[n];
-                for (k, &xv) in xr.iter().enumerate() {
-                    acc += xv as i32 * w[k * N + n] as i32;
-                }
+                let wr = &w[n * K..][..K];
+                let acc = xr.iter().zip(wr).fold(b[n], |a, (&xv, &wv)| a + xv as i32 * wv as i32);
                 *o = requantize(acc, s[n], q);
             }
         }

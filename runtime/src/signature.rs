@@ -180,7 +180,8 @@ macro_rules! gavgpool_kernel {
 /// Quantized GEMM `[M][K] x [K][N]`: uint8 activations (zero point folded into the bias by the
 /// compiler: `b[n] = bias[n] - zx * sum_k w[k][n]`), weights of type `Wt` (int8, or int16 where a
 /// target widens them at compile time) packed in panels of `NR` columns and groups of `KR`
-/// consecutive k (`[NP/NR][KP/KR][NR][KR]`, `KP` = `K` rounded up to `KR`, zero padded),
+/// consecutive k (`[NP/NR][KP/KR][NR][KR]`, `KP` = `K` rounded up to `KR`, zero padded; the
+/// scalar kernel's `NR = KR = 1` is `[N][K]`),
 /// int32 bias and f32 requantization scale per column, uint8 out through
 /// `scalar::requantize`. Tasks as `gemm_kernel!`'s.
 macro_rules! qgemm_kernel {

@@ -34,6 +34,10 @@ pub struct TargetDesc {
     /// Bytes of packed GEMM weights visited as one block (the panels that stay in L2 while
     /// every row tile passes over them).
     pub gemm_block_bytes: usize,
+    /// The quantized GEMM's register tile and packing, when the target lists its own
+    /// [`Kernel::QGemm`] (others use [`GENERIC`]'s): rows, columns per panel, consecutive k
+    /// per column in the packing, and whether the int8 weights are stored widened to int16.
+    pub qgemm: QGemmLayout,
     /// The target's own kernels, as paths inside `mnetc-runtime`; kinds not listed use
     /// [`GENERIC`]'s. Every kernel of a kind has the same const-generic signature on every
     /// target, so choosing one is choosing a path.
@@ -50,6 +54,27 @@ pub struct TargetDesc {
     /// App targets (`mnetc package`) whose code uses this target unless `--target` says
     /// otherwise.
     pub package_triples: &'static [&'static str],
+}
+
+/// How the quantized GEMM of a target reads its weights: panels of `nr` columns, each column's
+/// weights in groups of `kr` consecutive k (`[N/nr][K/kr][nr][kr]`, zero padded), int8 or
+/// widened to int16; `mr` rows per register tile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QGemmLayout {
+    pub mr: usize,
+    pub nr: usize,
+    pub kr: usize,
+    pub wide: bool,
+}
+
+impl QGemmLayout {
+    /// Plain `[K][N]` int8 (the scalar kernel's).
+    pub const PLAIN: QGemmLayout = QGemmLayout {
+        mr: 1,
+        nr: 1,
+        kr: 1,
+        wide: false,
+    };
 }
 
 /// How code for a target runs here when the CPU is another: a Linux binary for `triple`,
@@ -200,6 +225,7 @@ pub const GENERIC: TargetDesc = TargetDesc {
     gemm_tile: [1, 1],
     conv_channel_multiple: 1,
     gemm_block_bytes: 256 * 1024,
+    qgemm: QGemmLayout::PLAIN,
     kernels: &[
         (Kernel::Conv, "scalar::f32_conv_minmax"),
         (Kernel::DwConv, "scalar::f32_dwconv_nhwc_minmax"),
@@ -245,10 +271,17 @@ pub const AVX2: TargetDesc = TargetDesc {
     conv_channel_multiple: 8,
     // A quarter of Zen 4's 1 MiB L2.
     gemm_block_bytes: 256 * 1024,
+    qgemm: QGemmLayout {
+        mr: 6,
+        nr: 16,
+        kr: 2,
+        wide: true,
+    },
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
         (Kernel::DwConv, "avx2::f32_dwconv_nhwc_minmax_avx2"),
         (Kernel::Gemm, "avx2::f32_gemm_minmax_avx2"),
+        (Kernel::QGemm, "avx2::u8_gemm_avx2"),
     ],
     auto_cfg: Some(
         r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")"#,
@@ -278,10 +311,13 @@ pub const AVX512: TargetDesc = TargetDesc {
     // The dense conv is avx2's.
     conv_channel_multiple: 8,
     gemm_block_bytes: 256 * 1024,
+    // The quantized GEMM is avx2's.
+    qgemm: AVX2.qgemm,
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
         (Kernel::DwConv, "avx512::f32_dwconv_nhwc_minmax_avx512"),
         (Kernel::Gemm, "avx512::f32_gemm_minmax_avx512"),
+        (Kernel::QGemm, "avx2::u8_gemm_avx2"),
     ],
     auto_cfg: None,
     native: false,
@@ -307,6 +343,7 @@ pub const NEON: TargetDesc = TargetDesc {
     gemm_tile: [6, 16],
     conv_channel_multiple: 4,
     gemm_block_bytes: 256 * 1024,
+    qgemm: QGemmLayout::PLAIN,
     kernels: &[
         (Kernel::Conv, "neon::f32_conv_minmax_neon"),
         (Kernel::DwConv, "neon::f32_dwconv_nhwc_minmax_neon"),
@@ -346,6 +383,7 @@ pub const RVV: TargetDesc = TargetDesc {
     gemm_tile: [6, 16],
     conv_channel_multiple: 1,
     gemm_block_bytes: 256 * 1024,
+    qgemm: QGemmLayout::PLAIN,
     kernels: &[
         (Kernel::Conv, "rvv::f32_conv_minmax_rvv"),
         (Kernel::DwConv, "rvv::f32_dwconv_nhwc_minmax_rvv"),

@@ -324,21 +324,39 @@ pub(crate) fn qgemm(
     out_shape: &[usize],
     perm: Vec<usize>,
 ) -> Result<TensorId> {
-    let b: Vec<i32> = (0..n)
+    let layout = qgemm_layout(l.target);
+    let (nr, kr) = (layout.nr, layout.kr);
+    let (np, kp) = (n.next_multiple_of(nr), k.next_multiple_of(kr));
+    let mut b: Vec<i32> = (0..n)
         .map(|j| {
             let sum: i64 = w[j * k..][..k].iter().sum();
             (bias[j] - xz as i64 * sum) as i32
         })
         .collect();
-    let packed = pack_i8(&[k, n], |[kk, j]| w[j * k + kk]);
-    let (w, b, s) = (
-        l.packed(Packed::I8(packed)),
-        l.packed(Packed::I32(b)),
-        l.weight(scale),
-    );
+    b.resize(np, 0);
+    let mut scale = scale;
+    scale.resize(np, 0.0);
+    // [NP/NR][KP/KR][NR][KR], zero padded.
+    let at = |[p, g, j, i]: [usize; 4]| {
+        let (col, kk) = (p * nr + j, g * kr + i);
+        if col < n && kk < k {
+            w[col * k + kk]
+        } else {
+            0
+        }
+    };
+    let shape = [np / nr, kp / kr, nr, kr];
+    let packed = if layout.wide {
+        Packed::I16(pack(&shape, |c| at(c) as i16))
+    } else {
+        Packed::I8(pack(&shape, |c| at(c) as i8))
+    };
+    let elem_bytes = if layout.wide { 2 } else { 1 };
+    let nb = (l.target.desc().gemm_block_bytes / (nr * kp * elem_bytes)).max(1);
+    let (w, b, s) = (l.packed(packed), l.packed(Packed::I32(b)), l.weight(scale));
     let y = l.new_buffer_of(out_shape.to_vec(), perm, Elem::U8);
-    let [mt, nt] = crate::program::gemm_tasks(Target::GENERIC, [m, k, n]);
-    let consts = [m, k, n, n, 1, mt, nt, l.len(x), l.len(w), l.len(y)];
+    let [mt, nt] = crate::program::gemm_tile_tasks([layout.mr, nr], [m, k, n]);
+    let consts = [m, k, n, np, nb, mt, nt, l.len(x), l.len(w), l.len(y)];
     let args = [
         Arg::Input(0),
         Arg::Input(1),
@@ -359,6 +377,21 @@ pub(crate) fn qgemm(
         (m * k * n) as u64,
     );
     Ok(y)
+}
+
+/// The quantized GEMM packing the kernel `target` uses reads: the target's own when it lists
+/// a quantized GEMM, the scalar one's otherwise.
+pub(crate) fn qgemm_layout(target: Target) -> mnetc_targets::QGemmLayout {
+    let desc = target.desc();
+    let own = desc
+        .kernels
+        .iter()
+        .any(|(k, _)| *k == mnetc_targets::Kernel::QGemm);
+    if own {
+        desc.qgemm
+    } else {
+        mnetc_targets::QGemmLayout::PLAIN
+    }
 }
 
 /// Integers in a packed order, as int8 (checked by the quantize pass to fit).
