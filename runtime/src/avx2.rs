@@ -560,25 +560,148 @@ unsafe fn store16_requant(
     cols: usize,
 ) {
     unsafe {
+        // Values in 0..=255: the saturating packs only reorder. packs: [0-3, 8-11 | 4-7, 12-15].
+        let p = _mm256_packs_epi32(requant8(a0, s0, q), requant8(a1, s1, q));
+        let p = _mm256_permute4x64_epi64::<0b11_01_10_00>(p);
+        let bytes = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256::<1>(p));
+        store_bytes(y, bytes, cols);
+    }
+}
+
+/// Output pixels of a row that [`u8_dwconv_avx2`] computes together.
+const QDW_PX: usize = 4;
+
+qdwconv_kernel! {
+    w = i16, wn = C.div_ceil(16) * (KH * KW).div_ceil(2) * 64;
+    /// Quantized depthwise conv, exact, 16 channels at a time: the inputs of two taps widened
+    /// to int16 and interleaved (`vpunpck{l,h}wd`), so that one `vpmaddwd` against the weights
+    /// (packed in the same order at compile time, `QDwLayout::Pairs16`) adds both taps'
+    /// products for 8 channels into 32 bits. Taps outside the input read the zero point, and
+    /// every sum starts from `b - xz * (sum of the channel's weights)`, so the padding adds
+    /// nothing, as in the scalar twin. A last block of fewer than 16 channels reads a
+    /// zero-point-padded copy of its inputs.
+    #[inline(never)]
+    pub fn u8_dwconv_avx2(x, xz, w, b, s, y, q, rows) {
+        let taps = KH * KW;
+        let pairs = taps.div_ceil(2);
+        // SAFETY: weights are read at (block * pairs + pair) * 64 + 32 + 16 i16s <= WN;
+        // inputs 16 bytes at (iy * W + ix) * C + c with iy < H, ix < W, c + 16 <= C (a
+        // partial block reads a copy); biases and scales likewise through copies; outputs at
+        // (oy * OW + ox) * C + c, at most C - c bytes, in this task's rows.
+        unsafe {
+            let xzv = _mm256_set1_epi16(xz as i16);
+            let wp = w.as_ptr();
+            let yp = y.as_mut_ptr();
+            let weights = |blk: usize, pair: usize| {
+                let p = wp.add((blk * pairs + pair) * 64);
+                (
+                    _mm256_loadu_si256(p as *const __m256i),
+                    _mm256_loadu_si256(p.add(32) as *const __m256i),
+                )
+            };
+            // The 16 inputs of channels c.. at input pixel (iy, ix), or the zero point outside.
+            let load = |iy: isize, ix: isize, c: usize| -> __m256i {
+                if iy < 0 || ix < 0 || iy >= H as isize || ix >= W as isize {
+                    return xzv;
+                }
+                let at = (iy as usize * W + ix as usize) * C + c;
+                let bytes = if c + 16 <= C {
+                    _mm_loadu_si128(x.as_ptr().add(at) as *const __m128i)
+                } else {
+                    let mut tmp = [xz as u8; 16];
+                    tmp[..C - c].copy_from_slice(&x[at..at + C - c]);
+                    _mm_loadu_si128(tmp.as_ptr() as *const __m128i)
+                };
+                _mm256_cvtepu8_epi16(bytes)
+            };
+            for oy in rows {
+                let oyi = (oy * SH) as isize - PT as isize;
+                for blk in 0..C.div_ceil(16) {
+                    let c = blk * 16;
+                    let n = (C - c).min(16);
+                    // Bias and scales of the block in the accumulators' channel order
+                    // ([0-3, 8-11], [4-7, 12-15]), the bias less xz times the weight sums.
+                    let (mut bt, mut st) = ([0i32; 16], [0f32; 16]);
+                    bt[..n].copy_from_slice(&b[c..c + n]);
+                    st[..n].copy_from_slice(&s[c..c + n]);
+                    let b0 = _mm256_loadu_si256(bt.as_ptr() as *const __m256i);
+                    let b1 = _mm256_loadu_si256(bt.as_ptr().add(8) as *const __m256i);
+                    let mut start = [
+                        _mm256_permute2x128_si256::<0x20>(b0, b1),
+                        _mm256_permute2x128_si256::<0x31>(b0, b1),
+                    ];
+                    for pair in 0..pairs {
+                        let (wl, wh) = weights(blk, pair);
+                        start[0] = _mm256_sub_epi32(start[0], _mm256_madd_epi16(xzv, wl));
+                        start[1] = _mm256_sub_epi32(start[1], _mm256_madd_epi16(xzv, wh));
+                    }
+                    let (s0, s1) = (_mm256_loadu_ps(st.as_ptr()), _mm256_loadu_ps(st.as_ptr().add(8)));
+                    let scale = [
+                        _mm256_permute2f128_ps::<0x20>(s0, s1),
+                        _mm256_permute2f128_ps::<0x31>(s0, s1),
+                    ];
+                    let mut ox0 = 0;
+                    while ox0 < OW {
+                        let px = (OW - ox0).min(QDW_PX);
+                        let mut acc = [start; QDW_PX];
+                        for pair in 0..pairs {
+                            let (wl, wh) = weights(blk, pair);
+                            let (t0, t1) = (2 * pair, (2 * pair + 1).min(taps - 1));
+                            let (ky0, kx0) = ((t0 / KW) as isize, (t0 % KW) as isize);
+                            let (ky1, kx1) = ((t1 / KW) as isize, (t1 % KW) as isize);
+                            for (p, a) in acc.iter_mut().enumerate().take(px) {
+                                let ix = ((ox0 + p) * SW) as isize - PL as isize;
+                                let xa = load(oyi + ky0, ix + kx0, c);
+                                let xb = load(oyi + ky1, ix + kx1, c);
+                                a[0] = _mm256_add_epi32(a[0], _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), wl));
+                                a[1] = _mm256_add_epi32(a[1], _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), wh));
+                            }
+                        }
+                        for (p, a) in acc.iter().enumerate().take(px) {
+                            // packs of ([0-3, 8-11], [4-7, 12-15]) is [0-7 | 8-15]: in order.
+                            let p16 = _mm256_packs_epi32(requant8(a[0], scale[0], q), requant8(a[1], scale[1], q));
+                            let bytes = _mm_packus_epi16(
+                                _mm256_castsi256_si128(p16),
+                                _mm256_extracti128_si256::<1>(p16),
+                            );
+                            store_bytes(yp.add((oy * OW + ox0 + p) * C + c), bytes, n);
+                        }
+                        ox0 += px;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `scalar::requantize` of 8 int32 sums, lane by lane: f32 product, clamp, magic-number
+/// rounding; the results (in `q.lo..=q.hi`) as int32.
+#[inline(always)]
+unsafe fn requant8(a: __m256i, s: __m256, q: crate::scalar::Requant) -> __m256i {
+    unsafe {
         let lo = _mm256_set1_ps((q.lo - q.zero) as f32);
         let hi = _mm256_set1_ps((q.hi - q.zero) as f32);
         let magic = _mm256_set1_ps(crate::scalar::MAGIC);
         let bias = _mm256_set1_epi32(crate::scalar::MAGIC.to_bits() as i32 - q.zero);
-        let round = |a: __m256i, s: __m256| {
-            let v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), s);
-            let v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
-            _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(v, magic)), bias)
-        };
-        // Values in 0..=255: the saturating packs only reorder. packs: [0-3, 8-11 | 4-7, 12-15].
-        let p = _mm256_packs_epi32(round(a0, s0), round(a1, s1));
-        let p = _mm256_permute4x64_epi64::<0b11_01_10_00>(p);
-        let bytes = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256::<1>(p));
-        if cols == 16 {
+        let v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), s);
+        let v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+        _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(v, magic)), bias)
+    }
+}
+
+/// Stores the first `n` (at most 16) of 16 bytes.
+///
+/// # Safety
+/// `y` must have `n` writable bytes.
+#[inline(always)]
+unsafe fn store_bytes(y: *mut u8, bytes: __m128i, n: usize) {
+    unsafe {
+        if n == 16 {
             _mm_storeu_si128(y as *mut __m128i, bytes);
         } else {
             let mut tmp = [0u8; 16];
             _mm_storeu_si128(tmp.as_mut_ptr() as *mut __m128i, bytes);
-            core::ptr::copy_nonoverlapping(tmp.as_ptr(), y, cols);
+            core::ptr::copy_nonoverlapping(tmp.as_ptr(), y, n);
         }
     }
 }
@@ -597,6 +720,7 @@ mod tests {
         gemm: crate::avx2::f32_gemm_minmax_avx2,
         dwconv: crate::avx2::f32_dwconv_nhwc_minmax_avx2,
         conv: crate::avx2::f32_conv_minmax_avx2,
-        qgemm: crate::avx2::u8_gemm_avx2
+        qgemm: crate::avx2::u8_gemm_avx2,
+        qdwconv: crate::avx2::u8_dwconv_avx2
     }
 }

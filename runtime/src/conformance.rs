@@ -260,6 +260,109 @@ macro_rules! qgemm_case {
 }
 pub(crate) use qgemm_case;
 
+/// Packs `[taps][C]` int8 depthwise weights as `layout` says, as the compiler does.
+pub fn pack_qdw<W: From<i8> + Copy>(
+    layout: mnetc_targets::QDwLayout,
+    taps: usize,
+    c: usize,
+    w: &[i8],
+) -> Vec<W> {
+    let mut out = std::vec![W::from(0); layout.len(taps, c)];
+    for t in 0..taps {
+        for ch in 0..c {
+            out[layout.index(t, ch, taps, c)] = W::from(w[t * c + ch]);
+        }
+    }
+    out
+}
+
+/// A quantized depthwise `k x k` conv with stride `s` and padding top, left, bottom, right,
+/// packed as the target's layout, against the scalar one (the same bits), as one task and as
+/// one task per output row on three threads; returns the kernel's name.
+macro_rules! qdw_case {
+    ($($f:ident)::+, $desc:expr, $h:literal, $w:literal, $c:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
+        use $crate::conformance::*;
+        #[allow(clippy::manual_div_ceil)]
+        const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
+        #[allow(clippy::manual_div_ceil)]
+        const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
+        const WN: usize = $desc.qdw.len($k * $k, $c);
+        let x = bytes::<{ $h * $w * $c }>(4);
+        let w: Vec<i8> = bytes::<{ $k * $k * $c }>(5).iter().map(|&v| v as i8).collect();
+        let plain: [i8; $k * $k * $c] = w.clone().try_into().unwrap();
+        let packed: [_; WN] = pack_qdw($desc.qdw, $k * $k, $c, &w).try_into().unwrap();
+        let mut b = [0i32; $c];
+        let mut s = [0f32; $c];
+        for j in 0..$c {
+            b[j] = (j as i32 * 7919) % 2001 - 1000;
+            s[j] = 2e-3 + j as f32 * 1.1e-4;
+        }
+        let mut name = "";
+        for (xz, q) in [
+            (0, $crate::scalar::Requant { zero: 128, lo: 0, hi: 255 }),
+            (201, $crate::scalar::Requant { zero: 3, lo: 3, hi: 200 }),
+        ] {
+            let mut want = [0u8; OH * OW * $c];
+            $crate::scalar::u8_dwconv::<
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, 1,
+                { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c },
+            >(&x, xz, &plain, &b, &s, &mut want, q, &Sequential);
+            let f = $($f)::+::<
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, 1,
+                { $h * $w * $c }, WN, { OH * OW * $c },
+            >;
+            let mut got = [0u8; OH * OW * $c];
+            f(&x, xz, &packed, &b, &s, &mut got, q, &Sequential);
+            assert_eq!(got, want, concat!("qdwconv ", $h, "x", $w, "x", $c, " s", $s));
+            let mut tasks = [0u8; OH * OW * $c];
+            $($f)::+::<
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, OH,
+                { $h * $w * $c }, WN, { OH * OW * $c },
+            >(&x, xz, &packed, &b, &s, &mut tasks, q, &Threads(3));
+            assert_eq!(tasks, want, concat!("qdwconv ", $h, "x", $w, "x", $c, " in tasks"));
+            name = name_of(&f);
+        }
+        name
+    }};
+}
+pub(crate) use qdw_case;
+
+/// The quantized depthwise cases: the float ones' shapes (16-channel blocks, partial blocks,
+/// strides, asymmetric and wide padding, a 5x5 window).
+macro_rules! qdw_cases {
+    ($desc:expr, $($d:ident)::+) => {
+        #[test]
+        fn qdwconv_7x7x3_k3_s1_p1111() {
+            $crate::conformance::qdw_case!($($d)::+, $desc, 7, 7, 3, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn qdwconv_7x5x16_k3_s2_p1111() {
+            $crate::conformance::qdw_case!($($d)::+, $desc, 7, 5, 16, 3, 2, 1, 1, 1, 1);
+        }
+        #[test]
+        fn qdwconv_8x8x40_k3_s2_p0011() {
+            $crate::conformance::qdw_case!($($d)::+, $desc, 8, 8, 40, 3, 2, 0, 0, 1, 1);
+        }
+        #[test]
+        fn qdwconv_9x6x32_k3_s1_p1111() {
+            $crate::conformance::qdw_case!($($d)::+, $desc, 9, 6, 32, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn qdwconv_5x9x24_k3_s2_p1012() {
+            $crate::conformance::qdw_case!($($d)::+, $desc, 5, 9, 24, 3, 2, 1, 0, 1, 2);
+        }
+        #[test]
+        fn qdwconv_4x4x17_k5_s1_p2222() {
+            $crate::conformance::qdw_case!($($d)::+, $desc, 4, 4, 17, 5, 1, 2, 2, 2, 2);
+        }
+        #[test]
+        fn qdwconv_4x5x8_k1_s1_p1111() {
+            $crate::conformance::qdw_case!($($d)::+, $desc, 4, 5, 8, 1, 1, 1, 1, 1, 1);
+        }
+    };
+}
+pub(crate) use qdw_cases;
+
 /// The quantized GEMM cases: the float GEMM's shapes, odd K, and a classifier's.
 macro_rules! qgemm_cases {
     ($desc:expr, $($g:ident)::+) => {
@@ -528,9 +631,10 @@ pub(crate) use dw_cases;
 /// `conv` (and `gavgpool` where the module has one) are the module's function paths. Invoked
 /// inside the module's `#[cfg(test)] mod tests`.
 macro_rules! all_cases {
-    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)? $(, qgemm: $($qg:ident)::+)?) => {
+    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)? $(, qgemm: $($qg:ident)::+)? $(, qdwconv: $($qd:ident)::+)?) => {
         $crate::conformance::gemm_cases!($desc, $($g)::+);
         $($crate::conformance::qgemm_cases!($desc, $($qg)::+);)?
+        $($crate::conformance::qdw_cases!($desc, $($qd)::+);)?
         $crate::conformance::dw_cases!($($d)::+);
         #[test]
         fn conv_9x9_3to5_k3_s2_p1111() {
@@ -609,6 +713,9 @@ macro_rules! all_cases {
             )?
             $(
                 tested.push((Kernel::QGemm, $crate::conformance::qgemm_case!($($qg)::+, $desc, 1, 1, 1)));
+            )?
+            $(
+                tested.push((Kernel::QDwConv, $crate::conformance::qdw_case!($($qd)::+, $desc, 7, 7, 3, 3, 1, 1, 1, 1, 1)));
             )?
             $crate::conformance::check_listed(&$desc, &tested);
         }

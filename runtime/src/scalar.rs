@@ -628,7 +628,7 @@ qconv_kernel! {
 }
 
 qdwconv_kernel! {
-    w = i8;
+    w = i8, wn = KH * KW * C;
     /// Quantized depthwise 2-D convolution, NHWC. Weights `[KH][KW][C]` int8.
     pub fn u8_dwconv(x, xz, w, b, s, y, q, rows) {
         for oy in rows {

@@ -283,10 +283,11 @@ macro_rules! qconv_kernel {
 }
 
 /// Quantized depthwise 2-D convolution, NHWC uint8 in and out, the input's zero point `xz`
-/// (padding adds nothing, as `qconv_kernel!`'s), weights `[KH][KW][C]` of type `Wt`, int32 bias
-/// and f32 scale per channel. `T` tasks of output rows.
+/// (padding adds nothing, as `qconv_kernel!`'s), weights of type `Wt` packed as the target's
+/// `QDwLayout` says (`wn`: their number, from `KH`, `KW` and `C`; the scalar `[KH][KW][C]`),
+/// int32 bias and f32 scale per channel. `T` tasks of output rows.
 macro_rules! qdwconv_kernel {
-    (w = $wt:ty; $(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $xz:ident, $w:ident, $b:ident, $s:ident, $y:ident, $q:ident, $rows:ident) $body:block) => {
+    (w = $wt:ty, wn = $wn:expr; $(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $xz:ident, $w:ident, $b:ident, $s:ident, $y:ident, $q:ident, $rows:ident) $body:block) => {
         $(#[$m])*
         #[allow(clippy::too_many_arguments)]
         $vis fn $name<
@@ -316,7 +317,7 @@ macro_rules! qdwconv_kernel {
             pool: &dyn $crate::pool::Parallel,
         ) {
             const {
-                assert!(XN == H * W * C && WN == KH * KW * C && YN == OH * OW * C);
+                assert!(XN == H * W * C && WN == $wn && YN == OH * OW * C);
                 assert!(T > 0 && T <= OH, "a depthwise task without output rows");
             };
             let $y = $crate::pool::TaskOut::new(y);

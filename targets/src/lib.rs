@@ -38,6 +38,9 @@ pub struct TargetDesc {
     /// [`Kernel::QGemm`] (others use [`GENERIC`]'s): rows, columns per panel, consecutive k
     /// per column in the packing, and whether the int8 weights are stored widened to int16.
     pub qgemm: QGemmLayout,
+    /// The quantized depthwise conv's weight packing, when the target lists its own
+    /// [`Kernel::QDwConv`] (others use [`GENERIC`]'s).
+    pub qdw: QDwLayout,
     /// The target's own kernels, as paths inside `mnetc-runtime`; kinds not listed use
     /// [`GENERIC`]'s. Every kernel of a kind has the same const-generic signature on every
     /// target, so choosing one is choosing a path.
@@ -75,6 +78,41 @@ impl QGemmLayout {
         kr: 1,
         wide: false,
     };
+}
+
+/// How the quantized depthwise conv of a target reads its weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QDwLayout {
+    /// `[KH][KW][C]` int8 (the scalar kernel's).
+    Plain,
+    /// int16, in blocks of 16 channels (zero padded), each block's taps in pairs (the last
+    /// paired with a zero tap), each pair as the two vectors `vpmaddwd` takes after
+    /// `vpunpck{l,h}wd` of two taps' 16 inputs: channels 0-3 and 8-11, then 4-7 and 12-15,
+    /// each channel's two taps side by side (`avx2`).
+    Pairs16,
+}
+
+impl QDwLayout {
+    /// Elements of the packed weights of `taps` taps over `c` channels.
+    pub const fn len(self, taps: usize, c: usize) -> usize {
+        match self {
+            QDwLayout::Plain => taps * c,
+            QDwLayout::Pairs16 => c.div_ceil(16) * taps.div_ceil(2) * 64,
+        }
+    }
+
+    /// Where the weight of tap `t` (of `taps`) for channel `c` goes.
+    pub const fn index(self, t: usize, c: usize, taps: usize, channels: usize) -> usize {
+        match self {
+            QDwLayout::Plain => t * channels + c,
+            QDwLayout::Pairs16 => {
+                let (block, j) = (c / 16, c % 16);
+                let (pair, slot) = (t / 2, t % 2);
+                let (half, lane) = ((j / 4) % 2, j / 8);
+                ((block * taps.div_ceil(2) + pair) * 2 + half) * 32 + (lane * 4 + j % 4) * 2 + slot
+            }
+        }
+    }
 }
 
 /// How code for a target runs here when the CPU is another: a Linux binary for `triple`,
@@ -226,6 +264,7 @@ pub const GENERIC: TargetDesc = TargetDesc {
     conv_channel_multiple: 1,
     gemm_block_bytes: 256 * 1024,
     qgemm: QGemmLayout::PLAIN,
+    qdw: QDwLayout::Plain,
     kernels: &[
         (Kernel::Conv, "scalar::f32_conv_minmax"),
         (Kernel::DwConv, "scalar::f32_dwconv_nhwc_minmax"),
@@ -277,11 +316,13 @@ pub const AVX2: TargetDesc = TargetDesc {
         kr: 2,
         wide: true,
     },
+    qdw: QDwLayout::Pairs16,
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
         (Kernel::DwConv, "avx2::f32_dwconv_nhwc_minmax_avx2"),
         (Kernel::Gemm, "avx2::f32_gemm_minmax_avx2"),
         (Kernel::QGemm, "avx2::u8_gemm_avx2"),
+        (Kernel::QDwConv, "avx2::u8_dwconv_avx2"),
     ],
     auto_cfg: Some(
         r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")"#,
@@ -313,11 +354,13 @@ pub const AVX512: TargetDesc = TargetDesc {
     gemm_block_bytes: 256 * 1024,
     // The quantized GEMM is avx2's.
     qgemm: AVX2.qgemm,
+    qdw: AVX2.qdw,
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
         (Kernel::DwConv, "avx512::f32_dwconv_nhwc_minmax_avx512"),
         (Kernel::Gemm, "avx512::f32_gemm_minmax_avx512"),
         (Kernel::QGemm, "avx2::u8_gemm_avx2"),
+        (Kernel::QDwConv, "avx2::u8_dwconv_avx2"),
     ],
     auto_cfg: None,
     native: false,
@@ -344,6 +387,7 @@ pub const NEON: TargetDesc = TargetDesc {
     conv_channel_multiple: 4,
     gemm_block_bytes: 256 * 1024,
     qgemm: QGemmLayout::PLAIN,
+    qdw: QDwLayout::Plain,
     kernels: &[
         (Kernel::Conv, "neon::f32_conv_minmax_neon"),
         (Kernel::DwConv, "neon::f32_dwconv_nhwc_minmax_neon"),
@@ -384,6 +428,7 @@ pub const RVV: TargetDesc = TargetDesc {
     conv_channel_multiple: 1,
     gemm_block_bytes: 256 * 1024,
     qgemm: QGemmLayout::PLAIN,
+    qdw: QDwLayout::Plain,
     kernels: &[
         (Kernel::Conv, "rvv::f32_conv_minmax_rvv"),
         (Kernel::DwConv, "rvv::f32_dwconv_nhwc_minmax_rvv"),

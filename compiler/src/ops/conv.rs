@@ -398,15 +398,27 @@ fn lower_int(
     }
     let macs = (oh * ow * co * kh * kw * if depthwise { 1 } else { ci }) as u64;
     let packed = if depthwise {
-        super::linear::pack_i8(&[kh, kw, co], |[ky, kx, c]| w[(c * kh + ky) * kw + kx])
+        let layout = qdw_layout(l.target);
+        let taps = kh * kw;
+        let mut out = vec![0i16; layout.len(taps, co)];
+        for t in 0..taps {
+            for c in 0..co {
+                out[layout.index(t, c, taps, co)] = w[c * taps + t] as i16;
+            }
+        }
+        match layout {
+            mnetc_targets::QDwLayout::Plain => Packed::I8(out.iter().map(|&v| v as i8).collect()),
+            mnetc_targets::QDwLayout::Pairs16 => Packed::I16(out),
+        }
     } else {
-        super::linear::pack_i8(&[kh, kw, ci, co], |[ky, kx, i, o]| {
-            w[((o * ci + i) * kh + ky) * kw + kx]
-        })
+        Packed::I8(super::linear::pack_i8(
+            &[kh, kw, ci, co],
+            |[ky, kx, i, o]| w[((o * ci + i) * kh + ky) * kw + kx],
+        ))
     };
     let bias: Vec<i32> = bias.iter().map(|&b| b as i32).collect();
     let (w, b, s) = (
-        l.packed(Packed::I8(packed)),
+        l.packed(packed),
         l.packed(Packed::I32(bias)),
         l.weight(r.scale),
     );
@@ -444,6 +456,21 @@ fn lower_int(
     let kernel = Kernel::call(kind, consts.map(Const::from), args).with_tasks(tasks);
     l.step(node, kernel, vec![x, w, b, s], y, Clamp::LINEAR, macs);
     Ok(y)
+}
+
+/// The quantized depthwise packing the kernel `target` uses reads: the target's own when it
+/// lists a quantized depthwise conv, the scalar one's otherwise.
+fn qdw_layout(target: crate::target::Target) -> mnetc_targets::QDwLayout {
+    let desc = target.desc();
+    let own = desc
+        .kernels
+        .iter()
+        .any(|(k, _)| *k == mnetc_targets::Kernel::QDwConv);
+    if own {
+        desc.qdw
+    } else {
+        mnetc_targets::QDwLayout::Plain
+    }
 }
 
 /// What `inspect` shows of a conv: its kind, window, fused activation, multiply-adds.
