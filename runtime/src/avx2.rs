@@ -706,6 +706,87 @@ unsafe fn store_bytes(y: *mut u8, bytes: __m128i, n: usize) {
     }
 }
 
+qconv_kernel! {
+    w = i16, wn = (KH * KW * CI).div_ceil(2) * 2 * CO.next_multiple_of(8);
+    /// Quantized dense conv (a quantized model's stem), exact: each output pixel's window of
+    /// `KH * KW * CI` inputs gathered (less the zero point, 0 outside the input) as int16
+    /// pairs, and a broadcast pair times the pair's weights for 8 output channels
+    /// (`QConvLayout::Pairs8`) added into 32 bits by `vpmaddwd`.
+    #[inline(never)]
+    pub fn u8_conv_avx2(x, xz, w, b, s, y, q, rows) {
+        const { assert!(KH * KW * CI < 512, "windows of fewer than 512 inputs") };
+        let k = KH * KW * CI;
+        let pairs = k.div_ceil(2);
+        let cop = CO.next_multiple_of(8);
+        // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC < XN (iy < H, ix < W, the const
+        // assertion of the family); weight reads at (pair * COP + c) * 2 + 16 i16s <= WN for
+        // c + 8 <= COP; the patch holds `pairs` <= 256 u32s (the assertion above); bias and
+        // scale through copies of up to 64; outputs at (oy * OW + ox) * CO + c, at most CO - c
+        // bytes, in this task's rows.
+        unsafe {
+            let mut patch = [0u32; 256];
+            let wp = w.as_ptr();
+            for oy in rows {
+                for ox in 0..OW {
+                    let pp = patch.as_mut_ptr() as *mut i16;
+                    let mut t = 0;
+                    for ky in 0..KH {
+                        let iy = (oy * SH + ky) as isize - PT as isize;
+                        for kx in 0..KW {
+                            let ix = (ox * SW + kx) as isize - PL as isize;
+                            let inside = iy >= 0 && ix >= 0 && iy < H as isize && ix < W as isize;
+                            for ci in 0..CI {
+                                *pp.add(t) = if inside {
+                                    x[iy as usize * XSY + ix as usize * XSX + ci * XSC] as i16 - xz as i16
+                                } else {
+                                    0
+                                };
+                                t += 1;
+                            }
+                        }
+                    }
+                    if k % 2 == 1 {
+                        *pp.add(k) = 0;
+                    }
+                    let out = y.as_mut_ptr().add((oy * OW + ox) * CO);
+                    // Up to 64 output channels (8 accumulators) at a time.
+                    let mut c0 = 0;
+                    while c0 < CO {
+                        let n = (CO - c0).min(64);
+                        let blocks = n.div_ceil(8);
+                        let (mut bt, mut st) = ([0i32; 64], [0f32; 64]);
+                        bt[..n].copy_from_slice(&b[c0..c0 + n]);
+                        st[..n].copy_from_slice(&s[c0..c0 + n]);
+                        let mut acc = [_mm256_setzero_si256(); 8];
+                        for (blk, a) in acc.iter_mut().enumerate().take(blocks) {
+                            *a = _mm256_loadu_si256(bt.as_ptr().add(blk * 8) as *const __m256i);
+                        }
+                        for (j, &pair) in patch.iter().enumerate().take(pairs) {
+                            let xv = _mm256_set1_epi32(pair as i32);
+                            let row = wp.add((j * cop + c0) * 2);
+                            for (blk, a) in acc.iter_mut().enumerate().take(blocks) {
+                                let wv = _mm256_loadu_si256(row.add(blk * 16) as *const __m256i);
+                                *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xv, wv));
+                            }
+                        }
+                        let mut blk = 0;
+                        while blk < blocks {
+                            let r0 = requant8(acc[blk], _mm256_loadu_ps(st.as_ptr().add(blk * 8)), q);
+                            let r1 = requant8(acc[blk + 1], _mm256_loadu_ps(st.as_ptr().add(blk * 8 + 8)), q);
+                            // packs: [r0 0-3, r1 0-3 | r0 4-7, r1 4-7].
+                            let p = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(r0, r1));
+                            let bytes = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256::<1>(p));
+                            store_bytes(out.add(c0 + blk * 8), bytes, (n - blk * 8).min(16));
+                            blk += 2;
+                        }
+                        c0 += n;
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -721,6 +802,7 @@ mod tests {
         dwconv: crate::avx2::f32_dwconv_nhwc_minmax_avx2,
         conv: crate::avx2::f32_conv_minmax_avx2,
         qgemm: crate::avx2::u8_gemm_avx2,
-        qdwconv: crate::avx2::u8_dwconv_avx2
+        qdwconv: crate::avx2::u8_dwconv_avx2,
+        qconv: crate::avx2::u8_conv_avx2
     }
 }

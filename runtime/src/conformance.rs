@@ -363,6 +363,95 @@ macro_rules! qdw_cases {
 }
 pub(crate) use qdw_cases;
 
+/// A quantized dense conv of `ci` to `co` channels, packed as the target's layout, reading the
+/// same input as NHWC and as NCHW, against the scalar one (the same bits), as one task and as
+/// one task per output row on three threads; returns the kernel's name.
+macro_rules! qconv_case {
+    ($($f:ident)::+, $desc:expr, $h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
+        use $crate::conformance::*;
+        #[allow(clippy::manual_div_ceil)]
+        const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
+        #[allow(clippy::manual_div_ceil)]
+        const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
+        const K: usize = $k * $k * $ci;
+        const WN: usize = $desc.qconv.len(K, $co);
+        let x = bytes::<{ $h * $w * $ci }>(7);
+        let w: Vec<i8> = bytes::<{ K * $co }>(8).iter().map(|&v| v as i8).collect();
+        let plain: [i8; K * $co] = w.clone().try_into().unwrap();
+        let mut packed = std::vec![0i16; WN];
+        for t in 0..K {
+            for o in 0..$co {
+                packed[$desc.qconv.index(t, o, $co)] = w[t * $co + o] as i16;
+            }
+        }
+        let packed: [_; WN] = packed.into_iter().map(Into::into).collect::<Vec<_>>().try_into().unwrap();
+        let mut b = [0i32; $co];
+        let mut s = [0f32; $co];
+        for j in 0..$co {
+            b[j] = (j as i32 * 7919) % 2001 - 1000;
+            s[j] = 1e-3 + j as f32 * 1.1e-4;
+        }
+        let q = $crate::scalar::Requant { zero: 5, lo: 5, hi: 250 };
+        let mut name = "";
+        // NHWC, then NCHW strides over the same buffer.
+        macro_rules! run {
+            ($xsc:expr, $xsy:expr, $xsx:expr) => {{
+                let mut want = [0u8; OH * OW * $co];
+                $crate::scalar::u8_conv::<
+                    $h, $w, $ci, $co, $k, $k, $s, $s, $pt, $pl, OH, OW, { $xsc }, { $xsy }, { $xsx }, 1,
+                    { $h * $w * $ci }, { K * $co }, { OH * OW * $co },
+                >(&x, 77, &plain, &b, &s, &mut want, q, &Sequential);
+                let f = $($f)::+::<
+                    $h, $w, $ci, $co, $k, $k, $s, $s, $pt, $pl, OH, OW, { $xsc }, { $xsy }, { $xsx }, 1,
+                    { $h * $w * $ci }, WN, { OH * OW * $co },
+                >;
+                let mut got = [0u8; OH * OW * $co];
+                f(&x, 77, &packed, &b, &s, &mut got, q, &Sequential);
+                assert_eq!(got, want, concat!("qconv ", $h, "x", $w, " ", $ci, "to", $co));
+                let mut tasks = [0u8; OH * OW * $co];
+                $($f)::+::<
+                    $h, $w, $ci, $co, $k, $k, $s, $s, $pt, $pl, OH, OW, { $xsc }, { $xsy }, { $xsx }, OH,
+                    { $h * $w * $ci }, WN, { OH * OW * $co },
+                >(&x, 77, &packed, &b, &s, &mut tasks, q, &Threads(3));
+                assert_eq!(tasks, want, concat!("qconv ", $h, "x", $w, " in tasks"));
+                name = name_of(&f);
+            }};
+        }
+        run!(1, $w * $ci, $ci);
+        run!($h * $w, $w, 1);
+        name
+    }};
+}
+pub(crate) use qconv_case;
+
+/// The quantized dense conv cases: stems (3 channels in, 8 to 72 out, strides 1 and 2,
+/// asymmetric padding), a 1x1 window with padding wider than it.
+macro_rules! qconv_cases {
+    ($desc:expr, $($c:ident)::+) => {
+        #[test]
+        fn qconv_9x9_3to5_k3_s2_p1111() {
+            $crate::conformance::qconv_case!($($c)::+, $desc, 9, 9, 3, 5, 3, 2, 1, 1, 1, 1);
+        }
+        #[test]
+        fn qconv_8x7_3to16_k3_s2_p0011() {
+            $crate::conformance::qconv_case!($($c)::+, $desc, 8, 7, 3, 16, 3, 2, 0, 0, 1, 1);
+        }
+        #[test]
+        fn qconv_7x7_3to32_k3_s1_p1111() {
+            $crate::conformance::qconv_case!($($c)::+, $desc, 7, 7, 3, 32, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn qconv_6x5_4to72_k3_s1_p1012() {
+            $crate::conformance::qconv_case!($($c)::+, $desc, 6, 5, 4, 72, 3, 1, 1, 0, 1, 2);
+        }
+        #[test]
+        fn qconv_4x5_3to9_k1_s1_p1111() {
+            $crate::conformance::qconv_case!($($c)::+, $desc, 4, 5, 3, 9, 1, 1, 1, 1, 1, 1);
+        }
+    };
+}
+pub(crate) use qconv_cases;
+
 /// The quantized GEMM cases: the float GEMM's shapes, odd K, and a classifier's.
 macro_rules! qgemm_cases {
     ($desc:expr, $($g:ident)::+) => {
@@ -631,10 +720,11 @@ pub(crate) use dw_cases;
 /// `conv` (and `gavgpool` where the module has one) are the module's function paths. Invoked
 /// inside the module's `#[cfg(test)] mod tests`.
 macro_rules! all_cases {
-    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)? $(, qgemm: $($qg:ident)::+)? $(, qdwconv: $($qd:ident)::+)?) => {
+    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)? $(, qgemm: $($qg:ident)::+)? $(, qdwconv: $($qd:ident)::+)? $(, qconv: $($qc:ident)::+)?) => {
         $crate::conformance::gemm_cases!($desc, $($g)::+);
         $($crate::conformance::qgemm_cases!($desc, $($qg)::+);)?
         $($crate::conformance::qdw_cases!($desc, $($qd)::+);)?
+        $($crate::conformance::qconv_cases!($desc, $($qc)::+);)?
         $crate::conformance::dw_cases!($($d)::+);
         #[test]
         fn conv_9x9_3to5_k3_s2_p1111() {
@@ -716,6 +806,9 @@ macro_rules! all_cases {
             )?
             $(
                 tested.push((Kernel::QDwConv, $crate::conformance::qdw_case!($($qd)::+, $desc, 7, 7, 3, 3, 1, 1, 1, 1, 1)));
+            )?
+            $(
+                tested.push((Kernel::QConv, $crate::conformance::qconv_case!($($qc)::+, $desc, 9, 9, 3, 5, 3, 2, 1, 1, 1, 1)));
             )?
             $crate::conformance::check_listed(&$desc, &tested);
         }

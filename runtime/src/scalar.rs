@@ -600,6 +600,7 @@ qgemm_kernel! {
 }
 
 qconv_kernel! {
+    w = i8, wn = KH * KW * CI * CO;
     /// Quantized dense 2-D convolution (a quantized model's stem), input in any layout.
     pub fn u8_conv(x, xz, w, b, s, y, q, rows) {
         for oy in rows {

@@ -229,10 +229,11 @@ macro_rules! qgemm_kernel {
 
 /// Quantized dense 2-D convolution (the stem of a quantized model): uint8 input in any layout
 /// (strides as `conv_kernel!`'s), its zero point `xz` (padding is the real zero, so it adds
-/// nothing: sums of `(x - xz) * w` over the taps inside), int8 weights `[KH][KW][CI][CO]`,
-/// int32 bias and f32 scale per output channel, uint8 NHWC out. `T` tasks of output rows.
+/// nothing: sums of `(x - xz) * w` over the taps inside), weights of type `Wt` packed as the
+/// target's `QConvLayout` says (`wn` of them; the scalar `[KH][KW][CI][CO]` int8), int32 bias
+/// and f32 scale per output channel, uint8 NHWC out. `T` tasks of output rows.
 macro_rules! qconv_kernel {
-    ($(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $xz:ident, $w:ident, $b:ident, $s:ident, $y:ident, $q:ident, $rows:ident) $body:block) => {
+    (w = $wt:ty, wn = $wn:expr; $(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $xz:ident, $w:ident, $b:ident, $s:ident, $y:ident, $q:ident, $rows:ident) $body:block) => {
         $(#[$m])*
         #[allow(clippy::too_many_arguments)]
         $vis fn $name<
@@ -258,7 +259,7 @@ macro_rules! qconv_kernel {
         >(
             $x: &[u8; XN],
             $xz: i32,
-            $w: &[i8; WN],
+            $w: &[$wt; WN],
             $b: &[i32; CO],
             $s: &[f32; CO],
             y: &mut [u8; YN],
@@ -266,7 +267,7 @@ macro_rules! qconv_kernel {
             pool: &dyn $crate::pool::Parallel,
         ) {
             const {
-                assert!(XN == H * W * CI && WN == KH * KW * CI * CO && YN == OH * OW * CO);
+                assert!(XN == H * W * CI && WN == $wn && YN == OH * OW * CO);
                 assert!(
                     (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,
                     "input strides out of bounds"

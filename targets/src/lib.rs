@@ -41,6 +41,9 @@ pub struct TargetDesc {
     /// The quantized depthwise conv's weight packing, when the target lists its own
     /// [`Kernel::QDwConv`] (others use [`GENERIC`]'s).
     pub qdw: QDwLayout,
+    /// The quantized dense conv's weight packing, when the target lists its own
+    /// [`Kernel::QConv`] (others use [`GENERIC`]'s).
+    pub qconv: QConvLayout,
     /// The target's own kernels, as paths inside `mnetc-runtime`; kinds not listed use
     /// [`GENERIC`]'s. Every kernel of a kind has the same const-generic signature on every
     /// target, so choosing one is choosing a path.
@@ -111,6 +114,35 @@ impl QDwLayout {
                 let (half, lane) = ((j / 4) % 2, j / 8);
                 ((block * taps.div_ceil(2) + pair) * 2 + half) * 32 + (lane * 4 + j % 4) * 2 + slot
             }
+        }
+    }
+}
+
+/// How the quantized dense conv (the stem) of a target reads its weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QConvLayout {
+    /// `[KH][KW][CI][CO]` int8 (the scalar kernel's).
+    Plain,
+    /// int16, the `KH * KW * CI` taps in pairs (the last paired with a zero tap), each pair
+    /// as `CO` rounded up to 8 columns of the two taps' weights side by side, zero padded:
+    /// `[K/2][COP][2]` (`avx2`'s `vpmaddwd` of a broadcast input pair).
+    Pairs8,
+}
+
+impl QConvLayout {
+    /// Elements of the packed weights of `k` taps (`KH * KW * CI`) and `co` output channels.
+    pub const fn len(self, k: usize, co: usize) -> usize {
+        match self {
+            QConvLayout::Plain => k * co,
+            QConvLayout::Pairs8 => k.div_ceil(2) * 2 * co.next_multiple_of(8),
+        }
+    }
+
+    /// Where the weight of tap `t` (`(ky * KW + kx) * CI + ci`) for output channel `o` goes.
+    pub const fn index(self, t: usize, o: usize, co: usize) -> usize {
+        match self {
+            QConvLayout::Plain => t * co + o,
+            QConvLayout::Pairs8 => ((t / 2) * co.next_multiple_of(8) + o) * 2 + t % 2,
         }
     }
 }
@@ -265,6 +297,7 @@ pub const GENERIC: TargetDesc = TargetDesc {
     gemm_block_bytes: 256 * 1024,
     qgemm: QGemmLayout::PLAIN,
     qdw: QDwLayout::Plain,
+    qconv: QConvLayout::Plain,
     kernels: &[
         (Kernel::Conv, "scalar::f32_conv_minmax"),
         (Kernel::DwConv, "scalar::f32_dwconv_nhwc_minmax"),
@@ -317,12 +350,14 @@ pub const AVX2: TargetDesc = TargetDesc {
         wide: true,
     },
     qdw: QDwLayout::Pairs16,
+    qconv: QConvLayout::Pairs8,
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
         (Kernel::DwConv, "avx2::f32_dwconv_nhwc_minmax_avx2"),
         (Kernel::Gemm, "avx2::f32_gemm_minmax_avx2"),
         (Kernel::QGemm, "avx2::u8_gemm_avx2"),
         (Kernel::QDwConv, "avx2::u8_dwconv_avx2"),
+        (Kernel::QConv, "avx2::u8_conv_avx2"),
     ],
     auto_cfg: Some(
         r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")"#,
@@ -355,12 +390,14 @@ pub const AVX512: TargetDesc = TargetDesc {
     // The quantized GEMM is avx2's.
     qgemm: AVX2.qgemm,
     qdw: AVX2.qdw,
+    qconv: AVX2.qconv,
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
         (Kernel::DwConv, "avx512::f32_dwconv_nhwc_minmax_avx512"),
         (Kernel::Gemm, "avx512::f32_gemm_minmax_avx512"),
         (Kernel::QGemm, "avx2::u8_gemm_avx2"),
         (Kernel::QDwConv, "avx2::u8_dwconv_avx2"),
+        (Kernel::QConv, "avx2::u8_conv_avx2"),
     ],
     auto_cfg: None,
     native: false,
@@ -388,6 +425,7 @@ pub const NEON: TargetDesc = TargetDesc {
     gemm_block_bytes: 256 * 1024,
     qgemm: QGemmLayout::PLAIN,
     qdw: QDwLayout::Plain,
+    qconv: QConvLayout::Plain,
     kernels: &[
         (Kernel::Conv, "neon::f32_conv_minmax_neon"),
         (Kernel::DwConv, "neon::f32_dwconv_nhwc_minmax_neon"),
@@ -429,6 +467,7 @@ pub const RVV: TargetDesc = TargetDesc {
     gemm_block_bytes: 256 * 1024,
     qgemm: QGemmLayout::PLAIN,
     qdw: QDwLayout::Plain,
+    qconv: QConvLayout::Plain,
     kernels: &[
         (Kernel::Conv, "rvv::f32_conv_minmax_rvv"),
         (Kernel::DwConv, "rvv::f32_dwconv_nhwc_minmax_rvv"),

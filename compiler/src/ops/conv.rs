@@ -411,10 +411,23 @@ fn lower_int(
             mnetc_targets::QDwLayout::Pairs16 => Packed::I16(out),
         }
     } else {
-        Packed::I8(super::linear::pack_i8(
-            &[kh, kw, ci, co],
-            |[ky, kx, i, o]| w[((o * ci + i) * kh + ky) * kw + kx],
-        ))
+        let layout = qconv_layout(l.target);
+        let taps = kh * kw * ci;
+        let mut out = vec![0i16; layout.len(taps, co)];
+        for ky in 0..kh {
+            for kx in 0..kw {
+                for i in 0..ci {
+                    for o in 0..co {
+                        let t = (ky * kw + kx) * ci + i;
+                        out[layout.index(t, o, co)] = w[((o * ci + i) * kh + ky) * kw + kx] as i16;
+                    }
+                }
+            }
+        }
+        match layout {
+            mnetc_targets::QConvLayout::Plain => Packed::I8(out.iter().map(|&v| v as i8).collect()),
+            mnetc_targets::QConvLayout::Pairs8 => Packed::I16(out),
+        }
     };
     let bias: Vec<i32> = bias.iter().map(|&b| b as i32).collect();
     let (w, b, s) = (
@@ -470,6 +483,20 @@ fn qdw_layout(target: crate::target::Target) -> mnetc_targets::QDwLayout {
         desc.qdw
     } else {
         mnetc_targets::QDwLayout::Plain
+    }
+}
+
+/// The quantized dense conv packing the kernel `target` uses reads (as [`qdw_layout`]).
+fn qconv_layout(target: crate::target::Target) -> mnetc_targets::QConvLayout {
+    let desc = target.desc();
+    let own = desc
+        .kernels
+        .iter()
+        .any(|(k, _)| *k == mnetc_targets::Kernel::QConv);
+    if own {
+        desc.qconv
+    } else {
+        mnetc_targets::QConvLayout::Plain
     }
 }
 

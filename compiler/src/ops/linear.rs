@@ -394,14 +394,6 @@ pub(crate) fn qgemm_layout(target: Target) -> mnetc_targets::QGemmLayout {
     }
 }
 
-/// Integers in a packed order, as int8 (checked by the quantize pass to fit).
-pub(crate) fn pack_i8<const R: usize>(
-    shape: &[usize; R],
-    at: impl Fn([usize; R]) -> i64,
-) -> Vec<i8> {
-    pack(shape, |c| at(c) as i8)
-}
-
 /// A GEMM call, `[m][k] x [k][n]` (pointwise convs and fully connected layers): columns padded
 /// to whole panels as `gemm_packing` packed them, blocks of panels (NR columns x K floats
 /// each) that fill the target's GEMM block, and its tasks (`program::gemm_tasks`); `lens` are
