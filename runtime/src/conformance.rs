@@ -392,8 +392,7 @@ macro_rules! qconv_case {
             s[j] = 1e-3 + j as f32 * 1.1e-4;
         }
         let q = $crate::scalar::Requant { zero: 5, lo: 5, hi: 250 };
-        let mut name = "";
-        // NHWC, then NCHW strides over the same buffer.
+        // NHWC, then NCHW strides over the same buffer; the kernel's name.
         macro_rules! run {
             ($xsc:expr, $xsy:expr, $xsx:expr) => {{
                 let mut want = [0u8; OH * OW * $co];
@@ -414,12 +413,11 @@ macro_rules! qconv_case {
                     { $h * $w * $ci }, WN, { OH * OW * $co },
                 >(&x, 77, &packed, &b, &s, &mut tasks, q, &Threads(3));
                 assert_eq!(tasks, want, concat!("qconv ", $h, "x", $w, " in tasks"));
-                name = name_of(&f);
+                name_of(&f)
             }};
         }
         run!(1, $w * $ci, $ci);
-        run!($h * $w, $w, 1);
-        name
+        run!($h * $w, $w, 1)
     }};
 }
 pub(crate) use qconv_case;
