@@ -2,7 +2,8 @@
 //! built (`avx2` on x86-64, `avx512` when the build enables AVX-512F, `neon` on aarch64, `rvv`
 //! on riscv64, where the instruction counts of `count.sh` come from), and writes a registry of
 //! them. Models come from `../../../shared/models` when that folder
-//! exists, else from the repository's fixtures (which hold the small ones).
+//! exists, else from the repository's fixtures (which hold the small ones), or from `models/`
+//! (int8 models that `quantize.py` makes).
 
 use mnetc::Builder;
 use mnetc::codegen::Target;
@@ -10,7 +11,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// (label, file stem) in the order of the table.
-const MODELS: [(&str, &str); 9] = [
+const MODELS: [(&str, &str); 13] = [
     ("1.0_224", "mobilenet_v1_1.0_224_folded"),
     ("1.0_128", "mobilenet_v1_1.0_128_folded"),
     ("0.75_192", "mobilenet_v1_0.75_192_folded"),
@@ -20,6 +21,11 @@ const MODELS: [(&str, &str); 9] = [
     ("0.25_128", "mobilenet_v1_0.25_128_folded"),
     ("cifar10", "mobilenet_v1_cifar10_folded"),
     ("v2_1.0_224", "mobilenet_v2_imagenet"),
+    // int8 (QDQ): the shared ones, and those `quantize.py` makes from the float models.
+    ("1.0_224_int8", "mobilenet_v1_1.0_224_int8_qdq"),
+    ("0.5_128_int8", "mobilenet_v1_0.5_128_int8_qdq"),
+    ("0.25_128_int8", "mobilenet_v1_0.25_128_int8_qdq"),
+    ("v2_1.0_224_int8", "mobilenet_v2_imagenet_int8_qdq"),
 ];
 
 fn find(stem: &str) -> Option<PathBuf> {
@@ -27,6 +33,7 @@ fn find(stem: &str) -> Option<PathBuf> {
     [
         here.join("../../../shared/models"),
         here.join("../fixtures"),
+        here.join("models"),
     ]
     .into_iter()
     .map(|d| d.join(format!("{stem}.onnx")))
@@ -90,5 +97,6 @@ fn {m}_new() -> Box<dyn Model> {{
     std::fs::write(out.join("models.rs"), modules + &registry)?;
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=../../../shared/models");
+    println!("cargo:rerun-if-changed=models");
     Ok(())
 }

@@ -330,28 +330,49 @@ fn main() -> TractResult<()> {
             String::new()
         }
     );
+    // `--models A,B`: only the models with these labels.
+    let only: Option<Vec<String>> =
+        arg("--models").map(|m| m.split(',').map(str::to_string).collect());
     for entry in MODELS {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|l| l == entry.label)) {
+            continue;
+        }
         let x = input_for(entry);
         let mut mnetc = (entry.new)();
         mnetc.set_input(&x);
         let shape: Vec<usize> = entry.input_shape.to_vec();
-        let tract = tract_model(entry)?;
+        // Quantized models: integer kernels, whose outputs differ from tract's float ones and,
+        // on CPUs without VNNI, from onnxruntime's (see tests/fixtures/int8): checked for the
+        // same top class only.
+        let int8 = entry.label.contains("int8");
+        let tract = match tract_model(entry) {
+            Ok(t) => Some(t),
+            Err(e) if int8 => {
+                eprintln!("{}: tract does not run it ({e}); no tract column", entry.label);
+                None
+            }
+            Err(e) => return Err(e),
+        };
         let input: TValue = Tensor::from_shape(&shape, &x)?.into_tvalue();
         // Same numbers first.
         mnetc.run();
-        let t_out = tract.run(tvec!(input.clone()))?;
-        let t_out: Vec<f32> = t_out[0]
-            .to_plain_array_view::<f32>()?
-            .iter()
-            .copied()
-            .collect();
-        let scale = t_out.iter().fold(1f32, |m, v| m.max(v.abs()));
-        let diff = max_abs_diff(mnetc.output(), &t_out);
-        assert!(
-            diff <= 1e-4 * scale,
-            "{}: mnetc and tract disagree by {diff}",
-            entry.label
-        );
+        let top = |v: &[f32]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
+        let mut scale = mnetc.output().iter().fold(1f32, |m, v| m.max(v.abs()));
+        if let Some(tract) = &tract {
+            let t_out = tract.run(tvec!(input.clone()))?;
+            let t_out: Vec<f32> = t_out[0]
+                .to_plain_array_view::<f32>()?
+                .iter()
+                .copied()
+                .collect();
+            scale = t_out.iter().fold(1f32, |m, v| m.max(v.abs()));
+            let diff = max_abs_diff(mnetc.output(), &t_out);
+            assert!(
+                diff <= 1e-4 * scale || (int8 && top(&t_out) == top(mnetc.output())),
+                "{}: mnetc and tract disagree by {diff}",
+                entry.label
+            );
+        }
         if let Some(o) = ort.as_mut() {
             let input_file =
                 std::env::temp_dir().join(format!("mnetc-bench-{}.f32", std::process::id()));
@@ -370,10 +391,14 @@ fn main() -> TractResult<()> {
                 .collect();
             let diff = max_abs_diff(mnetc.output(), &o_out);
             assert!(
-                o_out.len() == t_out.len() && diff <= 1e-4 * scale,
+                o_out.len() == mnetc.output().len()
+                    && (diff <= 1e-4 * scale || (int8 && top(&o_out) == top(mnetc.output()))),
                 "{}: mnetc and onnxruntime disagree by {diff}",
                 entry.label
             );
+            if int8 {
+                eprintln!("{}: onnxruntime's output within {diff} of mnetc's", entry.label);
+            }
         }
         if let Some(pool) = &pool {
             // The tasks are fixed at compile time: the same bits on any number of threads.
@@ -416,13 +441,15 @@ fn main() -> TractResult<()> {
                 mnetc.run();
                 t.elapsed().as_secs_f64() * 1e3
             });
-            time(1, &mut || {
-                let t = Instant::now();
-                let r = tract.run(tvec!(input.clone())).expect("tract runs");
-                let ms = t.elapsed().as_secs_f64() * 1e3;
-                drop(r);
-                ms
-            });
+            if let Some(tract) = &tract {
+                time(1, &mut || {
+                    let t = Instant::now();
+                    let r = tract.run(tvec!(input.clone())).expect("tract runs");
+                    let ms = t.elapsed().as_secs_f64() * 1e3;
+                    drop(r);
+                    ms
+                });
+            }
             if let Some(o) = ort.as_mut() {
                 time(2, &mut || o.ask("run 1").parse::<f64>().expect("ms"));
             }
@@ -443,7 +470,8 @@ fn main() -> TractResult<()> {
         }
         let stat = |v: &[f64]| (!v.is_empty()).then(|| (median(&mut v.to_vec()), minimum(v)));
         let [sm, st, so, smn, son] = times.each_ref().map(|v| stat(v));
-        let ((m, m_min), (t, _)) = (sm.expect("mnetc timed"), st.expect("tract timed"));
+        let (m, m_min) = sm.expect("mnetc timed");
+        let t = st.map_or(f64::NAN, |s| s.0);
         let o = so.map(|s| s.0);
         let gflops = 2.0 * entry.macs as f64 / (m * 1e6);
         rows.push(serde_json::json!({
@@ -451,10 +479,10 @@ fn main() -> TractResult<()> {
             "macs": entry.macs,
             "mnetc_ms": m,
             "mnetc_min_ms": m_min,
-            "tract_ms": t,
+            "tract_ms": st.map(|s| s.0),
             "onnxruntime_ms": o,
             "onnxruntime_min_ms": so.map(|s| s.1),
-            "mnetc_over_tract": m / t,
+            "mnetc_over_tract": st.map(|s| m / s.0),
             "mnetc_over_onnxruntime": o.map(|o| m / o),
             "mnetc_gflops": gflops,
             "percent_of_peak": 100.0 * gflops / peak,
