@@ -92,3 +92,103 @@ fn generated_int8_code_gives_onnxruntime_bits_on_the_native_targets() {
     eprintln!("{checked} runs of int8 generated code gave onnxruntime's bits");
     assert!(checked >= 2 * 3 * targets.len());
 }
+
+/// Bad quantized models get one clear message (exit code 2), never a panic or a silently
+/// different model.
+#[test]
+fn bad_quantization_parameters_are_refused() {
+    use mnetc::onnx_proto::{ModelProto, TensorProto, tensor_proto::DataType};
+    use mnetc_tests::onnx_edit::{attr_ints, encode, load, tensor_f32};
+    let dir = mnetc_tests::repo_fixtures().join("int8");
+    let qdq = load(&dir.join("mobilenet_v1_0.25_128_int8_qdq_u8.onnx"));
+    let error = |m: &ModelProto| {
+        let err = mnetc::frontend_bytes(&encode(m), Path::new("model.onnx"), &Options::default())
+            .expect_err("must be refused");
+        assert_eq!(err.exit_code(), 2, "{err}");
+        err.to_string()
+    };
+    fn init<'a>(m: &'a mut ModelProto, name: &str) -> &'a mut TensorProto {
+        let g = m.graph.as_mut().unwrap();
+        g.initializer.iter_mut().find(|t| t.name() == name).unwrap()
+    }
+    // A zero and a negative scale.
+    for s in [0.0f32, -0.5] {
+        let mut m = qdq.clone();
+        *init(&mut m, "input_scale") = tensor_f32("input_scale", &[], &[s]);
+        let msg = error(&m);
+        assert!(
+            msg.contains(&format!("scale {s} is not a positive finite number")),
+            "{msg}"
+        );
+    }
+    // A uint8 zero point of 300 (in the typed field, where it fits).
+    let mut m = qdq.clone();
+    let t = init(&mut m, "input_zero_point");
+    t.raw_data = None;
+    t.int32_data = vec![300];
+    let msg = error(&m);
+    assert!(
+        msg.contains("value 300 is outside its type UINT8 (0 to 255)"),
+        "{msg}"
+    );
+    // Weights quantized per channel along the input channels: axis 1 of a 1x1 conv's weight.
+    let mut m = qdq.clone();
+    let g = m.graph.as_mut().unwrap();
+    let dims = |name: &str| {
+        g.initializer
+            .iter()
+            .find(|t| t.name() == name)
+            .map(|t| t.dims.clone())
+    };
+    let (at, ci) = g
+        .node
+        .iter()
+        .enumerate()
+        .find_map(|(i, n)| {
+            let d = dims(&n.input[0])?;
+            (n.op_type() == "DequantizeLinear" && d.len() == 4 && d[1] > 1 && d[2] == 1)
+                .then(|| (i, d[1] as usize))
+        })
+        .unwrap();
+    let (scale, zero) = (g.node[at].input[1].clone(), g.node[at].input[2].clone());
+    g.node[at].attribute = vec![mnetc_tests::onnx_edit::attr_int("axis", 1)];
+    for t in g.initializer.iter_mut() {
+        if t.name() == scale {
+            *t = tensor_f32(&scale, &[ci as i64], &vec![0.01; ci]);
+        } else if t.name() == zero {
+            t.dims = vec![ci as i64];
+            t.raw_data = Some(vec![0; ci]);
+        }
+    }
+    let msg = error(&m);
+    assert!(msg.contains("quantized per channel along axis 1"), "{msg}");
+    // Mixed uint8 and int8: the first conv's output quantized to int8.
+    let mut m = qdq.clone();
+    let g = m.graph.as_mut().unwrap();
+    let q = g
+        .node
+        .iter()
+        .filter(|n| n.op_type() == "QuantizeLinear")
+        .nth(1)
+        .unwrap();
+    let zero = q.input[2].clone();
+    let t = g.initializer.iter_mut().find(|t| t.name() == zero).unwrap();
+    t.data_type = Some(DataType::Int8 as i32);
+    let msg = error(&m);
+    assert!(msg.contains("mixes uint8 and int8 activations"), "{msg}");
+    // A QLinearConv with dilations.
+    let mut m = load(&dir.join("mobilenet_v1_0.25_128_int8_qop_u8.onnx"));
+    let g = m.graph.as_mut().unwrap();
+    let conv = g
+        .node
+        .iter_mut()
+        .find(|n| n.op_type() == "QLinearConv")
+        .unwrap();
+    conv.attribute.retain(|a| a.name() != "dilations");
+    conv.attribute.push(attr_ints("dilations", &[2, 2]));
+    let msg = error(&m);
+    assert!(
+        msg.contains("QLinearConv") && msg.contains("dilations"),
+        "{msg}"
+    );
+}

@@ -16,7 +16,7 @@
 //! folds into float constants. This pass is required, like shape inference: a quantized model
 //! computes in integers whether or not the float optimisations run.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::interp;
 use crate::ir::{
     ActivationOp, BinaryOp, Clamp, DType, Graph, LinearOp, Node, Op, PoolOp, Quant, QuantOp,
@@ -121,6 +121,15 @@ fn fold(graph: &mut Graph, index: usize) -> Result<bool> {
     };
     if is_reshape && act != Clamp::LINEAR {
         return Ok(false);
+    }
+    let mixed = |id: ValueId| graph.values[id].dtype != graph.values[y].dtype;
+    let other = node.input(1).and_then(|id| dequantized(graph, id));
+    if mixed(x) || other.is_some_and(|b| matches!(node.op, Op::Binary(_)) && mixed(b)) {
+        return Err(Error::node(
+            &node,
+            None,
+            "mixes uint8 and int8 activations (its inputs and output must be quantized to one type)",
+        ));
     }
     let xq = graph.values[x].quant.clone().expect("checked");
     let yq = graph.values[y].quant.clone().expect("checked");
@@ -244,10 +253,16 @@ fn weights(
     sx: f64,
     sy: f64,
 ) -> Result<Option<(ValueId, ValueId)>> {
-    if wt.dtype() != DType::I8
-        || wq.zero_point.iter().any(|&z| z != 0)
-        || !(wq.axis.is_none() || wq.axis == Some(0))
-    {
+    if let Some(a) = wq.axis.filter(|&a| a != 0 && wq.scale.len() > 1) {
+        return Err(Error::node(
+            node,
+            None,
+            format!(
+                "its weight is quantized per channel along axis {a}; per-channel weight scales must be along the output channels"
+            ),
+        ));
+    }
+    if wt.dtype() != DType::I8 || wq.zero_point.iter().any(|&z| z != 0) {
         return Ok(None);
     }
     let sw: Vec<f64> = (0..co).map(|c| wq.at(c).0 as f64).collect();

@@ -629,14 +629,22 @@ pub(crate) fn tensor_from_proto(t: &TensorProto) -> std::result::Result<Tensor, 
             )?,
         ),
         // Without raw_data, 8-bit values sit in int32_data, one per element.
-        DataType::Uint8 => Tensor::u8(
-            shape.clone(),
-            decoder.values(&t.int32_data, |[b]: [u8; 1]| b, |&x| x as u8)?,
-        ),
-        DataType::Int8 => Tensor::i8(
-            shape.clone(),
-            decoder.values(&t.int32_data, |[b]: [u8; 1]| b as i8, |&x| x as i8)?,
-        ),
+        DataType::Uint8 | DataType::Int8 => {
+            let int8 = data_type == DataType::Int8;
+            let (lo, hi) = if int8 { (-128, 127) } else { (0, 255) };
+            if let Some(v) = t.int32_data.iter().find(|v| !(lo..=hi).contains(*v)) {
+                return Err(format!(
+                    "value {v} is outside its type {} ({lo} to {hi})",
+                    data_type.as_str_name()
+                ));
+            }
+            let v = decoder.values(&t.int32_data, |[b]: [u8; 1]| b, |&x| x as u8)?;
+            if int8 {
+                Tensor::i8(shape.clone(), v.into_iter().map(|b| b as i8).collect())
+            } else {
+                Tensor::u8(shape.clone(), v)
+            }
+        }
         other => {
             return Err(format!(
                 "data type {} is not supported",
