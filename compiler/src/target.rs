@@ -17,6 +17,12 @@ impl Target {
     /// Portable scalar Rust: the fallback everywhere.
     pub const GENERIC: Target = Target(&mnetc_targets::GENERIC);
 
+    /// Whether the target lists its own kernel of `kind` (else it uses the scalar one, and the
+    /// scalar kernel's weight packing).
+    pub fn lists(self, kind: mnetc_targets::Kernel) -> bool {
+        self.0.kernels.iter().any(|(k, _)| *k == kind)
+    }
+
     /// Every target, in the order `mnetc` lists them.
     pub fn all() -> impl Iterator<Item = Target> {
         mnetc_targets::ALL.iter().map(Target)

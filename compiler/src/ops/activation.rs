@@ -23,6 +23,16 @@ pub(crate) fn eval_softmax(cx: &EvalCx, axis: &i64, legacy: &bool) -> Result<Ten
     softmax(node, x, *axis, *legacy)
 }
 
+/// The clamp of Clip node `node` of `graph`, its bound inputs read from the graph's constants.
+pub fn graph_clip_bounds(graph: &crate::ir::Graph, node: &Node, attr: Clamp) -> Result<Clamp> {
+    let bounds: Vec<_> = node
+        .inputs
+        .iter()
+        .map(|i| i.and_then(|id| graph.constant(id)))
+        .collect();
+    clip_bounds(node, attr, &bounds)
+}
+
 /// The clamp of a Clip node: attribute bounds (opset < 11) or constant `min`/`max` inputs.
 pub fn clip_bounds(node: &Node, attr: Clamp, inputs: &[Option<&Tensor>]) -> Result<Clamp> {
     let mut clamp = attr;

@@ -398,7 +398,12 @@ fn lower_int(
     }
     let macs = (oh * ow * co * kh * kw * if depthwise { 1 } else { ci }) as u64;
     let packed = if depthwise {
-        let layout = qdw_layout(l.target);
+        let own = l.target.lists(mnetc_targets::Kernel::QDwConv);
+        let layout = if own {
+            l.target.desc().qdw
+        } else {
+            mnetc_targets::QDwLayout::Plain
+        };
         let taps = kh * kw;
         let mut out = vec![0i16; layout.len(taps, co)];
         for t in 0..taps {
@@ -411,7 +416,12 @@ fn lower_int(
             mnetc_targets::QDwLayout::Pairs16 => Packed::I16(out),
         }
     } else {
-        let layout = qconv_layout(l.target);
+        let own = l.target.lists(mnetc_targets::Kernel::QConv);
+        let layout = if own {
+            l.target.desc().qconv
+        } else {
+            mnetc_targets::QConvLayout::Plain
+        };
         let taps = kh * kw * ci;
         let mut out = vec![0i16; layout.len(taps, co)];
         for ky in 0..kh {
@@ -469,35 +479,6 @@ fn lower_int(
     let kernel = Kernel::call(kind, consts.map(Const::from), args).with_tasks(tasks);
     l.step(node, kernel, vec![x, w, b, s], y, Clamp::LINEAR, macs);
     Ok(y)
-}
-
-/// The quantized depthwise packing the kernel `target` uses reads: the target's own when it
-/// lists a quantized depthwise conv, the scalar one's otherwise.
-fn qdw_layout(target: crate::target::Target) -> mnetc_targets::QDwLayout {
-    let desc = target.desc();
-    let own = desc
-        .kernels
-        .iter()
-        .any(|(k, _)| *k == mnetc_targets::Kernel::QDwConv);
-    if own {
-        desc.qdw
-    } else {
-        mnetc_targets::QDwLayout::Plain
-    }
-}
-
-/// The quantized dense conv packing the kernel `target` uses reads (as [`qdw_layout`]).
-fn qconv_layout(target: crate::target::Target) -> mnetc_targets::QConvLayout {
-    let desc = target.desc();
-    let own = desc
-        .kernels
-        .iter()
-        .any(|(k, _)| *k == mnetc_targets::Kernel::QConv);
-    if own {
-        desc.qconv
-    } else {
-        mnetc_targets::QConvLayout::Plain
-    }
 }
 
 /// What `inspect` shows of a conv: its kind, window, fused activation, multiply-adds.

@@ -324,7 +324,12 @@ pub(crate) fn qgemm(
     out_shape: &[usize],
     perm: Vec<usize>,
 ) -> Result<TensorId> {
-    let layout = qgemm_layout(l.target);
+    let own = l.target.lists(mnetc_targets::Kernel::QGemm);
+    let layout = if own {
+        l.target.desc().qgemm
+    } else {
+        mnetc_targets::QGemmLayout::PLAIN
+    };
     let (nr, kr) = (layout.nr, layout.kr);
     let (np, kp) = (n.next_multiple_of(nr), k.next_multiple_of(kr));
     let mut b: Vec<i32> = (0..n)
@@ -377,21 +382,6 @@ pub(crate) fn qgemm(
         (m * k * n) as u64,
     );
     Ok(y)
-}
-
-/// The quantized GEMM packing the kernel `target` uses reads: the target's own when it lists
-/// a quantized GEMM, the scalar one's otherwise.
-pub(crate) fn qgemm_layout(target: Target) -> mnetc_targets::QGemmLayout {
-    let desc = target.desc();
-    let own = desc
-        .kernels
-        .iter()
-        .any(|(k, _)| *k == mnetc_targets::Kernel::QGemm);
-    if own {
-        desc.qgemm
-    } else {
-        mnetc_targets::QGemmLayout::PLAIN
-    }
 }
 
 /// A GEMM call, `[m][k] x [k][n]` (pointwise convs and fully connected layers): columns padded

@@ -5,7 +5,7 @@
 use crate::error::Result;
 use crate::ir::{ActivationOp, LinearOp};
 use crate::ir::{BinaryOp, Clamp, Graph, Op};
-use crate::ops::activation::clip_bounds;
+use crate::ops::activation::graph_clip_bounds;
 
 pub fn run(graph: &mut Graph) -> Result<()> {
     let mut index = 0;
@@ -33,12 +33,7 @@ fn clamp_of(graph: &mut Graph, index: usize) -> Result<Option<Clamp>> {
     let node = &graph.nodes[index];
     match &node.op {
         Op::Activation(ActivationOp::Clip(attr)) => {
-            let bounds: Vec<_> = node
-                .inputs
-                .iter()
-                .map(|i| i.and_then(|id| graph.constant(id)))
-                .collect();
-            Ok(Some(clip_bounds(node, *attr, &bounds)?))
+            Ok(Some(graph_clip_bounds(graph, node, *attr)?))
         }
         Op::Binary(op @ (BinaryOp::Min | BinaryOp::Max)) => {
             let op = *op;

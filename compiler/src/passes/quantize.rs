@@ -22,7 +22,7 @@ use crate::ir::{
     ActivationOp, BinaryOp, Clamp, DType, Graph, LinearOp, Node, Op, PoolOp, Quant, QuantOp,
     Tensor, ValueId,
 };
-use crate::ops::activation::clip_bounds;
+use crate::ops::activation::graph_clip_bounds;
 use crate::ops::quant::layer_scale;
 
 /// Largest sum of products of a uint8 and an int8 mnetc computes in 32 bits: a layer's bound
@@ -86,12 +86,7 @@ fn quantized_output(graph: &Graph, index: usize) -> Option<(Clamp, Vec<usize>, V
         }
         match &node.op {
             Op::Activation(ActivationOp::Clip(attr)) => {
-                let bounds: Vec<_> = node
-                    .inputs
-                    .iter()
-                    .map(|i| i.and_then(|id| graph.constant(id)))
-                    .collect();
-                act = act.then(clip_bounds(node, *attr, &bounds).ok()?);
+                act = act.then(graph_clip_bounds(graph, node, *attr).ok()?);
                 remove.push(reader);
                 out = node.outputs[0];
             }
