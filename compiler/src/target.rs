@@ -95,6 +95,7 @@ fn host_has(feature: &str) -> bool {
             "avx2" => return std::is_x86_feature_detected!("avx2"),
             "fma" => return std::is_x86_feature_detected!("fma"),
             "avx512f" => return std::is_x86_feature_detected!("avx512f"),
+            "avx512vnni" => return std::is_x86_feature_detected!("avx512vnni"),
             _ => {}
         }
     }

@@ -35,6 +35,14 @@ pub mod avx2;
     target_feature = "fma"
 ))]
 pub mod avx512;
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx512f",
+    target_feature = "avx512vnni",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
+pub mod avx512vnni;
 #[cfg(target_arch = "aarch64")]
 pub mod neon;
 #[cfg(target_arch = "riscv64")]

@@ -405,6 +405,30 @@ pub const AVX512: TargetDesc = TargetDesc {
     package_triples: &[],
 };
 
+/// x86-64 with AVX-512 VNNI besides AVX-512F (Ice Lake and later Intel cores, Zen 4 and later):
+/// `avx512`'s kernels, and a quantized GEMM with `vpdpbusd` (four uint8 x int8 products into each
+/// 32-bit lane, exact). Neither `native` nor `auto` picks it: ask for it by name.
+pub const AVX512VNNI: TargetDesc = TargetDesc {
+    name: "avx512vnni",
+    features: &["avx512f", "avx512vnni", "avx2", "fma"],
+    runtime_module: "avx512vnni",
+    qgemm: QGemmLayout {
+        mr: 12,
+        nr: 16,
+        kr: 4,
+        wide: false,
+    },
+    kernels: &[
+        (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
+        (Kernel::DwConv, "avx512::f32_dwconv_nhwc_minmax_avx512"),
+        (Kernel::Gemm, "avx512::f32_gemm_minmax_avx512"),
+        (Kernel::QGemm, "avx512vnni::u8_gemm_avx512vnni"),
+        (Kernel::QDwConv, "avx2::u8_dwconv_avx2"),
+        (Kernel::QConv, "avx2::u8_conv_avx2"),
+    ],
+    ..AVX512
+};
+
 /// aarch64 with NEON (Advanced SIMD, baseline on every aarch64 Rust target) and its FMA.
 pub const NEON: TargetDesc = TargetDesc {
     name: "neon",
@@ -490,7 +514,7 @@ pub const RVV: TargetDesc = TargetDesc {
 };
 
 /// Every target, in the order `mnetc` lists them.
-pub const ALL: &[TargetDesc] = &[GENERIC, AVX2, AVX512, NEON, RVV];
+pub const ALL: &[TargetDesc] = &[GENERIC, AVX2, AVX512, AVX512VNNI, NEON, RVV];
 
 #[cfg(test)]
 mod tests {

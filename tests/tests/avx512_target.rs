@@ -74,3 +74,17 @@ fn avx512_code_refuses_to_build_without_the_features() {
         "{err}"
     );
 }
+
+/// The `avx512vnni` target: its quantized GEMM against the scalar twin (the runtime's tests,
+/// built with AVX-512 VNNI on), on a CPU that has it; `tests/int8.rs` runs the int8 fixtures'
+/// generated code for it there too.
+#[test]
+fn runtime_vnni_gemm_matches_scalar_with_avx512_vnni_enabled() {
+    let vnni = Target::from(&mnetc_targets::AVX512VNNI);
+    if !vnni.runs_here() {
+        eprintln!("skipped: this CPU lacks AVX-512 VNNI (or AVX-512F, AVX2, FMA)");
+        return;
+    }
+    let cases = mnetc_tests::run_runtime_kernel_tests(vnni, "avx512vnni");
+    assert!(cases >= 8, "{cases} cases");
+}
