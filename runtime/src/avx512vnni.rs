@@ -24,11 +24,12 @@ qgemm_kernel! {
     /// `y[m][n] = requantize(b[n] + sum_k x[m][k] * w[k][n], s[n])` with int8 weights packed
     /// in panels of 16 columns and groups of four k (`w[panel][k / 4][column][k % 4]`, zero
     /// padded): per group, one broadcast of four inputs per row and one `vpdpbusd` per row
-    /// tile row. Each tile's rows are copied once per block of panels into groups of four
-    /// (zero padded), so that rows of any K are read whole.
+    /// tile row. Rows are read in place when K is a multiple of 4; otherwise each tile's rows
+    /// are copied once per block of panels into zero-padded groups of four.
     #[inline(never)]
     pub fn u8_gemm_avx512vnni(x, w, b, s, y, q, rows, panels) {
         let kq = K.div_ceil(4);
+        let direct = K % 4 == 0;
         let mut quads = [[0u32; K]; QGEMM_MR];
         let mut p0 = panels.start;
         while p0 < panels.end {
@@ -36,7 +37,7 @@ qgemm_kernel! {
             let mut m0 = rows.start;
             while m0 < rows.end {
                 let count = (rows.end - m0).min(QGEMM_MR);
-                for (r, row) in quads.iter_mut().take(count).enumerate() {
+                for (r, row) in quads.iter_mut().take(if direct { 0 } else { count }).enumerate() {
                     let src = &x[(m0 + r) * K..][..K];
                     for (j, quad) in row.iter_mut().take(kq).enumerate() {
                         let mut bytes = [0u8; 4];
@@ -47,7 +48,8 @@ qgemm_kernel! {
                 }
                 for p in p0..p1 {
                     let cols = (N - p * QGEMM_NR).min(QGEMM_NR);
-                    // SAFETY: `quads` holds `count` rows of `kq` groups (row stride K); panel
+                    // SAFETY: `quads` holds `count` rows of `kq` groups (row stride K), or x
+                    // does (rows m0.., stride K / 4 groups, when K % 4 == 0); panel
                     // p's kq * 64 weights and 16 biases and scales exist since p < NP/16; at
                     // most `cols` bytes from p*16 of rows m0..m0+count are stored, inside y
                     // and this task's part of it.
@@ -55,18 +57,22 @@ qgemm_kernel! {
                         let wp = w.as_ptr().add(p * kq * 4 * QGEMM_NR);
                         let yp = y.as_mut_ptr().add(m0 * N + p * QGEMM_NR);
                         let (bp, sp) = (b.as_ptr().add(p * QGEMM_NR), s.as_ptr().add(p * QGEMM_NR));
-                        let xp = quads.as_ptr() as *const u32;
+                        let (xp, xs) = if direct {
+                            (x.as_ptr().add(m0 * K) as *const u32, K / 4)
+                        } else {
+                            (quads.as_ptr() as *const u32, K)
+                        };
                         match count {
-                            12 => tile::<12, K, N>(xp, wp, bp, sp, yp, cols, q),
+                            12 => tile::<12, K, N>(xp, xs, wp, bp, sp, yp, cols, q),
                             8..=11 => {
-                                tile::<8, K, N>(xp, wp, bp, sp, yp, cols, q);
-                                rest::<K, N>(count - 8, xp.add(8 * K), wp, bp, sp, yp.add(8 * N), cols, q);
+                                tile::<8, K, N>(xp, xs, wp, bp, sp, yp, cols, q);
+                                rest::<K, N>(count - 8, xp.add(8 * xs), xs, wp, bp, sp, yp.add(8 * N), cols, q);
                             }
                             4..=7 => {
-                                tile::<4, K, N>(xp, wp, bp, sp, yp, cols, q);
-                                rest::<K, N>(count - 4, xp.add(4 * K), wp, bp, sp, yp.add(4 * N), cols, q);
+                                tile::<4, K, N>(xp, xs, wp, bp, sp, yp, cols, q);
+                                rest::<K, N>(count - 4, xp.add(4 * xs), xs, wp, bp, sp, yp.add(4 * N), cols, q);
                             }
-                            _ => rest::<K, N>(count, xp, wp, bp, sp, yp, cols, q),
+                            _ => rest::<K, N>(count, xp, xs, wp, bp, sp, yp, cols, q),
                         }
                     }
                 }
@@ -86,6 +92,7 @@ qgemm_kernel! {
 unsafe fn rest<const K: usize, const N: usize>(
     rows: usize,
     x: *const u32,
+    xs: usize,
     w: *const i8,
     b: *const i32,
     s: *const f32,
@@ -95,7 +102,7 @@ unsafe fn rest<const K: usize, const N: usize>(
 ) {
     for r in 0..rows {
         // SAFETY: row r < rows of the caller's tile.
-        unsafe { tile::<1, K, N>(x.add(r * K), w, b, s, y.add(r * N), cols, q) };
+        unsafe { tile::<1, K, N>(x.add(r * xs), xs, w, b, s, y.add(r * N), cols, q) };
     }
 }
 
@@ -103,12 +110,14 @@ unsafe fn rest<const K: usize, const N: usize>(
 /// columns x 4 k) and MR broadcast groups of four inputs, then the requantization.
 ///
 /// # Safety
-/// `x` must point to MR rows of `K.div_ceil(4)` groups (row stride K u32s), `w` to that many
-/// groups of 64 int8 weights, `b` and `s` to 16 values, `y` to MR rows with `cols` writable
-/// bytes each (row stride N).
+/// `x` must point to MR rows of `K.div_ceil(4)` groups of four bytes (row stride `xs` groups,
+/// any alignment), `w` to that many groups of 64 int8 weights, `b` and `s` to 16 values, `y`
+/// to MR rows with `cols` writable bytes each (row stride N).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn tile<const MR: usize, const K: usize, const N: usize>(
     x: *const u32,
+    xs: usize,
     w: *const i8,
     b: *const i32,
     s: *const f32,
@@ -121,7 +130,7 @@ unsafe fn tile<const MR: usize, const K: usize, const N: usize>(
         for j in 0..K.div_ceil(4) {
             let wv = _mm512_loadu_si512(w.add(j * 64) as *const __m512i);
             for (r, a) in acc.iter_mut().enumerate() {
-                let xv = _mm512_set1_epi32(*x.add(r * K + j) as i32);
+                let xv = _mm512_set1_epi32(x.add(r * xs + j).read_unaligned() as i32);
                 *a = _mm512_dpbusd_epi32(*a, xv, wv);
             }
         }

@@ -7,9 +7,14 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
     .venv/bin/pip install --quiet onnxruntime numpy
 fi
-# On a CPU with AVX-512F, mnetc's code for the avx512 target (MNETC_BENCH_AVX2=1: avx2's).
+# On a CPU with AVX-512F, mnetc's code for the avx512 target, avx512vnni with AVX-512 VNNI too
+# (MNETC_BENCH_AVX2=1: avx2's).
 if grep -qw avx512f /proc/cpuinfo 2>/dev/null && [ -z "${MNETC_BENCH_AVX2:-}" ]; then
-    export RUSTFLAGS="-C target-feature=+avx2,+fma,+avx512f" CARGO_TARGET_DIR=target/avx512
+    if grep -qw avx512_vnni /proc/cpuinfo; then
+        export RUSTFLAGS="-C target-feature=+avx2,+fma,+avx512f,+avx512vnni" CARGO_TARGET_DIR=target/avx512vnni
+    else
+        export RUSTFLAGS="-C target-feature=+avx2,+fma,+avx512f" CARGO_TARGET_DIR=target/avx512
+    fi
 fi
 cargo build --release --quiet
 # mnetc-bench pins every one-thread run (its own, tract's and the worker's) to the first CPU, so
