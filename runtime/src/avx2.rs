@@ -434,48 +434,43 @@ qgemm_kernel! {
     /// `y[m][n] = requantize(b[n] + sum_k x[m][k] * w[k][n], s[n])`, exact: the int8 weights
     /// are widened to int16 at compile time and packed in panels of 16 columns and pairs of k
     /// (`w[panel][k / 2][column][k % 2]`, zero padded), and each tile's rows of `x` are widened
-    /// to int16 once per block of panels, so that `vpmaddwd` multiplies a broadcast pair of
+    /// to int16 once per block of panels (tiles and blocks visited by `gemm_tiles`, as in the
+    /// float GEMM), so that `vpmaddwd` multiplies a broadcast pair of
     /// inputs by a pair of weights for 8 columns and adds the two products into 32 bits
     /// (at most 2 * 255 * 128 in magnitude: nothing saturates).
     #[inline(never)]
     pub fn u8_gemm_avx2(x, w, b, s, y, q, rows, panels) {
         let kp = K.div_ceil(2);
-        // Each row of the tile as pairs of int16 (one u32 per pair, `kp` of the K used).
+        // The current tile's rows as pairs of int16 (one u32 per pair, `kp` of the K used),
+        // widened when the tile changes: a tile's panels come one after another.
         let mut wide = [[0u32; K]; GEMM_MR];
-        let mut p0 = panels.start;
-        while p0 < panels.end {
-            let p1 = (p0 + NB).min(panels.end);
-            let mut m0 = rows.start;
-            while m0 < rows.end {
-                let count = (rows.end - m0).min(GEMM_MR);
+        let mut widened = usize::MAX;
+        gemm_tiles(N, NB, [GEMM_MR, GEMM_NR], rows, panels, |m0, count, p, cols| {
+            if widened != m0 {
                 for (r, row) in wide.iter_mut().take(count).enumerate() {
                     widen_pairs(&x[(m0 + r) * K..][..K], row);
                 }
-                for p in p0..p1 {
-                    let cols = (N - p * GEMM_NR).min(GEMM_NR);
-                    // SAFETY: `wide` holds `count` rows of `kp` pairs (row stride K); panel p's
-                    // kp * 32 weights and 16 biases and scales exist since p < NP/16; at most
-                    // `cols` columns from p*16 of rows m0..m0+count are stored, inside y and
-                    // this task's part of it.
-                    unsafe {
-                        let wp = w.as_ptr().add(p * kp * 2 * GEMM_NR);
-                        let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
-                        let (bp, sp) = (b.as_ptr().add(p * GEMM_NR), s.as_ptr().add(p * GEMM_NR));
-                        let xp = wide.as_ptr() as *const u32;
-                        match count {
-                            6 => qmicro::<6, K, N>(xp, wp, bp, sp, yp, cols, q),
-                            5 => qmicro::<5, K, N>(xp, wp, bp, sp, yp, cols, q),
-                            4 => qmicro::<4, K, N>(xp, wp, bp, sp, yp, cols, q),
-                            3 => qmicro::<3, K, N>(xp, wp, bp, sp, yp, cols, q),
-                            2 => qmicro::<2, K, N>(xp, wp, bp, sp, yp, cols, q),
-                            _ => qmicro::<1, K, N>(xp, wp, bp, sp, yp, cols, q),
-                        }
-                    }
-                }
-                m0 += count;
+                widened = m0;
             }
-            p0 = p1;
-        }
+            // SAFETY: `wide` holds `count` rows of `kp` pairs (row stride K); panel p's
+            // kp * 32 weights and 16 biases and scales exist since p < NP/16; at most `cols`
+            // columns from p*16 of rows m0..m0+count are stored, inside y and this task's part
+            // of it.
+            unsafe {
+                let wp = w.as_ptr().add(p * kp * 2 * GEMM_NR);
+                let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+                let (bp, sp) = (b.as_ptr().add(p * GEMM_NR), s.as_ptr().add(p * GEMM_NR));
+                let xp = wide.as_ptr() as *const u32;
+                match count {
+                    6 => qmicro::<6, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    5 => qmicro::<5, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    4 => qmicro::<4, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    3 => qmicro::<3, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    2 => qmicro::<2, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    _ => qmicro::<1, K, N>(xp, wp, bp, sp, yp, cols, q),
+                }
+            }
+        });
     }
 }
 
@@ -709,12 +704,12 @@ unsafe fn requant8(a: __m256i, s: __m256, q: crate::scalar::Requant) -> __m256i 
     }
 }
 
-/// Stores the first `n` (at most 16) of 16 bytes.
+/// Stores the first `n` (at most 16) of 16 bytes (also `avx512vnni`'s).
 ///
 /// # Safety
 /// `y` must have `n` writable bytes.
 #[inline(always)]
-unsafe fn store_bytes(y: *mut u8, bytes: __m128i, n: usize) {
+pub(crate) unsafe fn store_bytes(y: *mut u8, bytes: __m128i, n: usize) {
     unsafe {
         if n == 16 {
             _mm_storeu_si128(y as *mut __m128i, bytes);
@@ -746,37 +741,37 @@ qconv_kernel! {
         unsafe {
             let mut patch = [0u32; 256];
             let wp = w.as_ptr();
-            for oy in rows {
-                for ox in 0..OW {
-                    let pp = patch.as_mut_ptr() as *mut i16;
-                    let mut t = 0;
-                    for ky in 0..KH {
-                        let iy = (oy * SH + ky) as isize - PT as isize;
-                        for kx in 0..KW {
-                            let ix = (ox * SW + kx) as isize - PL as isize;
-                            let inside = iy >= 0 && ix >= 0 && iy < H as isize && ix < W as isize;
-                            for ci in 0..CI {
-                                *pp.add(t) = if inside {
-                                    x[iy as usize * XSY + ix as usize * XSX + ci * XSC] as i16 - xz as i16
-                                } else {
-                                    0
-                                };
-                                t += 1;
+            // Up to 64 output channels (8 accumulators) at a time; one chunk for stems of at
+            // most 64 channels.
+            let mut c0 = 0;
+            while c0 < CO {
+                let n = (CO - c0).min(64);
+                let blocks = n.div_ceil(8);
+                let (mut bt, mut st) = ([0i32; 64], [0f32; 64]);
+                bt[..n].copy_from_slice(&b[c0..c0 + n]);
+                st[..n].copy_from_slice(&s[c0..c0 + n]);
+                for oy in rows.clone() {
+                    for ox in 0..OW {
+                        let pp = patch.as_mut_ptr() as *mut i16;
+                        let mut t = 0;
+                        for ky in 0..KH {
+                            let iy = (oy * SH + ky) as isize - PT as isize;
+                            for kx in 0..KW {
+                                let ix = (ox * SW + kx) as isize - PL as isize;
+                                let inside = iy >= 0 && ix >= 0 && iy < H as isize && ix < W as isize;
+                                for ci in 0..CI {
+                                    *pp.add(t) = if inside {
+                                        x[iy as usize * XSY + ix as usize * XSX + ci * XSC] as i16 - xz as i16
+                                    } else {
+                                        0
+                                    };
+                                    t += 1;
+                                }
                             }
                         }
-                    }
-                    if k % 2 == 1 {
-                        *pp.add(k) = 0;
-                    }
-                    let out = y.as_mut_ptr().add((oy * OW + ox) * CO);
-                    // Up to 64 output channels (8 accumulators) at a time.
-                    let mut c0 = 0;
-                    while c0 < CO {
-                        let n = (CO - c0).min(64);
-                        let blocks = n.div_ceil(8);
-                        let (mut bt, mut st) = ([0i32; 64], [0f32; 64]);
-                        bt[..n].copy_from_slice(&b[c0..c0 + n]);
-                        st[..n].copy_from_slice(&s[c0..c0 + n]);
+                        if k % 2 == 1 {
+                            *pp.add(k) = 0;
+                        }
                         let mut acc = [_mm256_setzero_si256(); 8];
                         for (blk, a) in acc.iter_mut().enumerate().take(blocks) {
                             *a = _mm256_loadu_si256(bt.as_ptr().add(blk * 8) as *const __m256i);
@@ -789,19 +784,18 @@ qconv_kernel! {
                                 *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xv, wv));
                             }
                         }
-                        let mut blk = 0;
-                        while blk < blocks {
-                            let r0 = requant8(acc[blk], _mm256_loadu_ps(st.as_ptr().add(blk * 8)), q);
-                            let r1 = requant8(acc[blk + 1], _mm256_loadu_ps(st.as_ptr().add(blk * 8 + 8)), q);
-                            // packs: [r0 0-3, r1 0-3 | r0 4-7, r1 4-7].
-                            let p = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(r0, r1));
-                            let bytes = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256::<1>(p));
-                            store_bytes(out.add(c0 + blk * 8), bytes, (n - blk * 8).min(16));
-                            blk += 2;
+                        let out = y.as_mut_ptr().add((oy * OW + ox) * CO + c0);
+                        for blk in (0..blocks).step_by(2) {
+                            let (s0, s1) = (
+                                _mm256_loadu_ps(st.as_ptr().add(blk * 8)),
+                                _mm256_loadu_ps(st.as_ptr().add(blk * 8 + 8)),
+                            );
+                            let cols = (n - blk * 8).min(16);
+                            store16_requant(out.add(blk * 8), acc[blk], acc[blk + 1], s0, s1, q, cols);
                         }
-                        c0 += n;
                     }
                 }
+                c0 += n;
             }
         }
     }

@@ -12,6 +12,7 @@
 // this module (the crate's minimum, 1.85, covers everything else).
 #![allow(clippy::incompatible_msrv)]
 
+use crate::scalar::gemm_tiles;
 use core::arch::x86_64::*;
 
 /// Rows of the quantized GEMM's register tile.
@@ -30,14 +31,13 @@ qgemm_kernel! {
     pub fn u8_gemm_avx512vnni(x, w, b, s, y, q, rows, panels) {
         let kq = K.div_ceil(4);
         let direct = K % 4 == 0;
+        // With K not a multiple of 4, the current tile's rows in zero-padded groups of four,
+        // copied when the tile changes: a tile's panels come one after another.
         let mut quads = [[0u32; K]; QGEMM_MR];
-        let mut p0 = panels.start;
-        while p0 < panels.end {
-            let p1 = (p0 + NB).min(panels.end);
-            let mut m0 = rows.start;
-            while m0 < rows.end {
-                let count = (rows.end - m0).min(QGEMM_MR);
-                for (r, row) in quads.iter_mut().take(if direct { 0 } else { count }).enumerate() {
+        let mut copied = usize::MAX;
+        gemm_tiles(N, NB, [QGEMM_MR, QGEMM_NR], rows, panels, |m0, count, p, cols| {
+            if !direct && copied != m0 {
+                for (r, row) in quads.iter_mut().take(count).enumerate() {
                     let src = &x[(m0 + r) * K..][..K];
                     for (j, quad) in row.iter_mut().take(kq).enumerate() {
                         let mut bytes = [0u8; 4];
@@ -46,40 +46,35 @@ qgemm_kernel! {
                         *quad = u32::from_le_bytes(bytes);
                     }
                 }
-                for p in p0..p1 {
-                    let cols = (N - p * QGEMM_NR).min(QGEMM_NR);
-                    // SAFETY: `quads` holds `count` rows of `kq` groups (row stride K), or x
-                    // does (rows m0.., stride K / 4 groups, when K % 4 == 0); panel
-                    // p's kq * 64 weights and 16 biases and scales exist since p < NP/16; at
-                    // most `cols` bytes from p*16 of rows m0..m0+count are stored, inside y
-                    // and this task's part of it.
-                    unsafe {
-                        let wp = w.as_ptr().add(p * kq * 4 * QGEMM_NR);
-                        let yp = y.as_mut_ptr().add(m0 * N + p * QGEMM_NR);
-                        let (bp, sp) = (b.as_ptr().add(p * QGEMM_NR), s.as_ptr().add(p * QGEMM_NR));
-                        let (xp, xs) = if direct {
-                            (x.as_ptr().add(m0 * K) as *const u32, K / 4)
-                        } else {
-                            (quads.as_ptr() as *const u32, K)
-                        };
-                        match count {
-                            12 => tile::<12, K, N>(xp, xs, wp, bp, sp, yp, cols, q),
-                            8..=11 => {
-                                tile::<8, K, N>(xp, xs, wp, bp, sp, yp, cols, q);
-                                rest::<K, N>(count - 8, xp.add(8 * xs), xs, wp, bp, sp, yp.add(8 * N), cols, q);
-                            }
-                            4..=7 => {
-                                tile::<4, K, N>(xp, xs, wp, bp, sp, yp, cols, q);
-                                rest::<K, N>(count - 4, xp.add(4 * xs), xs, wp, bp, sp, yp.add(4 * N), cols, q);
-                            }
-                            _ => rest::<K, N>(count, xp, xs, wp, bp, sp, yp, cols, q),
-                        }
-                    }
-                }
-                m0 += count;
+                copied = m0;
             }
-            p0 = p1;
-        }
+            // SAFETY: `quads` holds `count` rows of `kq` groups (row stride K), or x does (rows
+            // m0.., stride K / 4 groups, when K % 4 == 0); panel p's kq * 64 weights and 16
+            // biases and scales exist since p < NP/16; at most `cols` bytes from p*16 of rows
+            // m0..m0+count are stored, inside y and this task's part of it.
+            unsafe {
+                let wp = w.as_ptr().add(p * kq * 4 * QGEMM_NR);
+                let yp = y.as_mut_ptr().add(m0 * N + p * QGEMM_NR);
+                let (bp, sp) = (b.as_ptr().add(p * QGEMM_NR), s.as_ptr().add(p * QGEMM_NR));
+                let (xp, xs) = if direct {
+                    (x.as_ptr().add(m0 * K) as *const u32, K / 4)
+                } else {
+                    (quads.as_ptr() as *const u32, K)
+                };
+                match count {
+                    12 => tile::<12, K, N>(xp, xs, wp, bp, sp, yp, cols, q),
+                    8..=11 => {
+                        tile::<8, K, N>(xp, xs, wp, bp, sp, yp, cols, q);
+                        rest::<K, N>(count - 8, xp.add(8 * xs), xs, wp, bp, sp, yp.add(8 * N), cols, q);
+                    }
+                    4..=7 => {
+                        tile::<4, K, N>(xp, xs, wp, bp, sp, yp, cols, q);
+                        rest::<K, N>(count - 4, xp.add(4 * xs), xs, wp, bp, sp, yp.add(4 * N), cols, q);
+                    }
+                    _ => rest::<K, N>(count, xp, xs, wp, bp, sp, yp, cols, q),
+                }
+            }
+        });
     }
 }
 
@@ -145,15 +140,7 @@ unsafe fn tile<const MR: usize, const K: usize, const N: usize>(
             let v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
             let i = _mm512_sub_epi32(_mm512_castps_si512(_mm512_add_ps(v, magic)), bias);
             // Values in q.lo..=q.hi, inside 0..=255: the saturating narrowing only narrows.
-            let bytes = _mm512_cvtusepi32_epi8(i);
-            let out = y.add(r * N);
-            if cols == 16 {
-                _mm_storeu_si128(out as *mut __m128i, bytes);
-            } else {
-                let mut tmp = [0u8; 16];
-                _mm_storeu_si128(tmp.as_mut_ptr() as *mut __m128i, bytes);
-                core::ptr::copy_nonoverlapping(tmp.as_ptr(), out, cols);
-            }
+            crate::avx2::store_bytes(y.add(r * N), _mm512_cvtusepi32_epi8(i), cols);
         }
     }
 }

@@ -330,21 +330,38 @@ pub(crate) fn lower(
                     vec![strides[1], strides[2], strides[3]],
                 )
             };
-            let (k, s, pad) = (conv.window.kernel, conv.window.strides, conv.window.pads);
-            let window = [k[0], k[1], s[0], s[1], pad[0], pad[1], oh, ow];
             let tasks = crate::program::row_tasks(oh, macs);
-            let consts = [xs[2], xs[3]]
-                .into_iter()
-                .chain(shape)
-                .chain(window)
-                .chain(strides)
-                .chain([tasks])
-                .chain(lens);
-            Kernel::call(kind, consts.map(Const::from), minmax_args()).with_tasks(tasks)
+            let consts = window_consts(conv, &xs, shape, [oh, ow], strides, tasks, lens);
+            Kernel::call(kind, consts, minmax_args()).with_tasks(tasks)
         };
         l.step(node, kernel, vec![x, w, b], y, conv.act, macs);
         y
     })
+}
+
+/// The const generic arguments of a dense or depthwise conv call, float or quantized (the
+/// conv families' order in `runtime/src/signature.rs`): input height and width, the kind's
+/// channel counts (`shape`), the window, the input strides (dense convs), tasks, array lengths.
+fn window_consts(
+    conv: &Conv,
+    xs: &[usize],
+    shape: Vec<usize>,
+    [oh, ow]: [usize; 2],
+    strides: Vec<usize>,
+    tasks: usize,
+    lens: [usize; 3],
+) -> Vec<Const> {
+    let (k, s, pad) = (conv.window.kernel, conv.window.strides, conv.window.pads);
+    let window = [k[0], k[1], s[0], s[1], pad[0], pad[1], oh, ow];
+    [xs[2], xs[3]]
+        .into_iter()
+        .chain(shape)
+        .chain(window)
+        .chain(strides)
+        .chain([tasks])
+        .chain(lens)
+        .map(Const::from)
+        .collect()
 }
 
 /// Lowers a Conv on a quantized input (`passes::quantize`) to the quantized GEMM (pointwise),
@@ -446,8 +463,6 @@ fn lower_int(
         l.weight(r.scale),
     );
     let y = l.new_buffer_of(out_shape.clone(), NHWC.to_vec(), Elem::U8);
-    let (k, st, pad) = (conv.window.kernel, conv.window.strides, conv.window.pads);
-    let window = [k[0], k[1], st[0], st[1], pad[0], pad[1], oh, ow];
     let tasks = crate::program::row_tasks(oh, macs);
     let lens = [l.len(x), l.len(w), l.len(y)];
     let (kind, shape, strides) = if depthwise {
@@ -459,13 +474,7 @@ fn lower_int(
             vec![strides[1], strides[2], strides[3]],
         )
     };
-    let consts = [xs[2], xs[3]]
-        .into_iter()
-        .chain(shape)
-        .chain(window)
-        .chain(strides)
-        .chain([tasks])
-        .chain(lens);
+    let consts = window_consts(conv, &xs, shape, [oh, ow], strides, tasks, lens);
     let args = [
         Arg::Input(0),
         Arg::I32(xz),
@@ -476,7 +485,7 @@ fn lower_int(
         requant,
         Arg::Pool,
     ];
-    let kernel = Kernel::call(kind, consts.map(Const::from), args).with_tasks(tasks);
+    let kernel = Kernel::call(kind, consts, args).with_tasks(tasks);
     l.step(node, kernel, vec![x, w, b, s], y, Clamp::LINEAR, macs);
     Ok(y)
 }

@@ -16,9 +16,17 @@ pub fn fold(graph: &mut Graph, index: usize) -> Result<bool> {
     }
     if matches!(node.op, crate::ir::Op::Quant(_)) {
         // Quantized weights stay integers for `passes::quantize`, which folds what it does
-        // not compute in integers.
+        // not compute in integers (with `evaluate`).
         return Ok(false);
     }
+    evaluate(graph, index)
+}
+
+/// Evaluates node `index` if all its inputs are constants, making its first output a
+/// constant. Returns whether it did.
+pub fn evaluate(graph: &mut Graph, index: usize) -> Result<bool> {
+    let node = &graph.nodes[index];
+    let out = node.outputs[0];
     let mut inputs = Vec::with_capacity(node.inputs.len());
     for input in &node.inputs {
         match input {

@@ -7,7 +7,7 @@ use crate::ir::{Graph, ValueId};
 
 pub fn run(graph: &mut Graph) -> Result<()> {
     bypass_identities(graph);
-    remove_unused_nodes(graph);
+    remove_unused_nodes(graph, |_| true);
     compact_values(graph);
     Ok(())
 }
@@ -36,16 +36,15 @@ fn bypass_identities(graph: &mut Graph) {
     }
 }
 
-fn remove_unused_nodes(graph: &mut Graph) {
+/// Removes the nodes for which `which` holds and whose outputs nothing reads (also
+/// `passes::quantize`'s clean-up, for its quantize and dequantize nodes).
+pub(crate) fn remove_unused_nodes(graph: &mut Graph, which: impl Fn(&crate::ir::Node) -> bool) {
     // Nodes are in topological order: walking backwards sees every reader before its producer.
     let mut index = graph.nodes.len();
     while index > 0 {
         index -= 1;
-        if graph.nodes[index]
-            .outputs
-            .iter()
-            .all(|&o| graph.use_count(o) == 0)
-        {
+        let node = &graph.nodes[index];
+        if which(node) && node.outputs.iter().all(|&o| graph.use_count(o) == 0) {
             graph.nodes.remove(index);
         }
     }

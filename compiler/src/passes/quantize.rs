@@ -17,7 +17,6 @@
 //! computes in integers whether or not the float optimisations run.
 
 use crate::error::{Error, Result};
-use crate::interp;
 use crate::ir::{
     ActivationOp, BinaryOp, Clamp, DType, Graph, LinearOp, Node, Op, PoolOp, Quant, QuantOp,
     Tensor, ValueId,
@@ -37,7 +36,8 @@ pub fn run(graph: &mut Graph) -> Result<()> {
         }
     }
     fold_constant_dequantize(graph)?;
-    remove_unread_quant_nodes(graph);
+    // Quantize and dequantize nodes whose outputs nothing reads any more.
+    crate::passes::dead_nodes::remove_unused_nodes(graph, |n| matches!(n.op, Op::Quant(_)));
     Ok(())
 }
 
@@ -314,30 +314,10 @@ fn fold_constant_dequantize(graph: &mut Graph) -> Result<()> {
         let node = &graph.nodes[index];
         if matches!(node.op, Op::Quant(QuantOp::DequantizeLinear { .. }))
             && graph.use_count(node.outputs[0]) > 0
-            && node.input(0).is_some_and(|x| graph.constant(x).is_some())
         {
-            let inputs: Vec<_> = node
-                .inputs
-                .iter()
-                .map(|i| i.and_then(|id| graph.constant(id)))
-                .collect();
-            let t = interp::eval(graph, node, &inputs)?.remove(0);
-            let out = node.outputs[0];
-            graph.values[out].constant = Some(t);
+            crate::passes::constant_folding::evaluate(graph, index)?;
         }
     }
     crate::passes::constant_folding::sweep(graph);
     Ok(())
-}
-
-/// Quantize and dequantize nodes whose outputs nothing reads any more.
-fn remove_unread_quant_nodes(graph: &mut Graph) {
-    let mut index = graph.nodes.len();
-    while index > 0 {
-        index -= 1;
-        let node = &graph.nodes[index];
-        if matches!(node.op, Op::Quant(_)) && graph.use_count(node.outputs[0]) == 0 {
-            graph.nodes.remove(index);
-        }
-    }
 }
