@@ -314,7 +314,8 @@ impl Drop for Runner {
 }
 
 /// Writes the crate and builds it. The target directory is shared between runs so that the
-/// runtime and the standard library are built once.
+/// runtime is built once per target and set of flags; each run's own artifacts are removed from
+/// it once its binary is taken out.
 pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
     build_with_flags(generated, target, &target.rustflags())
 }
@@ -322,36 +323,34 @@ pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
 /// [`build`] with the given `RUSTFLAGS` instead of the target's (tests use it to show that
 /// code for a SIMD target refuses to build without its features).
 pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) -> Result<Runner> {
+    let emulation = if target.runs_here() {
+        None
+    } else {
+        let e = emulation(target).ok_or_else(|| {
+            Error::Options(format!(
+                "this CPU cannot run code for --target {target}; `mnetc compile` still generates it"
+            ))
+        })?;
+        check(&e, target)?;
+        Some(e)
+    };
     let root = std::env::temp_dir().join("mnetc-verify");
-    let dir = root.join(format!("run-{}-{}", std::process::id(), unique()));
+    let runtime = shared_runtime(&root)?;
+    // A package name of its own per run: concurrent runs share the target directory, and each
+    // must find (and then remove) its own artifacts there.
+    let package = format!("mnetc-run-{}-{}", std::process::id(), unique());
+    let dir = root.join(&package);
     let write = |rel: &str, data: &[u8]| -> Result<()> {
         let path = dir.join(rel);
         std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io(&path))?;
         std::fs::write(&path, data).map_err(io(&path))
     };
-    for (rel, text) in RUNTIME {
-        write(&format!("runtime/{rel}"), text.as_bytes())?;
-    }
-    // The runtime's own Cargo.toml inherits from mnetc's workspace; this one stands alone.
-    write("runtime/Cargo.toml", runtime_toml().as_bytes())?;
-    // A package name of its own per module: concurrent runs share the target directory, and
-    // each must find its own binary there.
-    let package = {
-        use sha2::Digest;
-        let mut h = sha2::Sha256::new();
-        h.update(generated.source.as_bytes());
-        h.update(&generated.weights);
-        let digest: String = h
-            .finalize()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("mnetc-run-{digest}")
-    };
     write(
         "runner/Cargo.toml",
-        RUNNER_TOML.replace("mnetc-runner", &package).as_bytes(),
+        RUNNER_TOML
+            .replace("mnetc-runner", &package)
+            .replace("RUNTIME_PATH", &runtime.display().to_string())
+            .as_bytes(),
     )?;
     let rgb8 = if generated.source.contains("pub fn forward_rgb8") {
         RUNNER_RGB8
@@ -373,40 +372,38 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
         .arg(dir.join("runner/Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target_dir)
         .env("RUSTFLAGS", rustflags);
-    let emulation = if target.runs_here() {
-        None
-    } else {
-        let e = emulation(target).ok_or_else(|| {
-            Error::Options(format!(
-                "this CPU cannot run code for --target {target}; `mnetc compile` still generates it"
-            ))
-        })?;
-        check(&e, target)?;
+    if let Some(e) = &emulation {
         let var = format!(
             "CARGO_TARGET_{}_LINKER",
             e.triple.to_uppercase().replace('-', "_")
         );
         cmd.args(["--target", e.triple]).env(var, e.linker);
-        Some(e)
-    };
-    let out = cmd.output().map_err(|e| Error::Tool {
-        program: "cargo".into(),
-        reason: e.to_string(),
-    })?;
-    if !out.status.success() {
-        return Err(Error::GeneratedBuild(
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        ));
     }
-    let binary = match emulation {
+    let release = match &emulation {
         Some(e) => target_dir.join(e.triple),
         None => target_dir,
     }
-    .join("release")
-    .join(&package);
-    // Several runs share the target directory: keep our own copy of the binary.
+    .join("release");
+    // Take the binary out of the shared target directory, and leave nothing else of this run
+    // there or in the crate's folder when it fails: a test suite builds hundreds of modules,
+    // several megabytes of weights each.
+    let binary = release.join(&package);
     let own = dir.join("mnetc-runner");
-    std::fs::copy(&binary, &own).map_err(io(&binary))?;
+    let built = match cmd.output() {
+        Err(e) => Err(Error::Tool {
+            program: "cargo".into(),
+            reason: e.to_string(),
+        }),
+        Ok(out) if !out.status.success() => Err(Error::GeneratedBuild(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )),
+        Ok(_) => std::fs::rename(&binary, &own).map_err(io(&binary)),
+    };
+    remove_artifacts(&release, &package);
+    if let Err(e) = built {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
+    }
     Ok(Runner {
         binary: own,
         dir,
@@ -414,6 +411,78 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
         vlen: 128,
         threads: 1,
     })
+}
+
+/// The runtime's sources, written once under `root` in a folder named by their digest (so that
+/// another mnetc's runtime gets a folder of its own): every run depends on the same path, which
+/// cargo then builds once per target directory.
+fn shared_runtime(root: &Path) -> Result<PathBuf> {
+    use sha2::Digest;
+    let toml = runtime_toml();
+    let mut h = sha2::Sha256::new();
+    for (rel, text) in RUNTIME {
+        h.update(rel.as_bytes());
+        h.update([0]);
+        h.update(text.as_bytes());
+        h.update([0]);
+    }
+    h.update(toml.as_bytes());
+    let digest: String = h
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = root.join(format!("runtime-{digest}"));
+    if dir.join("Cargo.toml").exists() {
+        return Ok(dir);
+    }
+    // Written aside and renamed into place, so that a folder under the final name is complete.
+    let part = root.join(format!("runtime-part-{}-{}", std::process::id(), unique()));
+    let write = |rel: &str, data: &str| -> Result<()> {
+        let path = part.join(rel);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io(&path))?;
+        std::fs::write(&path, data).map_err(io(&path))
+    };
+    for (rel, text) in RUNTIME {
+        write(rel, text)?;
+    }
+    // The runtime's own Cargo.toml inherits from mnetc's workspace; this one stands alone.
+    write("Cargo.toml", &toml)?;
+    if let Err(e) = std::fs::rename(&part, &dir) {
+        let _ = std::fs::remove_dir_all(&part);
+        // Another run may have put the same sources there first.
+        if !dir.join("Cargo.toml").exists() {
+            return Err(io(&dir)(e));
+        }
+    }
+    Ok(dir)
+}
+
+/// Removes what building `package` left in the profile directory `release` (the runtime's
+/// artifacts, shared by every run, stay).
+fn remove_artifacts(release: &Path, package: &str) {
+    let crate_name = package.replace('-', "_");
+    let _ = std::fs::remove_file(release.join(format!("{package}.d")));
+    for (sub, prefix) in [
+        ("deps", format!("{crate_name}-")),
+        (".fingerprint", format!("{package}-")),
+        ("build", format!("{package}-")),
+    ] {
+        let Ok(entries) = std::fs::read_dir(release.join(sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let path = entry.path();
+                let _ = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
+    }
 }
 
 fn unique() -> u64 {
@@ -428,7 +497,7 @@ version = "0.1.0"
 edition = "2024"
 
 [dependencies]
-mnetc_runtime = { package = "mnetc-runtime", path = "../runtime", features = ["std"] }
+mnetc_runtime = { package = "mnetc-runtime", path = 'RUNTIME_PATH', features = ["std"] }
 
 [profile.release]
 codegen-units = 16
