@@ -167,6 +167,32 @@ enum Command {
         #[arg(long)]
         preprocess: Option<String>,
     },
+    /// Post-training static quantization: calibrate the activations of a float model on
+    /// photos and write it as a standard QDQ ONNX model (uint8 activations, int8 weights, int32
+    /// biases) that mnetc and onnxruntime run in integers. Prints every activation's range and
+    /// how often the int8 model's top class is the float model's.
+    Quantize {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// A folder of photos (JPEG, PNG, WebP) to calibrate the activation ranges on.
+        #[arg(long)]
+        calibrate: PathBuf,
+        /// A folder of other photos to measure the agreement with the float model on.
+        #[arg(long)]
+        evaluate: Option<PathBuf>,
+        /// How each activation's range is chosen: minmax (everything seen), percentile
+        /// (99.999th at each end) or entropy (the KL-optimal clipping).
+        #[arg(long, default_value = "minmax", value_parser = ["minmax", "percentile", "entropy"])]
+        method: String,
+        /// One weight scale per layer instead of one per output channel.
+        #[arg(long)]
+        per_tensor: bool,
+        #[command(flatten)]
+        photo: PhotoArgs,
+        /// The QDQ ONNX model to write.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
     /// Print the JSON description of the paper's MobileNet v1 (Table 1).
     Describe {
         #[arg(long, default_value_t = 1.0)]
@@ -362,6 +388,23 @@ fn run(command: Command) -> Result<bool, Error> {
                 s.scratch_bytes
             );
         }
+        Command::Quantize {
+            model,
+            calibrate,
+            evaluate,
+            method,
+            per_tensor,
+            photo,
+            output,
+        } => quantize(
+            &model,
+            &calibrate,
+            evaluate.as_deref(),
+            method.parse()?,
+            per_tensor,
+            &photo,
+            &output,
+        )?,
         Command::Package {
             model,
             platform,
@@ -797,4 +840,163 @@ fn classify(
     }
     bar.finish_and_clear();
     Ok(())
+}
+
+/// The photos (JPEG, PNG, WebP) in a folder, sorted by name; an error when there are none.
+fn photos_in(dir: &std::path::Path, what: &str) -> Result<Vec<PathBuf>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut photos: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| {
+                ["jpg", "jpeg", "png", "webp"]
+                    .contains(&e.to_string_lossy().to_lowercase().as_str())
+            })
+        })
+        .collect();
+    photos.sort();
+    if photos.is_empty() {
+        return Err(Error::Options(format!(
+            "{}: no photos (JPEG, PNG or WebP) to {what}",
+            dir.display()
+        )));
+    }
+    Ok(photos)
+}
+
+/// `mnetc quantize`: calibration on the interpreter, the QDQ model written, read back and
+/// compared with the float model.
+fn quantize(
+    model: &ModelArgs,
+    calibrate: &std::path::Path,
+    evaluate: Option<&std::path::Path>,
+    method: mnetc::ptq::Method,
+    per_tensor: bool,
+    args: &PhotoArgs,
+    output: &std::path::Path,
+) -> Result<(), Error> {
+    let calibration = photos_in(calibrate, "calibrate on")?;
+    let evaluation = evaluate
+        .map(|dir| photos_in(dir, "evaluate on"))
+        .transpose()?
+        .unwrap_or_default();
+    let graph = model.load(true)?;
+    let pre = preprocessing(&graph, args)?;
+    let shape = graph.shape(graph.input.value).unwrap_or(&[]).to_vec();
+    let load = |photos: &[PathBuf]| -> Result<Vec<Tensor>, Error> {
+        photos
+            .iter()
+            .map(|p| Ok(Tensor::f32(shape.clone(), photo_input(&graph, p, &pre)?)))
+            .collect()
+    };
+    let inputs = load(&calibration)?;
+    let runs = if method == mnetc::ptq::Method::MinMax {
+        1
+    } else {
+        2
+    };
+    let bar = indicatif::ProgressBar::new((inputs.len() * runs) as u64);
+    let ranges = mnetc::ptq::calibrate(&graph, &inputs, method, || bar.inc(1))?;
+    bar.finish_and_clear();
+    println!(
+        "{} calibration photos, {} activations ({method:?}):",
+        inputs.len(),
+        ranges.len()
+    );
+    println!(
+        "{:<40} {:>21} {:>21} {:>10} {:>4}",
+        "activation", "seen", "quantized", "scale", "zp"
+    );
+    for r in &ranges {
+        let (scale, zp) = r.u8_params();
+        println!(
+            "{:<40} {:>21} {:>21} {scale:>10.3e} {zp:>4}",
+            graph.values[r.value].name,
+            format!("[{:.4}, {:.4}]", r.min, r.max),
+            format!("[{:.4}, {:.4}]", r.lo.min(0.0), r.hi.max(0.0)),
+        );
+    }
+    let bytes = mnetc::ptq::write::qdq_bytes(&graph, &ranges, per_tensor)?;
+    // What was written must read back as a quantized model mnetc runs in integers.
+    let quantized = mnetc::frontend_bytes(&bytes, output, &model.options(true))
+        .map_err(|e| Error::Internal(format!("the written model does not read back: {e}")))?;
+    let (integer, layers) = integer_layers(&quantized);
+    println!("{integer} of {layers} conv and dense layers run in integers");
+    let report = |name: &str, photos: &[PathBuf], inputs: &[Tensor]| -> Result<(), Error> {
+        let mut agree = 0;
+        let mut diff = 0f64;
+        for (photo, x) in photos.iter().zip(inputs) {
+            let p = mnetc::photo::softmax(&mnetc::interp::run(&graph, x)?.remove(0).to_f32());
+            let q = mnetc::photo::softmax(&mnetc::interp::run(&quantized, x)?.remove(0).to_f32());
+            let (a, b) = (argmax(&p), argmax(&q));
+            agree += usize::from(a == b);
+            let d = p
+                .iter()
+                .zip(&q)
+                .map(|(x, y)| (x - y).abs() as f64)
+                .sum::<f64>();
+            diff += d / p.len() as f64;
+            println!(
+                "  {:<40} float top-1 {a:>5} ({:.3})  int8 top-1 {b:>5} ({:.3}){}",
+                photo.file_name().unwrap_or_default().to_string_lossy(),
+                p[a],
+                q[b],
+                if a == b { "" } else { "  DIFFERENT" }
+            );
+        }
+        println!(
+            "{name}: top-1 agreement {agree}/{} ({:.1}%), mean |softmax difference| {:.2e}",
+            photos.len(),
+            100.0 * agree as f64 / photos.len() as f64,
+            diff / photos.len() as f64
+        );
+        Ok(())
+    };
+    report("calibration photos", &calibration, &inputs)?;
+    if !evaluation.is_empty() {
+        report("evaluation photos", &evaluation, &load(&evaluation)?)?;
+    }
+    write_atomically(output, &bytes)?;
+    println!("wrote {} ({} bytes)", output.display(), bytes.len());
+    Ok(())
+}
+
+/// How many of a graph's Conv and Dense layers compute on quantized values, of all of them.
+fn integer_layers(graph: &mnetc::ir::Graph) -> (usize, usize) {
+    use mnetc::ir::{LinearOp, Op};
+    let layers: Vec<_> = graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Conv(_) | Op::Linear(LinearOp::Dense { .. })))
+        .collect();
+    let integer = layers
+        .iter()
+        .filter(|n| {
+            n.input(0)
+                .is_some_and(|x| graph.values[x].dtype != mnetc::ir::DType::F32)
+        })
+        .count();
+    (integer, layers.len())
+}
+
+fn argmax(v: &[f32]) -> usize {
+    (0..v.len()).fold(0, |best, i| if v[i] > v[best] { i } else { best })
+}
+
+/// Writes `bytes` beside `path` and renames it into place: never a half-written file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
 }

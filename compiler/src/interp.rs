@@ -4,11 +4,21 @@
 //! inputs are all constants. It must stay simple enough to be obviously right; speed is not its job.
 
 use crate::error::{Error, Result};
-use crate::ir::{Graph, Node, Tensor};
+use crate::ir::{Graph, Node, Tensor, ValueId};
 use crate::ops;
 
 /// Runs the graph on `input` (in the graph input's own layout and shape) and returns its outputs.
 pub fn run(graph: &Graph, input: &Tensor) -> Result<Vec<Tensor>> {
+    run_observed(graph, input, |_, _| {})
+}
+
+/// [`run`], showing `observe` the input and every value a node computes, as it is computed
+/// (calibration for `mnetc quantize` collects their ranges this way).
+pub fn run_observed(
+    graph: &Graph,
+    input: &Tensor,
+    mut observe: impl FnMut(ValueId, &Tensor),
+) -> Result<Vec<Tensor>> {
     let input_id = graph.input.value;
     let want = graph
         .shape(input_id)
@@ -20,6 +30,7 @@ pub fn run(graph: &Graph, input: &Tensor) -> Result<Vec<Tensor>> {
         )));
     }
     let mut env: Vec<Option<Tensor>> = graph.values.iter().map(|v| v.constant.clone()).collect();
+    observe(input_id, input);
     env[input_id] = Some(input.clone());
     // Activations are dropped after their last reader, so whole-model runs stay small.
     let mut last_use = vec![usize::MAX; graph.values.len()];
@@ -38,6 +49,7 @@ pub fn run(graph: &Graph, input: &Tensor) -> Result<Vec<Tensor>> {
             .collect();
         let outputs = eval(graph, node, &inputs)?;
         for (id, t) in node.outputs.iter().zip(outputs) {
+            observe(*id, &t);
             env[*id] = Some(t);
         }
         for &id in node.inputs.iter().flatten() {

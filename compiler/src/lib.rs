@@ -24,6 +24,7 @@ pub mod passes;
 pub mod photo;
 pub mod preprocess;
 pub mod program;
+pub mod ptq;
 pub mod rng;
 pub mod target;
 
