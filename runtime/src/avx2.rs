@@ -565,24 +565,33 @@ unsafe fn store16_requant(
 
 /// Output pixels of a row that [`u8_dwconv_avx2`] computes together.
 const QDW_PX: usize = 4;
+/// Input columns of the widened rows [`u8_dwconv_avx2`] keeps (a chunk of output columns
+/// reads at most this many).
+const QDW_IN: usize = 72;
 
 qdwconv_kernel! {
-    w = i16, wn = C.div_ceil(16) * (KH * KW).div_ceil(2) * 64;
-    /// Quantized depthwise conv, exact, 16 channels at a time: the inputs of two taps widened
-    /// to int16 and interleaved (`vpunpck{l,h}wd`), so that one `vpmaddwd` against the weights
-    /// (packed in the same order at compile time, `QDwLayout::Pairs16`) adds both taps'
-    /// products for 8 channels into 32 bits. Taps outside the input read the zero point, and
-    /// every sum starts from `b - xz * (sum of the channel's weights)`, so the padding adds
-    /// nothing, as in the scalar twin. A last block of fewer than 16 channels reads a
-    /// zero-point-padded copy of its inputs.
+    w = i16, wn = C.div_ceil(16) * KH * KW.div_ceil(2) * 64;
+    /// Quantized depthwise conv, exact, 16 channels at a time. Each input row a chunk of output
+    /// columns reads is widened to int16 once, as pairs of horizontally adjacent pixels
+    /// interleaved (`vpunpck{l,h}wd`), and kept while the output rows that read it are
+    /// computed (a ring of KH rows); then a kernel row's taps `(kx, kx + 1)` are one
+    /// `vpmaddwd` per 8 channels against weights packed in the same order at compile time
+    /// (`QDwLayout::RowPairs16`; an odd last tap has a zero partner weight). Inputs outside
+    /// the image are the zero point, and every sum starts from `b - xz * (sum of the channel's
+    /// weights)`, so the padding adds nothing, as in the scalar twin. A last block of fewer
+    /// than 16 channels reads its inputs through a zero-point-padded copy.
     #[inline(never)]
     pub fn u8_dwconv_avx2(x, xz, w, b, s, y, q, rows) {
-        let taps = KH * KW;
-        let pairs = taps.div_ceil(2);
+        let kwp = KW.div_ceil(2);
+        let pairs = KH * kwp;
+        // Output columns per chunk: their inputs fit QDW_IN columns (one more for the last
+        // pair's partner).
+        let chunk = (QDW_IN - 1 - KW) / SW + 1;
         // SAFETY: weights are read at (block * pairs + pair) * 64 + 32 + 16 i16s <= WN;
         // inputs 16 bytes at (iy * W + ix) * C + c with iy < H, ix < W, c + 16 <= C (a
-        // partial block reads a copy); biases and scales likewise through copies; outputs at
-        // (oy * OW + ox) * C + c, at most C - c bytes, in this task's rows.
+        // partial block reads a copy); the ring's columns below QDW_IN (a chunk reads columns
+        // (px - 1) * SW + KW < QDW_IN); outputs at (oy * OW + ox) * C + c, at most C - c bytes,
+        // in this task's rows.
         unsafe {
             let xzv = _mm256_set1_epi16(xz as i16);
             let wp = w.as_ptr();
@@ -609,80 +618,91 @@ qdwconv_kernel! {
                 };
                 _mm256_cvtepu8_epi16(bytes)
             };
-            for oy in rows {
-                let oyi = (oy * SH) as isize - PT as isize;
-                let rows_inside = oyi >= 0 && oyi + KH as isize <= H as isize;
-                for blk in 0..C.div_ceil(16) {
-                    let c = blk * 16;
-                    let n = (C - c).min(16);
-                    // Bias and scales of the block in the accumulators' channel order
-                    // ([0-3, 8-11], [4-7, 12-15]), the bias less xz times the weight sums.
-                    let (mut bt, mut st) = ([0i32; 16], [0f32; 16]);
-                    bt[..n].copy_from_slice(&b[c..c + n]);
-                    st[..n].copy_from_slice(&s[c..c + n]);
-                    let b0 = _mm256_loadu_si256(bt.as_ptr() as *const __m256i);
-                    let b1 = _mm256_loadu_si256(bt.as_ptr().add(8) as *const __m256i);
-                    let mut start = [
-                        _mm256_permute2x128_si256::<0x20>(b0, b1),
-                        _mm256_permute2x128_si256::<0x31>(b0, b1),
-                    ];
-                    for pair in 0..pairs {
-                        let (wl, wh) = weights(blk, pair);
-                        start[0] = _mm256_sub_epi32(start[0], _mm256_madd_epi16(xzv, wl));
-                        start[1] = _mm256_sub_epi32(start[1], _mm256_madd_epi16(xzv, wh));
-                    }
-                    let (s0, s1) = (_mm256_loadu_ps(st.as_ptr()), _mm256_loadu_ps(st.as_ptr().add(8)));
-                    let scale = [
-                        _mm256_permute2f128_ps::<0x20>(s0, s1),
-                        _mm256_permute2f128_ps::<0x31>(s0, s1),
-                    ];
-                    let mut ox0 = 0;
-                    while ox0 < OW {
-                        let px = (OW - ox0).min(QDW_PX);
-                        let mut acc = [start; QDW_PX];
-                        let ix0 = (ox0 * SW) as isize - PL as isize;
-                        let ix1 = ((ox0 + px - 1) * SW + KW) as isize - PL as isize;
-                        // Every tap of the group inside the input, a whole block of channels:
-                        // loads without checks, the same inputs as `load` gives.
-                        let inside = rows_inside && ix0 >= 0 && ix1 <= W as isize && c + 16 <= C;
-                        for pair in 0..pairs {
-                            let (wl, wh) = weights(blk, pair);
-                            let (t0, t1) = (2 * pair, (2 * pair + 1).min(taps - 1));
-                            let (ky0, kx0) = ((t0 / KW) as isize, (t0 % KW) as isize);
-                            let (ky1, kx1) = ((t1 / KW) as isize, (t1 % KW) as isize);
-                            if inside {
-                                let base = x.as_ptr().add(c);
-                                let at = |ky: isize, kx: isize, p: usize| {
-                                    let (iy, ix) = ((oyi + ky) as usize, (ix0 + kx) as usize + p * SW);
-                                    let v = _mm_loadu_si128(base.add((iy * W + ix) * C) as *const __m128i);
-                                    _mm256_cvtepu8_epi16(v)
-                                };
-                                for (p, a) in acc.iter_mut().enumerate().take(px) {
-                                    let (xa, xb) = (at(ky0, kx0, p), at(ky1, kx1, p));
-                                    a[0] = _mm256_add_epi32(a[0], _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), wl));
-                                    a[1] = _mm256_add_epi32(a[1], _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), wh));
+            // Widened input rows: ring[iy % KH][i] pairs input columns ix0 + i and ix0 + i + 1
+            // of row iy (`held` says which row and chunk a slot holds).
+            let mut ring = [[[_mm256_setzero_si256(); 2]; QDW_IN]; KH];
+            for blk in 0..C.div_ceil(16) {
+                let c = blk * 16;
+                let n = (C - c).min(16);
+                // Bias and scales of the block in the accumulators' channel order
+                // ([0-3, 8-11], [4-7, 12-15]), the bias less xz times the weight sums.
+                let (mut bt, mut st) = ([0i32; 16], [0f32; 16]);
+                bt[..n].copy_from_slice(&b[c..c + n]);
+                st[..n].copy_from_slice(&s[c..c + n]);
+                let b0 = _mm256_loadu_si256(bt.as_ptr() as *const __m256i);
+                let b1 = _mm256_loadu_si256(bt.as_ptr().add(8) as *const __m256i);
+                let mut start = [
+                    _mm256_permute2x128_si256::<0x20>(b0, b1),
+                    _mm256_permute2x128_si256::<0x31>(b0, b1),
+                ];
+                for pair in 0..pairs {
+                    let (wl, wh) = weights(blk, pair);
+                    start[0] = _mm256_sub_epi32(start[0], _mm256_madd_epi16(xzv, wl));
+                    start[1] = _mm256_sub_epi32(start[1], _mm256_madd_epi16(xzv, wh));
+                }
+                let (s0, s1) = (_mm256_loadu_ps(st.as_ptr()), _mm256_loadu_ps(st.as_ptr().add(8)));
+                let scale = [
+                    _mm256_permute2f128_ps::<0x20>(s0, s1),
+                    _mm256_permute2f128_ps::<0x31>(s0, s1),
+                ];
+                let mut ox0 = 0;
+                while ox0 < OW {
+                    let cols = (OW - ox0).min(chunk);
+                    let ix0 = (ox0 * SW) as isize - PL as isize;
+                    // Columns the chunk's taps read (pairs start at even offsets from a pixel's
+                    // first tap: with an even stride, only even columns are read).
+                    let width = (cols - 1) * SW + KW;
+                    let mut held = [isize::MIN; KH];
+                    for oy in rows.clone() {
+                        let oyi = (oy * SH) as isize - PT as isize;
+                        for ky in 0..KH {
+                            let iy = oyi + ky as isize;
+                            let slot = iy.rem_euclid(KH as isize) as usize;
+                            if held[slot] == iy {
+                                continue;
+                            }
+                            held[slot] = iy;
+                            let row = &mut ring[slot];
+                            let mut next = load(iy, ix0, c);
+                            for (i, pair) in row.iter_mut().enumerate().take(width) {
+                                let cur = next;
+                                next = load(iy, ix0 + i as isize + 1, c);
+                                if SW % 2 == 0 && i % 2 == 1 {
+                                    continue;
                                 }
-                            } else {
-                                for (p, a) in acc.iter_mut().enumerate().take(px) {
-                                    let ix = ((ox0 + p) * SW) as isize - PL as isize;
-                                    let xa = load(oyi + ky0, ix + kx0, c);
-                                    let xb = load(oyi + ky1, ix + kx1, c);
-                                    a[0] = _mm256_add_epi32(a[0], _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), wl));
-                                    a[1] = _mm256_add_epi32(a[1], _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), wh));
-                                }
+                                *pair = [_mm256_unpacklo_epi16(cur, next), _mm256_unpackhi_epi16(cur, next)];
                             }
                         }
-                        for (p, a) in acc.iter().enumerate().take(px) {
-                            // packs of ([0-3, 8-11], [4-7, 12-15]) is [0-7 | 8-15]: in order.
-                            let p16 = _mm256_packs_epi32(requant8(a[0], scale[0], q), requant8(a[1], scale[1], q));
-                            let bytes = _mm_packus_epi16(
-                                _mm256_castsi256_si128(p16),
-                                _mm256_extracti128_si256::<1>(p16),
-                            );
-                            store_bytes(yp.add((oy * OW + ox0 + p) * C + c), bytes, n);
+                        let slots: [usize; KH] =
+                            core::array::from_fn(|ky| (oyi + ky as isize).rem_euclid(KH as isize) as usize);
+                        let mut p0 = 0;
+                        while p0 < cols {
+                            let px = (cols - p0).min(QDW_PX);
+                            let mut acc = [start; QDW_PX];
+                            for (ky, &slot) in slots.iter().enumerate() {
+                                let row = &ring[slot];
+                                for j in 0..kwp {
+                                    let (wl, wh) = weights(blk, ky * kwp + j);
+                                    for (p, a) in acc.iter_mut().enumerate().take(px) {
+                                        let v = &row[(p0 + p) * SW + 2 * j];
+                                        a[0] = _mm256_add_epi32(a[0], _mm256_madd_epi16(v[0], wl));
+                                        a[1] = _mm256_add_epi32(a[1], _mm256_madd_epi16(v[1], wh));
+                                    }
+                                }
+                            }
+                            for (p, a) in acc.iter().enumerate().take(px) {
+                                // packs of ([0-3, 8-11], [4-7, 12-15]) is [0-7 | 8-15]: in order.
+                                let p16 = _mm256_packs_epi32(requant8(a[0], scale[0], q), requant8(a[1], scale[1], q));
+                                let bytes = _mm_packus_epi16(
+                                    _mm256_castsi256_si128(p16),
+                                    _mm256_extracti128_si256::<1>(p16),
+                                );
+                                store_bytes(yp.add((oy * OW + ox0 + p0 + p) * C + c), bytes, n);
+                            }
+                            p0 += px;
                         }
-                        ox0 += px;
                     }
+                    ox0 += cols;
                 }
             }
         }

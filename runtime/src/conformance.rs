@@ -263,14 +263,17 @@ pub(crate) use qgemm_case;
 /// Packs `[taps][C]` int8 depthwise weights as `layout` says, as the compiler does.
 pub fn pack_qdw<W: From<i8> + Copy>(
     layout: mnetc_targets::QDwLayout,
-    taps: usize,
+    kernel: [usize; 2],
     c: usize,
     w: &[i8],
 ) -> Vec<W> {
-    let mut out = std::vec![W::from(0); layout.len(taps, c)];
-    for t in 0..taps {
-        for ch in 0..c {
-            out[layout.index(t, ch, taps, c)] = W::from(w[t * c + ch]);
+    let mut out = std::vec![W::from(0); layout.len(kernel, c)];
+    for ky in 0..kernel[0] {
+        for kx in 0..kernel[1] {
+            for ch in 0..c {
+                out[layout.index([ky, kx], ch, kernel, c)] =
+                    W::from(w[(ky * kernel[1] + kx) * c + ch]);
+            }
         }
     }
     out
@@ -286,11 +289,11 @@ macro_rules! qdw_case {
         const OH: usize = ($h + $pt + $pb - $k) / $s + 1;
         #[allow(clippy::manual_div_ceil)]
         const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
-        const WN: usize = $desc.qdw.len($k * $k, $c);
+        const WN: usize = $desc.qdw.len([$k, $k], $c);
         let x = bytes::<{ $h * $w * $c }>(4);
         let w: Vec<i8> = bytes::<{ $k * $k * $c }>(5).iter().map(|&v| v as i8).collect();
         let plain: [i8; $k * $k * $c] = w.clone().try_into().unwrap();
-        let packed: [_; WN] = pack_qdw($desc.qdw, $k * $k, $c, &w).try_into().unwrap();
+        let packed: [_; WN] = pack_qdw($desc.qdw, [$k, $k], $c, &w).try_into().unwrap();
         let mut b = [0i32; $c];
         let mut s = [0f32; $c];
         for j in 0..$c {
@@ -350,6 +353,16 @@ macro_rules! qdw_cases {
         #[test]
         fn qdwconv_5x9x24_k3_s2_p1012() {
             $crate::conformance::qdw_case!($($d)::+, $desc, 5, 9, 24, 3, 2, 1, 0, 1, 2);
+        }
+        // Rows wider than a SIMD kernel's chunk of output columns (avx2: 69 at stride 1, 35
+        // at stride 2), with channels in a partial block.
+        #[test]
+        fn qdwconv_3x150x20_k3_s1_p1111() {
+            $crate::conformance::qdw_case!($($d)::+, $desc, 3, 150, 20, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn qdwconv_4x151x16_k3_s2_p0011() {
+            $crate::conformance::qdw_case!($($d)::+, $desc, 4, 151, 16, 3, 2, 0, 0, 1, 1);
         }
         #[test]
         fn qdwconv_4x4x17_k5_s1_p2222() {

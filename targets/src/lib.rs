@@ -88,31 +88,43 @@ impl QGemmLayout {
 pub enum QDwLayout {
     /// `[KH][KW][C]` int8 (the scalar kernel's).
     Plain,
-    /// int16, in blocks of 16 channels (zero padded), each block's taps in pairs (the last
-    /// paired with a zero tap), each pair as the two vectors `vpmaddwd` takes after
-    /// `vpunpck{l,h}wd` of two taps' 16 inputs: channels 0-3 and 8-11, then 4-7 and 12-15,
-    /// each channel's two taps side by side (`avx2`).
-    Pairs16,
+    /// int16, in blocks of 16 channels (zero padded); in each block, each kernel row's taps in
+    /// pairs `(kx, kx + 1)` (an odd last tap paired with a zero weight), row after row; each
+    /// pair as the two vectors `vpmaddwd` takes after `vpunpck{l,h}wd` of two horizontally
+    /// adjacent inputs: channels 0-3 and 8-11, then 4-7 and 12-15, each channel's two taps
+    /// side by side (`avx2`).
+    RowPairs16,
 }
 
 impl QDwLayout {
-    /// Elements of the packed weights of `taps` taps over `c` channels.
-    pub const fn len(self, taps: usize, c: usize) -> usize {
+    /// Elements of the packed weights of a `[kh, kw]` kernel over `c` channels.
+    pub const fn len(self, kernel: [usize; 2], c: usize) -> usize {
+        let [kh, kw] = kernel;
         match self {
-            QDwLayout::Plain => taps * c,
-            QDwLayout::Pairs16 => c.div_ceil(16) * taps.div_ceil(2) * 64,
+            QDwLayout::Plain => kh * kw * c,
+            QDwLayout::RowPairs16 => c.div_ceil(16) * kh * kw.div_ceil(2) * 64,
         }
     }
 
-    /// Where the weight of tap `t` (of `taps`) for channel `c` goes.
-    pub const fn index(self, t: usize, c: usize, taps: usize, channels: usize) -> usize {
+    /// Where the weight of tap `[ky, kx]` of a `kernel` for channel `c` of `channels` goes.
+    pub const fn index(
+        self,
+        tap: [usize; 2],
+        c: usize,
+        kernel: [usize; 2],
+        channels: usize,
+    ) -> usize {
+        let ([ky, kx], [kh, kw]) = (tap, kernel);
         match self {
-            QDwLayout::Plain => t * channels + c,
-            QDwLayout::Pairs16 => {
+            QDwLayout::Plain => (ky * kw + kx) * channels + c,
+            QDwLayout::RowPairs16 => {
                 let (block, j) = (c / 16, c % 16);
-                let (pair, slot) = (t / 2, t % 2);
+                let pair = ky * kw.div_ceil(2) + kx / 2;
+                let slot = kx % 2;
                 let (half, lane) = ((j / 4) % 2, j / 8);
-                ((block * taps.div_ceil(2) + pair) * 2 + half) * 32 + (lane * 4 + j % 4) * 2 + slot
+                ((block * kh * kw.div_ceil(2) + pair) * 2 + half) * 32
+                    + (lane * 4 + j % 4) * 2
+                    + slot
             }
         }
     }
@@ -349,7 +361,7 @@ pub const AVX2: TargetDesc = TargetDesc {
         kr: 2,
         wide: true,
     },
-    qdw: QDwLayout::Pairs16,
+    qdw: QDwLayout::RowPairs16,
     qconv: QConvLayout::Pairs8,
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),

@@ -421,16 +421,18 @@ fn lower_int(
         } else {
             mnetc_targets::QDwLayout::Plain
         };
-        let taps = kh * kw;
-        let mut out = vec![0i16; layout.len(taps, co)];
-        for t in 0..taps {
-            for c in 0..co {
-                out[layout.index(t, c, taps, co)] = w[c * taps + t] as i16;
+        let mut out = vec![0i16; layout.len([kh, kw], co)];
+        for ky in 0..kh {
+            for kx in 0..kw {
+                for c in 0..co {
+                    out[layout.index([ky, kx], c, [kh, kw], co)] =
+                        w[(c * kh + ky) * kw + kx] as i16;
+                }
             }
         }
         match layout {
             mnetc_targets::QDwLayout::Plain => Packed::I8(out.iter().map(|&v| v as i8).collect()),
-            mnetc_targets::QDwLayout::Pairs16 => Packed::I16(out),
+            mnetc_targets::QDwLayout::RowPairs16 => Packed::I16(out),
         }
     } else {
         let own = l.target.lists(mnetc_targets::Kernel::QConv);
