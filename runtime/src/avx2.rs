@@ -430,10 +430,11 @@ conv_kernel! {
 }
 
 qgemm_kernel! {
-    nr = GEMM_NR, mr = GEMM_MR, kr = 2, w = i16;
+    nr = GEMM_NR, mr = GEMM_MR, kr = 2, w = i8;
     /// `y[m][n] = requantize(b[n] + sum_k x[m][k] * w[k][n], s[n])`, exact: the int8 weights
-    /// are widened to int16 at compile time and packed in panels of 16 columns and pairs of k
-    /// (`w[panel][k / 2][column][k % 2]`, zero padded), and each tile's rows of `x` are widened
+    /// are packed in panels of 16 columns and pairs of k (`w[panel][k / 2][column][k % 2]`,
+    /// zero padded) and widened to int16 as they are loaded (`vpmovsxbw`: the weights file
+    /// stays a quarter of the float one's), and each tile's rows of `x` are widened
     /// to int16 once per block of panels (tiles and blocks visited by `gemm_tiles`, as in the
     /// float GEMM), so that `vpmaddwd` multiplies a broadcast pair of
     /// inputs by a pair of weights for 8 columns and adds the two products into 32 bits
@@ -504,12 +505,12 @@ fn widen_pairs(x: &[u8], out: &mut [u32]) {
 ///
 /// # Safety
 /// `x` must point to MR rows of `K.div_ceil(2)` pairs (row stride K u32s), `w` to that many
-/// pairs times 16 columns of int16 pairs, `b` and `s` to 16 values, `y` to MR rows with `cols`
+/// pairs times 16 columns of int8 pairs, `b` and `s` to 16 values, `y` to MR rows with `cols`
 /// writable bytes each (row stride N).
 #[inline(always)]
 unsafe fn qmicro<const MR: usize, const K: usize, const N: usize>(
     x: *const u32,
-    w: *const i16,
+    w: *const i8,
     b: *const i32,
     s: *const f32,
     y: *mut u8,
@@ -523,8 +524,8 @@ unsafe fn qmicro<const MR: usize, const K: usize, const N: usize>(
         );
         let mut acc = [[b0, b1]; MR];
         for j in 0..K.div_ceil(2) {
-            let w0 = _mm256_loadu_si256(w.add(j * 32) as *const __m256i);
-            let w1 = _mm256_loadu_si256(w.add(j * 32 + 16) as *const __m256i);
+            let w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.add(j * 32) as *const __m128i));
+            let w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.add(j * 32 + 16) as *const __m128i));
             for (r, a) in acc.iter_mut().enumerate() {
                 let xv = _mm256_set1_epi32(*x.add(r * K + j) as i32);
                 a[0] = _mm256_add_epi32(a[0], _mm256_madd_epi16(xv, w0));

@@ -36,7 +36,7 @@ pub struct TargetDesc {
     pub gemm_block_bytes: usize,
     /// The quantized GEMM's register tile and packing, when the target lists its own
     /// [`Kernel::QGemm`] (others use [`GENERIC`]'s): rows, columns per panel, consecutive k
-    /// per column in the packing, and whether the int8 weights are stored widened to int16.
+    /// per column in the packing.
     pub qgemm: QGemmLayout,
     /// The quantized depthwise conv's weight packing, when the target lists its own
     /// [`Kernel::QDwConv`] (others use [`GENERIC`]'s).
@@ -63,14 +63,13 @@ pub struct TargetDesc {
 }
 
 /// How the quantized GEMM of a target reads its weights: panels of `nr` columns, each column's
-/// weights in groups of `kr` consecutive k (`[N/nr][K/kr][nr][kr]`, zero padded), int8 or
-/// widened to int16; `mr` rows per register tile.
+/// int8 weights in groups of `kr` consecutive k (`[N/nr][K/kr][nr][kr]`, zero padded); `mr`
+/// rows per register tile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QGemmLayout {
     pub mr: usize,
     pub nr: usize,
     pub kr: usize,
-    pub wide: bool,
 }
 
 impl QGemmLayout {
@@ -79,7 +78,6 @@ impl QGemmLayout {
         mr: 1,
         nr: 1,
         kr: 1,
-        wide: false,
     };
 }
 
@@ -359,7 +357,6 @@ pub const AVX2: TargetDesc = TargetDesc {
         mr: 6,
         nr: 16,
         kr: 2,
-        wide: true,
     },
     qdw: QDwLayout::RowPairs16,
     qconv: QConvLayout::Pairs8,
@@ -428,7 +425,6 @@ pub const AVX512VNNI: TargetDesc = TargetDesc {
         mr: 12,
         nr: 16,
         kr: 4,
-        wide: false,
     },
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),

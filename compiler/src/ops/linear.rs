@@ -351,13 +351,8 @@ pub(crate) fn qgemm(
         }
     };
     let shape = [np / nr, kp / kr, nr, kr];
-    let packed = if layout.wide {
-        Packed::I16(pack(&shape, |c| at(c) as i16))
-    } else {
-        Packed::I8(pack(&shape, |c| at(c) as i8))
-    };
-    let elem_bytes = if layout.wide { 2 } else { 1 };
-    let nb = (l.target.desc().gemm_block_bytes / (nr * kp * elem_bytes)).max(1);
+    let packed = Packed::I8(pack(&shape, |c| at(c) as i8));
+    let nb = (l.target.desc().gemm_block_bytes / (nr * kp)).max(1);
     let (w, b, s) = (l.packed(packed), l.packed(Packed::I32(b)), l.weight(scale));
     let y = l.new_buffer_of(out_shape.to_vec(), perm, Elem::U8);
     let [mt, nt] = crate::program::gemm_tile_tasks([layout.mr, nr], [m, k, n]);
