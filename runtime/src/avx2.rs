@@ -714,14 +714,49 @@ qdwconv_kernel! {
 /// rounding; the results (in `q.lo..=q.hi`) as int32.
 #[inline(always)]
 unsafe fn requant8(a: __m256i, s: __m256, q: crate::scalar::Requant) -> __m256i {
+    unsafe { round8(_mm256_mul_ps(_mm256_cvtepi32_ps(a), s), q) }
+}
+
+/// `scalar::requantize_f32` of 8 scaled values, lane by lane: clamp (a NaN lane to the lower
+/// bound, as `f32::max` does), magic-number rounding; the results as int32.
+#[inline(always)]
+unsafe fn round8(v: __m256, q: crate::scalar::Requant) -> __m256i {
     unsafe {
         let lo = _mm256_set1_ps((q.lo - q.zero) as f32);
         let hi = _mm256_set1_ps((q.hi - q.zero) as f32);
         let magic = _mm256_set1_ps(crate::scalar::MAGIC);
         let bias = _mm256_set1_epi32(crate::scalar::MAGIC.to_bits() as i32 - q.zero);
-        let v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), s);
+        // maxps returns its second operand when either is NaN.
         let v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
         _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(v, magic)), bias)
+    }
+}
+
+/// QuantizeLinear into uint8 as `scalar::f32_quantize` computes it (the same IEEE division,
+/// clamp and round-half-to-even), 16 values at a time.
+pub fn f32_quantize_avx2<const N: usize>(
+    x: &[f32; N],
+    scale: f32,
+    y: &mut [u8; N],
+    q: crate::scalar::Requant,
+) {
+    let mut i = 0;
+    // SAFETY: 16 floats are read and 16 bytes written at i only while i + 16 <= N.
+    unsafe {
+        let sv = _mm256_set1_ps(scale);
+        while i + 16 <= N {
+            let a = round8(_mm256_div_ps(_mm256_loadu_ps(x.as_ptr().add(i)), sv), q);
+            let b = round8(_mm256_div_ps(_mm256_loadu_ps(x.as_ptr().add(i + 8)), sv), q);
+            // Values in 0..=255: the packs only reorder ([0-3, 8-11 | 4-7, 12-15]).
+            let p = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(a, b));
+            let bytes =
+                _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256::<1>(p));
+            _mm_storeu_si128(y.as_mut_ptr().add(i) as *mut __m128i, bytes);
+            i += 16;
+        }
+    }
+    for j in i..N {
+        y[j] = crate::scalar::requantize_f32(x[j] / scale, q);
     }
 }
 
@@ -838,6 +873,7 @@ mod tests {
         conv: crate::avx2::f32_conv_minmax_avx2,
         qgemm: crate::avx2::u8_gemm_avx2,
         qdwconv: crate::avx2::u8_dwconv_avx2,
-        qconv: crate::avx2::u8_conv_avx2
+        qconv: crate::avx2::u8_conv_avx2,
+        quantize: crate::avx2::f32_quantize_avx2
     }
 }

@@ -624,6 +624,45 @@ macro_rules! gavgpool_case {
 }
 pub(crate) use gavgpool_case;
 
+/// A QuantizeLinear kernel against the scalar one, to the bit: 1013 values (a tail shorter
+/// than any vector) spanning far beyond the uint8 range, with exact ties of the rounding, signed
+/// zeros, infinities and NaN, at two scales and zero points; returns the kernel's name.
+macro_rules! quantize_case {
+    ($($f:ident)::+) => {{
+        use $crate::conformance::*;
+        const N: usize = 1013;
+        let mut name = "";
+        for (scale, q) in [
+            (0.25f32, $crate::scalar::Requant { zero: 128, lo: 0, hi: 255 }),
+            (0.037f32, $crate::scalar::Requant { zero: 3, lo: 3, hi: 200 }),
+        ] {
+            let mut x = data::<N>(12);
+            for (i, v) in x.iter_mut().enumerate() {
+                *v *= 50.0 * scale * 255.0 / 100.0;
+                // Every seventh value a tie: an odd number of half steps.
+                if i % 7 == 0 {
+                    *v = (i as f32 - 500.0 + 0.5) * scale;
+                }
+            }
+            for (i, v) in [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN].into_iter().enumerate() {
+                x[100 + i] = v;
+                x[N - 1 - i] = v;
+            }
+            let mut want = [0u8; N];
+            $crate::scalar::f32_quantize::<N>(&x, scale, &mut want, q);
+            let mut got = [0u8; N];
+            let f = $($f)::+::<N>;
+            f(&x, scale, &mut got, q);
+            for i in 0..N {
+                assert_eq!(got[i], want[i], "quantize [{i}] {} / {scale}", x[i]);
+            }
+            name = name_of(&f);
+        }
+        name
+    }};
+}
+pub(crate) use quantize_case;
+
 /// One `#[test]` per GEMM case for a module's GEMM kernel `$g` (part of [`all_cases`]; a
 /// module whose target takes its other kernels from another module invokes it alone).
 macro_rules! gemm_cases {
@@ -731,12 +770,18 @@ pub(crate) use dw_cases;
 /// `conv` (and `gavgpool` where the module has one) are the module's function paths. Invoked
 /// inside the module's `#[cfg(test)] mod tests`.
 macro_rules! all_cases {
-    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)? $(, qgemm: $($qg:ident)::+)? $(, qdwconv: $($qd:ident)::+)? $(, qconv: $($qc:ident)::+)?) => {
+    ($desc:expr, gemm: $($g:ident)::+, dwconv: $($d:ident)::+, conv: $($c:ident)::+ $(, gavgpool: $($p:ident)::+)? $(, qgemm: $($qg:ident)::+)? $(, qdwconv: $($qd:ident)::+)? $(, qconv: $($qc:ident)::+)? $(, quantize: $($qq:ident)::+)?) => {
         $crate::conformance::gemm_cases!($desc, $($g)::+);
         $($crate::conformance::qgemm_cases!($desc, $($qg)::+);)?
         $($crate::conformance::qdw_cases!($desc, $($qd)::+);)?
         $($crate::conformance::qconv_cases!($desc, $($qc)::+);)?
         $crate::conformance::dw_cases!($($d)::+);
+        $(
+            #[test]
+            fn quantize_1013() {
+                $crate::conformance::quantize_case!($($qq)::+);
+            }
+        )?
         #[test]
         fn conv_9x9_3to5_k3_s2_p1111() {
             $crate::conformance::conv_case!($($c)::+, $desc, 9, 9, 3, 5, 3, 2, 1, 1, 1, 1);
@@ -820,6 +865,9 @@ macro_rules! all_cases {
             )?
             $(
                 tested.push((Kernel::QConv, $crate::conformance::qconv_case!($($qc)::+, $desc, 9, 9, 3, 5, 3, 2, 1, 1, 1, 1)));
+            )?
+            $(
+                tested.push((Kernel::Quantize, $crate::conformance::quantize_case!($($qq)::+)));
             )?
             $crate::conformance::check_listed(&$desc, &tested);
         }

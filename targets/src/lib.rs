@@ -367,6 +367,7 @@ pub const AVX2: TargetDesc = TargetDesc {
         (Kernel::QGemm, "avx2::u8_gemm_avx2"),
         (Kernel::QDwConv, "avx2::u8_dwconv_avx2"),
         (Kernel::QConv, "avx2::u8_conv_avx2"),
+        (Kernel::Quantize, "avx2::f32_quantize_avx2"),
     ],
     auto_cfg: Some(
         r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")"#,
@@ -407,6 +408,7 @@ pub const AVX512: TargetDesc = TargetDesc {
         (Kernel::QGemm, "avx2::u8_gemm_avx2"),
         (Kernel::QDwConv, "avx2::u8_dwconv_avx2"),
         (Kernel::QConv, "avx2::u8_conv_avx2"),
+        (Kernel::Quantize, "avx2::f32_quantize_avx2"),
     ],
     auto_cfg: None,
     native: false,
@@ -433,6 +435,7 @@ pub const AVX512VNNI: TargetDesc = TargetDesc {
         (Kernel::QGemm, "avx512vnni::u8_gemm_avx512vnni"),
         (Kernel::QDwConv, "avx2::u8_dwconv_avx2"),
         (Kernel::QConv, "avx2::u8_conv_avx2"),
+        (Kernel::Quantize, "avx2::f32_quantize_avx2"),
     ],
     ..AVX512
 };
