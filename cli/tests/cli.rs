@@ -99,6 +99,58 @@ fn inspect_json_has_the_totals_and_layers() {
 }
 
 #[test]
+fn inspect_shows_the_types_scales_and_weight_bytes_of_a_quantized_model() {
+    use mnetc::onnx_proto::ModelProto;
+    use prost::Message;
+    let model = fixtures().join("int8/mobilenet_v1_0.25_128_int8_qdq_u8.onnx");
+    let out = mnetc(&["inspect", model.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["quantized"], serde_json::json!(true));
+    // The input's QuantizeLinear: the scale and zero point the file gives it.
+    let proto = ModelProto::decode(std::fs::read(&model).unwrap().as_slice()).unwrap();
+    let graph = proto.graph.unwrap();
+    let q = graph
+        .node
+        .iter()
+        .find(|n| n.op_type() == "QuantizeLinear" && n.input[0] == graph.input[0].name())
+        .unwrap();
+    let init = |name: &str| graph.initializer.iter().find(|t| t.name() == name).unwrap();
+    // onnxruntime writes these scalars as typed fields, not raw data.
+    let (s, z) = (init(&q.input[1]), init(&q.input[2]));
+    let scale = match s.raw_data() {
+        [] => s.float_data[0],
+        raw => f32::from_le_bytes(raw[..4].try_into().unwrap()),
+    };
+    let zero_point = match z.raw_data() {
+        [] => z.int32_data[0] as u8,
+        raw => raw[0],
+    };
+    let first = &v["layers"][0];
+    assert_eq!(first["dtype"], "uint8");
+    assert_eq!(first["scale"].as_f64().unwrap() as f32, scale);
+    assert_eq!(first["zero_point"].as_i64().unwrap(), zero_point as i64);
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.last().unwrap()["dtype"], "float32");
+    // int8 weights and int32 biases: at most 0.3x the float model's bytes.
+    let float = fixtures().join("mobilenet_v1_0.25_128_folded.onnx");
+    let out = mnetc(&["inspect", float.to_str().unwrap(), "--json"]);
+    let f: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (q8, f32) = (
+        v["weight_bytes"].as_u64().unwrap(),
+        f["weight_bytes"].as_u64().unwrap(),
+    );
+    assert_eq!(f32, 4 * f["total_params"].as_u64().unwrap());
+    assert!(q8 * 10 <= f32 * 3, "{q8} of {f32}");
+    // The table has the quantization columns only for the quantized model.
+    let table = text(&mnetc(&["inspect", model.to_str().unwrap()]).stdout);
+    assert!(table.contains("type") && table.contains("zp"), "{table}");
+    assert!(table.contains(&format!("{scale:.4e}")), "{table}");
+    let table = text(&mnetc(&["inspect", float.to_str().unwrap()]).stdout);
+    assert!(!table.contains("zp"), "{table}");
+}
+
+#[test]
 fn describe_output_is_a_valid_description() {
     let out = mnetc(&["describe", "--alpha", "0.75", "--res", "160"]);
     assert!(out.status.success());

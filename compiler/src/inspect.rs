@@ -19,6 +19,14 @@ pub struct Layer {
     pub activation: Option<String>,
     pub macs: u64,
     pub params: u64,
+    /// The output's element type: `float32`, or `uint8`/`int8` in a quantized model.
+    pub dtype: String,
+    /// A quantized output's scale and zero point.
+    pub scale: Option<f32>,
+    pub zero_point: Option<i32>,
+    /// Bytes of the layer's weights and biases as the model stores them (int8 weights one byte,
+    /// int32 biases four).
+    pub weight_bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -29,6 +37,10 @@ pub struct Summary {
     pub outputs: Vec<Vec<usize>>,
     pub total_macs: u64,
     pub total_params: u64,
+    /// Sum of the layers' `weight_bytes`.
+    pub weight_bytes: u64,
+    /// Whether any layer computes on quantized values.
+    pub quantized: bool,
     pub notes: Vec<String>,
     /// For a 3-channel image input: the preprocessing `run --image` uses by default, and why.
     pub preprocess: Option<String>,
@@ -44,6 +56,16 @@ pub fn summarize(graph: &Graph) -> Summary {
     let len = |id: Option<usize>| {
         id.and_then(|i| graph.constant(i))
             .map_or(0, |t| t.len() as u64)
+    };
+    // Wider integers are held as int64 in the IR and stored as int32 (quantized biases).
+    let bytes = |id: Option<usize>| {
+        id.and_then(|i| graph.constant(i)).map_or(0, |t| {
+            let each = match t.data {
+                crate::ir::Data::U8(_) | crate::ir::Data::I8(_) => 1,
+                _ => 4,
+            };
+            t.len() as u64 * each
+        })
     };
     let mut layers = Vec::new();
     for node in &graph.nodes {
@@ -61,7 +83,16 @@ pub fn summarize(graph: &Graph) -> Summary {
             activation: None,
             macs: 0,
             params: 0,
+            dtype: graph.values[node.outputs[0]].dtype.name().into(),
+            scale: None,
+            zero_point: None,
+            weight_bytes: 0,
         };
+        if let Some(q) = &graph.values[node.outputs[0]].quant {
+            let (scale, zero_point) = q.at(0);
+            layer.scale = Some(scale);
+            layer.zero_point = Some(zero_point);
+        }
         let facts = crate::ops::facts(&node.op, &input, out_elems);
         if let Some(label) = facts.label {
             layer.op = label.into();
@@ -75,6 +106,7 @@ pub fn summarize(graph: &Graph) -> Summary {
         layer.macs = facts.macs;
         if facts.weighted {
             layer.params = len(node.input(1)) + len(node.input(2));
+            layer.weight_bytes = bytes(node.input(1)) + bytes(node.input(2));
         }
         layers.push(layer);
     }
@@ -85,6 +117,8 @@ pub fn summarize(graph: &Graph) -> Summary {
         outputs: graph.outputs.iter().map(|&o| shape(Some(o))).collect(),
         total_macs: layers.iter().map(|l| l.macs).sum(),
         total_params: layers.iter().map(|l| l.params).sum(),
+        weight_bytes: layers.iter().map(|l| l.weight_bytes).sum(),
+        quantized: layers.iter().any(|l| l.scale.is_some()),
         notes: graph.notes.clone(),
         preprocess: {
             let shape = shape(Some(graph.input.value));
@@ -129,10 +163,16 @@ pub fn table(s: &Summary) -> String {
             "act",
             "MACs",
             "params",
+            "type",
+            "scale",
+            "zp",
         ]
         .map(String::from)
         .to_vec(),
     ];
+    // The quantization columns only for quantized models.
+    let columns = if s.quantized { 14 } else { 11 };
+    rows[0].truncate(columns);
     for (i, l) in s.layers.iter().enumerate() {
         let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
         rows.push(vec![
@@ -147,7 +187,11 @@ pub fn table(s: &Summary) -> String {
             opt(l.activation.clone()),
             l.macs.to_string(),
             l.params.to_string(),
+            l.dtype.clone(),
+            opt(l.scale.map(|v| format!("{v:.4e}"))),
+            opt(l.zero_point.map(|v| v.to_string())),
         ]);
+        rows.last_mut().expect("pushed").truncate(columns);
     }
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
@@ -170,7 +214,7 @@ pub fn table(s: &Summary) -> String {
             .zip(&widths)
             .enumerate()
             .map(|(c, (cell, w))| {
-                if c >= 9 || c == 0 {
+                if (9..11).contains(&c) || c >= 12 || c == 0 {
                     format!("{cell:>w$}")
                 } else {
                     format!("{cell:<w$}")
@@ -192,10 +236,16 @@ pub fn table(s: &Summary) -> String {
     }
     let _ = writeln!(
         out,
-        "\ntotal: {} layers, {:.1} M multiply-adds, {:.3} M parameters",
+        "\ntotal: {} layers, {:.1} M multiply-adds, {:.3} M parameters, {} weight bytes{}",
         s.layers.len(),
         s.total_macs as f64 / 1e6,
-        s.total_params as f64 / 1e6
+        s.total_params as f64 / 1e6,
+        s.weight_bytes,
+        if s.quantized {
+            " (int8 weights, int32 biases)"
+        } else {
+            ""
+        }
     );
     out
 }
