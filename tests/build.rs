@@ -22,6 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         fixtures.clone(),
         fixtures.join("keras"),
         fixtures.join("paddle"),
+        fixtures.join("int8"),
     ] {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
             .map(|e| e.map(|e| e.path()))

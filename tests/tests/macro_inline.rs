@@ -48,6 +48,31 @@ fn weights_of_a_trained_export_load_into_the_macro_network_at_run_time() {
     );
 }
 
+// A quantized model: onnxruntime's QDQ file of the same network.
+mnetc_runtime::mobilenet!(
+    alpha = 0.25,
+    res = 128,
+    weights = "fixtures/int8/mobilenet_v1_0.25_128_int8_qdq_u8.onnx",
+    name = quantized,
+    target = generic,
+);
+
+#[test]
+fn the_macro_compiles_a_quantized_model_to_onnxruntimes_bits() {
+    let name = "mobilenet_v1_0.25_128_int8_qdq_u8";
+    let f = mnetc_tests::repository_fixtures().remove(name).unwrap();
+    let (input, expected) = &f.cases[0];
+    let x = read_f32(input);
+    let boxed: Box<[f32; quantized::INPUT_LEN]> = x.clone().into_boxed_slice().try_into().unwrap();
+    let mut y = Box::new([0f32; quantized::OUTPUT_LEN]);
+    let mut scratch = mnetc_runtime::boxed_zeroed::<quantized::Scratch>();
+    quantized::forward(&boxed, &mut y, &mut scratch);
+    // Integer arithmetic: onnxruntime's output (on a CPU with VNNI) to the bit.
+    assert_eq!(&y[..], &read_f32(expected)[..]);
+    let builder = MODELS.iter().find(|m| m.name == name).unwrap();
+    assert_eq!(&y[..], &(builder.run)(&x, false)[..], "bit for bit");
+}
+
 fn onnx() -> std::path::PathBuf {
     fixture("mobilenet_v1_0.25_128_bn").onnx
 }
