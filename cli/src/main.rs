@@ -923,7 +923,7 @@ fn quantize(
     // What was written must read back as a quantized model mnetc runs in integers.
     let quantized = mnetc::frontend_bytes(&bytes, output, &model.options(true))
         .map_err(|e| Error::Internal(format!("the written model does not read back: {e}")))?;
-    let (integer, layers) = integer_layers(&quantized);
+    let (integer, layers) = mnetc::ptq::integer_layers(&quantized);
     println!("{integer} of {layers} conv and dense layers run in integers");
     let report = |name: &str, photos: &[PathBuf], inputs: &[Tensor]| -> Result<(), Error> {
         let mut agree = 0;
@@ -962,24 +962,6 @@ fn quantize(
     write_atomically(output, &bytes)?;
     println!("wrote {} ({} bytes)", output.display(), bytes.len());
     Ok(())
-}
-
-/// How many of a graph's Conv and Dense layers compute on quantized values, of all of them.
-fn integer_layers(graph: &mnetc::ir::Graph) -> (usize, usize) {
-    use mnetc::ir::{LinearOp, Op};
-    let layers: Vec<_> = graph
-        .nodes
-        .iter()
-        .filter(|n| matches!(n.op, Op::Conv(_) | Op::Linear(LinearOp::Dense { .. })))
-        .collect();
-    let integer = layers
-        .iter()
-        .filter(|n| {
-            n.input(0)
-                .is_some_and(|x| graph.values[x].dtype != mnetc::ir::DType::F32)
-        })
-        .count();
-    (integer, layers.len())
 }
 
 fn argmax(v: &[f32]) -> usize {

@@ -4,7 +4,7 @@
 //! set of photos, the int8 model's top class is the float model's on at least 90% of ten other
 //! photos. Bad calibration input gives one message and exit code 2.
 
-use mnetc::ir::{DType, Graph, LinearOp, Op, Tensor};
+use mnetc::ir::{Graph, Tensor};
 use mnetc::onnx_proto::{ModelProto, NodeProto, TensorProto, tensor_proto::DataType};
 use prost::Message;
 use std::path::{Path, PathBuf};
@@ -78,20 +78,6 @@ fn inputs(graph: &Graph, dir: &Path) -> Vec<(String, Tensor)> {
         .collect()
 }
 
-/// Conv and Dense layers, and how many of them read quantized values.
-fn integer_layers(graph: &Graph) -> (usize, usize) {
-    let layers: Vec<_> = graph
-        .nodes
-        .iter()
-        .filter(|n| matches!(n.op, Op::Conv(_) | Op::Linear(LinearOp::Dense { .. })))
-        .collect();
-    let integer = layers
-        .iter()
-        .filter(|n| graph.values[n.input(0).unwrap()].dtype != DType::F32)
-        .count();
-    (integer, layers.len())
-}
-
 fn find_initializer<'a>(model: &'a ModelProto, name: &str) -> Option<&'a TensorProto> {
     model
         .graph
@@ -127,7 +113,7 @@ fn the_written_model_runs_in_integers_with_the_calibrated_input_range_and_the_fo
     let stdout = quantize(&model, &output, &[]);
     let float = load(&model);
     let quantized = load(&output);
-    assert_eq!(integer_layers(&quantized), (28, 28), "{stdout}");
+    assert_eq!(mnetc::ptq::integer_layers(&quantized), (28, 28), "{stdout}");
     assert!(stdout.contains("28 of 28 conv and dense layers run in integers"));
 
     let proto = ModelProto::decode(std::fs::read(&output).unwrap().as_slice()).unwrap();
@@ -197,7 +183,7 @@ fn per_tensor_weights_have_one_scale_a_layer() {
         .map(|n| initializer(&proto, &n.input[1]).dims.len())
         .collect();
     assert_eq!(weight_scales, vec![0; 28]);
-    assert_eq!(integer_layers(&load(&output)), (28, 28));
+    assert_eq!(mnetc::ptq::integer_layers(&load(&output)), (28, 28));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -216,7 +202,7 @@ fn the_quantized_mobilenet_v2_agrees_with_the_float_one_on_other_photos() {
     let stdout = quantize(&model, &output, &["--evaluate", evaluate.to_str().unwrap()]);
     let float = load(&model);
     let quantized = load(&output);
-    assert_eq!(integer_layers(&quantized), (53, 53));
+    assert_eq!(mnetc::ptq::integer_layers(&quantized), (53, 53));
     // The photos it was not calibrated on, through the float and the int8 model (mnetc's
     // interpreter computes the int8 model's bits as onnxruntime does).
     let eval = inputs(&float, &evaluate);

@@ -8,10 +8,10 @@
 //! a symbolic batch dimension.
 
 use mnetc::onnx_proto::{
-    AttributeProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::Dimension,
-    tensor_shape_proto::dimension::Value as DimValue, type_proto,
+    AttributeProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, tensor_proto::DataType,
+    tensor_shape_proto::Dimension, tensor_shape_proto::dimension::Value as DimValue, type_proto,
 };
+pub use mnetc::ptq::write::{attr_float, attr_int, attr_ints, node, tensor_f32, value_info};
 use prost::Message;
 use std::path::Path;
 
@@ -23,66 +23,12 @@ pub fn encode(model: &ModelProto) -> Vec<u8> {
     model.encode_to_vec()
 }
 
-pub fn tensor_f32(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
-    TensorProto {
-        name: Some(name.into()),
-        dims: dims.to_vec(),
-        data_type: Some(DataType::Float as i32),
-        raw_data: Some(data.iter().flat_map(|v| v.to_le_bytes()).collect()),
-        ..Default::default()
-    }
-}
-
 pub fn tensor_i64(name: &str, dims: &[i64], data: &[i64]) -> TensorProto {
     TensorProto {
         name: Some(name.into()),
         dims: dims.to_vec(),
         data_type: Some(DataType::Int64 as i32),
         int64_data: data.to_vec(),
-        ..Default::default()
-    }
-}
-
-pub fn attr_int(name: &str, v: i64) -> AttributeProto {
-    AttributeProto {
-        name: Some(name.into()),
-        r#type: Some(AttributeType::Int as i32),
-        i: Some(v),
-        ..Default::default()
-    }
-}
-
-pub fn attr_ints(name: &str, v: &[i64]) -> AttributeProto {
-    AttributeProto {
-        name: Some(name.into()),
-        r#type: Some(AttributeType::Ints as i32),
-        ints: v.to_vec(),
-        ..Default::default()
-    }
-}
-
-pub fn attr_float(name: &str, v: f32) -> AttributeProto {
-    AttributeProto {
-        name: Some(name.into()),
-        r#type: Some(AttributeType::Float as i32),
-        f: Some(v),
-        ..Default::default()
-    }
-}
-
-pub fn node(
-    op: &str,
-    name: &str,
-    inputs: &[&str],
-    outputs: &[&str],
-    attrs: Vec<AttributeProto>,
-) -> NodeProto {
-    NodeProto {
-        op_type: Some(op.into()),
-        name: Some(name.into()),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: outputs.iter().map(|s| s.to_string()).collect(),
-        attribute: attrs,
         ..Default::default()
     }
 }
@@ -511,26 +457,7 @@ pub fn restyle(model: &ModelProto, style: &Style, final_hw: i64, relu6: bool) ->
 /// A tiny valid model: input `x` [1, 3, 8, 8] -> Conv 3x3 (4 channels, pad 1) -> Relu ->
 /// GlobalAveragePool -> Flatten -> Gemm (transB) to 5 classes, opset 13.
 pub fn tiny() -> ModelProto {
-    use mnetc::onnx_proto::{GraphProto, TensorShapeProto, TypeProto, ValueInfoProto};
-    let info = |name: &str, dims: &[i64]| ValueInfoProto {
-        name: Some(name.into()),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: Some(DataType::Float as i32),
-                shape: Some(TensorShapeProto {
-                    dim: dims
-                        .iter()
-                        .map(|&d| Dimension {
-                            value: Some(DimValue::DimValue(d)),
-                            denotation: None,
-                        })
-                        .collect(),
-                }),
-            })),
-            denotation: None,
-        }),
-        ..Default::default()
-    };
+    use mnetc::onnx_proto::GraphProto;
     let graph = GraphProto {
         name: Some("tiny".into()),
         node: vec![
@@ -571,8 +498,8 @@ pub fn tiny() -> ModelProto {
             ),
             tensor_f32("fb", &[5], &[0.0; 5]),
         ],
-        input: vec![info("x", &[1, 3, 8, 8])],
-        output: vec![info("y", &[1, 5])],
+        input: vec![value_info("x", &[1, 3, 8, 8])],
+        output: vec![value_info("y", &[1, 5])],
         ..Default::default()
     };
     let mut model = ModelProto {

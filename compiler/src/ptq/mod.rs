@@ -66,6 +66,25 @@ impl Range {
     }
 }
 
+/// How many of a graph's Conv and Dense layers compute on quantized values, of all of them
+/// (what `mnetc quantize` checks of the model it wrote, read back).
+pub fn integer_layers(graph: &Graph) -> (usize, usize) {
+    use crate::ir::{DType, LinearOp};
+    let layers: Vec<_> = graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Conv(_) | Op::Linear(LinearOp::Dense { .. })))
+        .collect();
+    let integer = layers
+        .iter()
+        .filter(|n| {
+            n.input(0)
+                .is_some_and(|x| graph.values[x].dtype != DType::F32)
+        })
+        .count();
+    (integer, layers.len())
+}
+
 /// Bins of the histograms the percentile and entropy methods read.
 const BINS: usize = 2048;
 /// Levels the entropy method compares the clipped distribution with: uint8 has 255 steps above
