@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("photo", 4),
     ("preprocess", 3),
     ("passes", 5),
+    ("ptq", 5),
     ("codegen", 6),
     ("builder", 8),
     ("inline", 8),
