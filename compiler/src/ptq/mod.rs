@@ -11,7 +11,7 @@
 pub mod write;
 
 use crate::error::{Error, Result};
-use crate::ir::{Graph, Op, ShapeOp, Tensor, ValueId};
+use crate::ir::{Graph, Op, Tensor, ValueId};
 
 /// How an activation's range is chosen from what calibration saw.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -101,22 +101,6 @@ struct Seen {
     hist: Vec<u64>,
 }
 
-/// Whether a node only moves its input's numbers around (its output keeps the input's
-/// quantization parameters, as QDQ needs for mnetc to run it on the integers).
-pub fn passes_through(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::Shape(
-            ShapeOp::Flatten { .. }
-                | ShapeOp::Reshape { .. }
-                | ShapeOp::Squeeze
-                | ShapeOp::Unsqueeze
-                | ShapeOp::Transpose { .. }
-                | ShapeOp::Identity
-        )
-    )
-}
-
 /// The float activations calibration measures: the graph input and every float value a node
 /// computes, but not what Softmax computes (probabilities stay float) and not the outputs of
 /// reshapes (they take their input's range).
@@ -124,7 +108,7 @@ fn measured(graph: &Graph) -> Vec<bool> {
     let mut want = vec![false; graph.values.len()];
     want[graph.input.value] = true;
     for node in &graph.nodes {
-        let skip = passes_through(&node.op)
+        let skip = node.op.is_reshape_like()
             || matches!(
                 node.op,
                 Op::Activation(crate::ir::ActivationOp::Softmax { .. })
@@ -251,7 +235,7 @@ pub fn calibrate(
         .collect();
     // Reshapes take their input's range.
     for node in &graph.nodes {
-        if !passes_through(&node.op) {
+        if !node.op.is_reshape_like() {
             continue;
         }
         let (Some(x), Some(&y)) = (node.input(0), node.outputs.first()) else {

@@ -297,12 +297,12 @@ impl Writer<'_> {
         w: ValueId,
         bias: Option<ValueId>,
     ) -> Result<(String, Option<String>)> {
-        let wt = self
-            .graph
+        let graph = self.graph;
+        let wt = graph
             .constant(w)
             .and_then(Tensor::as_f32)
             .ok_or_else(|| Error::node(node, None, "the weights must be a float constant"))?;
-        let shape = &self.graph.values[w].shape.clone().unwrap_or_default();
+        let shape = graph.shape(w).unwrap_or_default();
         let channels = if self.per_tensor { 1 } else { shape[0] };
         let per = wt.len() / channels;
         let scales: Vec<f32> = wt
