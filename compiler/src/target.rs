@@ -37,15 +37,16 @@ impl Target {
         self.0.name
     }
 
-    /// The best target for the machine mnetc runs on: the first that `native` may pick whose
-    /// architecture this is and whose features the CPU has.
+    /// The best target for the machine mnetc runs on: of those that `native` may pick whose
+    /// architecture this is and whose features the CPU has, the one with the most features.
     pub fn native() -> Target {
         Target::all()
-            .find(|t| {
+            .filter(|t| {
                 t.0.native
                     && t.0.arch == Some(std::env::consts::ARCH)
                     && t.0.features.iter().all(|f| host_has(f))
             })
+            .max_by_key(|t| t.0.features.len())
             .unwrap_or(Target::GENERIC)
     }
 
@@ -103,6 +104,7 @@ fn host_has(feature: &str) -> bool {
     {
         match feature {
             "neon" => return std::arch::is_aarch64_feature_detected!("neon"),
+            "dotprod" => return std::arch::is_aarch64_feature_detected!("dotprod"),
             _ => {}
         }
     }

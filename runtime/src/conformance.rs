@@ -226,6 +226,13 @@ macro_rules! qgemm_case {
             .try_into()
             .unwrap();
         let packed = pack_qgemm($desc.qgemm, $k, $n, &w).try_into().unwrap();
+        // The bias the kernel is given: as the compiler folds it (`QGemmLayout::folded_zero`
+        // of a zero point 0).
+        let mut bk = b;
+        for j in 0..$n {
+            let sum: i32 = w[j * $k..][..$k].iter().map(|&v| v as i32).sum();
+            bk[j] = b[j].wrapping_sub(L.folded_zero(0).wrapping_mul(sum));
+        }
         let mut name = "";
         for q in [
             $crate::scalar::Requant { zero: 128, lo: 0, hi: 255 },
@@ -241,16 +248,16 @@ macro_rules! qgemm_case {
             );
             let f = $($f)::+::<$m, $k, $n, NP, 1, 1, 1, { $m * $k }, { NP * KP }, { $m * $n }>;
             let mut got = [0u8; $m * $n];
-            f(&x, &packed, &b, &s, &mut got, q, &Sequential);
+            f(&x, &packed, &bk, &s, &mut got, q, &Sequential);
             assert_eq!(got, want, concat!("qgemm ", $m, "x", $k, "x", $n));
             let mut tasks = [0u8; $m * $n];
             $($f)::+::<$m, $k, $n, NP, 1, MT, { NP / L.nr }, { $m * $k }, { NP * KP }, { $m * $n }>(
-                &x, &packed, &b, &s, &mut tasks, q, &Threads(3),
+                &x, &packed, &bk, &s, &mut tasks, q, &Threads(3),
             );
             assert_eq!(tasks, want, concat!("qgemm ", $m, "x", $k, "x", $n, " in tasks"));
             let mut blocks = [0u8; $m * $n];
             $($f)::+::<$m, $k, $n, NP, 2, 1, 1, { $m * $k }, { NP * KP }, { $m * $n }>(
-                &x, &packed, &b, &s, &mut blocks, q, &Sequential,
+                &x, &packed, &bk, &s, &mut blocks, q, &Sequential,
             );
             assert_eq!(blocks, want, concat!("qgemm ", $m, "x", $k, "x", $n, " nb 2"));
             name = name_of(&f);

@@ -45,6 +45,8 @@ pub mod avx512;
 pub mod avx512vnni;
 #[cfg(target_arch = "aarch64")]
 pub mod neon;
+#[cfg(all(target_arch = "aarch64", target_feature = "dotprod"))]
+pub mod neondot;
 #[cfg(target_arch = "riscv64")]
 pub mod rvv;
 

@@ -7,7 +7,7 @@
 //! `unsafe` here is the intrinsics and unaligned loads and stores through raw pointers, every
 //! one inside the arrays whose lengths the inline `const` assertions tie to the shapes.
 
-use crate::scalar::{clamp, gemm_tiles, interior, taps};
+use crate::scalar::{Requant, clamp, gemm_tiles, interior, taps};
 use core::arch::aarch64::*;
 
 /// Rows of the GEMM microkernel's register tile.
@@ -391,6 +391,413 @@ gavgpool_kernel! {
     }
 }
 
+/// `scalar::requantize` of eight sums (two vectors) by the eight scales at `s`, as bytes:
+/// f32 product, rounding to nearest with ties to even (`fcvtns`, saturating), the zero point
+/// added with saturation, narrowed with saturation and clamped to `[q.lo, q.hi]`. The bounds
+/// are integers inside `0..=255`, so clamping after rounding gives the bits of the scalar
+/// twin's clamping before it.
+///
+/// # Safety
+/// `s` must point to eight readable floats.
+#[inline(always)]
+pub(crate) unsafe fn requantize8(acc: [int32x4_t; 2], s: *const f32, q: Requant) -> uint8x8_t {
+    unsafe {
+        let z = vdupq_n_s32(q.zero);
+        let r = |a: int32x4_t, s: *const f32| {
+            let v = vmulq_f32(vcvtq_f32_s32(a), vld1q_f32(s));
+            vqaddq_s32(vcvtnq_s32_f32(v), z)
+        };
+        let h = vqmovun_high_s32(vqmovun_s32(r(acc[0], s)), r(acc[1], s.add(4)));
+        let v = vqmovn_u16(h);
+        vmin_u8(vmax_u8(v, vdup_n_u8(q.lo as u8)), vdup_n_u8(q.hi as u8))
+    }
+}
+
+/// [`requantize8`] of sixteen sums (four vectors).
+///
+/// # Safety
+/// `s` must point to sixteen readable floats.
+#[inline(always)]
+pub(crate) unsafe fn requantize16(acc: [int32x4_t; 4], s: *const f32, q: Requant) -> uint8x16_t {
+    unsafe {
+        vcombine_u8(
+            requantize8([acc[0], acc[1]], s, q),
+            requantize8([acc[2], acc[3]], s.add(8), q),
+        )
+    }
+}
+
+/// Stores the first `n` (up to 16) bytes of `v` at `y`.
+///
+/// # Safety
+/// `y` must have `n` writable bytes.
+#[inline(always)]
+pub(crate) unsafe fn store_bytes(y: *mut u8, v: uint8x16_t, n: usize) {
+    unsafe {
+        if n == 16 {
+            vst1q_u8(y, v);
+        } else {
+            let mut tmp = [0u8; 16];
+            vst1q_u8(tmp.as_mut_ptr(), v);
+            core::ptr::copy_nonoverlapping(tmp.as_ptr(), y, n);
+        }
+    }
+}
+
+/// Rows of the quantized GEMM's register tile.
+pub const QGEMM_MR: usize = 4;
+/// Columns of the quantized GEMM's register tile: four vectors of 4 int32 sums.
+pub const QGEMM_NR: usize = 16;
+
+qgemm_kernel! {
+    nr = QGEMM_NR, mr = QGEMM_MR, kr = 1, w = i8;
+    /// `y[m][n] = requantize(b[n] + sum_k x[m][k] * w[k][n], s[n])` with int8 weights in panels
+    /// of 16 columns (`w[panel][k][0..16]`, zero padded): per k, one load of 16 weights widened
+    /// to 16 bits, and per row 4 `smlal` by the row's input (a lane of eight inputs widened
+    /// once), 16 exact products into 32-bit sums. Rows are read in place.
+    #[inline(never)]
+    pub fn u8_gemm_neon(x, w, b, s, y, q, rows, panels) {
+        gemm_tiles(N, NB, [QGEMM_MR, QGEMM_NR], rows, panels, |m0, count, p, cols| {
+            // SAFETY: rows m0..m0+count of x (K bytes each) and of y (N each) exist and are this
+            // task's; panel p's K * 16 weights and 16 biases and scales exist since p < NP/16;
+            // at most `cols` bytes from p*16 are stored and p*16 + cols <= N.
+            unsafe {
+                let xp = x.as_ptr().add(m0 * K);
+                let wp = w.as_ptr().add(p * K * QGEMM_NR);
+                let (bp, sp) = (b.as_ptr().add(p * QGEMM_NR), s.as_ptr().add(p * QGEMM_NR));
+                let yp = y.as_mut_ptr().add(m0 * N + p * QGEMM_NR);
+                match count {
+                    4 => qtile::<4, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    3 => qtile::<3, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    2 => qtile::<2, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    _ => qtile::<1, K, N>(xp, wp, bp, sp, yp, cols, q),
+                }
+            }
+        });
+    }
+}
+
+/// One `MR` x 16 tile of [`u8_gemm_neon`]: 4 * MR int32 accumulators; K in steps of eight
+/// (each row's eight inputs widened once, then eight weight rows by lane), the rest one k at
+/// a time; then the requantization.
+///
+/// # Safety
+/// `x` must point to MR rows of K bytes (row stride K), `w` to K * 16 weights, `b` and `s` to
+/// 16 values, `y` to MR rows with `cols` writable bytes each (row stride N).
+#[inline(always)]
+unsafe fn qtile<const MR: usize, const K: usize, const N: usize>(
+    x: *const u8,
+    w: *const i8,
+    b: *const i32,
+    s: *const f32,
+    y: *mut u8,
+    cols: usize,
+    q: Requant,
+) {
+    unsafe {
+        let bias = [
+            vld1q_s32(b),
+            vld1q_s32(b.add(4)),
+            vld1q_s32(b.add(8)),
+            vld1q_s32(b.add(12)),
+        ];
+        let mut acc = [bias; MR];
+        let mut k = 0;
+        while k + 8 <= K {
+            let xv: [int16x8_t; MR] = core::array::from_fn(|r| {
+                vreinterpretq_s16_u16(vmovl_u8(vld1_u8(x.add(r * K + k))))
+            });
+            let wk = w.add(k * QGEMM_NR);
+            qstep::<MR, 0>(&mut acc, &xv, wk);
+            qstep::<MR, 1>(&mut acc, &xv, wk);
+            qstep::<MR, 2>(&mut acc, &xv, wk);
+            qstep::<MR, 3>(&mut acc, &xv, wk);
+            qstep::<MR, 4>(&mut acc, &xv, wk);
+            qstep::<MR, 5>(&mut acc, &xv, wk);
+            qstep::<MR, 6>(&mut acc, &xv, wk);
+            qstep::<MR, 7>(&mut acc, &xv, wk);
+            k += 8;
+        }
+        while k < K {
+            let (w0, w1) = widen16(w.add(k * QGEMM_NR));
+            for (r, a) in acc.iter_mut().enumerate() {
+                let xs = *x.add(r * K + k) as i16;
+                a[0] = vmlal_n_s16(a[0], vget_low_s16(w0), xs);
+                a[1] = vmlal_high_n_s16(a[1], w0, xs);
+                a[2] = vmlal_n_s16(a[2], vget_low_s16(w1), xs);
+                a[3] = vmlal_high_n_s16(a[3], w1, xs);
+            }
+            k += 1;
+        }
+        for (r, a) in acc.iter().enumerate() {
+            store_bytes(y.add(r * N), requantize16(*a, s, q), cols);
+        }
+    }
+}
+
+/// Sixteen int8 weights at `w`, widened to two vectors of 16 bits.
+///
+/// # Safety
+/// `w` must point to 16 readable bytes.
+#[inline(always)]
+unsafe fn widen16(w: *const i8) -> (int16x8_t, int16x8_t) {
+    unsafe {
+        let v = vld1q_s8(w);
+        (vmovl_s8(vget_low_s8(v)), vmovl_high_s8(v))
+    }
+}
+
+/// Step `L` of eight of [`qtile`]: weight row `L` (16 columns) times lane `L` of each row's
+/// widened inputs.
+///
+/// # Safety
+/// `w` must point to 8 * 16 readable weights.
+#[inline(always)]
+unsafe fn qstep<const MR: usize, const L: i32>(
+    acc: &mut [[int32x4_t; 4]; MR],
+    xv: &[int16x8_t; MR],
+    w: *const i8,
+) {
+    unsafe {
+        let (w0, w1) = widen16(w.add(L as usize * QGEMM_NR));
+        for (a, &xr) in acc.iter_mut().zip(xv) {
+            a[0] = vmlal_laneq_s16::<L>(a[0], vget_low_s16(w0), xr);
+            a[1] = vmlal_high_laneq_s16::<L>(a[1], w0, xr);
+            a[2] = vmlal_laneq_s16::<L>(a[2], vget_low_s16(w1), xr);
+            a[3] = vmlal_high_laneq_s16::<L>(a[3], w1, xr);
+        }
+    }
+}
+
+qdwconv_kernel! {
+    w = i8, wn = KH * KW * C;
+    /// Quantized depthwise 2-D convolution, NHWC, weights `[KH][KW][C]` int8. Eight channels
+    /// at a time: `usubl` widens eight inputs less the zero point to 16 bits, two `smlal` add
+    /// their products with the widened weights into 32-bit sums. Along an output row the
+    /// channel block's weights stay in registers for the pixels whose window lies inside the
+    /// input; the others clip their window. Channels past the last multiple of 8 are the
+    /// scalar twin's.
+    #[inline(never)]
+    pub fn u8_dwconv_neon(x, xz, w, b, s, y, q, rows) {
+        let c8 = C / 8 * 8;
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        // SAFETY: input reads of 8 bytes at (iy * W + ix) * C + c0 with iy < H, ix < W and
+        // c0 + 8 <= C, inside XN; weight reads of 8 at (ky * KW + kx) * C + c0, inside WN;
+        // bias and scale reads of 8 at c0; stores of 8 bytes at (oy * OW + ox) * C + c0 of this
+        // task's rows, inside YN.
+        unsafe {
+            let (xp, wp, yp) = (x.as_ptr(), w.as_ptr(), y.as_mut_ptr());
+            let zv = vdup_n_u8(xz as u8);
+            for oy in rows.clone() {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                let full = ky0 == 0 && ky1 == KH;
+                for c0 in (0..c8).step_by(8) {
+                    let bias = [vld1q_s32(b.as_ptr().add(c0)), vld1q_s32(b.as_ptr().add(c0 + 4))];
+                    let sp = s.as_ptr().add(c0);
+                    let tap = |a: &mut [int32x4_t; 2], iy: usize, ix: usize, wv: int16x8_t| {
+                        let xv = vsubl_u8(vld1_u8(xp.add((iy * W + ix) * C + c0)), zv);
+                        let xv = vreinterpretq_s16_u16(xv);
+                        a[0] = vmlal_s16(a[0], vget_low_s16(xv), vget_low_s16(wv));
+                        a[1] = vmlal_high_s16(a[1], xv, wv);
+                    };
+                    let weight = |ky: usize, kx: usize| vmovl_s8(vld1_s8(wp.add((ky * KW + kx) * C + c0)));
+                    let clipped = |ox: usize| {
+                        let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                        let mut a = bias;
+                        for ky in ky0..ky1 {
+                            for kx in kx0..kx1 {
+                                tap(&mut a, oy * SH + ky - PT, ox * SW + kx - PL, weight(ky, kx));
+                            }
+                        }
+                        vst1_u8(yp.add((oy * OW + ox) * C + c0), requantize8(a, sp, q));
+                    };
+                    for ox in (0..first).chain(last..OW) {
+                        clipped(ox);
+                    }
+                    if full {
+                        let wv: [[int16x8_t; KW]; KH] =
+                            core::array::from_fn(|ky| core::array::from_fn(|kx| weight(ky, kx)));
+                        for ox in first..last {
+                            let mut a = bias;
+                            for (ky, wr) in wv.iter().enumerate() {
+                                for (kx, &wk) in wr.iter().enumerate() {
+                                    tap(&mut a, oy * SH + ky - PT, ox * SW + kx - PL, wk);
+                                }
+                            }
+                            vst1_u8(yp.add((oy * OW + ox) * C + c0), requantize8(a, sp, q));
+                        }
+                    } else {
+                        for ox in first..last {
+                            clipped(ox);
+                        }
+                    }
+                }
+            }
+        }
+        for oy in rows {
+            for ox in 0..OW {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                // SAFETY: row `oy` is this task's.
+                let out = unsafe { y.part((oy * OW + ox) * C + c8, C - c8) };
+                for (j, o) in out.iter_mut().enumerate() {
+                    let c = c8 + j;
+                    let mut acc = b[c];
+                    for ky in ky0..ky1 {
+                        for kx in kx0..kx1 {
+                            let xv = x[((oy * SH + ky - PT) * W + ox * SW + kx - PL) * C + c] as i32 - xz;
+                            acc += xv * w[(ky * KW + kx) * C + c] as i32;
+                        }
+                    }
+                    *o = crate::scalar::requantize(acc, s[c], q);
+                }
+            }
+        }
+    }
+}
+
+/// Output pixels of a row that [`u8_conv_neon`] computes together.
+const QCONV_PX: usize = 4;
+
+qconv_kernel! {
+    w = i16, wn = KH * KW * CI * CO.next_multiple_of(8);
+    /// Quantized dense 2-D convolution (a quantized model's stem), from an input in any layout,
+    /// weights `[KH * KW * CI][COP]` int16 (`QConvLayout::Wide8`: `CO` padded to 8). Per tap,
+    /// the input less the zero point times a vector of 8 output channels' weights, two `smlal`;
+    /// interior pixels four at a time per block of 16 output channels (16 accumulators), border
+    /// pixels one at a time with their window clipped.
+    #[inline(never)]
+    pub fn u8_conv_neon(x, xz, w, b, s, y, q, rows) {
+        let cop = CO.next_multiple_of(8);
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        let strides = [XSC, XSY, XSX];
+        // SAFETY: the windows read inputs inside the image (taps() clips them; interior pixels'
+        // windows lie inside), at most XN by the const assertion; weight reads of 8 at
+        // t * COP + cb with cb + 8 <= COP, inside WN; bias and scale reads of up to 16 at cb
+        // stay below CO + 8 only where CO is short of it: the kernel reads `b` and `s` through
+        // padded copies; stores of min(16, CO - cb) bytes per pixel of this task's rows.
+        unsafe {
+            let mut bp = [0i32; 16];
+            let mut sp = [0f32; 16];
+            let yp = y.as_mut_ptr();
+            for oy in rows {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                let iy = (oy * SH).wrapping_sub(PT);
+                let mut cb = 0;
+                while cb < cop {
+                    let n = (CO - cb).min(16);
+                    bp[..n].copy_from_slice(&b[cb..cb + n]);
+                    sp[..n].copy_from_slice(&s[cb..cb + n]);
+                    let win = QWindow { x: x.as_ptr(), strides, ci: CI, kw: KW, cop, xz, sw: SW };
+                    let wcb = w.as_ptr().add(cb);
+                    let (bb, sb) = (bp.as_ptr(), sp.as_ptr());
+                    let at = |ox: usize| yp.add((oy * OW + ox) * CO + cb);
+                    let one = |ox: usize| {
+                        let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                        let ix = (ox * SW).wrapping_sub(PL);
+                        if cop - cb >= 16 {
+                            win.pixels::<1, 2>([iy, ix], [ky0, ky1], [kx0, kx1], wcb, bb, sb, at(ox), CO, n, q);
+                        } else {
+                            win.pixels::<1, 1>([iy, ix], [ky0, ky1], [kx0, kx1], wcb, bb, sb, at(ox), CO, n, q);
+                        }
+                    };
+                    for ox in (0..first).chain(last..OW) {
+                        one(ox);
+                    }
+                    let mut ox = first;
+                    while ox + QCONV_PX <= last {
+                        let ix = (ox * SW).wrapping_sub(PL);
+                        if cop - cb >= 16 {
+                            win.pixels::<QCONV_PX, 2>([iy, ix], [ky0, ky1], [0, KW], wcb, bb, sb, at(ox), CO, n, q);
+                        } else {
+                            win.pixels::<QCONV_PX, 1>([iy, ix], [ky0, ky1], [0, KW], wcb, bb, sb, at(ox), CO, n, q);
+                        }
+                        ox += QCONV_PX;
+                    }
+                    for ox in ox..last {
+                        one(ox);
+                    }
+                    cb += 16;
+                }
+            }
+        }
+    }
+}
+
+/// What [`u8_conv_neon`]'s pixel blocks share: the input and its strides (channel, row,
+/// column), its channels, the window width, the padded output channels, the zero point and the
+/// column stride.
+#[derive(Clone, Copy)]
+struct QWindow {
+    x: *const u8,
+    strides: [usize; 3],
+    ci: usize,
+    kw: usize,
+    cop: usize,
+    xz: i32,
+    sw: usize,
+}
+
+impl QWindow {
+    /// `PX` output pixels side by side (columns `ix` + p * sw of tap 0) and `8 * V` output
+    /// channels: each tap's input less the zero point, by the channels' weights, into `2 * V`
+    /// sums per pixel; then `n` of the channels requantized and stored per pixel (pixel stride
+    /// `ys`). `iy`, `ix` are the input row and column of tap (0, 0) of the first pixel (wrapped
+    /// when the window starts in the padding: only taps `ky0..ky1`, `kx0..kx1` are read).
+    ///
+    /// # Safety
+    /// The taps read must lie inside the input; `w` must point to the block's first channel in
+    /// `[taps][cop]`, `b` and `s` to 8 * V values, `y` to `PX` pixels of `n` writable bytes.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn pixels<const PX: usize, const V: usize>(
+        self,
+        [iy, ix]: [usize; 2],
+        [ky0, ky1]: [usize; 2],
+        [kx0, kx1]: [usize; 2],
+        w: *const i16,
+        b: *const i32,
+        s: *const f32,
+        y: *mut u8,
+        ys: usize,
+        n: usize,
+        q: Requant,
+    ) {
+        unsafe {
+            let [xsc, xsy, xsx] = self.strides;
+            let bias: [[int32x4_t; 2]; V] =
+                core::array::from_fn(|v| [vld1q_s32(b.add(8 * v)), vld1q_s32(b.add(8 * v + 4))]);
+            let mut acc = [bias; PX];
+            for ky in ky0..ky1 {
+                let row = self.x.add(iy.wrapping_add(ky) * xsy);
+                for kx in kx0..kx1 {
+                    for c in 0..self.ci {
+                        let t = (ky * self.kw + kx) * self.ci + c;
+                        let wv: [int16x8_t; V] =
+                            core::array::from_fn(|v| vld1q_s16(w.add(t * self.cop + 8 * v)));
+                        for (p, a) in acc.iter_mut().enumerate() {
+                            let col = ix.wrapping_add(p * self.sw + kx);
+                            let xv = (*row.add(col * xsx + c * xsc) as i32 - self.xz) as i16;
+                            for (av, &wk) in a.iter_mut().zip(&wv) {
+                                av[0] = vmlal_n_s16(av[0], vget_low_s16(wk), xv);
+                                av[1] = vmlal_high_n_s16(av[1], wk, xv);
+                            }
+                        }
+                    }
+                }
+            }
+            for (p, a) in acc.iter().enumerate() {
+                let v = if V == 2 {
+                    requantize16([a[0][0], a[0][1], a[V - 1][0], a[V - 1][1]], s, q)
+                } else {
+                    vcombine_u8(requantize8(a[0], s, q), vdup_n_u8(0))
+                };
+                store_bytes(y.add(p * ys), v, n);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -400,6 +807,9 @@ mod tests {
         gemm: crate::neon::f32_gemm_minmax_neon,
         dwconv: crate::neon::f32_dwconv_nhwc_minmax_neon,
         conv: crate::neon::f32_conv_minmax_neon,
-        gavgpool: crate::neon::f32_gavgpool_neon
+        gavgpool: crate::neon::f32_gavgpool_neon,
+        qgemm: crate::neon::u8_gemm_neon,
+        qdwconv: crate::neon::u8_dwconv_neon,
+        qconv: crate::neon::u8_conv_neon
     }
 }

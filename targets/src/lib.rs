@@ -53,7 +53,8 @@ pub struct TargetDesc {
     /// `not(any(...))` of the others.
     pub auto_cfg: Option<&'static str>,
     /// Whether `--target native` picks this target on a host of its `arch` that detects every
-    /// one of its `features` at run time (first match in [`ALL`] order, else [`GENERIC`]).
+    /// one of its `features` at run time (of several, the one with the most features; else
+    /// [`GENERIC`]).
     pub native: bool,
     /// How code for this target runs on a machine of another architecture, if it can.
     pub emulation: Option<Emulation>,
@@ -70,6 +71,11 @@ pub struct QGemmLayout {
     pub mr: usize,
     pub nr: usize,
     pub kr: usize,
+    /// The kernel multiplies `x - 128` (each uint8 input with its top bit flipped, read as
+    /// int8: signed-by-signed dot products such as aarch64's `sdot`) rather than `x`, so the
+    /// bias it is given holds `128 * sum_k w[k][n]` more (the compiler adds it when it folds
+    /// the input's zero point in). The sum is the same modulo 2^32, so exact.
+    pub signed_x: bool,
 }
 
 impl QGemmLayout {
@@ -78,7 +84,14 @@ impl QGemmLayout {
         mr: 1,
         nr: 1,
         kr: 1,
+        signed_x: false,
     };
+
+    /// The input zero point the compiler folds into the bias for this layout:
+    /// `b[n] = bias[n] - folded_zero(xz) * sum_k w[k][n]`.
+    pub const fn folded_zero(self, xz: i32) -> i32 {
+        if self.signed_x { xz - 128 } else { xz }
+    }
 }
 
 /// How the quantized depthwise conv of a target reads its weights.
@@ -137,6 +150,9 @@ pub enum QConvLayout {
     /// as `CO` rounded up to 8 columns of the two taps' weights side by side, zero padded:
     /// `[K/2][COP][2]` (`avx2`'s `vpmaddwd` of a broadcast input pair).
     Pairs8,
+    /// int16, `[K][COP]`, `CO` rounded up to 8 columns, zero padded (`neon`'s `smlal` by a
+    /// broadcast input).
+    Wide8,
 }
 
 impl QConvLayout {
@@ -145,6 +161,7 @@ impl QConvLayout {
         match self {
             QConvLayout::Plain => k * co,
             QConvLayout::Pairs8 => k.div_ceil(2) * 2 * co.next_multiple_of(8),
+            QConvLayout::Wide8 => k * co.next_multiple_of(8),
         }
     }
 
@@ -153,6 +170,7 @@ impl QConvLayout {
         match self {
             QConvLayout::Plain => t * co + o,
             QConvLayout::Pairs8 => ((t / 2) * co.next_multiple_of(8) + o) * 2 + t % 2,
+            QConvLayout::Wide8 => t * co.next_multiple_of(8) + o,
         }
     }
 }
@@ -357,6 +375,7 @@ pub const AVX2: TargetDesc = TargetDesc {
         mr: 6,
         nr: 16,
         kr: 2,
+        signed_x: false,
     },
     qdw: QDwLayout::RowPairs16,
     qconv: QConvLayout::Pairs8,
@@ -427,6 +446,7 @@ pub const AVX512VNNI: TargetDesc = TargetDesc {
         mr: 12,
         nr: 16,
         kr: 4,
+        signed_x: false,
     },
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
@@ -458,16 +478,24 @@ pub const NEON: TargetDesc = TargetDesc {
     gemm_tile: [6, 16],
     conv_channel_multiple: 4,
     gemm_block_bytes: 256 * 1024,
-    qgemm: QGemmLayout::PLAIN,
+    qgemm: QGemmLayout {
+        mr: 4,
+        nr: 16,
+        kr: 1,
+        signed_x: false,
+    },
     qdw: QDwLayout::Plain,
-    qconv: QConvLayout::Plain,
+    qconv: QConvLayout::Wide8,
     kernels: &[
         (Kernel::Conv, "neon::f32_conv_minmax_neon"),
         (Kernel::DwConv, "neon::f32_dwconv_nhwc_minmax_neon"),
         (Kernel::Gemm, "neon::f32_gemm_minmax_neon"),
         (Kernel::GAvgPool, "neon::f32_gavgpool_neon"),
+        (Kernel::QGemm, "neon::u8_gemm_neon"),
+        (Kernel::QDwConv, "neon::u8_dwconv_neon"),
+        (Kernel::QConv, "neon::u8_conv_neon"),
     ],
-    auto_cfg: Some(r#"target_arch = "aarch64""#),
+    auto_cfg: Some(r#"all(target_arch = "aarch64", not(target_feature = "dotprod"))"#),
     native: true,
     emulation: Some(Emulation {
         triple: "aarch64-unknown-linux-gnu",
@@ -483,6 +511,41 @@ pub const NEON: TargetDesc = TargetDesc {
         "aarch64-apple-ios",
         "aarch64-apple-ios-sim",
     ],
+};
+
+/// aarch64 with the dot product instructions (`dotprod`, FEAT_DotProd: optional from ARMv8.2,
+/// in Cortex-A55/A75 and later, Apple A13 and later, every ARMv9 core): `neon`'s kernels, and a
+/// quantized GEMM with `sdot` (four int8 x int8 products into each 32-bit lane, exact; the
+/// uint8 inputs enter with their top bit flipped, see [`QGemmLayout::signed_x`]). `auto` and
+/// `native` pick it where the build or the CPU has `dotprod`.
+pub const NEONDOT: TargetDesc = TargetDesc {
+    name: "neondot",
+    features: &["neon", "dotprod"],
+    triples: &[
+        "aarch64-unknown-linux-gnu",
+        "aarch64-linux-android",
+        "aarch64-apple-darwin",
+    ],
+    runtime_module: "neondot",
+    qgemm: QGemmLayout {
+        mr: 4,
+        nr: 16,
+        kr: 4,
+        signed_x: true,
+    },
+    kernels: &[
+        (Kernel::Conv, "neon::f32_conv_minmax_neon"),
+        (Kernel::DwConv, "neon::f32_dwconv_nhwc_minmax_neon"),
+        (Kernel::Gemm, "neon::f32_gemm_minmax_neon"),
+        (Kernel::GAvgPool, "neon::f32_gavgpool_neon"),
+        (Kernel::QGemm, "neondot::u8_gemm_neondot"),
+        (Kernel::QDwConv, "neon::u8_dwconv_neon"),
+        (Kernel::QConv, "neon::u8_conv_neon"),
+    ],
+    auto_cfg: Some(r#"all(target_arch = "aarch64", target_feature = "dotprod")"#),
+    // Android's and iOS's arm64 baselines (ARMv8.0, A7) lack it: packages stay on `neon`.
+    package_triples: &[],
+    ..NEON
 };
 
 /// riscv64 with the vector extension V 1.0, any VLEN (128 bits or more, as V requires). Stable
@@ -525,7 +588,7 @@ pub const RVV: TargetDesc = TargetDesc {
 };
 
 /// Every target, in the order `mnetc` lists them.
-pub const ALL: &[TargetDesc] = &[GENERIC, AVX2, AVX512, AVX512VNNI, NEON, RVV];
+pub const ALL: &[TargetDesc] = &[GENERIC, AVX2, AVX512, AVX512VNNI, NEON, NEONDOT, RVV];
 
 #[cfg(test)]
 mod tests {

@@ -230,8 +230,9 @@ pub fn repository_fixtures() -> BTreeMap<String, Fixture> {
     all
 }
 
+/// One of the repository's fixtures (any exporter's folder), by name.
 pub fn fixture(name: &str) -> Fixture {
-    fixtures_in(&repo_fixtures())
+    repository_fixtures()
         .remove(name)
         .unwrap_or_else(|| panic!("no fixture {name}"))
 }

@@ -455,7 +455,9 @@ fn lower_int(
         }
         match layout {
             mnetc_targets::QConvLayout::Plain => Packed::I8(out.iter().map(|&v| v as i8).collect()),
-            mnetc_targets::QConvLayout::Pairs8 => Packed::I16(out),
+            mnetc_targets::QConvLayout::Pairs8 | mnetc_targets::QConvLayout::Wide8 => {
+                Packed::I16(out)
+            }
         }
     };
     let bias: Vec<i32> = bias.iter().map(|&b| b as i32).collect();

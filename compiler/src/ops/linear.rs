@@ -308,7 +308,8 @@ pub(crate) fn dense(
 /// A quantized GEMM, `[m][k] x [k][n]` (pointwise convs and fully connected layers of
 /// quantized models) from uint8 `x`: int8 weights `w` given `[N][K]` row-major, packed for
 /// the target's `QGemm` kernel (the scalar one's `[K][N]`), the input's zero point `xz`
-/// folded into the bias (`b[n] - xz * sum_k w[n][k]`), requantization scales per column,
+/// folded into the bias (`b[n] - xz * sum_k w[n][k]`, `xz - 128` for a kernel that reads
+/// `x - 128`: `QGemmLayout::folded_zero`), requantization scales per column,
 /// output `y` (a new uint8 buffer of `out_shape` in `perm`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn qgemm(
@@ -332,10 +333,12 @@ pub(crate) fn qgemm(
     };
     let (nr, kr) = (layout.nr, layout.kr);
     let (np, kp) = (n.next_multiple_of(nr), k.next_multiple_of(kr));
+    let zero = layout.folded_zero(xz) as i64;
     let mut b: Vec<i32> = (0..n)
         .map(|j| {
             let sum: i64 = w[j * k..][..k].iter().sum();
-            (bias[j] - xz as i64 * sum) as i32
+            // Wrapped to 32 bits: the kernels' sums are exact modulo 2^32 (`signed_x`).
+            (bias[j] - zero * sum) as i32
         })
         .collect();
     b.resize(np, 0);
