@@ -443,7 +443,7 @@ macro_rules! qconv_case {
 pub(crate) use qconv_case;
 
 /// The quantized dense conv cases: stems (3 channels in, 8 to 72 out, strides 1 and 2,
-/// asymmetric padding), a 1x1 window with padding wider than it.
+/// asymmetric padding), a 7x7 window, a 1x1 window with padding wider than it.
 macro_rules! qconv_cases {
     ($desc:expr, $($c:ident)::+) => {
         #[test]
@@ -461,6 +461,11 @@ macro_rules! qconv_cases {
         #[test]
         fn qconv_6x5_4to72_k3_s1_p1012() {
             $crate::conformance::qconv_case!($($c)::+, $desc, 6, 5, 4, 72, 3, 1, 1, 0, 1, 2);
+        }
+        // A 7x7 window (49 taps: the RVV kernel's tap list goes in two blocks).
+        #[test]
+        fn qconv_12x11_2to5_k7_s1_p3333() {
+            $crate::conformance::qconv_case!($($c)::+, $desc, 12, 11, 2, 5, 7, 1, 3, 3, 3, 3);
         }
         #[test]
         fn qconv_4x5_3to9_k1_s1_p1111() {

@@ -14,7 +14,7 @@
 //! `unsafe` here is the `asm!` blocks and raw pointers into the arrays whose lengths the
 //! inline `const` assertions tie to the shapes; each block's bounds are argued where it is.
 
-use crate::scalar::{clamp, gemm_tiles, taps};
+use crate::scalar::{Requant, clamp, gemm_tiles, taps};
 use core::arch::asm;
 
 /// Rows of the GEMM microkernel's register tile (6 accumulator groups of LMUL 4).
@@ -562,6 +562,523 @@ gavgpool_kernel! {
     }
 }
 
+/// Rows of the quantized GEMM's register tile: three accumulator groups of LMUL 8.
+pub const QGEMM_MR: usize = 3;
+/// Columns of a quantized weight panel: 32 int32 sums, one LMUL 8 group at VLEN 128.
+pub const QGEMM_NR: usize = 32;
+
+qgemm_kernel! {
+    nr = QGEMM_NR, mr = QGEMM_MR, kr = 1, w = i8;
+    /// `y[m][n] = requantize(b[n] + sum_k x[m][k] * w[k][n], s[n])` with int8 weights in panels
+    /// of 32 columns (`w[panel][k][0..32]`, zero padded): per k, one load of the panel row,
+    /// widened to 16 bits (`vsext.vf2`), and per row one `vwmacc.vx` by the row's input: 32
+    /// exact products into 32-bit sums (LMUL 8). K goes four steps per loop turn.
+    #[inline(never)]
+    pub fn u8_gemm_rvv(x, w, b, s, y, q, rows, panels) {
+        gemm_tiles(N, NB, [QGEMM_MR, QGEMM_NR], rows, panels, |m0, count, p, cols| {
+            // SAFETY: rows m0..m0+count of x (K bytes each) and of y (N each) exist and are this
+            // task's; panel p's K * 32 weights and 32 biases and scales exist since p < NP/32;
+            // `cols` columns from p*32 are loaded and stored, p*32 + cols <= N.
+            unsafe {
+                qtile3(
+                    x.as_ptr().add(m0 * K),
+                    count,
+                    K,
+                    w.as_ptr().add(p * K * QGEMM_NR),
+                    b.as_ptr().add(p * QGEMM_NR),
+                    s.as_ptr().add(p * QGEMM_NR),
+                    y.as_mut_ptr().add(m0 * N + p * QGEMM_NR),
+                    N,
+                    cols,
+                    q,
+                )
+            }
+        });
+    }
+}
+
+/// A tile of `rows` (1 to 3) rows by `cols` (up to 32) columns of [`u8_gemm_rvv`]: three
+/// accumulator groups (v8, v16, v24 at LMUL 8), the panel row loaded into v0/v2 and widened
+/// into v4; rows past `rows` repeat the last row (same input, same output, same values). Then
+/// the requantization as `scalar::requantize`: `vfcvt.f.x.v`, `vfmul.vv` by the scales, the
+/// clamp to the bounds less the zero point, `vfcvt.x.f.v` (the dynamic rounding mode: to
+/// nearest, ties to even), the zero point added, narrowed twice to bytes.
+///
+/// # Safety
+/// `x` must point to `rows` rows of `k` bytes, `w` to `k` panel rows of 32 int8, `b` and `s`
+/// to 32 values, `y` to `rows` rows (stride `n`) with `cols` writable bytes each.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn qtile3(
+    x: *const u8,
+    rows: usize,
+    k: usize,
+    w: *const i8,
+    b: *const i32,
+    s: *const f32,
+    y: *mut u8,
+    n: usize,
+    cols: usize,
+    q: Requant,
+) {
+    let row = |r: usize| r.min(rows - 1);
+    let (quads, rest) = (k / 4, k % 4);
+    let (lo, hi) = ((q.lo - q.zero) as f32, (q.hi - q.zero) as f32);
+    unsafe {
+        asm!(
+            ".option push",
+            ".option arch, +v",
+            "vsetvli zero, {cols}, e32, m8, ta, ma",
+            "vle32.v v8, ({b})",
+            "vmv.v.v v16, v8",
+            "vmv.v.v v24, v8",
+            "vsetvli zero, {cols}, e16, m4, ta, ma",
+            "beqz {quads}, 3f",
+            "2:",
+            "vle8.v v0, ({w})",
+            "addi {w}, {w}, 32",
+            "vle8.v v2, ({w})",
+            "addi {w}, {w}, 32",
+            "lbu {a0}, 0({x0})",
+            "lbu {a1}, 0({x1})",
+            "lbu {a2}, 0({x2})",
+            "vsext.vf2 v4, v0",
+            "vwmacc.vx v8, {a0}, v4",
+            "vwmacc.vx v16, {a1}, v4",
+            "vwmacc.vx v24, {a2}, v4",
+            "lbu {a0}, 1({x0})",
+            "lbu {a1}, 1({x1})",
+            "lbu {a2}, 1({x2})",
+            "vsext.vf2 v4, v2",
+            "vwmacc.vx v8, {a0}, v4",
+            "vwmacc.vx v16, {a1}, v4",
+            "vwmacc.vx v24, {a2}, v4",
+            "vle8.v v0, ({w})",
+            "addi {w}, {w}, 32",
+            "vle8.v v2, ({w})",
+            "addi {w}, {w}, 32",
+            "lbu {a0}, 2({x0})",
+            "lbu {a1}, 2({x1})",
+            "lbu {a2}, 2({x2})",
+            "vsext.vf2 v4, v0",
+            "vwmacc.vx v8, {a0}, v4",
+            "vwmacc.vx v16, {a1}, v4",
+            "vwmacc.vx v24, {a2}, v4",
+            "lbu {a0}, 3({x0})",
+            "lbu {a1}, 3({x1})",
+            "lbu {a2}, 3({x2})",
+            "vsext.vf2 v4, v2",
+            "vwmacc.vx v8, {a0}, v4",
+            "vwmacc.vx v16, {a1}, v4",
+            "vwmacc.vx v24, {a2}, v4",
+            "addi {x0}, {x0}, 4",
+            "addi {x1}, {x1}, 4",
+            "addi {x2}, {x2}, 4",
+            "addi {quads}, {quads}, -1",
+            "bnez {quads}, 2b",
+            "3:",
+            "beqz {rest}, 5f",
+            "4:",
+            "vle8.v v0, ({w})",
+            "addi {w}, {w}, 32",
+            "lbu {a0}, 0({x0})",
+            "lbu {a1}, 0({x1})",
+            "lbu {a2}, 0({x2})",
+            "vsext.vf2 v4, v0",
+            "vwmacc.vx v8, {a0}, v4",
+            "vwmacc.vx v16, {a1}, v4",
+            "vwmacc.vx v24, {a2}, v4",
+            "addi {x0}, {x0}, 1",
+            "addi {x1}, {x1}, 1",
+            "addi {x2}, {x2}, 1",
+            "addi {rest}, {rest}, -1",
+            "bnez {rest}, 4b",
+            "5:",
+            "vsetvli zero, {cols}, e32, m8, ta, ma",
+            "vle32.v v0, ({s})",
+            "vfcvt.f.x.v v8, v8",
+            "vfcvt.f.x.v v16, v16",
+            "vfcvt.f.x.v v24, v24",
+            "vfmul.vv v8, v8, v0",
+            "vfmul.vv v16, v16, v0",
+            "vfmul.vv v24, v24, v0",
+            "vfmax.vf v8, v8, {lo}",
+            "vfmax.vf v16, v16, {lo}",
+            "vfmax.vf v24, v24, {lo}",
+            "vfmin.vf v8, v8, {hi}",
+            "vfmin.vf v16, v16, {hi}",
+            "vfmin.vf v24, v24, {hi}",
+            "vfcvt.x.f.v v8, v8",
+            "vfcvt.x.f.v v16, v16",
+            "vfcvt.x.f.v v24, v24",
+            "vadd.vx v8, v8, {z}",
+            "vadd.vx v16, v16, {z}",
+            "vadd.vx v24, v24, {z}",
+            "vsetvli zero, {cols}, e16, m4, ta, ma",
+            "vnsrl.wi v8, v8, 0",
+            "vnsrl.wi v16, v16, 0",
+            "vnsrl.wi v24, v24, 0",
+            "vsetvli zero, {cols}, e8, m2, ta, ma",
+            "vnsrl.wi v8, v8, 0",
+            "vnsrl.wi v16, v16, 0",
+            "vnsrl.wi v24, v24, 0",
+            "vse8.v v8, ({y0})",
+            "vse8.v v16, ({y1})",
+            "vse8.v v24, ({y2})",
+            ".option pop",
+            cols = in(reg) cols,
+            b = in(reg) b,
+            s = in(reg) s,
+            w = inout(reg) w => _,
+            quads = inout(reg) quads => _,
+            rest = inout(reg) rest => _,
+            x0 = inout(reg) x.add(row(0) * k) => _,
+            x1 = inout(reg) x.add(row(1) * k) => _,
+            x2 = inout(reg) x.add(row(2) * k) => _,
+            a0 = out(reg) _,
+            a1 = out(reg) _,
+            a2 = out(reg) _,
+            y0 = in(reg) y.add(row(0) * n),
+            y1 = in(reg) y.add(row(1) * n),
+            y2 = in(reg) y.add(row(2) * n),
+            z = in(reg) q.zero as isize,
+            lo = in(freg) lo,
+            hi = in(freg) hi,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _,
+            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            out("v24") _, out("v25") _, out("v26") _, out("v27") _,
+            out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack),
+        );
+    }
+}
+
+/// One quantized output pixel's strip of channels: `vl = min(n, VLMAX)` channels (e16 at
+/// LMUL 4: 32 at VLEN 128; int32 sums at LMUL 8), over a `nky` x `nkx` block of taps (the
+/// window clipped to the input) from `x` and `w` with row and column strides in bytes: per tap
+/// the inputs widened less the zero point (`vzext.vf2`, `vsub.vx`), the weights widened
+/// (`vsext.vf2`), one `vwmacc.vv`; then requantized as [`qtile3`] does and stored; returns
+/// `vl`.
+///
+/// # Safety
+/// Every tap's `vl` bytes from `x + i * xrs + j * xcs` and `w + i * wrs + j * wcs` must be
+/// readable (i < nky, j < nkx), `b` and `s` must have `vl` values and `y` `vl` writable bytes;
+/// `nky, nkx >= 1`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn qdw_strip(
+    x: *const u8,
+    [xrs, xcs]: [usize; 2],
+    w: *const i8,
+    [wrs, wcs]: [usize; 2],
+    [nky, nkx]: [usize; 2],
+    xz: i32,
+    b: *const i32,
+    s: *const f32,
+    y: *mut u8,
+    n: usize,
+    q: Requant,
+) -> usize {
+    let vl: usize;
+    let (lo, hi) = ((q.lo - q.zero) as f32, (q.hi - q.zero) as f32);
+    unsafe {
+        asm!(
+            ".option push",
+            ".option arch, +v",
+            "vsetvli {vl}, {n}, e16, m4, ta, ma",
+            "vle32.v v8, ({b})",
+            "2:",
+            "mv {xp}, {x}",
+            "mv {wp}, {w}",
+            "mv {j}, {nkx}",
+            "3:",
+            "vle8.v v0, ({xp})",
+            "vle8.v v2, ({wp})",
+            "add {xp}, {xp}, {xcs}",
+            "add {wp}, {wp}, {wcs}",
+            "addi {j}, {j}, -1",
+            "vzext.vf2 v4, v0",
+            "vsext.vf2 v16, v2",
+            "vsub.vx v4, v4, {xz}",
+            "vwmacc.vv v8, v4, v16",
+            "bnez {j}, 3b",
+            "add {x}, {x}, {xrs}",
+            "add {w}, {w}, {wrs}",
+            "addi {nky}, {nky}, -1",
+            "bnez {nky}, 2b",
+            "vsetvli zero, {vl}, e32, m8, ta, ma",
+            "vle32.v v16, ({s})",
+            "vfcvt.f.x.v v8, v8",
+            "vfmul.vv v8, v8, v16",
+            "vfmax.vf v8, v8, {lo}",
+            "vfmin.vf v8, v8, {hi}",
+            "vfcvt.x.f.v v8, v8",
+            "vadd.vx v8, v8, {z}",
+            "vsetvli zero, {vl}, e16, m4, ta, ma",
+            "vnsrl.wi v8, v8, 0",
+            "vsetvli zero, {vl}, e8, m2, ta, ma",
+            "vnsrl.wi v8, v8, 0",
+            "vse8.v v8, ({y})",
+            ".option pop",
+            vl = out(reg) vl,
+            n = in(reg) n,
+            b = in(reg) b,
+            s = in(reg) s,
+            x = inout(reg) x => _,
+            w = inout(reg) w => _,
+            xrs = in(reg) xrs,
+            xcs = in(reg) xcs,
+            wrs = in(reg) wrs,
+            wcs = in(reg) wcs,
+            nky = inout(reg) nky => _,
+            nkx = in(reg) nkx,
+            xz = in(reg) xz as isize,
+            xp = out(reg) _,
+            wp = out(reg) _,
+            j = out(reg) _,
+            y = in(reg) y,
+            z = in(reg) q.zero as isize,
+            lo = in(freg) lo,
+            hi = in(freg) hi,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _,
+            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            options(nostack),
+        );
+    }
+    vl
+}
+
+qdwconv_kernel! {
+    w = i8, wn = KH * KW * C;
+    /// Quantized depthwise 2-D convolution, NHWC, weights `[KH][KW][C]` int8, strip-mined over
+    /// channels ([`qdw_strip`]); padding only shortens a pixel's tap block. A window entirely
+    /// in the padding gives the requantized bias.
+    #[inline(never)]
+    pub fn u8_dwconv_rvv(x, xz, w, b, s, y, q, rows) {
+        for oy in rows.clone() {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in 0..OW {
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let out = (oy * OW + ox) * C;
+                if ky0 == ky1 || kx0 == kx1 {
+                    // SAFETY: row `oy` is this task's.
+                    let px = unsafe { y.part(out, C) };
+                    for ((v, &bias), &scale) in px.iter_mut().zip(b).zip(s) {
+                        *v = crate::scalar::requantize(bias, scale, q);
+                    }
+                    continue;
+                }
+                let (iy, ix) = (oy * SH + ky0 - PT, ox * SW + kx0 - PL);
+                let mut c = 0;
+                while c < C {
+                    // SAFETY: taps (ky0..ky1, kx0..kx1) read x at ((iy + i) * W + ix + j) * C + c
+                    // with iy + i < H and ix + j < W (from `taps`), and w at
+                    // ((ky0 + i) * KW + kx0 + j) * C + c, each for vl <= C - c channels; bias,
+                    // scales and output likewise stay within C - c channels from c.
+                    c += unsafe {
+                        qdw_strip(
+                            x.as_ptr().add((iy * W + ix) * C + c),
+                            [W * C, C],
+                            w.as_ptr().add((ky0 * KW + kx0) * C + c),
+                            [KW * C, C],
+                            [ky1 - ky0, kx1 - kx0],
+                            xz,
+                            b.as_ptr().add(c),
+                            s.as_ptr().add(c),
+                            y.as_mut_ptr().add(out + c),
+                            C - c,
+                            q,
+                        )
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// One quantized output pixel's strip of `vl = min(n, VLMAX)` output channels (e16 weights at
+/// LMUL 4, int32 sums at LMUL 8): starts from `init` (the bias, or the sums of earlier taps),
+/// adds `ntaps` taps, whose input and weight byte offsets from `x` and `w` are pairs in `offs`,
+/// each over `ci` input channels (strides `xsc`, `wsc` in bytes; per channel the input less the
+/// zero point times the channels' int16 weights, one `vwmacc.vx`); then, if `last`, requantizes
+/// into `y` as [`qtile3`] does, else stores the sums into `part`; returns `vl`.
+///
+/// # Safety
+/// Every read `x + off.0 + i * xsc` (one byte) and `w + off.1 + i * wsc` (`vl` int16) for
+/// i < ci must be in bounds, `init`, `s` and `part` must have `vl` values and `y` `vl` bytes;
+/// `ntaps, ci >= 1`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn qconv_strip(
+    x: *const u8,
+    w: *const i16,
+    offs: *const [usize; 2],
+    [ntaps, ci]: [usize; 2],
+    [xsc, wsc]: [usize; 2],
+    xz: i32,
+    init: *const i32,
+    last: bool,
+    part: *mut i32,
+    s: *const f32,
+    y: *mut u8,
+    n: usize,
+    q: Requant,
+) -> usize {
+    let vl: usize;
+    let (lo, hi) = ((q.lo - q.zero) as f32, (q.hi - q.zero) as f32);
+    unsafe {
+        asm!(
+            ".option push",
+            ".option arch, +v",
+            "vsetvli {vl}, {n}, e16, m4, ta, ma",
+            "vle32.v v8, ({init})",
+            "2:",
+            "ld {xp}, 0({offs})",
+            "ld {wp}, 8({offs})",
+            "add {xp}, {xp}, {x}",
+            "add {wp}, {wp}, {w}",
+            "mv {i}, {ci}",
+            "3:",
+            "lbu {t}, 0({xp})",
+            "vle16.v v16, ({wp})",
+            "sub {t}, {t}, {xz}",
+            "add {xp}, {xp}, {xsc}",
+            "add {wp}, {wp}, {wsc}",
+            "addi {i}, {i}, -1",
+            "vwmacc.vx v8, {t}, v16",
+            "bnez {i}, 3b",
+            "addi {offs}, {offs}, 16",
+            "addi {ntaps}, {ntaps}, -1",
+            "bnez {ntaps}, 2b",
+            "vsetvli zero, {vl}, e32, m8, ta, ma",
+            "bnez {last}, 4f",
+            "vse32.v v8, ({part})",
+            "j 5f",
+            "4:",
+            "vle32.v v16, ({s})",
+            "vfcvt.f.x.v v8, v8",
+            "vfmul.vv v8, v8, v16",
+            "vfmax.vf v8, v8, {lo}",
+            "vfmin.vf v8, v8, {hi}",
+            "vfcvt.x.f.v v8, v8",
+            "vadd.vx v8, v8, {z}",
+            "vsetvli zero, {vl}, e16, m4, ta, ma",
+            "vnsrl.wi v8, v8, 0",
+            "vsetvli zero, {vl}, e8, m2, ta, ma",
+            "vnsrl.wi v8, v8, 0",
+            "vse8.v v8, ({y})",
+            "5:",
+            ".option pop",
+            vl = out(reg) vl,
+            n = in(reg) n,
+            init = in(reg) init,
+            x = in(reg) x,
+            w = in(reg) w,
+            offs = inout(reg) offs => _,
+            ntaps = inout(reg) ntaps => _,
+            ci = in(reg) ci,
+            xsc = in(reg) xsc,
+            wsc = in(reg) wsc,
+            xz = in(reg) xz as isize,
+            xp = out(reg) _,
+            wp = out(reg) _,
+            i = out(reg) _,
+            t = out(reg) _,
+            last = in(reg) last as usize,
+            part = in(reg) part,
+            s = in(reg) s,
+            y = in(reg) y,
+            z = in(reg) q.zero as isize,
+            lo = in(freg) lo,
+            hi = in(freg) hi,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            options(nostack),
+        );
+    }
+    vl
+}
+
+qconv_kernel! {
+    w = i16, wn = KH * KW * CI * CO.next_multiple_of(8);
+    /// Quantized dense 2-D convolution (a quantized model's stem), from an input in any layout,
+    /// weights `[KH * KW * CI][COP]` int16 (`QConvLayout::Wide8`, `COP` = `CO` rounded up to
+    /// 8), strip-mined over output channels ([`qconv_strip`]). Each pixel's taps (its window
+    /// clipped to the input) are listed as offsets and walked inside one block per strip, up
+    /// to [`CONV_TAPS`] at a time (longer windows keep their sums in a stack buffer between
+    /// blocks). A window entirely in the padding gives the requantized bias.
+    #[inline(never)]
+    pub fn u8_conv_rvv(x, xz, w, b, s, y, q, rows) {
+        let cop = CO.next_multiple_of(8);
+        let mut offs = [[0usize; 2]; CONV_TAPS];
+        let mut part = [0i32; CO];
+        for oy in rows.clone() {
+            let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+            for ox in 0..OW {
+                let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let out = (oy * OW + ox) * CO;
+                let count = (ky1 - ky0) * (kx1 - kx0);
+                if count == 0 {
+                    // SAFETY: row `oy` is this task's.
+                    let px = unsafe { y.part(out, CO) };
+                    for ((v, &bias), &scale) in px.iter_mut().zip(b).zip(s) {
+                        *v = crate::scalar::requantize(bias, scale, q);
+                    }
+                    continue;
+                }
+                let mut window = (ky0..ky1).flat_map(|ky| (kx0..kx1).map(move |kx| (ky, kx)));
+                let mut done = 0;
+                while done < count {
+                    let chunk = (count - done).min(CONV_TAPS);
+                    for o in offs.iter_mut().take(chunk) {
+                        let (ky, kx) = window.next().unwrap_or((ky0, kx0));
+                        let (iy, ix) = (oy * SH + ky - PT, ox * SW + kx - PL);
+                        *o = [iy * XSY + ix * XSX, (ky * KW + kx) * CI * cop * 2];
+                    }
+                    let last = done + chunk == count;
+                    let init = if done == 0 { b.as_ptr() } else { part.as_ptr() };
+                    let mut c = 0;
+                    while c < CO {
+                        // SAFETY: each listed tap reads x at iy * XSY + ix * XSX + i * XSC (iy < H,
+                        // ix < W, i < CI: inside XN by the const assertion) and w at
+                        // ((ky * KW + kx) * CI + i) * COP + c + vl <= WN; `init`, `part`, the
+                        // scales and the output have vl <= CO - c values from c, the output in
+                        // this task's row.
+                        c += unsafe {
+                            qconv_strip(
+                                x.as_ptr(),
+                                w.as_ptr().add(c),
+                                offs.as_ptr(),
+                                [chunk, CI],
+                                [XSC, cop * 2],
+                                xz,
+                                init.add(c),
+                                last,
+                                part.as_mut_ptr().add(c),
+                                s.as_ptr().add(c),
+                                y.as_mut_ptr().add(out + c),
+                                CO - c,
+                                q,
+                            )
+                        };
+                    }
+                    done += chunk;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(all(test, mnetc_rvv))]
 mod tests {
     extern crate std;
@@ -571,6 +1088,9 @@ mod tests {
         gemm: crate::rvv::f32_gemm_minmax_rvv,
         dwconv: crate::rvv::f32_dwconv_nhwc_minmax_rvv,
         conv: crate::rvv::f32_conv_minmax_rvv,
-        gavgpool: crate::rvv::f32_gavgpool_rvv
+        gavgpool: crate::rvv::f32_gavgpool_rvv,
+        qgemm: crate::rvv::u8_gemm_rvv,
+        qdwconv: crate::rvv::u8_dwconv_rvv,
+        qconv: crate::rvv::u8_conv_rvv
     }
 }

@@ -563,14 +563,23 @@ pub const RVV: TargetDesc = TargetDesc {
     gemm_tile: [6, 16],
     conv_channel_multiple: 1,
     gemm_block_bytes: 256 * 1024,
-    qgemm: QGemmLayout::PLAIN,
+    // Three rows of 32 int32 sums (LMUL 8 at VLEN 128).
+    qgemm: QGemmLayout {
+        mr: 3,
+        nr: 32,
+        kr: 1,
+        signed_x: false,
+    },
     qdw: QDwLayout::Plain,
-    qconv: QConvLayout::Plain,
+    qconv: QConvLayout::Wide8,
     kernels: &[
         (Kernel::Conv, "rvv::f32_conv_minmax_rvv"),
         (Kernel::DwConv, "rvv::f32_dwconv_nhwc_minmax_rvv"),
         (Kernel::Gemm, "rvv::f32_gemm_minmax_rvv"),
         (Kernel::GAvgPool, "rvv::f32_gavgpool_rvv"),
+        (Kernel::QGemm, "rvv::u8_gemm_rvv"),
+        (Kernel::QDwConv, "rvv::u8_dwconv_rvv"),
+        (Kernel::QConv, "rvv::u8_conv_rvv"),
     ],
     // Stable Rust has no cfg for V: auto and native never pick rvv; ask for it by name.
     auto_cfg: None,

@@ -401,6 +401,8 @@ fn neon_and_rvv_builds_contain_vector_code() {
     check_vector_code(&mnetc_targets::NEONDOT, |_| "sdot\tv");
     check_vector_code(&mnetc_targets::RVV, |kind| match kind {
         Kernel::GAvgPool => "vfadd.vv",
+        // int8: widening multiply-adds of 16-bit lanes into 32.
+        Kernel::QGemm | Kernel::QDwConv | Kernel::QConv => "vwmacc.v",
         _ => "vfmacc.v",
     });
 }
