@@ -331,6 +331,32 @@ pub fn u8_pixels_to_f32<const P: usize, const N: usize, const NHWC: bool>(
     }
 }
 
+/// 8-bit pixels straight to a quantized network's uint8 input: the bits of
+/// [`u8_pixels_to_f32`] followed by [`f32_quantize`] by `qscale` and `q`, without the float
+/// stage. The map of each channel's 256 possible bytes is computed first (the same f32
+/// operations), then each pixel is one table lookup, written NCHW, or NHWC when `NHWC`.
+#[allow(clippy::too_many_arguments)]
+pub fn u8_pixels_quantize<const P: usize, const N: usize, const NHWC: bool>(
+    pixels: &[u8; N],
+    y: &mut [u8; N],
+    order: [usize; 3],
+    scale: f32,
+    mean: [f32; 3],
+    std: [f32; 3],
+    qscale: f32,
+    q: Requant,
+) {
+    const { assert!(N == P * 3) };
+    let table: [[u8; 256]; 3] = core::array::from_fn(|c| {
+        core::array::from_fn(|v| requantize_f32((v as f32 * scale - mean[c]) / std[c] / qscale, q))
+    });
+    for p in 0..P {
+        for (c, t) in table.iter().enumerate() {
+            y[if NHWC { p * 3 + c } else { c * P + p }] = t[pixels[p * 3 + order[c]] as usize];
+        }
+    }
+}
+
 /// 8-bit pixels (`H` x `W` pixels of 3 bytes, row-major) as they are, in floats, for a stem
 /// conv that carries the preprocessing in its weights: written NHWC into a padded buffer of
 /// `ROWS` x `COLS` with the photo's top-left pixel at (`TOP`, `LEFT`), input channel `c` from
@@ -534,6 +560,42 @@ mod tests {
         let mut y = [0.0; 6];
         f32_binary(BinaryOp::Add, &a, [3, 1], &b, [0, 1], &mut y, [2, 3]);
         assert_eq!(y, [11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+    }
+
+    #[test]
+    fn pixels_quantize_as_the_float_stage_then_quantize() {
+        // Every byte in every channel, NCHW and NHWC, against the two steps it replaces.
+        const P: usize = 256;
+        let pixels: [u8; P * 3] = core::array::from_fn(|i| (i / 3) as u8 ^ (i % 3 * 85) as u8);
+        let (order, scale) = ([2, 0, 1], 1.0 / 255.0);
+        let (mean, std) = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
+        let q = Requant {
+            zero: 100,
+            lo: 0,
+            hi: 255,
+        };
+        for nhwc in [false, true] {
+            let mut stage = [0f32; P * 3];
+            let (mut want, mut got) = ([0u8; P * 3], [0u8; P * 3]);
+            if nhwc {
+                u8_pixels_to_f32::<P, { P * 3 }, true>(
+                    &pixels, &mut stage, order, scale, mean, std,
+                );
+                u8_pixels_quantize::<P, { P * 3 }, true>(
+                    &pixels, &mut got, order, scale, mean, std, 0.0187, q,
+                );
+            } else {
+                u8_pixels_to_f32::<P, { P * 3 }, false>(
+                    &pixels, &mut stage, order, scale, mean, std,
+                );
+                u8_pixels_quantize::<P, { P * 3 }, false>(
+                    &pixels, &mut got, order, scale, mean, std, 0.0187, q,
+                );
+            }
+            f32_quantize(&stage, 0.0187, &mut want, q);
+            assert_eq!(got, want);
+            assert!(want.iter().any(|&v| v == 0) && want.iter().any(|&v| v > 200));
+        }
     }
 
     #[test]

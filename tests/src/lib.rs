@@ -363,40 +363,61 @@ pub fn nhwc_to_nchw(x: &[f32], h: usize, w: usize, c: usize) -> Vec<f32> {
     y
 }
 
-/// `forward_rgb8` of MobileNet v1 0.25-128 compiled for `target` with the `torchvision`
-/// preprocessing, built and run like `mnetc verify` (under QEMU for emulated targets, at each
+/// `forward_rgb8` of MobileNet v1 0.25-128, float and int8, compiled for `target` with the
+/// `torchvision` preprocessing, built and run like `mnetc verify` (under QEMU for emulated targets, at each
 /// vector length of `vlens`), against the reference interpreter on the same pixels normalised
 /// by `Preprocess`: random pixels, an all-black and an all-white image.
 pub fn check_forward_rgb8(target: mnetc::codegen::Target, vlens: &[u32]) {
-    let f = fixture("mobilenet_v1_0.25_128_bn");
-    let graph = mnetc::frontend(&f.onnx, &mnetc::Options::default()).unwrap();
-    let pre = mnetc::preprocess::Preprocess::preset("torchvision").unwrap();
-    let codegen = mnetc::codegen::CodegenOptions {
-        target,
-        preprocess: Some(pre.clone()),
-        ..Default::default()
-    };
-    let generated = mnetc::compile_graph(&graph, &codegen).unwrap();
-    let mut runner = mnetc_cli::verify::build(&generated, target).unwrap();
-    let shape = graph.shape(graph.input.value).unwrap().to_vec();
-    let len: usize = shape.iter().product();
-    let mut s = 7u32;
-    let random: Vec<u8> = (0..len)
-        .map(|_| {
-            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (s >> 24) as u8
-        })
-        .collect();
-    for pixels in [random, vec![0; len], vec![255; len]] {
-        let x = pre.input(&pixels, &shape, graph.input.layout).unwrap();
-        let want = mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape.clone(), x))
-            .unwrap()
-            .remove(0)
-            .to_f32();
-        for &vlen in vlens {
-            runner.set_vlen(vlen);
-            let got = runner.run_rgb8(&pixels).unwrap();
-            check_close(&got, &want).unwrap_or_else(|e| panic!("{target} (VLEN {vlen}): {e}"));
+    // A float v1 (the preprocessing folded into the stem conv) and an int8 one (the photo
+    // quantized by a table straight into the quantized stem's input: the interpreter's bits).
+    for name in [
+        "mobilenet_v1_0.25_128_bn",
+        "mobilenet_v1_0.25_128_int8_qdq_s8",
+    ] {
+        let f = fixture(name);
+        let graph = mnetc::frontend(&f.onnx, &mnetc::Options::default()).unwrap();
+        let pre = mnetc::preprocess::Preprocess::preset("torchvision").unwrap();
+        let codegen = mnetc::codegen::CodegenOptions {
+            target,
+            preprocess: Some(pre.clone()),
+            ..Default::default()
+        };
+        let generated = mnetc::compile_graph(&graph, &codegen).unwrap();
+        if is_quantized(&f) {
+            assert!(
+                generated.source.contains("u8_pixels_quantize"),
+                "{name}: no table from pixels to the quantized input"
+            );
+        }
+        let mut runner = mnetc_cli::verify::build(&generated, target).unwrap();
+        let shape = graph.shape(graph.input.value).unwrap().to_vec();
+        let len: usize = shape.iter().product();
+        let mut s = 7u32;
+        let random: Vec<u8> = (0..len)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (s >> 24) as u8
+            })
+            .collect();
+        for pixels in [random, vec![0; len], vec![255; len]] {
+            let x = pre.input(&pixels, &shape, graph.input.layout).unwrap();
+            let want = mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape.clone(), x))
+                .unwrap()
+                .remove(0)
+                .to_f32();
+            for &vlen in vlens {
+                runner.set_vlen(vlen);
+                let got = runner.run_rgb8(&pixels).unwrap();
+                if is_quantized(&f) {
+                    assert!(
+                        got == want,
+                        "{name} on {target} (VLEN {vlen}): not the interpreter's bits"
+                    );
+                } else {
+                    check_close(&got, &want)
+                        .unwrap_or_else(|e| panic!("{name} on {target} (VLEN {vlen}): {e}"));
+                }
+            }
         }
     }
 }

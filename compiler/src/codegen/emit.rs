@@ -392,6 +392,21 @@ impl Module<'_> {
         }
     }
 
+    /// The first step, when it quantizes the graph input and nothing else reads the input (a
+    /// quantized model): `forward_rgb8` then writes the photo's bytes straight into its output
+    /// through a table (`scalar::u8_pixels_quantize`) and runs the other steps.
+    fn quantized_input(&self) -> Option<&Step> {
+        let first = self.program.steps.first()?;
+        let reads_input = |t: &TensorId| self.program.tensors[*t].storage == Storage::Input;
+        let alone = first.kernel.kind == mnetc_targets::Kernel::Quantize
+            && reads_input(&first.inputs[0])
+            && !self.program.steps[1..]
+                .iter()
+                .any(|s| s.inputs.iter().any(reads_input))
+            && !reads_input(&self.program.output);
+        alone.then_some(first)
+    }
+
     fn input_len(&self) -> usize {
         self.program.tensors[self.program.input].numel()
     }
@@ -404,12 +419,38 @@ impl Module<'_> {
         copy_out: &TokenStream,
         weights_param: &TokenStream,
     ) -> TokenStream {
-        let Some(stem) = self.stem else {
-            return quote!();
-        };
         let rt = self.rt();
-        let first = self.step(&stem.step);
         let rest = &steps[1..];
+        let Some(stem) = self.stem else {
+            let (Some(pre), Some(quantize)) = (self.preprocess, self.quantized_input()) else {
+                return quote!();
+            };
+            let bind = self.bind(&[], quantize.output);
+            let (scale, requant) = match quantize.kernel.args.as_slice() {
+                [_, Arg::F32(s), _, Arg::Requant([zero, lo, hi])] => {
+                    let [zero, lo, hi] = [zero, lo, hi].map(|v| int(*v));
+                    (
+                        float(*s),
+                        quote!(#rt::scalar::Requant { zero: #zero, lo: #lo, hi: #hi }),
+                    )
+                }
+                other => unreachable!("a Quantize call's arguments: {other:?}"),
+            };
+            let (generics, map) = self.pixels_to_input(pre);
+            return quote! {
+                #[inline(always)]
+                fn run_rgb8(#weights_param: &#rt::Weights<WEIGHTS_LEN>, pixels: &[u8; INPUT_LEN], output: &mut [f32; OUTPUT_LEN], arena: &mut [f32; ARENA_LEN], pool: &dyn #rt::pool::Parallel) {
+                    let hook = |_: usize| {};
+                    // The photo quantized as the first step would quantize its preprocessed
+                    // floats: one table per channel, no float stage.
+                    { #bind #rt::scalar::u8_pixels_quantize::<#generics>(pixels, y, #map, #scale, #requant); }
+                    hook(0);
+                    #(#rest)*
+                    #copy_out
+                }
+            };
+        };
+        let first = self.step(&stem.step);
         quote! {
             #[inline(always)]
             fn run_rgb8(#weights_param: &#rt::Weights<WEIGHTS_LEN>, input: &[f32; PADDED_LEN], output: &mut [f32; OUTPUT_LEN], arena: &mut [f32; ARENA_LEN], pool: &dyn #rt::pool::Parallel) {
@@ -429,19 +470,11 @@ impl Module<'_> {
             return quote!();
         };
         let rt = self.rt();
-        let [height, width] = self.photo_size();
-        let nhwc = !matches!(
-            self.program.tensors[self.program.input].shape.as_slice(),
-            [1, 3, _, _]
-        );
-        let pixels = lit(height * width);
-        let order = array(&pre.order.source());
-        let scale = float(pre.scale);
         let floats = |v: &[f32; 3]| {
             let v = v.iter().map(|&x| float(x));
             quote!([#(#v),*])
         };
-        let (mean, std) = (floats(&pre.mean), floats(&pre.std));
+        let (generics, map) = self.pixels_to_input(pre);
         let frame = self.forward_frame(receiver);
         let doc = format!(
             " `forward` on a photo's 8-bit RGB pixels (row-major, already resized and cropped to \
@@ -469,8 +502,12 @@ impl Module<'_> {
                     run_rgb8(#weights, padded, output, arena, pool);
                 }
             }
+            None if self.quantized_input().is_some() => quote! {
+                let _ = stage;
+                run_rgb8(#weights, pixels, output, arena, pool);
+            },
             None => quote! {
-                #rt::scalar::u8_pixels_to_f32::<#pixels, INPUT_LEN, #nhwc>(pixels, stage, #order, #scale, #mean, #std);
+                #rt::scalar::u8_pixels_to_f32::<#generics>(pixels, stage, #map);
                 run(#weights, stage, output, arena, pool, |_| {});
             },
         };
@@ -487,6 +524,28 @@ impl Module<'_> {
             },
         );
         quote!(#rgb8 #frame)
+    }
+
+    /// The const generics (pixels, input length, NHWC) and the map arguments (channel order,
+    /// scale, mean, std) that the runtime's photo-to-input functions take.
+    fn pixels_to_input(&self, pre: &crate::preprocess::Preprocess) -> (TokenStream, TokenStream) {
+        let [height, width] = self.photo_size();
+        let nhwc = !matches!(
+            self.program.tensors[self.program.input].shape.as_slice(),
+            [1, 3, _, _]
+        );
+        let pixels = lit(height * width);
+        let order = array(&pre.order.source());
+        let scale = float(pre.scale);
+        let floats = |v: &[f32; 3]| {
+            let v = v.iter().map(|&x| float(x));
+            quote!([#(#v),*])
+        };
+        let (mean, std) = (floats(&pre.mean), floats(&pre.std));
+        (
+            quote!(#pixels, INPUT_LEN, #nhwc),
+            quote!(#order, #scale, #mean, #std),
+        )
     }
 
     /// A public entry point in two forms: `NAME_parallel`, whose kernels run their tasks on a
