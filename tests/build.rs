@@ -81,6 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
     let mut registry = String::new();
+    let mut runs_q = Vec::new();
     for e in &entries {
         let rs = Builder::new()
             .optimize(e.optimize)
@@ -93,6 +94,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "forward_nchw"
         };
         let m = &e.module;
+        // `forward_q` (quantized models): the input quantized as the module says, the output
+        // dequantized, so that it compares with `forward`'s floats.
+        let run_q = if std::fs::read_to_string(&rs)?.contains("pub fn forward_q") {
+            writeln!(
+                registry,
+                r#"fn {m}_run_q(x: &[f32]) -> Vec<f32> {{
+    let input: Box<[f32; {m}::INPUT_LEN]> = x.to_vec().into_boxed_slice().try_into().expect("input length");
+    let mut q = Box::new([0u8; {m}::INPUT_LEN]);
+    let requant = mnetc_runtime::scalar::Requant {{ zero: {m}::INPUT_ZERO, lo: 0, hi: 255 }};
+    mnetc_runtime::scalar::f32_quantize(&input, {m}::INPUT_SCALE, &mut q, requant);
+    let mut output = Box::new([0u8; {m}::OUTPUT_LEN]);
+    let mut scratch = mnetc_runtime::boxed_zeroed::<{m}::Scratch>();
+    {m}::forward_q(&q, &mut output, &mut scratch);
+    output.iter().map(|&v| (v as i32 - {m}::OUTPUT_ZERO) as f32 * {m}::OUTPUT_SCALE).collect()
+}}"#
+            )?;
+            format!("Some({m}_run_q)")
+        } else {
+            "None".to_string()
+        };
+        runs_q.push(run_q);
         writeln!(
             registry,
             r#"mod {m} {{ include!(concat!(env!("OUT_DIR"), "/{m}.rs")); }}
@@ -158,11 +180,11 @@ fn {m}_run_on(x: &[f32], pool: &dyn mnetc_runtime::pool::Parallel) -> Vec<f32> {
         .out_dir(&out)
         .compile(fixtures.join("mobilenet_v1_0.25_128_bn.onnx"))?;
     registry.push_str("/// Every compiled model: (name, model file, optimised, input shape, entry points).\npub static MODELS: &[Compiled] = &[\n");
-    for e in &entries {
+    for (e, run_q) in entries.iter().zip(&runs_q) {
         let m = &e.module;
         writeln!(
             registry,
-            "    Compiled {{ name: {:?}, source: {:?}, optimize: {}, input_shape: &{m}::INPUT_SHAPE, run: {m}_run, run_on: {m}_run_on }},",
+            "    Compiled {{ name: {:?}, source: {:?}, optimize: {}, input_shape: &{m}::INPUT_SHAPE, run: {m}_run, run_on: {m}_run_on, run_q: {run_q} }},",
             e.name,
             e.source.display().to_string(),
             e.optimize

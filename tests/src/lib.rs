@@ -16,6 +16,10 @@ pub struct Compiled {
     pub run: fn(&[f32], bool) -> Vec<f32>,
     /// Runs `forward_parallel` on a pool.
     pub run_on: fn(&[f32], &dyn mnetc_runtime::pool::Parallel) -> Vec<f32>,
+    /// Quantized models: runs `forward_q` on the input quantized with the module's
+    /// `INPUT_SCALE` and `INPUT_ZERO`, and dequantizes its output with `OUTPUT_SCALE` and
+    /// `OUTPUT_ZERO`.
+    pub run_q: Option<fn(&[f32]) -> Vec<f32>>,
 }
 
 /// The generated modules and their registry.

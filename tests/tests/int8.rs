@@ -93,6 +93,30 @@ fn generated_int8_code_gives_onnxruntime_bits_on_the_native_targets() {
     assert!(checked >= 2 * 3 * targets.len());
 }
 
+/// `forward_q` of every int8 model the tests' build script compiled: the fixture inputs
+/// quantized as the module's constants say, its uint8 output dequantized, give `forward`'s
+/// floats to the bit (and so onnxruntime's).
+#[test]
+fn forward_q_is_forward_in_integers() {
+    let mut checked = 0;
+    for m in mnetc_tests::generated::MODELS {
+        let Some(run_q) = m.run_q else { continue };
+        let f = all_fixtures()
+            .into_iter()
+            .find(|f| f.onnx.to_string_lossy() == m.source)
+            .unwrap_or_else(|| panic!("no fixture for {}", m.name));
+        assert!(is_quantized(&f), "{}: forward_q in a float model", m.name);
+        for (input, expected) in &f.cases {
+            let x = read_f32(input);
+            let want = read_f32(&quantized_expected(&f, expected));
+            assert!((m.run)(&x, false) == want, "{}: forward", m.name);
+            assert!(run_q(&x) == want, "{}: forward_q is not forward", m.name);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "{checked} forward_q runs");
+}
+
 /// Bad quantized models get one clear message (exit code 2), never a panic or a silently
 /// different model.
 #[test]

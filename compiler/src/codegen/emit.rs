@@ -335,6 +335,7 @@ impl Module<'_> {
         let scratch = self.scratch();
         let frame_items = self.frame_items();
         let run_rgb8 = self.run_rgb8(&steps, &copy_out, &weights_param);
+        let run_q = self.run_q(&steps, &weights_param);
         quote! {
             #guard
 
@@ -366,6 +367,7 @@ impl Module<'_> {
                 #copy_out
             }
             #run_rgb8
+            #run_q
         }
     }
 
@@ -405,6 +407,69 @@ impl Module<'_> {
                 .any(|s| s.inputs.iter().any(reads_input))
             && !reads_input(&self.program.output);
         alone.then_some(first)
+    }
+
+    /// The last step, when it dequantizes into the output in its logical, dense order after a
+    /// first step that quantizes the input (a quantized model): `forward_q` then takes the
+    /// first step's uint8 output and hands out the last step's uint8 input.
+    fn dequantized_output(&self) -> Option<&Step> {
+        self.quantized_input()?;
+        let steps = &self.program.steps;
+        let last = steps.last()?;
+        let out = &self.program.tensors[self.program.output];
+        let ok = steps.len() > 2
+            && last.kernel.kind == mnetc_targets::Kernel::Dequantize
+            && last.output == self.program.output
+            && out.strides() == dense_strides(&out.shape)
+            && matches!(
+                self.program.tensors[last.inputs[0]].storage,
+                Storage::Arena(_)
+            );
+        ok.then_some(last)
+    }
+
+    /// `forward_q`'s quantization constants and its `run_q`: the input's uint8 values copied
+    /// into the first step's output, the steps between, the last step's uint8 input copied out.
+    fn run_q(&self, steps: &[TokenStream], weights_param: &TokenStream) -> TokenStream {
+        let (Some(first), Some(last)) = (self.quantized_input(), self.dequantized_output()) else {
+            return quote!();
+        };
+        let rt = self.rt();
+        let (in_scale, in_zero) = match first.kernel.args.as_slice() {
+            [_, Arg::F32(s), _, Arg::Requant([zero, ..])] => (float(*s), int(*zero)),
+            other => unreachable!("a Quantize call's arguments: {other:?}"),
+        };
+        let (out_scale, out_zero) = match last.kernel.args.as_slice() {
+            [_, Arg::I32(z), Arg::F32(s), _] => (float(*s), int(*z)),
+            other => unreachable!("a Dequantize call's arguments: {other:?}"),
+        };
+        let bind = self.bind(&[], first.output);
+        let (o, l) = self.arena_range(&self.program.tensors[last.inputs[0]]);
+        let middle = &steps[1..steps.len() - 1];
+        quote! {
+            /// `forward_q`'s input is the model's input quantized:
+            /// `clamp(round_half_even(x / INPUT_SCALE) + INPUT_ZERO, 0, 255)` (an int8 input's
+            /// values as uint8, their zero point raised by 128).
+            #[allow(dead_code)]
+            pub const INPUT_SCALE: f32 = #in_scale;
+            #[allow(dead_code)]
+            pub const INPUT_ZERO: i32 = #in_zero;
+            /// `forward_q`'s output `q` is `forward`'s output quantized:
+            /// `(q - OUTPUT_ZERO) * OUTPUT_SCALE` gives `forward`'s floats, to the bit.
+            #[allow(dead_code)]
+            pub const OUTPUT_SCALE: f32 = #out_scale;
+            #[allow(dead_code)]
+            pub const OUTPUT_ZERO: i32 = #out_zero;
+
+            #[inline(always)]
+            fn run_q(#weights_param: &#rt::Weights<WEIGHTS_LEN>, input: &[u8; INPUT_LEN], output: &mut [u8; OUTPUT_LEN], arena: &mut [f32; ARENA_LEN], pool: &dyn #rt::pool::Parallel) {
+                let hook = |_: usize| {};
+                { #bind y.copy_from_slice(input); }
+                hook(0);
+                #(#middle)*
+                output.copy_from_slice(#rt::arena_out::<u8, #o, #l, ARENA_LEN>(arena));
+            }
+        }
     }
 
     fn input_len(&self) -> usize {
@@ -706,10 +771,25 @@ impl Module<'_> {
                 run(#weights, stage, output, arena, pool, |_| {});
             },
         );
+        let forward_q = match self.dequantized_output() {
+            Some(_) => self.entry(
+                &receiver,
+                "forward_q",
+                " `forward` in the model's integers: the input quantized as [`INPUT_SCALE`] and \
+                 [`INPUT_ZERO`] say, in the model's own layout, and the output before the last \
+                 dequantization ([`OUTPUT_SCALE`], [`OUTPUT_ZERO`]).",
+                quote!(input: &[u8; INPUT_LEN], output: &mut [u8; OUTPUT_LEN], scratch: &mut Scratch),
+                quote!(input, output, scratch),
+                quote!(),
+                quote!(run_q(#weights, input, output, &mut scratch.arena, pool);),
+            ),
+            None => quote!(),
+        };
         let functions = quote! {
             #forward
             #other
             #rgb8
+            #forward_q
 
             /// [`STEPS`] names the kernel calls; this is `forward_parallel`, calling `hook(i)`
             /// on the calling thread after kernel call `i` (for profiling).
