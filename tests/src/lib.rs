@@ -19,8 +19,11 @@ pub struct Compiled {
     /// Quantized models: runs `forward_q` on the input quantized with the module's
     /// `INPUT_SCALE` and `INPUT_ZERO`, and dequantizes its output with `OUTPUT_SCALE` and
     /// `OUTPUT_ZERO`.
-    pub run_q: Option<fn(&[f32]) -> Vec<f32>>,
+    pub run_q: Option<RunQ>,
 }
+
+/// A quantized model's `forward_q`, floats in and out (see [`Compiled::run_q`]).
+pub type RunQ = fn(&[f32]) -> Vec<f32>;
 
 /// The generated modules and their registry.
 #[allow(dead_code)]
