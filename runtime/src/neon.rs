@@ -444,6 +444,35 @@ pub(crate) unsafe fn store_bytes(y: *mut u8, v: uint8x16_t, n: usize) {
     }
 }
 
+/// QuantizeLinear into uint8 as `scalar::f32_quantize` computes it, 16 values at a time: the
+/// same IEEE division, the clamp that ignores NaN as `f32::max` and `f32::min` do (`fmaxnm`,
+/// `fminnm`), round-half-to-even (`fcvtns`), the zero point, narrowing to bytes.
+pub fn f32_quantize_neon<const N: usize>(x: &[f32; N], scale: f32, y: &mut [u8; N], q: Requant) {
+    let mut i = 0;
+    // SAFETY: 16 floats are read and 16 bytes written at i only while i + 16 <= N.
+    unsafe {
+        let sv = vdupq_n_f32(scale);
+        let lo = vdupq_n_f32((q.lo - q.zero) as f32);
+        let hi = vdupq_n_f32((q.hi - q.zero) as f32);
+        let z = vdupq_n_s32(q.zero);
+        let round = |p: *const f32| {
+            let v = vdivq_f32(vld1q_f32(p), sv);
+            vaddq_s32(vcvtnq_s32_f32(vminnmq_f32(vmaxnmq_f32(v, lo), hi)), z)
+        };
+        while i + 16 <= N {
+            let p = x.as_ptr().add(i);
+            // Values in q.lo..=q.hi, inside 0..=255: the saturating narrowing only narrows.
+            let a = vqmovun_high_s32(vqmovun_s32(round(p)), round(p.add(4)));
+            let b = vqmovun_high_s32(vqmovun_s32(round(p.add(8))), round(p.add(12)));
+            vst1q_u8(y.as_mut_ptr().add(i), vqmovn_high_u16(vqmovn_u16(a), b));
+            i += 16;
+        }
+    }
+    for j in i..N {
+        y[j] = crate::scalar::requantize_f32(x[j] / scale, q);
+    }
+}
+
 /// Rows of the quantized GEMM's register tile.
 pub const QGEMM_MR: usize = 4;
 /// Columns of the quantized GEMM's register tile: four vectors of 4 int32 sums.
@@ -810,6 +839,7 @@ mod tests {
         gavgpool: crate::neon::f32_gavgpool_neon,
         qgemm: crate::neon::u8_gemm_neon,
         qdwconv: crate::neon::u8_dwconv_neon,
-        qconv: crate::neon::u8_conv_neon
+        qconv: crate::neon::u8_conv_neon,
+        quantize: crate::neon::f32_quantize_neon
     }
 }

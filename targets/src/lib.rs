@@ -494,6 +494,7 @@ pub const NEON: TargetDesc = TargetDesc {
         (Kernel::QGemm, "neon::u8_gemm_neon"),
         (Kernel::QDwConv, "neon::u8_dwconv_neon"),
         (Kernel::QConv, "neon::u8_conv_neon"),
+        (Kernel::Quantize, "neon::f32_quantize_neon"),
     ],
     auto_cfg: Some(r#"all(target_arch = "aarch64", not(target_feature = "dotprod"))"#),
     native: true,
@@ -541,6 +542,7 @@ pub const NEONDOT: TargetDesc = TargetDesc {
         (Kernel::QGemm, "neondot::u8_gemm_neondot"),
         (Kernel::QDwConv, "neon::u8_dwconv_neon"),
         (Kernel::QConv, "neon::u8_conv_neon"),
+        (Kernel::Quantize, "neon::f32_quantize_neon"),
     ],
     auto_cfg: Some(r#"all(target_arch = "aarch64", target_feature = "dotprod")"#),
     // Android's and iOS's arm64 baselines (ARMv8.0, A7) lack it: packages stay on `neon`.

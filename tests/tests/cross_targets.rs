@@ -396,6 +396,8 @@ fn neon_and_rvv_builds_contain_vector_code() {
         Kernel::GAvgPool => "fadd\tv",
         // int8: widening multiply-adds of 16-bit lanes into 32.
         Kernel::QGemm | Kernel::QDwConv | Kernel::QConv => "smlal",
+        // QuantizeLinear: vector rounding conversions.
+        Kernel::Quantize => "fcvtns\tv",
         _ => "fmla\tv",
     });
     check_vector_code(&mnetc_targets::NEONDOT, |_| "sdot\tv");
