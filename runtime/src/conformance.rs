@@ -462,6 +462,20 @@ macro_rules! qconv_cases {
         fn qconv_6x5_4to72_k3_s1_p1012() {
             $crate::conformance::qconv_case!($($c)::+, $desc, 6, 5, 4, 72, 3, 1, 1, 0, 1, 2);
         }
+        // Wide rows: interior pixels go several at a time (neon: eight in lanes when the
+        // input is NCHW), remainders one at a time; channels in blocks of 8 and 16.
+        #[test]
+        fn qconv_5x40_3to8_k3_s2_p0011() {
+            $crate::conformance::qconv_case!($($c)::+, $desc, 5, 40, 3, 8, 3, 2, 0, 0, 1, 1);
+        }
+        #[test]
+        fn qconv_4x29_3to20_k3_s1_p1111() {
+            $crate::conformance::qconv_case!($($c)::+, $desc, 4, 29, 3, 20, 3, 1, 1, 1, 1, 1);
+        }
+        #[test]
+        fn qconv_6x35_3to32_k3_s2_p1111() {
+            $crate::conformance::qconv_case!($($c)::+, $desc, 6, 35, 3, 32, 3, 2, 1, 1, 1, 1);
+        }
         // A 7x7 window (49 taps: the RVV kernel's tap list goes in two blocks).
         #[test]
         fn qconv_12x11_2to5_k7_s1_p3333() {

@@ -712,6 +712,35 @@ qconv_kernel! {
             for oy in rows {
                 let (ky0, ky1) = taps(oy, SH, PT, H, KH);
                 let iy = (oy * SH).wrapping_sub(PT);
+                // Interior pixels eight at a time in lanes, when a tap's inputs for neighbouring
+                // output pixels are 1 or 2 bytes apart (an NCHW input, stride 1 or 2) and the
+                // block's widest load stays inside the input.
+                let mut lanes_end = first;
+                let fits = |ox0: usize| {
+                    let far = (iy + ky1 - 1) * XSY + (ox0 * SW + KW - 1 - PL) * XSX + (CI - 1) * XSC;
+                    far + 16 <= XN
+                };
+                if XSX * SW <= 2 && ky1 > ky0 {
+                    while lanes_end + 8 <= last && fits(lanes_end) {
+                        let ix = lanes_end * SW - PL;
+                        for cb in (0..cop).step_by(8) {
+                            let n = (CO - cb).min(8);
+                            let mut b8 = [0i32; 8];
+                            let mut s8 = [0f32; 8];
+                            b8[..n].copy_from_slice(&b[cb..cb + n]);
+                            s8[..n].copy_from_slice(&s[cb..cb + n]);
+                            let win = QWindow { x: x.as_ptr(), strides, ci: CI, kw: KW, cop, xz, sw: SW };
+                            let at = yp.add((oy * OW + lanes_end) * CO + cb);
+                            let (wcb, bb, sb) = (w.as_ptr().add(cb), b8.as_ptr(), s8.as_ptr());
+                            if XSX * SW == 1 {
+                                win.lanes::<1>([iy, ix], [ky0, ky1], wcb, bb, sb, at, CO, n, q);
+                            } else {
+                                win.lanes::<2>([iy, ix], [ky0, ky1], wcb, bb, sb, at, CO, n, q);
+                            }
+                        }
+                        lanes_end += 8;
+                    }
+                }
                 let mut cb = 0;
                 while cb < cop {
                     let n = (CO - cb).min(16);
@@ -733,7 +762,7 @@ qconv_kernel! {
                     for ox in (0..first).chain(last..OW) {
                         one(ox);
                     }
-                    let mut ox = first;
+                    let mut ox = lanes_end;
                     while ox + QCONV_PX <= last {
                         let ix = (ox * SW).wrapping_sub(PL);
                         if cop - cb >= 16 {
@@ -753,6 +782,16 @@ qconv_kernel! {
     }
 }
 
+/// `acc += x * w[J]` for eight 16-bit inputs: two `smlal` by element.
+#[inline(always)]
+fn lane<const J: i32>(acc: &mut [int32x4_t; 2], x: int16x8_t, w: int16x8_t) {
+    // SAFETY: arithmetic on registers; NEON is baseline on aarch64.
+    unsafe {
+        acc[0] = vmlal_laneq_s16::<J>(acc[0], vget_low_s16(x), w);
+        acc[1] = vmlal_high_laneq_s16::<J>(acc[1], x, w);
+    }
+}
+
 /// What [`u8_conv_neon`]'s pixel blocks share: the input and its strides (channel, row,
 /// column), its channels, the window width, the padded output channels, the zero point and the
 /// column stride.
@@ -768,6 +807,87 @@ struct QWindow {
 }
 
 impl QWindow {
+    /// Eight output pixels side by side in the lanes (columns `ix + p * sw` of tap (0, 0); an
+    /// input column step `STEP` of 1 or 2 bytes, read with `ld1` or `ld2`) and 8 output
+    /// channels: per tap, the eight inputs less the zero point (`usubl`) by lane `j` of the
+    /// channels' weights into channel `j`'s two vectors of sums (16 `smlal`); then each channel
+    /// requantized by its scale, the 8 x 8 bytes transposed to pixels (three rounds of `zip`)
+    /// and `n` channels stored per pixel (pixel stride `ys`).
+    ///
+    /// # Safety
+    /// The taps' 16-byte reads from `x` must be in bounds, `w` must point to the block's first
+    /// channel in `[taps][cop]`, `b` and `s` to 8 values, `y` to 8 pixels of `n` writable bytes.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn lanes<const STEP: usize>(
+        self,
+        [iy, ix]: [usize; 2],
+        [ky0, ky1]: [usize; 2],
+        w: *const i16,
+        b: *const i32,
+        s: *const f32,
+        y: *mut u8,
+        ys: usize,
+        n: usize,
+        q: Requant,
+    ) {
+        unsafe {
+            let [xsc, xsy, xsx] = self.strides;
+            let zv = vdup_n_u8(self.xz as u8);
+            let mut acc: [[int32x4_t; 2]; 8] = core::array::from_fn(|j| {
+                let v = vdupq_n_s32(*b.add(j));
+                [v, v]
+            });
+            for ky in ky0..ky1 {
+                let row = self.x.add((iy + ky) * xsy);
+                for kx in 0..self.kw {
+                    for c in 0..self.ci {
+                        let t = (ky * self.kw + kx) * self.ci + c;
+                        let p = row.add((ix + kx) * xsx + c * xsc);
+                        let xv = if STEP == 1 { vld1_u8(p) } else { vld2_u8(p).0 };
+                        let xv = vreinterpretq_s16_u16(vsubl_u8(xv, zv));
+                        let wv = vld1q_s16(w.add(t * self.cop));
+                        lane::<0>(&mut acc[0], xv, wv);
+                        lane::<1>(&mut acc[1], xv, wv);
+                        lane::<2>(&mut acc[2], xv, wv);
+                        lane::<3>(&mut acc[3], xv, wv);
+                        lane::<4>(&mut acc[4], xv, wv);
+                        lane::<5>(&mut acc[5], xv, wv);
+                        lane::<6>(&mut acc[6], xv, wv);
+                        lane::<7>(&mut acc[7], xv, wv);
+                    }
+                }
+            }
+            let z = vdupq_n_s32(q.zero);
+            let (lo, hi) = (vdup_n_u8(q.lo as u8), vdup_n_u8(q.hi as u8));
+            // Channel j's eight pixels, requantized as `requantize8` does, by its one scale.
+            let mut m: [uint8x8_t; 8] = core::array::from_fn(|j| {
+                let sj = vdupq_n_f32(*s.add(j));
+                let r =
+                    |a: int32x4_t| vqaddq_s32(vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a), sj)), z);
+                let h = vqmovun_high_s32(vqmovun_s32(r(acc[j][0])), r(acc[j][1]));
+                vmin_u8(vmax_u8(vqmovn_u16(h), lo), hi)
+            });
+            // Rows k and k + 4 zipped, three times: the transpose, row p now pixel p's channels.
+            for _ in 0..3 {
+                let old = m;
+                for k in 0..4 {
+                    m[2 * k] = vzip1_u8(old[k], old[k + 4]);
+                    m[2 * k + 1] = vzip2_u8(old[k], old[k + 4]);
+                }
+            }
+            for (p, &v) in m.iter().enumerate() {
+                if n == 8 {
+                    vst1_u8(y.add(p * ys), v);
+                } else {
+                    let mut tmp = [0u8; 8];
+                    vst1_u8(tmp.as_mut_ptr(), v);
+                    core::ptr::copy_nonoverlapping(tmp.as_ptr(), y.add(p * ys), n);
+                }
+            }
+        }
+    }
+
     /// `PX` output pixels side by side (columns `ix` + p * sw of tap 0) and `8 * V` output
     /// channels: each tap's input less the zero point, by the channels' weights, into `2 * V`
     /// sums per pixel; then `n` of the channels requantized and stored per pixel (pixel stride
