@@ -600,66 +600,30 @@ unsafe fn qstep<const MR: usize, const L: i32>(
 
 qdwconv_kernel! {
     w = i8, wn = KH * KW * C;
-    /// Quantized depthwise 2-D convolution, NHWC, weights `[KH][KW][C]` int8. Eight channels
-    /// at a time: `usubl` widens eight inputs less the zero point to 16 bits, two `smlal` add
-    /// their products with the widened weights into 32-bit sums. Along an output row the
-    /// channel block's weights stay in registers for the pixels whose window lies inside the
-    /// input; the others clip their window. Channels past the last multiple of 8 are the
-    /// scalar twin's.
+    /// Quantized depthwise 2-D convolution, NHWC, weights `[KH][KW][C]` int8. Sixteen channels
+    /// at a time (then eight): `usubl`/`usubl2` widen the inputs less the zero point to 16
+    /// bits, `smlal`/`smlal2` add their products with the widened weights into 32-bit sums.
+    /// Along an output row a channel block's weights are widened once and stay in registers;
+    /// pixels whose window is clipped by the padding skip the taps outside. Channels past the
+    /// last multiple of 8 are the scalar twin's.
     #[inline(never)]
     pub fn u8_dwconv_neon(x, xz, w, b, s, y, q, rows) {
         let c8 = C / 8 * 8;
         let (first, last) = interior(PL, SW, W, KW, OW);
-        // SAFETY: input reads of 8 bytes at (iy * W + ix) * C + c0 with iy < H, ix < W and
-        // c0 + 8 <= C, inside XN; weight reads of 8 at (ky * KW + kx) * C + c0, inside WN;
-        // bias and scale reads of 8 at c0; stores of 8 bytes at (oy * OW + ox) * C + c0 of this
-        // task's rows, inside YN.
+        let geometry = DwGeometry { w: W, c: C, sh: SH, sw: SW, pt: PT, pl: PL, h: H, ow: OW, first, last, xz };
+        // SAFETY: `dw_row` reads inputs at (iy * W + ix) * C + c0 .. + 8 * V with iy < H,
+        // ix < W (taps clipped by `taps`) and c0 + 8 * V <= C, inside XN; weights at
+        // (ky * KW + kx) * C + c0 .. + 8 * V, inside WN; biases and scales at c0 .. + 8 * V;
+        // it stores 8 * V bytes per pixel of row `oy`, this task's, inside YN.
         unsafe {
-            let (xp, wp, yp) = (x.as_ptr(), w.as_ptr(), y.as_mut_ptr());
-            let zv = vdup_n_u8(xz as u8);
             for oy in rows.clone() {
-                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-                let full = ky0 == 0 && ky1 == KH;
-                for c0 in (0..c8).step_by(8) {
-                    let bias = [vld1q_s32(b.as_ptr().add(c0)), vld1q_s32(b.as_ptr().add(c0 + 4))];
-                    let sp = s.as_ptr().add(c0);
-                    let tap = |a: &mut [int32x4_t; 2], iy: usize, ix: usize, wv: int16x8_t| {
-                        let xv = vsubl_u8(vld1_u8(xp.add((iy * W + ix) * C + c0)), zv);
-                        let xv = vreinterpretq_s16_u16(xv);
-                        a[0] = vmlal_s16(a[0], vget_low_s16(xv), vget_low_s16(wv));
-                        a[1] = vmlal_high_s16(a[1], xv, wv);
-                    };
-                    let weight = |ky: usize, kx: usize| vmovl_s8(vld1_s8(wp.add((ky * KW + kx) * C + c0)));
-                    let clipped = |ox: usize| {
-                        let (kx0, kx1) = taps(ox, SW, PL, W, KW);
-                        let mut a = bias;
-                        for ky in ky0..ky1 {
-                            for kx in kx0..kx1 {
-                                tap(&mut a, oy * SH + ky - PT, ox * SW + kx - PL, weight(ky, kx));
-                            }
-                        }
-                        vst1_u8(yp.add((oy * OW + ox) * C + c0), requantize8(a, sp, q));
-                    };
-                    for ox in (0..first).chain(last..OW) {
-                        clipped(ox);
-                    }
-                    if full {
-                        let wv: [[int16x8_t; KW]; KH] =
-                            core::array::from_fn(|ky| core::array::from_fn(|kx| weight(ky, kx)));
-                        for ox in first..last {
-                            let mut a = bias;
-                            for (ky, wr) in wv.iter().enumerate() {
-                                for (kx, &wk) in wr.iter().enumerate() {
-                                    tap(&mut a, oy * SH + ky - PT, ox * SW + kx - PL, wk);
-                                }
-                            }
-                            vst1_u8(yp.add((oy * OW + ox) * C + c0), requantize8(a, sp, q));
-                        }
-                    } else {
-                        for ox in first..last {
-                            clipped(ox);
-                        }
-                    }
+                let mut c0 = 0;
+                while c0 + 16 <= C {
+                    dw_row::<2, KH, KW>(x.as_ptr(), w.as_ptr(), b.as_ptr(), s.as_ptr(), y.as_mut_ptr(), &geometry, oy, c0, q);
+                    c0 += 16;
+                }
+                if c0 < c8 {
+                    dw_row::<1, KH, KW>(x.as_ptr(), w.as_ptr(), b.as_ptr(), s.as_ptr(), y.as_mut_ptr(), &geometry, oy, c0, q);
                 }
             }
         }
@@ -681,6 +645,98 @@ qdwconv_kernel! {
                     *o = crate::scalar::requantize(acc, s[c], q);
                 }
             }
+        }
+    }
+}
+
+/// The shape of a depthwise conv that [`dw_row`] needs: input width and channels, strides,
+/// top and left padding, input height, output width, the columns whose window lies inside the
+/// input (`first..last`), the input's zero point.
+struct DwGeometry {
+    w: usize,
+    c: usize,
+    sh: usize,
+    sw: usize,
+    pt: usize,
+    pl: usize,
+    h: usize,
+    ow: usize,
+    first: usize,
+    last: usize,
+    xz: i32,
+}
+
+/// Output row `oy` of [`u8_dwconv_neon`] for the `8 * V` channels from `c0`: the block's
+/// `KH x KW` weights widened into registers once, then every pixel; a pixel whose window the
+/// padding clips skips the taps outside (the branches fold away where nothing is clipped).
+///
+/// # Safety
+/// `c0 + 8 * V <= g.c`; the pointers are the kernel's arrays, `oy < OH` one of this task's rows.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn dw_row<const V: usize, const KH: usize, const KW: usize>(
+    x: *const u8,
+    w: *const i8,
+    b: *const i32,
+    s: *const f32,
+    y: *mut u8,
+    g: &DwGeometry,
+    oy: usize,
+    c0: usize,
+    q: Requant,
+) {
+    unsafe {
+        let zv = vdupq_n_u8(g.xz as u8);
+        let (ky0, ky1) = taps(oy, g.sh, g.pt, g.h, KH);
+        let wv: [[[int16x8_t; V]; KW]; KH] = core::array::from_fn(|ky| {
+            core::array::from_fn(|kx| {
+                core::array::from_fn(|v| {
+                    vmovl_s8(vld1_s8(w.add((ky * KW + kx) * g.c + c0 + 8 * v)))
+                })
+            })
+        });
+        let bias: [[int32x4_t; 2]; V] = core::array::from_fn(|v| {
+            let p = b.add(c0 + 8 * v);
+            [vld1q_s32(p), vld1q_s32(p.add(4))]
+        });
+        let pixel = |ox: usize, clip: bool| {
+            let (kx0, kx1) = taps(ox, g.sw, g.pl, g.w, KW);
+            let mut acc = bias;
+            for (ky, wr) in wv.iter().enumerate() {
+                if clip && (ky < ky0 || ky >= ky1) {
+                    continue;
+                }
+                let row = x.add(((oy * g.sh + ky).wrapping_sub(g.pt) * g.w) * g.c + c0);
+                for (kx, wk) in wr.iter().enumerate() {
+                    if clip && (kx < kx0 || kx >= kx1) {
+                        continue;
+                    }
+                    let px = row.add((ox * g.sw + kx).wrapping_sub(g.pl) * g.c);
+                    let xs: [int16x8_t; V] = if V == 2 {
+                        let v = vld1q_u8(px);
+                        let lo = vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(v), vget_low_u8(zv)));
+                        let hi = vreinterpretq_s16_u16(vsubl_high_u8(v, zv));
+                        core::array::from_fn(|i| if i == 0 { lo } else { hi })
+                    } else {
+                        [vreinterpretq_s16_u16(vsubl_u8(vld1_u8(px), vget_low_u8(zv))); V]
+                    };
+                    for ((a, &xv), &wk) in acc.iter_mut().zip(&xs).zip(wk) {
+                        a[0] = vmlal_s16(a[0], vget_low_s16(xv), vget_low_s16(wk));
+                        a[1] = vmlal_high_s16(a[1], xv, wk);
+                    }
+                }
+            }
+            let at = y.add((oy * g.ow + ox) * g.c + c0);
+            for (v, a) in acc.iter().enumerate() {
+                vst1_u8(at.add(8 * v), requantize8(*a, s.add(c0 + 8 * v), q));
+            }
+        };
+        let full = ky0 == 0 && ky1 == KH;
+        for ox in (0..g.first).chain(g.last..g.ow) {
+            pixel(ox, true);
+        }
+        for ox in g.first..g.last {
+            pixel(ox, !full);
         }
     }
 }
