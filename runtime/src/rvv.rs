@@ -562,6 +562,50 @@ gavgpool_kernel! {
     }
 }
 
+/// QuantizeLinear into uint8 as `scalar::f32_quantize` computes it, strip-mined at LMUL 8: the
+/// same IEEE division (`vfdiv.vf`), the clamp that ignores NaN as `f32::max` and `f32::min` do
+/// (`vfmax.vf`, `vfmin.vf`), `vfcvt.x.f.v` (to nearest, ties to even), the zero point, two
+/// narrowing shifts to bytes.
+pub fn f32_quantize_rvv<const N: usize>(x: &[f32; N], scale: f32, y: &mut [u8; N], q: Requant) {
+    let (lo, hi) = ((q.lo - q.zero) as f32, (q.hi - q.zero) as f32);
+    let mut i = 0;
+    while i < N {
+        let vl: usize;
+        // SAFETY: reads vl <= N - i floats at i and writes vl bytes at i, inside both arrays.
+        unsafe {
+            asm!(
+                ".option push",
+                ".option arch, +v",
+                "vsetvli {vl}, {n}, e32, m8, ta, ma",
+                "vle32.v v8, ({x})",
+                "vfdiv.vf v8, v8, {scale}",
+                "vfmax.vf v8, v8, {lo}",
+                "vfmin.vf v8, v8, {hi}",
+                "vfcvt.x.f.v v8, v8",
+                "vadd.vx v8, v8, {z}",
+                "vsetvli zero, {vl}, e16, m4, ta, ma",
+                "vnsrl.wi v8, v8, 0",
+                "vsetvli zero, {vl}, e8, m2, ta, ma",
+                "vnsrl.wi v8, v8, 0",
+                "vse8.v v8, ({y})",
+                ".option pop",
+                vl = out(reg) vl,
+                n = in(reg) N - i,
+                x = in(reg) x.as_ptr().add(i),
+                y = in(reg) y.as_mut_ptr().add(i),
+                scale = in(freg) scale,
+                lo = in(freg) lo,
+                hi = in(freg) hi,
+                z = in(reg) q.zero as isize,
+                out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+                out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+                options(nostack),
+            );
+        }
+        i += vl;
+    }
+}
+
 /// Rows of the quantized GEMM's register tile: three accumulator groups of LMUL 8.
 pub const QGEMM_MR: usize = 3;
 /// Columns of a quantized weight panel: 32 int32 sums, one LMUL 8 group at VLEN 128.
@@ -1091,6 +1135,7 @@ mod tests {
         gavgpool: crate::rvv::f32_gavgpool_rvv,
         qgemm: crate::rvv::u8_gemm_rvv,
         qdwconv: crate::rvv::u8_dwconv_rvv,
-        qconv: crate::rvv::u8_conv_rvv
+        qconv: crate::rvv::u8_conv_rvv,
+        quantize: crate::rvv::f32_quantize_rvv
     }
 }

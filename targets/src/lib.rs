@@ -582,6 +582,7 @@ pub const RVV: TargetDesc = TargetDesc {
         (Kernel::QGemm, "rvv::u8_gemm_rvv"),
         (Kernel::QDwConv, "rvv::u8_dwconv_rvv"),
         (Kernel::QConv, "rvv::u8_conv_rvv"),
+        (Kernel::Quantize, "rvv::f32_quantize_rvv"),
     ],
     // Stable Rust has no cfg for V: auto and native never pick rvv; ask for it by name.
     auto_cfg: None,

@@ -405,6 +405,7 @@ fn neon_and_rvv_builds_contain_vector_code() {
         Kernel::GAvgPool => "vfadd.vv",
         // int8: widening multiply-adds of 16-bit lanes into 32.
         Kernel::QGemm | Kernel::QDwConv | Kernel::QConv => "vwmacc.v",
+        Kernel::Quantize => "vfcvt.x.f.v",
         _ => "vfmacc.v",
     });
 }
