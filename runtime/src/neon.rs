@@ -447,6 +447,7 @@ pub(crate) unsafe fn store_bytes(y: *mut u8, v: uint8x16_t, n: usize) {
 /// QuantizeLinear into uint8 as `scalar::f32_quantize` computes it, 16 values at a time: the
 /// same IEEE division, the clamp that ignores NaN as `f32::max` and `f32::min` do (`fmaxnm`,
 /// `fminnm`), round-half-to-even (`fcvtns`), the zero point, narrowing to bytes.
+#[inline(never)]
 pub fn f32_quantize_neon<const N: usize>(x: &[f32; N], scale: f32, y: &mut [u8; N], q: Requant) {
     let mut i = 0;
     // SAFETY: 16 floats are read and 16 bytes written at i only while i + 16 <= N.
@@ -772,12 +773,13 @@ qconv_kernel! {
                 // output pixels are 1 or 2 bytes apart (an NCHW input, stride 1 or 2) and the
                 // block's widest load stays inside the input.
                 let mut lanes_end = first;
-                let fits = |ox0: usize| {
-                    let far = (iy + ky1 - 1) * XSY + (ox0 * SW + KW - 1 - PL) * XSX + (CI - 1) * XSC;
-                    far + 16 <= XN
-                };
                 if XSX * SW <= 2 && ky1 > ky0 {
-                    while lanes_end + 8 <= last && fits(lanes_end) {
+                    // The block's farthest read (last window row, column and channel) inside
+                    // the input: lanes_end >= first, so lanes_end * SW >= PL.
+                    let rest = (iy + ky1 - 1) * XSY + (CI - 1) * XSC + 16;
+                    while lanes_end + 8 <= last
+                        && rest + (lanes_end * SW + KW - 1 - PL) * XSX <= XN
+                    {
                         let ix = lanes_end * SW - PL;
                         for cb in (0..cop).step_by(8) {
                             let n = (CO - cb).min(8);

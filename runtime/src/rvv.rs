@@ -566,6 +566,7 @@ gavgpool_kernel! {
 /// same IEEE division (`vfdiv.vf`), the clamp that ignores NaN as `f32::max` and `f32::min` do
 /// (`vfmax.vf`, `vfmin.vf`), `vfcvt.x.f.v` (to nearest, ties to even), the zero point, two
 /// narrowing shifts to bytes.
+#[inline(never)]
 pub fn f32_quantize_rvv<const N: usize>(x: &[f32; N], scale: f32, y: &mut [u8; N], q: Requant) {
     let (lo, hi) = ((q.lo - q.zero) as f32, (q.hi - q.zero) as f32);
     let mut i = 0;
