@@ -1,11 +1,11 @@
 //! `mnetc package`: the host library linked from a C program (compiled with the system C
-//! compiler) runs a committed fixture like onnxruntime and returns the documented error codes
+//! compiler) runs committed fixtures (float and int8) like onnxruntime and returns the documented error codes
 //! (tests/c/run_package.c); the Android and iOS archives build from this machine (no NDK or
 //! Xcode needed for a static library) and export the documented symbols (llvm-nm); a failed
 //! package leaves nothing in the output folder.
 
 use mnetc_cli::package::{Platform, Request, package};
-use mnetc_tests::{check_close, fixture, read_f32};
+use mnetc_tests::{check_close, fixture, is_quantized, quantized_expected, read_f32};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -46,23 +46,35 @@ fn link_c(name: &str, out: &Path, archive: &Path) -> PathBuf {
     program
 }
 
+/// A float v1 (onnxruntime's output within the float tolerance) and an int8 one (onnxruntime's
+/// bits), each packaged for the host and run from C.
 #[test]
 fn the_host_library_runs_from_c_like_onnxruntime() {
-    let f = fixture("mobilenet_v1_0.25_128_bn");
-    let out = out_dir("host");
-    let p = package(&request(&f.onnx, Platform::Host, &out)).unwrap();
-    assert_eq!(p.built.len(), 1);
-    let program = link_c("run_package", &out, &p.built[0].archive);
-    let (input, expected) = &f.cases[0];
-    let y = out.join("output.f32");
-    let run = Command::new(&program).arg(input).arg(&y).output().unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    check_close(&read_f32(&y), &read_f32(expected)).unwrap();
-    std::fs::remove_dir_all(&out).unwrap();
+    for name in [
+        "mobilenet_v1_0.25_128_bn",
+        "mobilenet_v1_0.25_128_int8_qdq_s8",
+    ] {
+        let f = fixture(name);
+        let out = out_dir(&format!("host-{name}"));
+        let p = package(&request(&f.onnx, Platform::Host, &out)).unwrap();
+        assert_eq!(p.built.len(), 1);
+        let program = link_c("run_package", &out, &p.built[0].archive);
+        let (input, expected) = &f.cases[0];
+        let y = out.join("output.f32");
+        let run = Command::new(&program).arg(input).arg(&y).output().unwrap();
+        assert!(
+            run.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        if is_quantized(&f) {
+            let want = read_f32(&quantized_expected(&f, expected));
+            assert!(read_f32(&y) == want, "{name}: not onnxruntime's bits");
+        } else {
+            check_close(&read_f32(&y), &read_f32(expected)).unwrap();
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+    }
 }
 
 /// `--preprocess torchvision`: the library takes an RGBA, a BGRA and an NV21 frame with padded
