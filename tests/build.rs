@@ -88,7 +88,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .name(&e.module)
             .out_dir(&out)
             .compile(&e.source)?;
-        let other = if std::fs::read_to_string(&rs)?.contains("pub fn forward_nhwc") {
+        let source = std::fs::read_to_string(&rs)?;
+        let other = if source.contains("pub fn forward_nhwc") {
             "forward_nhwc"
         } else {
             "forward_nchw"
@@ -96,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let m = &e.module;
         // `forward_q` (quantized models): the input quantized as the module says, the output
         // dequantized, so that it compares with `forward`'s floats.
-        let run_q = if std::fs::read_to_string(&rs)?.contains("pub fn forward_q") {
+        let run_q = if source.contains("pub fn forward_q") {
             writeln!(
                 registry,
                 r#"fn {m}_run_q(x: &[f32]) -> Vec<f32> {{

@@ -248,6 +248,24 @@ pub struct Program {
     pub output: TensorId,
 }
 
+impl Program {
+    /// The first step, when it is of `kind`, reads the graph input (or a relabelling of it)
+    /// and is the only reader of it, and the output is not the input: a step that may take the
+    /// input from elsewhere (`forward_rgb8`'s folded stem, its table into a quantized input,
+    /// `forward_q`).
+    pub fn first_step_alone_on_input(&self, kind: mnetc_targets::Kernel) -> Option<&Step> {
+        let first = self.steps.first()?;
+        let reads_input = |t: &TensorId| self.tensors[*t].storage == Storage::Input;
+        let alone = first.kernel.kind == kind
+            && reads_input(&first.inputs[0])
+            && !self.steps[1..]
+                .iter()
+                .any(|s| s.inputs.iter().any(reads_input))
+            && !reads_input(&self.output);
+        alone.then_some(first)
+    }
+}
+
 /// NHWC as an axis order of a logical NCHW tensor.
 pub const NHWC: [usize; 4] = [0, 2, 3, 1];
 

@@ -401,13 +401,19 @@ gavgpool_kernel! {
 /// `s` must point to eight readable floats.
 #[inline(always)]
 pub(crate) unsafe fn requantize8(acc: [int32x4_t; 2], s: *const f32, q: Requant) -> uint8x8_t {
+    unsafe { requantize8_by(acc, [vld1q_f32(s), vld1q_f32(s.add(4))], q) }
+}
+
+/// [`requantize8`] with the eight scales in two vectors (a stem's lanes share one scale).
+#[inline(always)]
+fn requantize8_by(acc: [int32x4_t; 2], s: [float32x4_t; 2], q: Requant) -> uint8x8_t {
+    // SAFETY: arithmetic on registers; NEON is baseline on aarch64.
     unsafe {
         let z = vdupq_n_s32(q.zero);
-        let r = |a: int32x4_t, s: *const f32| {
-            let v = vmulq_f32(vcvtq_f32_s32(a), vld1q_f32(s));
-            vqaddq_s32(vcvtnq_s32_f32(v), z)
+        let r = |a: int32x4_t, s: float32x4_t| {
+            vqaddq_s32(vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a), s)), z)
         };
-        let h = vqmovun_high_s32(vqmovun_s32(r(acc[0], s)), r(acc[1], s.add(4)));
+        let h = vqmovun_high_s32(vqmovun_s32(r(acc[0], s[0])), r(acc[1], s[1]));
         let v = vqmovn_u16(h);
         vmin_u8(vmax_u8(v, vdup_n_u8(q.lo as u8)), vdup_n_u8(q.hi as u8))
     }
@@ -766,6 +772,7 @@ qconv_kernel! {
             let mut bp = [0i32; 16];
             let mut sp = [0f32; 16];
             let yp = y.as_mut_ptr();
+            let win = QWindow { x: x.as_ptr(), strides, ci: CI, kw: KW, cop, xz, sw: SW };
             for oy in rows {
                 let (ky0, ky1) = taps(oy, SH, PT, H, KH);
                 let iy = (oy * SH).wrapping_sub(PT);
@@ -787,7 +794,6 @@ qconv_kernel! {
                             let mut s8 = [0f32; 8];
                             b8[..n].copy_from_slice(&b[cb..cb + n]);
                             s8[..n].copy_from_slice(&s[cb..cb + n]);
-                            let win = QWindow { x: x.as_ptr(), strides, ci: CI, kw: KW, cop, xz, sw: SW };
                             let at = yp.add((oy * OW + lanes_end) * CO + cb);
                             let (wcb, bb, sb) = (w.as_ptr().add(cb), b8.as_ptr(), s8.as_ptr());
                             if XSX * SW == 1 {
@@ -804,7 +810,6 @@ qconv_kernel! {
                     let n = (CO - cb).min(16);
                     bp[..n].copy_from_slice(&b[cb..cb + n]);
                     sp[..n].copy_from_slice(&s[cb..cb + n]);
-                    let win = QWindow { x: x.as_ptr(), strides, ci: CI, kw: KW, cop, xz, sw: SW };
                     let wcb = w.as_ptr().add(cb);
                     let (bb, sb) = (bp.as_ptr(), sp.as_ptr());
                     let at = |ox: usize| yp.add((oy * OW + ox) * CO + cb);
@@ -916,15 +921,10 @@ impl QWindow {
                     }
                 }
             }
-            let z = vdupq_n_s32(q.zero);
-            let (lo, hi) = (vdup_n_u8(q.lo as u8), vdup_n_u8(q.hi as u8));
-            // Channel j's eight pixels, requantized as `requantize8` does, by its one scale.
+            // Channel j's eight pixels, requantized by its one scale.
             let mut m: [uint8x8_t; 8] = core::array::from_fn(|j| {
                 let sj = vdupq_n_f32(*s.add(j));
-                let r =
-                    |a: int32x4_t| vqaddq_s32(vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a), sj)), z);
-                let h = vqmovun_high_s32(vqmovun_s32(r(acc[j][0])), r(acc[j][1]));
-                vmin_u8(vmax_u8(vqmovn_u16(h), lo), hi)
+                requantize8_by(acc[j], [sj, sj], q)
             });
             // Rows k and k + 4 zipped, three times: the transpose, row p now pixel p's channels.
             for _ in 0..3 {

@@ -12,7 +12,7 @@
 
 use mnetc::codegen::{CodegenOptions, Generated, Target};
 use mnetc_targets::{Emulation, Kernel, TargetDesc};
-use mnetc_tests::{check_close, is_quantized, read_f32, repository_fixtures};
+use mnetc_tests::{check_output, is_quantized, read_f32, repository_fixtures};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -190,12 +190,7 @@ fn every_repository_fixture_runs_on_the_emulated_targets() {
     for f in repository_fixtures().values() {
         let (input, expected) = &f.cases[0];
         let (x, want) = (read_f32(input), read_f32(expected));
-        // Integer arithmetic has no excuse to differ: int8 models give onnxruntime's bits.
-        let check = |y: &[f32]| match is_quantized(f) {
-            true if y == want => Ok(0.0),
-            true => Err("not the expected bits".to_string()),
-            false => check_close(y, &want),
-        };
+        let check = |y: &[f32]| check_output(f, y, &want);
         for (target, e) in &targets {
             let target = *target;
             // A target whose own kernels are all of the other precision runs the same code as

@@ -48,6 +48,12 @@ fn float(v: f32) -> TokenStream {
     }
 }
 
+/// A `[f32; 3]` literal.
+fn floats(v: &[f32; 3]) -> TokenStream {
+    let v = v.iter().map(|&x| float(x));
+    quote!([#(#v),*])
+}
+
 fn array(v: &[usize]) -> TokenStream {
     let items = v.iter().map(|&n| lit(n));
     quote!([#(#items),*])
@@ -131,6 +137,13 @@ impl Module<'_> {
         quote!(#arena #(#other)*)
     }
 
+    /// A `scalar::Requant { zero, lo, hi }` expression.
+    fn requant(&self, [zero, lo, hi]: [i32; 3]) -> TokenStream {
+        let rt = self.rt();
+        let [zero, lo, hi] = [zero, lo, hi].map(int);
+        quote!(#rt::scalar::Requant { zero: #zero, lo: #lo, hi: #hi })
+    }
+
     /// The runtime function the target uses for a kind of kernel, as a path.
     fn kernel(&self, kind: mnetc_targets::Kernel) -> TokenStream {
         let rt = self.rt();
@@ -166,10 +179,7 @@ impl Module<'_> {
             Arg::Max => float(step.clamp.max),
             Arg::F32(v) => float(*v),
             Arg::I32(v) => int(*v),
-            Arg::Requant([zero, lo, hi]) => {
-                let [zero, lo, hi] = [zero, lo, hi].map(|v| int(*v));
-                quote!(#rt::scalar::Requant { zero: #zero, lo: #lo, hi: #hi })
-            }
+            Arg::Requant(r) => self.requant(*r),
             Arg::Usize(n) => {
                 let n = lit(*n);
                 quote!(#n)
@@ -395,18 +405,17 @@ impl Module<'_> {
     }
 
     /// The first step, when it quantizes the graph input and nothing else reads the input (a
-    /// quantized model): `forward_rgb8` then writes the photo's bytes straight into its output
-    /// through a table (`scalar::u8_pixels_quantize`) and runs the other steps.
-    fn quantized_input(&self) -> Option<&Step> {
-        let first = self.program.steps.first()?;
-        let reads_input = |t: &TensorId| self.program.tensors[*t].storage == Storage::Input;
-        let alone = first.kernel.kind == mnetc_targets::Kernel::Quantize
-            && reads_input(&first.inputs[0])
-            && !self.program.steps[1..]
-                .iter()
-                .any(|s| s.inputs.iter().any(reads_input))
-            && !reads_input(&self.program.output);
-        alone.then_some(first)
+    /// quantized model), with its scale and `[zero, lo, hi]`: `forward_rgb8` then writes the
+    /// photo's bytes straight into its output through a table (`scalar::u8_pixels_quantize`)
+    /// and `forward_q` copies its uint8 input there.
+    fn quantized_input(&self) -> Option<(&Step, f32, [i32; 3])> {
+        let first = self
+            .program
+            .first_step_alone_on_input(mnetc_targets::Kernel::Quantize)?;
+        match first.kernel.args.as_slice() {
+            [_, Arg::F32(s), _, Arg::Requant(r)] => Some((first, *s, *r)),
+            other => unreachable!("a Quantize call's arguments: {other:?}"),
+        }
     }
 
     /// The last step, when it dequantizes into the output in its logical, dense order after a
@@ -431,14 +440,13 @@ impl Module<'_> {
     /// `forward_q`'s quantization constants and its `run_q`: the input's uint8 values copied
     /// into the first step's output, the steps between, the last step's uint8 input copied out.
     fn run_q(&self, steps: &[TokenStream], weights_param: &TokenStream) -> TokenStream {
-        let (Some(first), Some(last)) = (self.quantized_input(), self.dequantized_output()) else {
+        let (Some((first, scale, [zero, ..])), Some(last)) =
+            (self.quantized_input(), self.dequantized_output())
+        else {
             return quote!();
         };
         let rt = self.rt();
-        let (in_scale, in_zero) = match first.kernel.args.as_slice() {
-            [_, Arg::F32(s), _, Arg::Requant([zero, ..])] => (float(*s), int(*zero)),
-            other => unreachable!("a Quantize call's arguments: {other:?}"),
-        };
+        let (in_scale, in_zero) = (float(scale), int(zero));
         let (out_scale, out_zero) = match last.kernel.args.as_slice() {
             [_, Arg::I32(z), Arg::F32(s), _] => (float(*s), int(*z)),
             other => unreachable!("a Dequantize call's arguments: {other:?}"),
@@ -487,20 +495,13 @@ impl Module<'_> {
         let rt = self.rt();
         let rest = &steps[1..];
         let Some(stem) = self.stem else {
-            let (Some(pre), Some(quantize)) = (self.preprocess, self.quantized_input()) else {
+            let (Some(pre), Some((quantize, scale, requant))) =
+                (self.preprocess, self.quantized_input())
+            else {
                 return quote!();
             };
             let bind = self.bind(&[], quantize.output);
-            let (scale, requant) = match quantize.kernel.args.as_slice() {
-                [_, Arg::F32(s), _, Arg::Requant([zero, lo, hi])] => {
-                    let [zero, lo, hi] = [zero, lo, hi].map(|v| int(*v));
-                    (
-                        float(*s),
-                        quote!(#rt::scalar::Requant { zero: #zero, lo: #lo, hi: #hi }),
-                    )
-                }
-                other => unreachable!("a Quantize call's arguments: {other:?}"),
-            };
+            let (scale, requant) = (float(scale), self.requant(requant));
             let (generics, map) = self.pixels_to_input(pre);
             return quote! {
                 #[inline(always)]
@@ -535,10 +536,6 @@ impl Module<'_> {
             return quote!();
         };
         let rt = self.rt();
-        let floats = |v: &[f32; 3]| {
-            let v = v.iter().map(|&x| float(x));
-            quote!([#(#v),*])
-        };
         let (generics, map) = self.pixels_to_input(pre);
         let frame = self.forward_frame(receiver);
         let doc = format!(
@@ -602,10 +599,6 @@ impl Module<'_> {
         let pixels = lit(height * width);
         let order = array(&pre.order.source());
         let scale = float(pre.scale);
-        let floats = |v: &[f32; 3]| {
-            let v = v.iter().map(|&x| float(x));
-            quote!([#(#v),*])
-        };
         let (mean, std) = (floats(&pre.mean), floats(&pre.std));
         (
             quote!(#pixels, INPUT_LEN, #nhwc),

@@ -61,18 +61,9 @@ const XN: usize = 17;
 /// Folds `pre` into a copy of the program's stem conv (appending its weights to the program),
 /// or `None` when the program does not start with a conv that alone reads the input.
 pub fn fold(program: &mut Program, pre: &Preprocess) -> Option<Stem> {
-    let first = program.steps.first()?;
     // The input, or a relabelling of it (an NHWC model's Transpose).
-    let reads_input = |t: &usize| program.tensors[*t].storage == Storage::Input;
-    if first.kernel.kind != mnetc_targets::Kernel::Conv
-        || !reads_input(&first.inputs[0])
-        || program.steps[1..]
-            .iter()
-            .any(|s| s.inputs.iter().any(reads_input))
-        || reads_input(&program.output)
-        || pre.scale == 0.0
-        || pre.std.contains(&0.0)
-    {
+    let first = program.first_step_alone_on_input(mnetc_targets::Kernel::Conv)?;
+    if pre.scale == 0.0 || pre.std.contains(&0.0) {
         return None;
     }
     let c: Vec<usize> = first
