@@ -392,10 +392,11 @@ gavgpool_kernel! {
 }
 
 /// `scalar::requantize` of eight sums (two vectors) by the eight scales at `s`, as bytes:
-/// f32 product, rounding to nearest with ties to even (`fcvtns`, saturating), the zero point
-/// added with saturation, narrowed with saturation and clamped to `[q.lo, q.hi]`. The bounds
-/// are integers inside `0..=255`, so clamping after rounding gives the bits of the scalar
-/// twin's clamping before it.
+/// f32 product, rounding to nearest with ties to even (`fcvtns`, saturating), narrowed to
+/// int16 and the zero point added, both with saturation, narrowed to bytes with saturation and
+/// clamped to `[q.lo, q.hi]`. The bounds are integers inside `0..=255` and the saturations
+/// only ever move a value past them in the direction it already lay, so clamping after
+/// rounding gives the bits of the scalar twin's clamping before it.
 ///
 /// # Safety
 /// `s` must point to eight readable floats.
@@ -409,27 +410,37 @@ pub(crate) unsafe fn requantize8(acc: [int32x4_t; 2], s: *const f32, q: Requant)
 fn requantize8_by(acc: [int32x4_t; 2], s: [float32x4_t; 2], q: Requant) -> uint8x8_t {
     // SAFETY: arithmetic on registers; NEON is baseline on aarch64.
     unsafe {
-        let z = vdupq_n_s32(q.zero);
-        let r = |a: int32x4_t, s: float32x4_t| {
-            vqaddq_s32(vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a), s)), z)
-        };
-        let h = vqmovun_high_s32(vqmovun_s32(r(acc[0], s[0])), r(acc[1], s[1]));
-        let v = vqmovn_u16(h);
-        vmin_u8(vmax_u8(v, vdup_n_u8(q.lo as u8)), vdup_n_u8(q.hi as u8))
+        vmin_u8(
+            vmax_u8(vqmovun_s16(rounded8(acc, s, q)), vdup_n_u8(q.lo as u8)),
+            vdup_n_u8(q.hi as u8),
+        )
     }
 }
 
-/// [`requantize8`] of sixteen sums (four vectors).
+/// The first steps of [`requantize8`]: eight sums scaled, rounded, narrowed to int16 and the
+/// zero point added (both with saturation).
+#[inline(always)]
+fn rounded8(acc: [int32x4_t; 2], s: [float32x4_t; 2], q: Requant) -> int16x8_t {
+    // SAFETY: arithmetic on registers; NEON is baseline on aarch64.
+    unsafe {
+        let r = |a: int32x4_t, s: float32x4_t| vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a), s));
+        let h = vqmovn_high_s32(vqmovn_s32(r(acc[0], s[0])), r(acc[1], s[1]));
+        vqaddq_s16(h, vdupq_n_s16(q.zero as i16))
+    }
+}
+
+/// [`requantize8`] of sixteen sums (four vectors), clamped as one vector of bytes.
 ///
 /// # Safety
 /// `s` must point to sixteen readable floats.
 #[inline(always)]
 pub(crate) unsafe fn requantize16(acc: [int32x4_t; 4], s: *const f32, q: Requant) -> uint8x16_t {
     unsafe {
-        vcombine_u8(
-            requantize8([acc[0], acc[1]], s, q),
-            requantize8([acc[2], acc[3]], s.add(8), q),
-        )
+        let sv = |i: usize| vld1q_f32(s.add(4 * i));
+        let lo = rounded8([acc[0], acc[1]], [sv(0), sv(1)], q);
+        let hi = rounded8([acc[2], acc[3]], [sv(2), sv(3)], q);
+        let v = vqmovun_high_s16(vqmovun_s16(lo), hi);
+        vminq_u8(vmaxq_u8(v, vdupq_n_u8(q.lo as u8)), vdupq_n_u8(q.hi as u8))
     }
 }
 

@@ -1,7 +1,8 @@
 //! aarch64 kernels with the dot product instructions (FEAT_DotProd): compiled only when the
 //! build enables `dotprod` (`-C target-feature=+dotprod`, or a `-C target-cpu` that has it).
-//! The quantized GEMM here adds four int8 x int8 products into each 32-bit lane with `sdot`,
-//! which cannot saturate: exact, like the scalar twin it is tested against. `sdot` multiplies
+//! The quantized GEMM and depthwise conv here add four int8 x int8 products into each 32-bit
+//! lane with `sdot`, which cannot saturate: exact, like the scalar twins they are tested
+//! against. `sdot` multiplies
 //! signed bytes, so each uint8 input enters with its top bit flipped (`x ^ 0x80`, which read as
 //! int8 is `x - 128`) and the compiler has added `128 * sum_k w[k][n]` to the bias
 //! (`QGemmLayout::signed_x`): the sum is the same modulo 2^32, and it fits 32 bits. The
@@ -13,7 +14,7 @@
 //! whose lengths the inline `const` assertions tie to the shapes.
 
 use crate::neon::{requantize16, store_bytes};
-use crate::scalar::{Requant, gemm_tiles};
+use crate::scalar::{Requant, gemm_tiles, interior};
 use core::arch::aarch64::*;
 
 /// Rows of the quantized GEMM's register tile.
@@ -49,6 +50,23 @@ qgemm_kernel! {
             }
         });
     }
+}
+
+/// `acc[i] += sum_j a[4i + j] * b[4i + j]` over signed bytes (`sdot` of two vectors).
+#[inline(always)]
+fn sdotv(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
+    let mut acc = acc;
+    // SAFETY: one arithmetic instruction on registers, which the build's `dotprod` allows.
+    unsafe {
+        core::arch::asm!(
+            "sdot {acc:v}.4s, {a:v}.16b, {b:v}.16b",
+            acc = inout(vreg) acc,
+            a = in(vreg) a,
+            b = in(vreg) b,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    acc
 }
 
 /// `acc[i] += sum_j a[4i + j] * b[4L + j]` over signed bytes (`sdot` by element `L`).
@@ -154,6 +172,328 @@ unsafe fn step<const MR: usize, const L: i32>(
     }
 }
 
+qdwconv_kernel! {
+    w = i8, wn = C.div_ceil(16) * KH.div_ceil(4) * KW * 64;
+    /// Quantized depthwise conv, exact, 16 channels at a time with `sdot`: four kernel rows'
+    /// inputs at one input column (16 bytes each, top bit flipped) are transposed with `zip` into
+    /// each channel's four taps side by side, and one `sdot` per four channels multiplies them by
+    /// the weights packed in that order at compile time (`QDwLayout::Quads16`; a kernel of
+    /// fewer than four rows has zero weights for the rest). A 3-wide kernel with stride 1 or 2
+    /// transposes each input column of a row once and keeps it for the next output pixels;
+    /// other kernels and the border pixels transpose per pixel. Inputs outside the image are
+    /// the zero point, and every sum starts from `b + (128 - xz) * (sum of the channel's
+    /// weights)` (computed per block with `sdot` by ones), so the padding adds nothing and the
+    /// flipped inputs add what the inputs less the zero point do, as in the scalar twin.
+    /// Channel blocks of 16 and 8 load their inputs directly, others through a copy.
+    #[inline(never)]
+    pub fn u8_dwconv_neondot(x, xz, w, b, s, y, q, rows) {
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        let zpad = [xz as u8; 16];
+        let dw = DotDw {
+            x: x.as_ptr(),
+            y: y.as_mut_ptr(),
+            zpad: zpad.as_ptr(),
+            geometry: [H, W, C, SH, SW, PT, PL, OW],
+            interior: [first, last],
+        };
+        for blk in 0..C.div_ceil(16) {
+            let c0 = blk * 16;
+            let n = (C - c0).min(16);
+            let (mut bt, mut st) = ([0i32; 16], [0f32; 16]);
+            bt[..n].copy_from_slice(&b[c0..c0 + n]);
+            st[..n].copy_from_slice(&s[c0..c0 + n]);
+            // SAFETY: the block's weights are KH.div_ceil(4) * KW * 64 from blk times that,
+            // inside WN; the rows are this task's; `block` reads inputs of channels c0..c0+n
+            // (16 or 8 bytes from c0 only when that many channels exist) at pixels inside the
+            // image, or `zpad`, and stores n bytes per output pixel of those rows.
+            unsafe {
+                let wb = w.as_ptr().add(blk * KH.div_ceil(4) * KW * 64);
+                let (bp, sp) = (bt.as_ptr(), st.as_ptr());
+                match n {
+                    16 => dw.block::<16, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q),
+                    8 => dw.block::<8, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q),
+                    _ => dw.block::<0, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q),
+                }
+            }
+        }
+    }
+}
+
+/// What [`u8_dwconv_neondot`]'s channel blocks share: the input and output, 16 bytes of the
+/// input's zero point (what padding reads), the shape (input height, width and channels,
+/// strides, top and left padding, output width) and the output columns whose window lies
+/// inside the input.
+struct DotDw {
+    x: *const u8,
+    y: *mut u8,
+    zpad: *const u8,
+    geometry: [usize; 8],
+    interior: [usize; 2],
+}
+
+/// Four input rows of one channel block, as [`column`] reads them: each row's first
+/// byte and column step (the zero point's bytes and 0 for a row outside the image), and whether
+/// it is a kernel row at all (the rest have zero weights and read nothing).
+type Rows = ([*const u8; 4], [usize; 4], [bool; 4]);
+
+/// Input column `ix` of four rows, the top bits flipped, transposed into four vectors of
+/// four channels' four rows.
+///
+/// # Safety
+/// `ix < W` for rows inside the image; as [`DotDw::block`]'s for `L` and `n`.
+#[inline(always)]
+unsafe fn column<const L: usize>(r: &Rows, ix: usize, n: usize) -> [int8x16_t; 4] {
+    unsafe {
+        let flip = vdupq_n_u8(0x80);
+        let v: [int8x16_t; 4] = core::array::from_fn(|j| {
+            if !r.2[j] {
+                return vdupq_n_s8(0);
+            }
+            let p = r.0[j].add(ix * r.1[j]);
+            let bytes = match L {
+                16 => vld1q_u8(p),
+                8 => vcombine_u8(vld1_u8(p), vdup_n_u8(0)),
+                _ => {
+                    let mut tmp = [0u8; 16];
+                    core::ptr::copy_nonoverlapping(p, tmp.as_mut_ptr(), n);
+                    vld1q_u8(tmp.as_ptr())
+                }
+            };
+            vreinterpretq_s8_u8(veorq_u8(bytes, flip))
+        });
+        let a0 = vreinterpretq_s16_s8(vzip1q_s8(v[0], v[1]));
+        let a1 = vreinterpretq_s16_s8(vzip2q_s8(v[0], v[1]));
+        let b0 = vreinterpretq_s16_s8(vzip1q_s8(v[2], v[3]));
+        let b1 = vreinterpretq_s16_s8(vzip2q_s8(v[2], v[3]));
+        [
+            vreinterpretq_s8_s16(vzip1q_s16(a0, b0)),
+            vreinterpretq_s8_s16(vzip2q_s16(a0, b0)),
+            vreinterpretq_s8_s16(vzip1q_s16(a1, b1)),
+            vreinterpretq_s8_s16(vzip2q_s16(a1, b1)),
+        ]
+    }
+}
+
+/// Requantizes a pixel's 16 sums by the scales at `sp` and stores the first `n` bytes at `y`.
+///
+/// # Safety
+/// `sp` must point to 16 floats, `y` to `n` writable bytes.
+#[inline(always)]
+unsafe fn put(y: *mut u8, acc: [int32x4_t; 4], sp: *const f32, q: Requant, n: usize) {
+    unsafe { store_bytes(y, requantize16(acc, sp, q), n) }
+}
+
+/// The sums of one pixel of a 3-wide kernel from its window's three transposed columns.
+#[inline(always)]
+fn dot3(
+    start: [int32x4_t; 4],
+    wv: &[[int8x16_t; 4]; 3],
+    t: [&[int8x16_t; 4]; 3],
+) -> [int32x4_t; 4] {
+    let mut acc = start;
+    for (tc, wc) in t.iter().zip(wv) {
+        for ((a, &x), &w) in acc.iter_mut().zip(tc.iter()).zip(wc) {
+            *a = sdotv(*a, x, w);
+        }
+    }
+    acc
+}
+
+/// `count` interior output pixels of a row of a 3-wide kernel (at most 4 rows) with stride `SW`
+/// of 1 or 2, the first reading input column `ix` and stored at `y` (pixel stride `C`): each
+/// input column is transposed once, three names taking turns holding the window's columns
+/// (stride 1), or the last column being the next window's first (stride 2).
+///
+/// # Safety
+/// The window's columns `ix..ix + (count - 1) * SW + 3` inside the input; as
+/// [`DotDw::block`]'s for the rest.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn row3<const L: usize, const C: usize, const SW: usize>(
+    r: &Rows,
+    wb: *const i8,
+    start: [int32x4_t; 4],
+    y: *mut u8,
+    count: usize,
+    ix: usize,
+    sp: *const f32,
+    q: Requant,
+    n: usize,
+) {
+    unsafe {
+        let wv: [[int8x16_t; 4]; 3] = core::array::from_fn(|kx| {
+            core::array::from_fn(|i| vld1q_s8(wb.add((kx * 4 + i) * 16)))
+        });
+        let col = |ix: usize| column::<L>(r, ix, n);
+        let out =
+            |o: usize, t: [&[int8x16_t; 4]; 3]| put(y.add(o * C), dot3(start, &wv, t), sp, q, n);
+        let (mut o, mut ix) = (0, ix);
+        if SW == 1 {
+            let (mut a, mut b) = (col(ix), col(ix + 1));
+            while o + 3 <= count {
+                let c = col(ix + 2);
+                out(o, [&a, &b, &c]);
+                a = col(ix + 3);
+                out(o + 1, [&b, &c, &a]);
+                b = col(ix + 4);
+                out(o + 2, [&c, &a, &b]);
+                (o, ix) = (o + 3, ix + 3);
+            }
+            while o < count {
+                let c = col(ix + 2);
+                out(o, [&a, &b, &c]);
+                (a, b) = (b, c);
+                (o, ix) = (o + 1, ix + 1);
+            }
+        } else {
+            let mut a = col(ix);
+            while o + 2 <= count {
+                let (b, c) = (col(ix + 1), col(ix + 2));
+                out(o, [&a, &b, &c]);
+                let d = col(ix + 3);
+                a = col(ix + 4);
+                out(o + 1, [&c, &d, &a]);
+                (o, ix) = (o + 2, ix + 4);
+            }
+            if o < count {
+                let (b, c) = (col(ix + 1), col(ix + 2));
+                out(o, [&a, &b, &c]);
+            }
+        }
+    }
+}
+
+impl DotDw {
+    /// Output rows `rows` of channels `c0..c0 + n` (16 from `c0` in the weights `wb`, biases
+    /// `bp` and scales `sp`). `L` is how inputs load: 16 or 8 bytes, or (0) through a copy of
+    /// `n` bytes.
+    ///
+    /// # Safety
+    /// As the kernel's: `wb` the block's weights, `bp` and `sp` 16 values, `c0 + n <= C` with
+    /// `n == L` unless `L == 0`, `rows` this task's.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn block<
+        const L: usize,
+        const KH: usize,
+        const KW: usize,
+        const C: usize,
+        const SW: usize,
+    >(
+        &self,
+        wb: *const i8,
+        bp: *const i32,
+        sp: *const f32,
+        xz: i32,
+        c0: usize,
+        n: usize,
+        rows: core::ops::Range<usize>,
+        q: Requant,
+    ) {
+        unsafe {
+            let [_, _, _, _, _, _, pl, ow] = self.geometry;
+            let [first, last] = self.interior;
+            let n = if L == 16 { 16 } else { n };
+            // The sums start from b + (128 - xz) * (sum of the weights).
+            let ones = vdupq_n_s8(1);
+            let mut sum = [vdupq_n_s32(0); 4];
+            for t in 0..KH.div_ceil(4) * KW {
+                for (i, v) in sum.iter_mut().enumerate() {
+                    *v = sdotv(*v, vld1q_s8(wb.add(t * 64 + 16 * i)), ones);
+                }
+            }
+            let start: [int32x4_t; 4] =
+                core::array::from_fn(|i| vmlaq_n_s32(vld1q_s32(bp.add(4 * i)), sum[i], 128 - xz));
+            for oy in rows {
+                let yrow = self.y.add(oy * ow * C + c0);
+                let fast = KH <= 4 && KW == 3 && (SW == 1 || SW == 2);
+                if !fast {
+                    for ox in 0..ow {
+                        let acc = self.pixel::<L, KH, KW>(wb, start, c0, n, oy, ox);
+                        put(yrow.add(ox * C), acc, sp, q, n);
+                    }
+                    continue;
+                }
+                for ox in (0..first).chain(last..ow) {
+                    let acc = self.pixel::<L, KH, KW>(wb, start, c0, n, oy, ox);
+                    put(yrow.add(ox * C), acc, sp, q, n);
+                }
+                if first < last {
+                    let r = self.rows::<KH>(oy, 0, c0);
+                    let ix = first * SW - pl;
+                    row3::<L, C, SW>(
+                        &r,
+                        wb,
+                        start,
+                        yrow.add(first * C),
+                        last - first,
+                        ix,
+                        sp,
+                        q,
+                        n,
+                    );
+                }
+            }
+        }
+    }
+
+    /// The sums of output pixel `(oy, ox)`, any kernel, its window clipped by the padding (the
+    /// columns outside read the zero point).
+    ///
+    /// # Safety
+    /// As [`DotDw::block`]'s; `oy < OH`, `ox < OW`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn pixel<const L: usize, const KH: usize, const KW: usize>(
+        &self,
+        wb: *const i8,
+        start: [int32x4_t; 4],
+        c0: usize,
+        n: usize,
+        oy: usize,
+        ox: usize,
+    ) -> [int32x4_t; 4] {
+        unsafe {
+            let [_, w, _, _, sw, _, pl, _] = self.geometry;
+            let mut acc = start;
+            for g in 0..KH.div_ceil(4) {
+                let r = self.rows::<KH>(oy, g, c0);
+                let outside = ([self.zpad; 4], [0; 4], r.2);
+                for kx in 0..KW {
+                    let ix = (ox * sw + kx).wrapping_sub(pl);
+                    let t = if ix < w {
+                        column::<L>(&r, ix, n)
+                    } else {
+                        column::<L>(&outside, 0, n)
+                    };
+                    for (i, a) in acc.iter_mut().enumerate() {
+                        *a = sdotv(*a, t[i], vld1q_s8(wb.add(((g * KW + kx) * 4 + i) * 16)));
+                    }
+                }
+            }
+            acc
+        }
+    }
+
+    /// Kernel rows `4g..4g + 4` of output row `oy` for the block at `c0`.
+    #[inline(always)]
+    fn rows<const KH: usize>(&self, oy: usize, g: usize, c0: usize) -> Rows {
+        let [h, w, c, sh, _, pt, _, _] = self.geometry;
+        let mut r: Rows = ([self.zpad; 4], [0; 4], [false; 4]);
+        for j in 0..4 {
+            let ky = 4 * g + j;
+            r.2[j] = ky < KH;
+            let iy = (oy * sh + ky).wrapping_sub(pt);
+            if ky < KH && iy < h {
+                // SAFETY: row iy < H of the input; only an offset is formed here.
+                r.0[j] = unsafe { self.x.add(iy * w * c + c0) };
+                r.1[j] = c;
+            }
+        }
+        r
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -168,7 +508,13 @@ mod tests {
         crate::neondot::u8_gemm_neondot
     }
 
-    /// The cases ran exactly the kernels the target lists from this module: the quantized GEMM.
+    crate::conformance::qdw_cases! {
+        mnetc_targets::NEONDOT,
+        crate::neondot::u8_dwconv_neondot
+    }
+
+    /// The cases ran exactly the kernels the target lists from this module: the quantized GEMM
+    /// and depthwise conv.
     #[test]
     fn the_kernels_tested_are_the_kernels_listed() {
         use mnetc_targets::Kernel;
@@ -179,6 +525,22 @@ mod tests {
             1,
             1
         );
-        crate::conformance::check_listed(&mnetc_targets::NEONDOT, &[(Kernel::QGemm, qgemm)]);
+        let qdw = crate::conformance::qdw_case!(
+            crate::neondot::u8_dwconv_neondot,
+            mnetc_targets::NEONDOT,
+            7,
+            7,
+            3,
+            3,
+            1,
+            1,
+            1,
+            1,
+            1
+        );
+        crate::conformance::check_listed(
+            &mnetc_targets::NEONDOT,
+            &[(Kernel::QGemm, qgemm), (Kernel::QDwConv, qdw)],
+        );
     }
 }

@@ -105,6 +105,11 @@ pub enum QDwLayout {
     /// adjacent inputs: channels 0-3 and 8-11, then 4-7 and 12-15, each channel's two taps
     /// side by side (`avx2`).
     RowPairs16,
+    /// int8, in blocks of 16 channels (zero padded); in each block the kernel rows in groups
+    /// of four (the last group zero padded), and per group and kernel column the 16 channels'
+    /// four taps side by side, `[C/16][KH/4][KW][16][4]`: the vectors `sdot` multiplies by
+    /// four input rows transposed to the same order (`neondot`).
+    Quads16,
 }
 
 impl QDwLayout {
@@ -114,6 +119,7 @@ impl QDwLayout {
         match self {
             QDwLayout::Plain => kh * kw * c,
             QDwLayout::RowPairs16 => c.div_ceil(16) * kh * kw.div_ceil(2) * 64,
+            QDwLayout::Quads16 => c.div_ceil(16) * kh.div_ceil(4) * kw * 64,
         }
     }
 
@@ -136,6 +142,10 @@ impl QDwLayout {
                 ((block * kh * kw.div_ceil(2) + pair) * 2 + half) * 32
                     + (lane * 4 + j % 4) * 2
                     + slot
+            }
+            QDwLayout::Quads16 => {
+                let (block, j) = (c / 16, c % 16);
+                ((block * kh.div_ceil(4) + ky / 4) * kw + kx) * 64 + j * 4 + ky % 4
             }
         }
     }
@@ -516,9 +526,10 @@ pub const NEON: TargetDesc = TargetDesc {
 
 /// aarch64 with the dot product instructions (`dotprod`, FEAT_DotProd: optional from ARMv8.2,
 /// in Cortex-A55/A75 and later, Apple A13 and later, every ARMv9 core): `neon`'s kernels, and a
-/// quantized GEMM with `sdot` (four int8 x int8 products into each 32-bit lane, exact; the
-/// uint8 inputs enter with their top bit flipped, see [`QGemmLayout::signed_x`]). `auto` and
-/// `native` pick it where the build or the CPU has `dotprod`.
+/// quantized GEMM and depthwise conv with `sdot` (four int8 x int8 products into each 32-bit
+/// lane, exact; the uint8 inputs enter with their top bit flipped, see
+/// [`QGemmLayout::signed_x`]). `auto` and `native` pick it where the build or the CPU has
+/// `dotprod`.
 pub const NEONDOT: TargetDesc = TargetDesc {
     name: "neondot",
     features: &["neon", "dotprod"],
@@ -534,13 +545,14 @@ pub const NEONDOT: TargetDesc = TargetDesc {
         kr: 4,
         signed_x: true,
     },
+    qdw: QDwLayout::Quads16,
     kernels: &[
         (Kernel::Conv, "neon::f32_conv_minmax_neon"),
         (Kernel::DwConv, "neon::f32_dwconv_nhwc_minmax_neon"),
         (Kernel::Gemm, "neon::f32_gemm_minmax_neon"),
         (Kernel::GAvgPool, "neon::f32_gavgpool_neon"),
         (Kernel::QGemm, "neondot::u8_gemm_neondot"),
-        (Kernel::QDwConv, "neon::u8_dwconv_neon"),
+        (Kernel::QDwConv, "neondot::u8_dwconv_neondot"),
         (Kernel::QConv, "neon::u8_conv_neon"),
         (Kernel::Quantize, "neon::f32_quantize_neon"),
     ],
