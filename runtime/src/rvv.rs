@@ -14,7 +14,7 @@
 //! `unsafe` here is the `asm!` blocks and raw pointers into the arrays whose lengths the
 //! inline `const` assertions tie to the shapes; each block's bounds are argued where it is.
 
-use crate::scalar::{Requant, clamp, gemm_tiles, taps};
+use crate::scalar::{Requant, clamp, gemm_tiles, interior, taps};
 use core::arch::asm;
 
 /// Rows of the GEMM microkernel's register tile (6 accumulator groups of LMUL 4).
@@ -949,6 +949,237 @@ qdwconv_kernel! {
     }
 }
 
+/// Up to eight output channels of `vl = min(npx, VLMAX at e16, m1)` interior output pixels of
+/// a row side by side in the lanes (the stem from any input layout; returned): sums start from
+/// the eight biases at `b`; per tap of the window (`rows` kernel rows from the one `x` and `w`
+/// point at, `kw` columns, `ci` input channels; input strides `xsy`, `xsx`, `xsc` in bytes,
+/// `xstep` between the pixels' inputs, weight rows `wstep` bytes apart) the pixels' inputs
+/// (`vlse8`, widened, less the zero point) times each channel's int16 weight, one `vwmacc.vx`
+/// into eight accumulator groups (v8..v23, LMUL 2); then each channel is requantized as
+/// [`qtile3`] does and its first `n` bytes stored `ystep` apart from `y` (the output of the
+/// first pixel's first channel).
+///
+/// # Safety
+/// Every read `x + r * xsy + j * xsx + i * xsc + p * xstep` (r < rows, j < kw, i < ci,
+/// p < vl) must be inside the input, `w` must have `rows * kw * ci` rows of 8 int16 `wstep`
+/// bytes apart, `b` and `s` eight values, and `y + p * ystep + c` (p < vl, c < n) be writable;
+/// `rows, kw, ci, npx >= 1`, `n <= 8`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn qconv_lanes(
+    x: *const u8,
+    w: *const i16,
+    [rows, kw, ci]: [usize; 3],
+    [xsy, xsx, xsc, xstep]: [usize; 4],
+    wstep: usize,
+    xz: i32,
+    b: *const i32,
+    s: *const f32,
+    y: *mut u8,
+    [ystep, n, npx]: [usize; 3],
+    q: Requant,
+) -> usize {
+    let vl: usize;
+    let (lo, hi) = ((q.lo - q.zero) as f32, (q.hi - q.zero) as f32);
+    unsafe {
+        asm!(
+            ".option push",
+            ".option arch, +v",
+            "vsetvli {vl}, {npx}, e32, m2, ta, ma",
+            "lw {t}, 0({b})",
+            "vmv.v.x v8, {t}",
+            "lw {t}, 4({b})",
+            "vmv.v.x v10, {t}",
+            "lw {t}, 8({b})",
+            "vmv.v.x v12, {t}",
+            "lw {t}, 12({b})",
+            "vmv.v.x v14, {t}",
+            "lw {t}, 16({b})",
+            "vmv.v.x v16, {t}",
+            "lw {t}, 20({b})",
+            "vmv.v.x v18, {t}",
+            "lw {t}, 24({b})",
+            "vmv.v.x v20, {t}",
+            "lw {t}, 28({b})",
+            "vmv.v.x v22, {t}",
+            "vsetvli zero, {vl}, e16, m1, ta, ma",
+            "1:",
+            "mv {xc}, {x}",
+            "mv {kx}, {kw}",
+            "2:",
+            "mv {xp}, {xc}",
+            "mv {i}, {ci}",
+            "3:",
+            "vlse8.v v1, ({xp}), {xstep}",
+            "vzext.vf2 v2, v1",
+            "vsub.vx v2, v2, {xz}",
+            "lh {t}, 0({wp})",
+            "vwmacc.vx v8, {t}, v2",
+            "lh {t}, 2({wp})",
+            "vwmacc.vx v10, {t}, v2",
+            "lh {t}, 4({wp})",
+            "vwmacc.vx v12, {t}, v2",
+            "lh {t}, 6({wp})",
+            "vwmacc.vx v14, {t}, v2",
+            "lh {t}, 8({wp})",
+            "vwmacc.vx v16, {t}, v2",
+            "lh {t}, 10({wp})",
+            "vwmacc.vx v18, {t}, v2",
+            "lh {t}, 12({wp})",
+            "vwmacc.vx v20, {t}, v2",
+            "lh {t}, 14({wp})",
+            "vwmacc.vx v22, {t}, v2",
+            "add {wp}, {wp}, {wstep}",
+            "add {xp}, {xp}, {xsc}",
+            "addi {i}, {i}, -1",
+            "bnez {i}, 3b",
+            "add {xc}, {xc}, {xsx}",
+            "addi {kx}, {kx}, -1",
+            "bnez {kx}, 2b",
+            "add {x}, {x}, {xsy}",
+            "addi {rows}, {rows}, -1",
+            "bnez {rows}, 1b",
+            "vsetvli zero, {vl}, e32, m2, ta, ma",
+            "flw ft0, 0({s})",
+            "vfcvt.f.x.v v8, v8",
+            "vfmul.vf v8, v8, ft0",
+            "vfmax.vf v8, v8, {lo}",
+            "vfmin.vf v8, v8, {hi}",
+            "vfcvt.x.f.v v8, v8",
+            "vadd.vx v8, v8, {z}",
+            "flw ft0, 4({s})",
+            "vfcvt.f.x.v v10, v10",
+            "vfmul.vf v10, v10, ft0",
+            "vfmax.vf v10, v10, {lo}",
+            "vfmin.vf v10, v10, {hi}",
+            "vfcvt.x.f.v v10, v10",
+            "vadd.vx v10, v10, {z}",
+            "flw ft0, 8({s})",
+            "vfcvt.f.x.v v12, v12",
+            "vfmul.vf v12, v12, ft0",
+            "vfmax.vf v12, v12, {lo}",
+            "vfmin.vf v12, v12, {hi}",
+            "vfcvt.x.f.v v12, v12",
+            "vadd.vx v12, v12, {z}",
+            "flw ft0, 12({s})",
+            "vfcvt.f.x.v v14, v14",
+            "vfmul.vf v14, v14, ft0",
+            "vfmax.vf v14, v14, {lo}",
+            "vfmin.vf v14, v14, {hi}",
+            "vfcvt.x.f.v v14, v14",
+            "vadd.vx v14, v14, {z}",
+            "flw ft0, 16({s})",
+            "vfcvt.f.x.v v16, v16",
+            "vfmul.vf v16, v16, ft0",
+            "vfmax.vf v16, v16, {lo}",
+            "vfmin.vf v16, v16, {hi}",
+            "vfcvt.x.f.v v16, v16",
+            "vadd.vx v16, v16, {z}",
+            "flw ft0, 20({s})",
+            "vfcvt.f.x.v v18, v18",
+            "vfmul.vf v18, v18, ft0",
+            "vfmax.vf v18, v18, {lo}",
+            "vfmin.vf v18, v18, {hi}",
+            "vfcvt.x.f.v v18, v18",
+            "vadd.vx v18, v18, {z}",
+            "flw ft0, 24({s})",
+            "vfcvt.f.x.v v20, v20",
+            "vfmul.vf v20, v20, ft0",
+            "vfmax.vf v20, v20, {lo}",
+            "vfmin.vf v20, v20, {hi}",
+            "vfcvt.x.f.v v20, v20",
+            "vadd.vx v20, v20, {z}",
+            "flw ft0, 28({s})",
+            "vfcvt.f.x.v v22, v22",
+            "vfmul.vf v22, v22, ft0",
+            "vfmax.vf v22, v22, {lo}",
+            "vfmin.vf v22, v22, {hi}",
+            "vfcvt.x.f.v v22, v22",
+            "vadd.vx v22, v22, {z}",
+            "vsetvli zero, {vl}, e16, m1, ta, ma",
+            "vnsrl.wi v8, v8, 0",
+            "vnsrl.wi v10, v10, 0",
+            "vnsrl.wi v12, v12, 0",
+            "vnsrl.wi v14, v14, 0",
+            "vnsrl.wi v16, v16, 0",
+            "vnsrl.wi v18, v18, 0",
+            "vnsrl.wi v20, v20, 0",
+            "vnsrl.wi v22, v22, 0",
+            "vsetvli zero, {vl}, e8, mf2, ta, ma",
+            "vnsrl.wi v8, v8, 0",
+            "vsse8.v v8, ({y}), {ystep}",
+            "addi {y}, {y}, 1",
+            "li {t}, 1",
+            "bleu {n}, {t}, 9f",
+            "vnsrl.wi v10, v10, 0",
+            "vsse8.v v10, ({y}), {ystep}",
+            "addi {y}, {y}, 1",
+            "li {t}, 2",
+            "bleu {n}, {t}, 9f",
+            "vnsrl.wi v12, v12, 0",
+            "vsse8.v v12, ({y}), {ystep}",
+            "addi {y}, {y}, 1",
+            "li {t}, 3",
+            "bleu {n}, {t}, 9f",
+            "vnsrl.wi v14, v14, 0",
+            "vsse8.v v14, ({y}), {ystep}",
+            "addi {y}, {y}, 1",
+            "li {t}, 4",
+            "bleu {n}, {t}, 9f",
+            "vnsrl.wi v16, v16, 0",
+            "vsse8.v v16, ({y}), {ystep}",
+            "addi {y}, {y}, 1",
+            "li {t}, 5",
+            "bleu {n}, {t}, 9f",
+            "vnsrl.wi v18, v18, 0",
+            "vsse8.v v18, ({y}), {ystep}",
+            "addi {y}, {y}, 1",
+            "li {t}, 6",
+            "bleu {n}, {t}, 9f",
+            "vnsrl.wi v20, v20, 0",
+            "vsse8.v v20, ({y}), {ystep}",
+            "addi {y}, {y}, 1",
+            "li {t}, 7",
+            "bleu {n}, {t}, 9f",
+            "vnsrl.wi v22, v22, 0",
+            "vsse8.v v22, ({y}), {ystep}",
+            "addi {y}, {y}, 1",
+            "9:",
+            ".option pop",
+            vl = out(reg) vl,
+            npx = in(reg) npx,
+            b = in(reg) b,
+            s = in(reg) s,
+            x = inout(reg) x => _,
+            wp = inout(reg) w => _,
+            rows = inout(reg) rows => _,
+            kw = in(reg) kw,
+            ci = in(reg) ci,
+            xsy = in(reg) xsy,
+            xsx = in(reg) xsx,
+            xsc = in(reg) xsc,
+            xstep = in(reg) xstep,
+            wstep = in(reg) wstep,
+            xz = in(reg) xz as isize,
+            xc = out(reg) _,
+            kx = out(reg) _,
+            xp = out(reg) _,
+            i = out(reg) _,
+            t = out(reg) _,
+            y = inout(reg) y => _,
+            ystep = in(reg) ystep,
+            n = in(reg) n,
+            z = in(reg) q.zero as isize,
+            lo = in(freg) lo,
+            hi = in(freg) hi,
+            out("ft0") _,
+            out("v1") _, out("v2") _, out("v8") _, out("v9") _, out("v10") _, out("v11") _, out("v12") _, out("v13") _, out("v14") _, out("v15") _, out("v16") _, out("v17") _, out("v18") _, out("v19") _, out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            options(nostack),
+        );
+    }
+    vl
+}
+
 /// One quantized output pixel's strip of `vl = min(n, VLMAX)` output channels (e16 weights at
 /// LMUL 4, int32 sums at LMUL 8): starts from `init` (the bias, or the sums of earlier taps),
 /// adds `ntaps` taps, whose input and weight byte offsets from `x` and `w` are pairs in `offs`,
@@ -1058,7 +1289,10 @@ qconv_kernel! {
     w = i16, wn = KH * KW * CI * CO.next_multiple_of(8);
     /// Quantized dense 2-D convolution (a quantized model's stem), from an input in any layout,
     /// weights `[KH * KW * CI][COP]` int16 (`QConvLayout::Wide8`, `COP` = `CO` rounded up to
-    /// 8), strip-mined over output channels ([`qconv_strip`]). Each pixel's taps (its window
+    /// 8). Interior pixels of a row (their windows inside the input's columns) go side by side
+    /// in the lanes, eight output channels at a time ([`qconv_lanes`]: per tap one strided load
+    /// of the pixels' inputs and a `vwmacc.vx` by each channel's weight). The border pixels are
+    /// strip-mined over output channels ([`qconv_strip`]): each pixel's taps (its window
     /// clipped to the input) are listed as offsets and walked inside one block per strip, up
     /// to [`CONV_TAPS`] at a time (longer windows keep their sums in a stack buffer between
     /// blocks). A window entirely in the padding gives the requantized bias.
@@ -1069,7 +1303,41 @@ qconv_kernel! {
         let mut part = [0i32; CO];
         for oy in rows.clone() {
             let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            for ox in 0..OW {
+            // Interior pixels side by side in the lanes, eight output channels at a time.
+            let (first, last) = if ky1 > ky0 { interior(PL, SW, W, KW, OW) } else { (0, 0) };
+            let mut ox = first;
+            while ox < last {
+                let (iy, ix) = (oy * SH + ky0 - PT, ox * SW - PL);
+                let mut vl = 0;
+                for cb in (0..CO).step_by(8) {
+                    let (mut bp, mut sp) = ([0i32; 8], [0f32; 8]);
+                    let n = (CO - cb).min(8);
+                    bp[..n].copy_from_slice(&b[cb..cb + n]);
+                    sp[..n].copy_from_slice(&s[cb..cb + n]);
+                    // SAFETY: the pixels ox..last have their windows inside the input's columns
+                    // and rows ky0..ky1 inside its rows, so every read lies in x (XN by the
+                    // const assertion); weight rows (ky0 * KW * CI ..) * COP + cb + 8 <= WN;
+                    // outputs of pixels ox..ox + vl (vl <= last - ox), channels cb..cb + n, in
+                    // this task's row.
+                    vl = unsafe {
+                        qconv_lanes(
+                            x.as_ptr().add(iy * XSY + ix * XSX),
+                            w.as_ptr().add(ky0 * KW * CI * cop + cb),
+                            [ky1 - ky0, KW, CI],
+                            [XSY, XSX, XSC, SW * XSX],
+                            cop * 2,
+                            xz,
+                            bp.as_ptr(),
+                            sp.as_ptr(),
+                            y.as_mut_ptr().add((oy * OW + ox) * CO + cb),
+                            [CO, n, last - ox],
+                            q,
+                        )
+                    };
+                }
+                ox += vl;
+            }
+            for ox in (0..first).chain(last..OW) {
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);
                 let out = (oy * OW + ox) * CO;
                 let count = (ky1 - ky0) * (kx1 - kx0);
