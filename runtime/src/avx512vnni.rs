@@ -1,9 +1,10 @@
 //! x86-64 kernels with AVX-512 VNNI: compiled only when the build enables AVX-512F, AVX-512
 //! VNNI, AVX2 and FMA (`-C target-feature=+avx512f,+avx512vnni,+avx2,+fma`, or
 //! `-C target-cpu=native` on such a CPU: Ice Lake and later Intel cores, Zen 4 and later). The
-//! quantized GEMM here multiplies uint8 inputs by int8 weights four at a time with `vpdpbusd`,
-//! which adds the four products into a 32-bit lane without saturating: exact, like the scalar
-//! twin it is tested against. The target's other kernels are `avx512`'s and `avx2`'s.
+//! quantized GEMM and depthwise conv here multiply uint8 inputs by int8 weights four at a time
+//! with `vpdpbusd`, which adds the four products into a 32-bit lane without saturating: exact,
+//! like the scalar twins they are tested against. The target's other kernels are `avx512`'s and
+//! `avx2`'s.
 //!
 //! `unsafe` here is the intrinsics (callable because the features are enabled for the whole
 //! crate) and unaligned loads and stores through raw pointers, every one inside the arrays
@@ -12,7 +13,8 @@
 // this module (the crate's minimum, 1.85, covers everything else).
 #![allow(clippy::incompatible_msrv)]
 
-use crate::scalar::gemm_tiles;
+use crate::avx2::store_bytes;
+use crate::scalar::{Requant, gemm_tiles, interior};
 use core::arch::x86_64::*;
 
 /// Rows of the quantized GEMM's register tile.
@@ -93,7 +95,7 @@ unsafe fn rest<const K: usize, const N: usize>(
     s: *const f32,
     y: *mut u8,
     cols: usize,
-    q: crate::scalar::Requant,
+    q: Requant,
 ) {
     for r in 0..rows {
         // SAFETY: row r < rows of the caller's tile.
@@ -118,7 +120,7 @@ unsafe fn tile<const MR: usize, const K: usize, const N: usize>(
     s: *const f32,
     y: *mut u8,
     cols: usize,
-    q: crate::scalar::Requant,
+    q: Requant,
 ) {
     unsafe {
         let mut acc = [_mm512_loadu_si512(b as *const __m512i); MR];
@@ -130,18 +132,410 @@ unsafe fn tile<const MR: usize, const K: usize, const N: usize>(
             }
         }
         let sv = _mm512_loadu_ps(s);
+        for (r, a) in acc.iter().enumerate() {
+            store_bytes(y.add(r * N), requant16(*a, sv, q), cols);
+        }
+    }
+}
+
+/// `scalar::requantize` of 16 int32 sums by 16 scales, lane by lane (f32 product, clamp,
+/// magic-number rounding), as 16 bytes.
+#[inline(always)]
+fn requant16(a: __m512i, sv: __m512, q: Requant) -> __m128i {
+    // SAFETY: arithmetic on registers, with the features the build enables.
+    unsafe {
         let lo = _mm512_set1_ps((q.lo - q.zero) as f32);
         let hi = _mm512_set1_ps((q.hi - q.zero) as f32);
         let magic = _mm512_set1_ps(crate::scalar::MAGIC);
         let bias = _mm512_set1_epi32(crate::scalar::MAGIC.to_bits() as i32 - q.zero);
-        for (r, a) in acc.iter().enumerate() {
-            // `scalar::requantize` lane by lane: f32 product, clamp, magic-number rounding.
-            let v = _mm512_mul_ps(_mm512_cvtepi32_ps(*a), sv);
-            let v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-            let i = _mm512_sub_epi32(_mm512_castps_si512(_mm512_add_ps(v, magic)), bias);
-            // Values in q.lo..=q.hi, inside 0..=255: the saturating narrowing only narrows.
-            crate::avx2::store_bytes(y.add(r * N), _mm512_cvtusepi32_epi8(i), cols);
+        let v = _mm512_mul_ps(_mm512_cvtepi32_ps(a), sv);
+        let v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+        // Values in q.lo..=q.hi, inside 0..=255.
+        _mm512_cvtusepi32_epi8(_mm512_sub_epi32(
+            _mm512_castps_si512(_mm512_add_ps(v, magic)),
+            bias,
+        ))
+    }
+}
+
+qdwconv_kernel! {
+    w = i8, wn = C.div_ceil(32) * KH.div_ceil(4) * KW * 128;
+    /// Quantized depthwise conv, exact, 32 channels at a time with `vpdpbusd`: four kernel
+    /// rows' inputs at one input column (32 bytes each) are interleaved by AVX2's byte and word
+    /// unpacks into each channel's four taps side by side (two 512-bit vectors, the channels
+    /// in the order `QDwLayout::Quads32` packs the weights; a kernel of fewer than four rows has
+    /// zero weights for the rest), and one `vpdpbusd` per vector multiplies them by the
+    /// weights. A 3-wide kernel with stride 1 or 2 interleaves each input column of a row once
+    /// and keeps it for the next output pixels; other kernels and the border pixels interleave
+    /// per pixel. Inputs outside the image are the zero point, and every sum starts from
+    /// `b - xz * (sum of the channel's weights)`, so the padding adds nothing, as in the scalar
+    /// twin. Blocks of 32 channels load their inputs directly, a last block of a multiple of 4
+    /// channels with a masked load, others through a copy; the outputs go back to channel
+    /// order with four dword and qword unpacks.
+    #[inline(never)]
+    pub fn u8_dwconv_avx512vnni(x, xz, w, b, s, y, q, rows) {
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        let zpad = [xz as u8; 32];
+        let dw = VnniDw {
+            x: x.as_ptr(),
+            y: y.as_mut_ptr(),
+            zpad: zpad.as_ptr(),
+            geometry: [H, W, C, SH, PT, PL, OW],
+            interior: [first, last],
+        };
+        for blk in 0..C.div_ceil(32) {
+            let c0 = blk * 32;
+            let n = (C - c0).min(32);
+            // Biases and scales in the weights' channel order.
+            let (mut bt, mut st) = ([0i32; 32], [0f32; 32]);
+            for (p, (bv, sv)) in bt.iter_mut().zip(st.iter_mut()).enumerate() {
+                let ch = 4 * QUADS32_ORDER[p / 4] + p % 4;
+                if ch < n {
+                    (*bv, *sv) = (b[c0 + ch], s[c0 + ch]);
+                }
+            }
+            // SAFETY: the block's weights are KH.div_ceil(4) * KW * 128 from blk times that,
+            // inside WN; the rows are this task's; `block` reads inputs of channels c0..c0+n
+            // (32 bytes from c0 only when that many channels exist, else masked or copied) at
+            // pixels inside the image, or `zpad`, and stores n bytes per output pixel of those
+            // rows.
+            unsafe {
+                let wb = w.as_ptr().add(blk * KH.div_ceil(4) * KW * 128);
+                let (bp, sp) = (bt.as_ptr(), st.as_ptr());
+                if n == 32 {
+                    dw.block::<32, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q);
+                } else if n % 4 == 0 {
+                    dw.block::<4, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q);
+                } else {
+                    dw.block::<0, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q);
+                }
+            }
         }
+    }
+}
+
+/// Where each group of four channels of a 32-channel block lies in the interleaved vectors
+/// (`mnetc_targets::QUADS32_ORDER`, which packs the weights; the bit reversal of three bits,
+/// its own inverse).
+const QUADS32_ORDER: [usize; 8] = [0, 4, 2, 6, 1, 5, 3, 7];
+
+/// What [`u8_dwconv_avx512vnni`]'s channel blocks share: the input and output, 32 bytes of the
+/// input's zero point (what padding reads), the shape (input height, width and channels,
+/// vertical stride, top and left padding, output width) and the output columns whose window
+/// lies inside the input.
+struct VnniDw {
+    x: *const u8,
+    y: *mut u8,
+    zpad: *const u8,
+    geometry: [usize; 7],
+    interior: [usize; 2],
+}
+
+/// Four input rows of one channel block, as [`column`] reads them: each row's first byte and
+/// column step (the zero point's bytes and 0 for a row outside the image), whether it is a
+/// kernel row at all (the rest have zero weights and read nothing), and the mask of a masked
+/// load.
+struct Rows {
+    p: [*const u8; 4],
+    step: [usize; 4],
+    live: [bool; 4],
+    mask: __m256i,
+}
+
+/// Input column `ix` of four rows, interleaved into the 32 channels' four rows side by side
+/// (two vectors, the channels in `QDwLayout::Quads32`'s order).
+///
+/// # Safety
+/// `ix < W` for rows inside the image; 32 bytes readable from each row's byte when `L` is
+/// 32, `n` when it is 0, the mask's dwords when it is 4.
+#[inline(always)]
+unsafe fn column<const L: usize>(r: &Rows, ix: usize, n: usize) -> [__m512i; 2] {
+    unsafe {
+        let v: [__m256i; 4] = core::array::from_fn(|j| {
+            if !r.live[j] {
+                return _mm256_setzero_si256();
+            }
+            let p = r.p[j].add(ix * r.step[j]);
+            match L {
+                32 => _mm256_loadu_si256(p as *const __m256i),
+                4 => _mm256_maskload_epi32(p as *const i32, r.mask),
+                _ => {
+                    let mut tmp = [0u8; 32];
+                    core::ptr::copy_nonoverlapping(p, tmp.as_mut_ptr(), n);
+                    _mm256_loadu_si256(tmp.as_ptr() as *const __m256i)
+                }
+            }
+        });
+        let a0 = _mm256_unpacklo_epi8(v[0], v[1]);
+        let a1 = _mm256_unpackhi_epi8(v[0], v[1]);
+        let b0 = _mm256_unpacklo_epi8(v[2], v[3]);
+        let b1 = _mm256_unpackhi_epi8(v[2], v[3]);
+        // t0: channels 0-3 | 16-19, t1: 4-7 | 20-23, t2: 8-11 | 24-27, t3: 12-15 | 28-31.
+        let t0 = _mm256_unpacklo_epi16(a0, b0);
+        let t1 = _mm256_unpackhi_epi16(a0, b0);
+        let t2 = _mm256_unpacklo_epi16(a1, b1);
+        let t3 = _mm256_unpackhi_epi16(a1, b1);
+        [
+            _mm512_inserti64x4::<1>(_mm512_castsi256_si512(t0), t2),
+            _mm512_inserti64x4::<1>(_mm512_castsi256_si512(t1), t3),
+        ]
+    }
+}
+
+/// Requantizes a pixel's 32 sums (in the weights' channel order) by the scales at `sp` and
+/// stores the first `n` bytes at `y` in channel order.
+///
+/// # Safety
+/// `sp` must point to 32 floats, `y` to `n` writable bytes.
+#[inline(always)]
+unsafe fn put(y: *mut u8, acc: [__m512i; 2], sp: *const f32, q: Requant, n: usize) {
+    unsafe {
+        // b0: channels 0-3, 16-19, 8-11, 24-27; b1: 4-7, 20-23, 12-15, 28-31.
+        let b0 = requant16(acc[0], _mm512_loadu_ps(sp), q);
+        let b1 = requant16(acc[1], _mm512_loadu_ps(sp.add(16)), q);
+        let l = _mm_unpacklo_epi32(b0, b1); // 0-3, 4-7, 16-19, 20-23
+        let h = _mm_unpackhi_epi32(b0, b1); // 8-11, 12-15, 24-27, 28-31
+        let (lo, hi) = (_mm_unpacklo_epi64(l, h), _mm_unpackhi_epi64(l, h));
+        if n == 32 {
+            _mm_storeu_si128(y as *mut __m128i, lo);
+            _mm_storeu_si128(y.add(16) as *mut __m128i, hi);
+        } else {
+            store_bytes(y, lo, n.min(16));
+            if n > 16 {
+                store_bytes(y.add(16), hi, n - 16);
+            }
+        }
+    }
+}
+
+/// The sums of one pixel of a 3-wide kernel from its window's three interleaved columns.
+#[inline(always)]
+fn dot3(start: [__m512i; 2], wv: &[[__m512i; 2]; 3], t: [&[__m512i; 2]; 3]) -> [__m512i; 2] {
+    let mut acc = start;
+    for (tc, wc) in t.iter().zip(wv) {
+        for ((a, &x), &w) in acc.iter_mut().zip(tc.iter()).zip(wc) {
+            // SAFETY: arithmetic on registers, with the features the build enables.
+            *a = unsafe { _mm512_dpbusd_epi32(*a, x, w) };
+        }
+    }
+    acc
+}
+
+/// `count` interior output pixels of a row of a 3-wide kernel (at most 4 rows) with stride `SW`
+/// of 1 or 2, the first reading input column `ix` and stored at `y` (pixel stride `C`): each
+/// input column is interleaved once, three names taking turns holding the window's columns
+/// (stride 1), or the last column being the next window's first (stride 2).
+///
+/// # Safety
+/// The window's columns `ix..ix + (count - 1) * SW + 3` inside the input; as
+/// [`VnniDw::block`]'s for the rest.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn row3<const L: usize, const C: usize, const SW: usize>(
+    r: &Rows,
+    wb: *const i8,
+    start: [__m512i; 2],
+    y: *mut u8,
+    count: usize,
+    ix: usize,
+    sp: *const f32,
+    q: Requant,
+    n: usize,
+) {
+    unsafe {
+        let wv: [[__m512i; 2]; 3] = core::array::from_fn(|kx| {
+            core::array::from_fn(
+                |i| _mm512_loadu_si512(wb.add((kx * 2 + i) * 64) as *const __m512i),
+            )
+        });
+        let col = |ix: usize| column::<L>(r, ix, n);
+        let out =
+            |o: usize, t: [&[__m512i; 2]; 3]| put(y.add(o * C), dot3(start, &wv, t), sp, q, n);
+        let (mut o, mut ix) = (0, ix);
+        if SW == 1 {
+            let (mut a, mut b) = (col(ix), col(ix + 1));
+            while o + 3 <= count {
+                let c = col(ix + 2);
+                out(o, [&a, &b, &c]);
+                a = col(ix + 3);
+                out(o + 1, [&b, &c, &a]);
+                b = col(ix + 4);
+                out(o + 2, [&c, &a, &b]);
+                (o, ix) = (o + 3, ix + 3);
+            }
+            while o < count {
+                let c = col(ix + 2);
+                out(o, [&a, &b, &c]);
+                (a, b) = (b, c);
+                (o, ix) = (o + 1, ix + 1);
+            }
+        } else {
+            let mut a = col(ix);
+            while o + 2 <= count {
+                let (b, c) = (col(ix + 1), col(ix + 2));
+                out(o, [&a, &b, &c]);
+                let d = col(ix + 3);
+                a = col(ix + 4);
+                out(o + 1, [&c, &d, &a]);
+                (o, ix) = (o + 2, ix + 4);
+            }
+            if o < count {
+                let (b, c) = (col(ix + 1), col(ix + 2));
+                out(o, [&a, &b, &c]);
+            }
+        }
+    }
+}
+
+impl VnniDw {
+    /// Output rows `rows` of channels `c0..c0 + n` (32 from `c0` in the weights `wb`, biases
+    /// `bp` and scales `sp`, all in the weights' channel order). `L` is how inputs load: 32
+    /// bytes, (4) the first `n / 4` dwords, or (0) through a copy of `n` bytes.
+    ///
+    /// # Safety
+    /// As the kernel's: `wb` the block's weights, `bp` and `sp` 32 values, `c0 + n <= C` with
+    /// `n == 32` if `L == 32` and `n % 4 == 0` if `L == 4`, `rows` this task's.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn block<
+        const L: usize,
+        const KH: usize,
+        const KW: usize,
+        const C: usize,
+        const SW: usize,
+    >(
+        &self,
+        wb: *const i8,
+        bp: *const i32,
+        sp: *const f32,
+        xz: i32,
+        c0: usize,
+        n: usize,
+        rows: core::ops::Range<usize>,
+        q: Requant,
+    ) {
+        unsafe {
+            let [_, _, _, _, _, pl, ow] = self.geometry;
+            let [first, last] = self.interior;
+            let n = if L == 32 { 32 } else { n };
+            let mask = _mm256_cmpgt_epi32(
+                _mm256_set1_epi32((n / 4) as i32),
+                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            );
+            // The sums start from b - xz * (sum of the weights).
+            let ones = _mm512_set1_epi8(1);
+            let mut sum = [_mm512_setzero_si512(); 2];
+            for t in 0..KH.div_ceil(4) * KW {
+                for (i, v) in sum.iter_mut().enumerate() {
+                    let wv = _mm512_loadu_si512(wb.add((t * 2 + i) * 64) as *const __m512i);
+                    *v = _mm512_dpbusd_epi32(*v, ones, wv);
+                }
+            }
+            let xzv = _mm512_set1_epi32(xz);
+            let start: [__m512i; 2] = core::array::from_fn(|i| {
+                let bv = _mm512_loadu_si512(bp.add(16 * i) as *const __m512i);
+                _mm512_sub_epi32(bv, _mm512_mullo_epi32(sum[i], xzv))
+            });
+            let fast = KH <= 4 && KW == 3 && (SW == 1 || SW == 2);
+            for oy in rows {
+                let yrow = self.y.add(oy * ow * C + c0);
+                if !fast {
+                    for ox in 0..ow {
+                        let acc = self.pixel::<L, KH, KW, SW>(wb, start, c0, n, mask, oy, ox);
+                        put(yrow.add(ox * C), acc, sp, q, n);
+                    }
+                    continue;
+                }
+                for ox in (0..first).chain(last..ow) {
+                    let acc = self.pixel::<L, KH, KW, SW>(wb, start, c0, n, mask, oy, ox);
+                    put(yrow.add(ox * C), acc, sp, q, n);
+                }
+                if first < last {
+                    let r = self.rows::<KH>(oy, 0, c0, mask);
+                    let ix = first * SW - pl;
+                    row3::<L, C, SW>(
+                        &r,
+                        wb,
+                        start,
+                        yrow.add(first * C),
+                        last - first,
+                        ix,
+                        sp,
+                        q,
+                        n,
+                    );
+                }
+            }
+        }
+    }
+
+    /// The sums of output pixel `(oy, ox)`, any kernel, its window clipped by the padding (the
+    /// columns outside read the zero point).
+    ///
+    /// # Safety
+    /// As [`VnniDw::block`]'s; `oy < OH`, `ox < OW`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn pixel<const L: usize, const KH: usize, const KW: usize, const SW: usize>(
+        &self,
+        wb: *const i8,
+        start: [__m512i; 2],
+        c0: usize,
+        n: usize,
+        mask: __m256i,
+        oy: usize,
+        ox: usize,
+    ) -> [__m512i; 2] {
+        unsafe {
+            let [_, w, _, _, _, pl, _] = self.geometry;
+            let mut acc = start;
+            for g in 0..KH.div_ceil(4) {
+                let r = self.rows::<KH>(oy, g, c0, mask);
+                let outside = Rows {
+                    p: [self.zpad; 4],
+                    step: [0; 4],
+                    ..r
+                };
+                for kx in 0..KW {
+                    let ix = (ox * SW + kx).wrapping_sub(pl);
+                    let t = if ix < w {
+                        column::<L>(&r, ix, n)
+                    } else {
+                        column::<L>(&outside, 0, n)
+                    };
+                    for (i, a) in acc.iter_mut().enumerate() {
+                        let wv = _mm512_loadu_si512(
+                            wb.add(((g * KW + kx) * 2 + i) * 64) as *const __m512i
+                        );
+                        *a = _mm512_dpbusd_epi32(*a, t[i], wv);
+                    }
+                }
+            }
+            acc
+        }
+    }
+
+    /// Kernel rows `4g..4g + 4` of output row `oy` for the block at `c0`.
+    #[inline(always)]
+    fn rows<const KH: usize>(&self, oy: usize, g: usize, c0: usize, mask: __m256i) -> Rows {
+        let [h, w, c, sh, pt, _, _] = self.geometry;
+        let mut r = Rows {
+            p: [self.zpad; 4],
+            step: [0; 4],
+            live: [false; 4],
+            mask,
+        };
+        for j in 0..4 {
+            let ky = 4 * g + j;
+            r.live[j] = ky < KH;
+            let iy = (oy * sh + ky).wrapping_sub(pt);
+            if ky < KH && iy < h {
+                // SAFETY: row iy < H of the input; only an offset is formed here.
+                r.p[j] = unsafe { self.x.add(iy * w * c + c0) };
+                r.step[j] = c;
+            }
+        }
+        r
     }
 }
 
@@ -159,7 +553,18 @@ mod tests {
         crate::avx512vnni::u8_gemm_avx512vnni
     }
 
-    /// The cases ran exactly the kernels the target lists from this module: the quantized GEMM.
+    #[test]
+    fn the_channel_order_is_the_packing_order() {
+        assert_eq!(super::QUADS32_ORDER, mnetc_targets::QUADS32_ORDER);
+    }
+
+    crate::conformance::qdw_cases! {
+        mnetc_targets::AVX512VNNI,
+        crate::avx512vnni::u8_dwconv_avx512vnni
+    }
+
+    /// The cases ran exactly the kernels the target lists from this module: the quantized GEMM
+    /// and depthwise conv.
     #[test]
     fn the_kernels_tested_are_the_kernels_listed() {
         use mnetc_targets::Kernel;
@@ -170,6 +575,22 @@ mod tests {
             1,
             1
         );
-        crate::conformance::check_listed(&mnetc_targets::AVX512VNNI, &[(Kernel::QGemm, qgemm)]);
+        let qdw = crate::conformance::qdw_case!(
+            crate::avx512vnni::u8_dwconv_avx512vnni,
+            mnetc_targets::AVX512VNNI,
+            7,
+            7,
+            3,
+            3,
+            1,
+            1,
+            1,
+            1,
+            1
+        );
+        crate::conformance::check_listed(
+            &mnetc_targets::AVX512VNNI,
+            &[(Kernel::QGemm, qgemm), (Kernel::QDwConv, qdw)],
+        );
     }
 }

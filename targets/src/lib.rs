@@ -110,7 +110,17 @@ pub enum QDwLayout {
     /// four taps side by side, `[C/16][KH/4][KW][16][4]`: the vectors `sdot` multiplies by
     /// four input rows transposed to the same order (`neondot`).
     Quads16,
+    /// int8, in blocks of 32 channels (zero padded); per group of four kernel rows (the last
+    /// group zero padded) and kernel column, the 32 channels' four taps side by side,
+    /// `[C/32][KH/4][KW][32][4]`, the channels in the order AVX2's byte then word unpacks of
+    /// four rows of 32 inputs leave them: 0-3, 16-19, 8-11, 24-27, then 4-7, 20-23, 12-15,
+    /// 28-31, two 512-bit vectors for `vpdpbusd` (`avx512vnni`).
+    Quads32,
 }
+
+/// Where each group of four channels of a 32-channel block goes in [`QDwLayout::Quads32`]
+/// (in groups of four): the bit reversal of its three bits, its own inverse.
+pub const QUADS32_ORDER: [usize; 8] = [0, 4, 2, 6, 1, 5, 3, 7];
 
 impl QDwLayout {
     /// Elements of the packed weights of a `[kh, kw]` kernel over `c` channels.
@@ -120,6 +130,7 @@ impl QDwLayout {
             QDwLayout::Plain => kh * kw * c,
             QDwLayout::RowPairs16 => c.div_ceil(16) * kh * kw.div_ceil(2) * 64,
             QDwLayout::Quads16 => c.div_ceil(16) * kh.div_ceil(4) * kw * 64,
+            QDwLayout::Quads32 => c.div_ceil(32) * kh.div_ceil(4) * kw * 128,
         }
     }
 
@@ -146,6 +157,13 @@ impl QDwLayout {
             QDwLayout::Quads16 => {
                 let (block, j) = (c / 16, c % 16);
                 ((block * kh.div_ceil(4) + ky / 4) * kw + kx) * 64 + j * 4 + ky % 4
+            }
+            QDwLayout::Quads32 => {
+                let (block, j) = (c / 32, c % 32);
+                ((block * kh.div_ceil(4) + ky / 4) * kw + kx) * 128
+                    + QUADS32_ORDER[j / 4] * 16
+                    + j % 4 * 4
+                    + ky % 4
             }
         }
     }
@@ -446,8 +464,9 @@ pub const AVX512: TargetDesc = TargetDesc {
 };
 
 /// x86-64 with AVX-512 VNNI besides AVX-512F (Ice Lake and later Intel cores, Zen 4 and later):
-/// `avx512`'s kernels, and a quantized GEMM with `vpdpbusd` (four uint8 x int8 products into each
-/// 32-bit lane, exact). Neither `native` nor `auto` picks it: ask for it by name.
+/// `avx512`'s kernels, and a quantized GEMM and depthwise conv with `vpdpbusd` (four uint8 x int8
+/// products into each 32-bit lane, exact). Neither `native` nor `auto` picks it: ask for it by
+/// name.
 pub const AVX512VNNI: TargetDesc = TargetDesc {
     name: "avx512vnni",
     features: &["avx512f", "avx512vnni", "avx2", "fma"],
@@ -458,12 +477,13 @@ pub const AVX512VNNI: TargetDesc = TargetDesc {
         kr: 4,
         signed_x: false,
     },
+    qdw: QDwLayout::Quads32,
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
         (Kernel::DwConv, "avx512::f32_dwconv_nhwc_minmax_avx512"),
         (Kernel::Gemm, "avx512::f32_gemm_minmax_avx512"),
         (Kernel::QGemm, "avx512vnni::u8_gemm_avx512vnni"),
-        (Kernel::QDwConv, "avx2::u8_dwconv_avx2"),
+        (Kernel::QDwConv, "avx512vnni::u8_dwconv_avx512vnni"),
         (Kernel::QConv, "avx2::u8_conv_avx2"),
         (Kernel::Quantize, "avx2::f32_quantize_avx2"),
     ],

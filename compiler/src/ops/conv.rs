@@ -431,7 +431,9 @@ fn lower_int(
             }
         }
         match layout {
-            mnetc_targets::QDwLayout::Plain | mnetc_targets::QDwLayout::Quads16 => {
+            mnetc_targets::QDwLayout::Plain
+            | mnetc_targets::QDwLayout::Quads16
+            | mnetc_targets::QDwLayout::Quads32 => {
                 Packed::I8(out.iter().map(|&v| v as i8).collect())
             }
             mnetc_targets::QDwLayout::RowPairs16 => Packed::I16(out),
