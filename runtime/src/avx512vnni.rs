@@ -214,6 +214,202 @@ qdwconv_kernel! {
     }
 }
 
+qconv_kernel! {
+    w = i8, wn = CO.next_multiple_of(16) * CI * KH * KW.div_ceil(4) * 4;
+    /// Quantized dense 2-D convolution (a quantized model's stem) with `vpdpbusd`, exact:
+    /// weights `[COP/16][CI][KH][KW/4][16][4]` int8 (`QConvLayout::Quads16`); per input
+    /// channel, kernel row and group of four kernel columns, the four inputs of a pixel
+    /// broadcast (one 32-bit load from an input whose columns are adjacent bytes, an NCHW
+    /// one; otherwise gathered) times 16 output channels' four weights. Pixels go eight at a
+    /// time with two blocks of 16 output channels (16 accumulators); the border pixels, whose
+    /// windows the padding clips, one at a time with their inputs gathered (the zero point
+    /// outside). Every sum starts from `b - xz * (sum of the channel's weights)`, so inputs
+    /// outside the image, read as the zero point, add nothing, as in the scalar twin.
+    #[inline(never)]
+    pub fn u8_conv_avx512vnni(x, xz, w, b, s, y, q, rows) {
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        let groups = KW.div_ceil(4);
+        let blocks = CO.div_ceil(16);
+        let stem = VnniConv {
+            x: x.as_ptr(),
+            xz,
+            shape: [H, W, CI, KH, KW, SH, SW, PT, PL, XSC, XSY, XSX, XN],
+            groups,
+        };
+        // SAFETY: `chunk` reads inputs inside x (the fast pixels' 32-bit reads checked against
+        // XN, the others gathered inside the image) and weights of blocks below COP/16 inside
+        // WN; it stores min(16, CO - 16 * block) bytes per pixel of this task's rows.
+        unsafe {
+            let mut cb = 0;
+            while cb < blocks {
+                let nb = (blocks - cb).min(2);
+                // Starts and scales of the blocks cb.. (zero padded).
+                let mut start = [_mm512_setzero_si512(); 2];
+                let mut scale = [_mm512_setzero_ps(); 2];
+                let ones = _mm512_set1_epi8(1);
+                for j in 0..nb {
+                    let c0 = (cb + j) * 16;
+                    let n = (CO - c0).min(16);
+                    let (mut bt, mut st) = ([0i32; 16], [0f32; 16]);
+                    bt[..n].copy_from_slice(&b[c0..c0 + n]);
+                    st[..n].copy_from_slice(&s[c0..c0 + n]);
+                    let mut sum = _mm512_setzero_si512();
+                    for t in 0..CI * KH * groups {
+                        let wv = _mm512_loadu_si512(w.as_ptr().add(((cb + j) * CI * KH * groups + t) * 64) as *const __m512i);
+                        sum = _mm512_dpbusd_epi32(sum, ones, wv);
+                    }
+                    let bv = _mm512_loadu_si512(bt.as_ptr() as *const __m512i);
+                    start[j] = _mm512_sub_epi32(bv, _mm512_mullo_epi32(sum, _mm512_set1_epi32(xz)));
+                    scale[j] = _mm512_loadu_ps(st.as_ptr());
+                }
+                let wb = w.as_ptr().add(cb * CI * KH * groups * 64);
+                let out = |oy: usize, ox: usize| y.as_mut_ptr().add((oy * OW + ox) * CO + cb * 16);
+                let n = CO - cb * 16;
+                for oy in rows.clone() {
+                    for ox in (0..first).chain(last..OW) {
+                        if nb == 2 {
+                            stem.chunk::<1, 2, false>(wb, start, scale, q, oy, ox, out(oy, ox), CO, n);
+                        } else {
+                            stem.chunk::<1, 1, false>(wb, start, scale, q, oy, ox, out(oy, ox), CO, n);
+                        }
+                    }
+                    let mut ox = first;
+                    while ox < last {
+                        let p = if ox + 8 <= last { 8 } else { 1 };
+                        let fast = XSX == 1 && stem.fits(oy, ox + p - 1);
+                        let at = out(oy, ox);
+                        match (p, nb, fast) {
+                            (8, 2, true) => stem.chunk::<8, 2, true>(wb, start, scale, q, oy, ox, at, CO, n),
+                            (8, _, true) => stem.chunk::<8, 1, true>(wb, start, scale, q, oy, ox, at, CO, n),
+                            (1, 2, true) => stem.chunk::<1, 2, true>(wb, start, scale, q, oy, ox, at, CO, n),
+                            (1, _, true) => stem.chunk::<1, 1, true>(wb, start, scale, q, oy, ox, at, CO, n),
+                            (_, 2, _) => {
+                                for i in 0..p {
+                                    stem.chunk::<1, 2, false>(wb, start, scale, q, oy, ox + i, out(oy, ox + i), CO, n);
+                                }
+                            }
+                            _ => {
+                                for i in 0..p {
+                                    stem.chunk::<1, 1, false>(wb, start, scale, q, oy, ox + i, out(oy, ox + i), CO, n);
+                                }
+                            }
+                        }
+                        ox += p;
+                    }
+                }
+                cb += nb;
+            }
+        }
+    }
+}
+
+/// What [`u8_conv_avx512vnni`]'s pixel chunks share: the input, its zero point, the shape
+/// (input height, width and channels, kernel height and width, strides, top and left padding,
+/// input strides of channel, row and column, input length) and the groups of four kernel
+/// columns.
+struct VnniConv {
+    x: *const u8,
+    xz: i32,
+    shape: [usize; 13],
+    groups: usize,
+}
+
+impl VnniConv {
+    /// Whether interior pixel `(oy, ox)`'s 32-bit reads (four bytes from each group's first
+    /// column, of an input whose columns are adjacent bytes) all lie inside the input.
+    #[inline(always)]
+    fn fits(&self, oy: usize, ox: usize) -> bool {
+        let [h, _, ci, kh, _, sh, sw, pt, pl, xsc, xsy, _, xn] = self.shape;
+        // The farthest row read: the last kernel row inside the image.
+        let iy = (oy * sh + kh - 1).saturating_sub(pt).min(h - 1);
+        (ci - 1) * xsc + iy * xsy + ox * sw - pl + 4 * self.groups <= xn
+    }
+
+    /// `P` pixels from `(oy, ox)` of `NB` blocks of 16 output channels (weights from `wb`,
+    /// sums starting from `start`, requantized by `scale`), stored from `y` (pixel stride
+    /// `co`, the first `n` channels); `FAST` reads each group's four inputs with one 32-bit
+    /// load (interior pixels of an input with adjacent columns whose reads [`Self::fits`]),
+    /// else gathers them (the zero point outside the image).
+    ///
+    /// # Safety
+    /// The pixels are output pixels of this task's rows; `wb` the first block's weights with
+    /// `NB` blocks of them; `y` the first pixel's output at the first block's channels.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn chunk<const P: usize, const NB: usize, const FAST: bool>(
+        &self,
+        wb: *const i8,
+        start: [__m512i; 2],
+        scale: [__m512; 2],
+        q: Requant,
+        oy: usize,
+        ox: usize,
+        y: *mut u8,
+        co: usize,
+        n: usize,
+    ) {
+        unsafe {
+            let [_, w, ci, kh, kw, _, sw, _, pl, xsc, xsy, xsx, _] = self.shape;
+            let groups = self.groups;
+            let mut acc = [[start[0], start[1]]; P];
+            let xz4 = i32::from_ne_bytes([self.xz as u8; 4]);
+            for c in 0..ci {
+                for ky in 0..kh {
+                    let iy = self.row(oy, ky);
+                    for g in 0..groups {
+                        let wv: [__m512i; NB] = core::array::from_fn(|j| {
+                            _mm512_loadu_si512(wb.add((((j * ci + c) * kh + ky) * groups + g) * 64)
+                                as *const __m512i)
+                        });
+                        for (p, a) in acc.iter_mut().enumerate() {
+                            let v = match iy {
+                                None => xz4,
+                                Some(iy) if FAST => {
+                                    let at =
+                                        c * xsc + iy * xsy + ((ox + p) * sw - pl + 4 * g) * xsx;
+                                    (self.x.add(at) as *const i32).read_unaligned()
+                                }
+                                Some(iy) => {
+                                    let bytes: [u8; 4] = core::array::from_fn(|j| {
+                                        let kx = 4 * g + j;
+                                        let ix = ((ox + p) * sw + kx).wrapping_sub(pl);
+                                        if kx >= kw {
+                                            0
+                                        } else if ix < w {
+                                            *self.x.add(c * xsc + iy * xsy + ix * xsx)
+                                        } else {
+                                            self.xz as u8
+                                        }
+                                    });
+                                    i32::from_ne_bytes(bytes)
+                                }
+                            };
+                            let bc = _mm512_set1_epi32(v);
+                            for (aj, &wj) in a.iter_mut().zip(&wv) {
+                                *aj = _mm512_dpbusd_epi32(*aj, bc, wj);
+                            }
+                        }
+                    }
+                }
+            }
+            for (p, a) in acc.iter().enumerate() {
+                for (j, &aj) in a.iter().enumerate().take(NB) {
+                    let m = n.saturating_sub(16 * j).min(16);
+                    store_bytes(y.add(p * co + 16 * j), requant16(aj, scale[j], q), m);
+                }
+            }
+        }
+    }
+
+    /// The input row kernel row `ky` of output row `oy` reads, if inside the image.
+    #[inline(always)]
+    fn row(&self, oy: usize, ky: usize) -> Option<usize> {
+        let [h, _, _, _, _, sh, _, pt, ..] = self.shape;
+        let iy = (oy * sh + ky).wrapping_sub(pt);
+        (iy < h).then_some(iy)
+    }
+}
+
 /// Where each group of four channels of a 32-channel block lies in the interleaved vectors
 /// (`mnetc_targets::QUADS32_ORDER`, which packs the weights; the bit reversal of three bits,
 /// its own inverse).
@@ -563,8 +759,13 @@ mod tests {
         crate::avx512vnni::u8_dwconv_avx512vnni
     }
 
-    /// The cases ran exactly the kernels the target lists from this module: the quantized GEMM
-    /// and depthwise conv.
+    crate::conformance::qconv_cases! {
+        mnetc_targets::AVX512VNNI,
+        crate::avx512vnni::u8_conv_avx512vnni
+    }
+
+    /// The cases ran exactly the kernels the target lists from this module: the quantized GEMM,
+    /// depthwise and dense conv.
     #[test]
     fn the_kernels_tested_are_the_kernels_listed() {
         use mnetc_targets::Kernel;
@@ -588,9 +789,27 @@ mod tests {
             1,
             1
         );
+        let qconv = crate::conformance::qconv_case!(
+            crate::avx512vnni::u8_conv_avx512vnni,
+            mnetc_targets::AVX512VNNI,
+            9,
+            9,
+            3,
+            5,
+            3,
+            2,
+            1,
+            1,
+            1,
+            1
+        );
         crate::conformance::check_listed(
             &mnetc_targets::AVX512VNNI,
-            &[(Kernel::QGemm, qgemm), (Kernel::QDwConv, qdw)],
+            &[
+                (Kernel::QGemm, qgemm),
+                (Kernel::QDwConv, qdw),
+                (Kernel::QConv, qconv),
+            ],
         );
     }
 }

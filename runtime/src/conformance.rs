@@ -383,6 +383,11 @@ macro_rules! qdw_cases {
 }
 pub(crate) use qdw_cases;
 
+/// Tap `t` (`(ky * k + kx) * ci + i`) of a `k x k` window over `ci` channels as `[ky, kx, i]`.
+pub fn tap_of(t: usize, k: usize, ci: usize) -> [usize; 3] {
+    [t / ci / k, t / ci % k, t % ci]
+}
+
 /// A quantized dense conv of `ci` to `co` channels, packed as the target's layout, reading the
 /// same input as NHWC and as NCHW, against the scalar one (the same bits), as one task and as
 /// one task per output row on three threads; returns the kernel's name.
@@ -394,14 +399,15 @@ macro_rules! qconv_case {
         #[allow(clippy::manual_div_ceil)]
         const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
         const K: usize = $k * $k * $ci;
-        const WN: usize = $desc.qconv.len(K, $co);
+        const WN: usize = $desc.qconv.len([$k, $k, $ci], $co);
         let x = bytes::<{ $h * $w * $ci }>(7);
         let w: Vec<i8> = bytes::<{ K * $co }>(8).iter().map(|&v| v as i8).collect();
         let plain: [i8; K * $co] = w.clone().try_into().unwrap();
-        let mut packed = std::vec![0i16; WN];
+        let mut packed = std::vec![0i8; WN];
         for t in 0..K {
+            let tap = tap_of(t, $k, $ci);
             for o in 0..$co {
-                packed[$desc.qconv.index(t, o, $co)] = w[t * $co + o] as i16;
+                packed[$desc.qconv.index(tap, o, [$k, $k, $ci], $co)] = w[t * $co + o];
             }
         }
         let packed: [_; WN] = packed.into_iter().map(Into::into).collect::<Vec<_>>().try_into().unwrap();

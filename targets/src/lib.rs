@@ -181,24 +181,40 @@ pub enum QConvLayout {
     /// int16, `[K][COP]`, `CO` rounded up to 8 columns, zero padded (`neon`'s `smlal` by a
     /// broadcast input).
     Wide8,
+    /// int8, in blocks of 16 output channels (zero padded), then per input channel, kernel row
+    /// and group of four kernel columns (the last group zero padded) the 16 channels' four
+    /// taps side by side, `[COP/16][CI][KH][KW/4][16][4]` (`avx512vnni`'s `vpdpbusd` of four
+    /// horizontally adjacent inputs of one row and channel, broadcast).
+    Quads16,
 }
 
 impl QConvLayout {
-    /// Elements of the packed weights of `k` taps (`KH * KW * CI`) and `co` output channels.
-    pub const fn len(self, k: usize, co: usize) -> usize {
+    /// Elements of the packed weights of a `[KH, KW, CI]` window and `co` output channels.
+    pub const fn len(self, kernel: [usize; 3], co: usize) -> usize {
+        let [kh, kw, ci] = kernel;
+        let k = kh * kw * ci;
         match self {
             QConvLayout::Plain => k * co,
             QConvLayout::Pairs8 => k.div_ceil(2) * 2 * co.next_multiple_of(8),
             QConvLayout::Wide8 => k * co.next_multiple_of(8),
+            QConvLayout::Quads16 => co.next_multiple_of(16) * ci * kh * kw.div_ceil(4) * 4,
         }
     }
 
-    /// Where the weight of tap `t` (`(ky * KW + kx) * CI + ci`) for output channel `o` goes.
-    pub const fn index(self, t: usize, o: usize, co: usize) -> usize {
+    /// Where the weight of tap `[ky, kx, ci]` of a `[KH, KW, CI]` window for output channel `o`
+    /// of `co` goes.
+    pub const fn index(self, tap: [usize; 3], o: usize, kernel: [usize; 3], co: usize) -> usize {
+        let ([ky, kx, i], [kh, kw, ci]) = (tap, kernel);
+        let t = (ky * kw + kx) * ci + i;
         match self {
             QConvLayout::Plain => t * co + o,
             QConvLayout::Pairs8 => ((t / 2) * co.next_multiple_of(8) + o) * 2 + t % 2,
             QConvLayout::Wide8 => t * co.next_multiple_of(8) + o,
+            QConvLayout::Quads16 => {
+                ((((o / 16) * ci + i) * kh + ky) * kw.div_ceil(4) + kx / 4) * 64
+                    + o % 16 * 4
+                    + kx % 4
+            }
         }
     }
 }
@@ -464,8 +480,8 @@ pub const AVX512: TargetDesc = TargetDesc {
 };
 
 /// x86-64 with AVX-512 VNNI besides AVX-512F (Ice Lake and later Intel cores, Zen 4 and later):
-/// `avx512`'s kernels, and a quantized GEMM and depthwise conv with `vpdpbusd` (four uint8 x int8
-/// products into each 32-bit lane, exact). Neither `native` nor `auto` picks it: ask for it by
+/// `avx512`'s kernels, and a quantized GEMM, depthwise and dense conv with `vpdpbusd` (four uint8
+/// x int8 products into each 32-bit lane, exact). Neither `native` nor `auto` picks it: ask for it by
 /// name.
 pub const AVX512VNNI: TargetDesc = TargetDesc {
     name: "avx512vnni",
@@ -478,13 +494,14 @@ pub const AVX512VNNI: TargetDesc = TargetDesc {
         signed_x: false,
     },
     qdw: QDwLayout::Quads32,
+    qconv: QConvLayout::Quads16,
     kernels: &[
         (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
         (Kernel::DwConv, "avx512::f32_dwconv_nhwc_minmax_avx512"),
         (Kernel::Gemm, "avx512::f32_gemm_minmax_avx512"),
         (Kernel::QGemm, "avx512vnni::u8_gemm_avx512vnni"),
         (Kernel::QDwConv, "avx512vnni::u8_dwconv_avx512vnni"),
-        (Kernel::QConv, "avx2::u8_conv_avx2"),
+        (Kernel::QConv, "avx512vnni::u8_conv_avx512vnni"),
         (Kernel::Quantize, "avx2::f32_quantize_avx2"),
     ],
     ..AVX512

@@ -445,20 +445,22 @@ fn lower_int(
         } else {
             mnetc_targets::QConvLayout::Plain
         };
-        let taps = kh * kw * ci;
-        let mut out = vec![0i16; layout.len(taps, co)];
+        let window = [kh, kw, ci];
+        let mut out = vec![0i16; layout.len(window, co)];
         for ky in 0..kh {
             for kx in 0..kw {
                 for i in 0..ci {
                     for o in 0..co {
-                        let t = (ky * kw + kx) * ci + i;
-                        out[layout.index(t, o, co)] = w[((o * ci + i) * kh + ky) * kw + kx] as i16;
+                        out[layout.index([ky, kx, i], o, window, co)] =
+                            w[((o * ci + i) * kh + ky) * kw + kx] as i16;
                     }
                 }
             }
         }
         match layout {
-            mnetc_targets::QConvLayout::Plain => Packed::I8(out.iter().map(|&v| v as i8).collect()),
+            mnetc_targets::QConvLayout::Plain | mnetc_targets::QConvLayout::Quads16 => {
+                Packed::I8(out.iter().map(|&v| v as i8).collect())
+            }
             mnetc_targets::QConvLayout::Pairs8 | mnetc_targets::QConvLayout::Wide8 => {
                 Packed::I16(out)
             }
