@@ -436,9 +436,9 @@ fn rounded8(acc: [int32x4_t; 2], s: [float32x4_t; 2], q: Requant) -> int16x8_t {
 #[inline(always)]
 pub(crate) unsafe fn requantize16(acc: [int32x4_t; 4], s: *const f32, q: Requant) -> uint8x16_t {
     unsafe {
-        let sv = |i: usize| vld1q_f32(s.add(4 * i));
-        let lo = rounded8([acc[0], acc[1]], [sv(0), sv(1)], q);
-        let hi = rounded8([acc[2], acc[3]], [sv(2), sv(3)], q);
+        let sv = vld1q_f32_x4(s);
+        let lo = rounded8([acc[0], acc[1]], [sv.0, sv.1], q);
+        let hi = rounded8([acc[2], acc[3]], [sv.2, sv.3], q);
         let v = vqmovun_high_s16(vqmovun_s16(lo), hi);
         vminq_u8(vmaxq_u8(v, vdupq_n_u8(q.lo as u8)), vdupq_n_u8(q.hi as u8))
     }

@@ -105,12 +105,8 @@ unsafe fn tile<const MR: usize, const K: usize, const N: usize>(
     q: Requant,
 ) {
     unsafe {
-        let bias = [
-            vld1q_s32(b),
-            vld1q_s32(b.add(4)),
-            vld1q_s32(b.add(8)),
-            vld1q_s32(b.add(12)),
-        ];
+        let b4 = vld1q_s32_x4(b);
+        let bias = [b4.0, b4.1, b4.2, b4.3];
         let mut acc = [bias; MR];
         let flip = vdupq_n_u8(0x80);
         let signed = |v: uint8x16_t| vreinterpretq_s8_u8(veorq_u8(v, flip));
@@ -163,7 +159,9 @@ unsafe fn step<const MR: usize, const L: i32>(
 ) {
     unsafe {
         let wl = w.add(L as usize * 4 * QGEMM_NR);
-        let wv: [int8x16_t; 4] = core::array::from_fn(|c| vld1q_s8(wl.add(16 * c)));
+        // One `ld1` of four registers.
+        let w4 = vld1q_s8_x4(wl);
+        let wv = [w4.0, w4.1, w4.2, w4.3];
         for (a, &xr) in acc.iter_mut().zip(xv) {
             for (ac, &wc) in a.iter_mut().zip(&wv) {
                 *ac = sdot::<L>(*ac, wc, xr);
@@ -494,6 +492,257 @@ impl DotDw {
     }
 }
 
+qconv_kernel! {
+    w = i8, wn = CO.next_multiple_of(16) * CI * KH * KW.div_ceil(4) * 4;
+    /// Quantized dense 2-D convolution (a quantized model's stem) with `sdot`, exact: weights
+    /// `[COP/16][CI][KH][KW/4][16][4]` int8 (`QConvLayout::Quads16`: per input channel, kernel
+    /// row and group of four kernel columns, 16 output channels' four taps side by side). Four
+    /// output pixels side by side in the lanes: per input channel and kernel row, one 16-byte
+    /// load of the input row (an NCHW input: adjacent columns are adjacent bytes), its top bit
+    /// flipped, and one `tbl` gathering each pixel's four taps into its lane; then one `sdot`
+    /// by element per output channel (16 accumulators of 4 pixels). Border pixels, and inputs
+    /// of other layouts, gather their taps (the zero point outside the image). Every sum starts
+    /// from `b + (128 - xz) * (sum of the channel's weights)`. The requantized bytes go back to
+    /// pixel order with one four-register `tbl` per pixel.
+    #[inline(never)]
+    pub fn u8_conv_neondot(x, xz, w, b, s, y, q, rows) {
+        let (first, last) = interior(PL, SW, W, KW, OW);
+        let groups = KW.div_ceil(4);
+        let stem = DotConv {
+            x: x.as_ptr(),
+            xz,
+            shape: [H, W, CI, KH, KW, SH, SW, PT, PL, XSC, XSY, XSX, XN],
+            groups,
+        };
+        // Four pixels' taps from one 16-byte load: pixel p's group g at bytes SW * p + 4g.
+        let tbl_fits = XSX == 1 && groups <= 2 && SW * 3 + 4 * groups <= 16;
+        for cb in 0..CO.div_ceil(16) {
+            let c0 = cb * 16;
+            let n = (CO - c0).min(16);
+            let (mut bt, mut st) = ([0i32; 16], [0f32; 16]);
+            bt[..n].copy_from_slice(&b[c0..c0 + n]);
+            st[..n].copy_from_slice(&s[c0..c0 + n]);
+            // SAFETY: the block's weights are CI * KH * groups * 64 from cb times that, inside
+            // WN; `chunk` reads inputs inside x (16-byte loads checked against XN by `fits`,
+            // gathered bytes inside the image) and stores n bytes for each of its pixels, in
+            // this task's rows.
+            unsafe {
+                let wb = w.as_ptr().add(cb * CI * KH * groups * 64);
+                let (bp, sp) = (bt.as_ptr(), st.as_ptr());
+                let prep = stem.prepare(wb, bp);
+                let yp = y.as_mut_ptr().add(c0);
+                for oy in rows.clone() {
+                    let mut ox = 0;
+                    while ox < OW {
+                        // Interior pixels (their windows inside the input's columns) four at a
+                        // time (the lanes past `last` read inside the same load, not stored),
+                        // the border ones up to four at a time, apart.
+                        let inside = ox >= first && ox < last;
+                        let count = if inside {
+                            (last - ox).min(4)
+                        } else if ox < first {
+                            (first - ox).min(4)
+                        } else {
+                            (OW - ox).min(4)
+                        };
+                        let fast = inside && tbl_fits && stem.fits(oy, ox);
+                        let at = yp.add((oy * OW + ox) * CO);
+                        match (fast, n > 8) {
+                            (true, true) => stem.chunk::<4, true>(wb, &prep, sp, q, oy, ox, count, at, CO, n),
+                            (true, false) => stem.chunk::<2, true>(wb, &prep, sp, q, oy, ox, count, at, CO, n),
+                            (false, true) => stem.chunk::<4, false>(wb, &prep, sp, q, oy, ox, count, at, CO, n),
+                            (false, false) => stem.chunk::<2, false>(wb, &prep, sp, q, oy, ox, count, at, CO, n),
+                        }
+                        ox += count;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// See [`DotConv::prepare`].
+struct Prep {
+    starts: [int32x4_t; 4],
+    taps: [uint8x16_t; 2],
+    pixels: [uint8x16_t; 4],
+}
+
+/// What [`u8_conv_neondot`]'s pixel chunks share: the input, its zero point, the shape (input
+/// height, width and channels, kernel height and width, strides, top and left padding, input
+/// strides of channel, row and column, input length) and the groups of four kernel columns.
+struct DotConv {
+    x: *const u8,
+    xz: i32,
+    shape: [usize; 13],
+    groups: usize,
+}
+
+impl DotConv {
+    /// Whether the 16-byte loads of the four pixels from `(oy, ox)` lie inside the input.
+    #[inline(always)]
+    fn fits(&self, oy: usize, ox: usize) -> bool {
+        let [h, _, ci, kh, _, sh, sw, pt, pl, xsc, xsy, _, xn] = self.shape;
+        // The farthest row read: the last kernel row inside the image.
+        let iy = (oy * sh + kh - 1).saturating_sub(pt).min(h - 1);
+        (ci - 1) * xsc + iy * xsy + ox * sw - pl + 16 <= xn
+    }
+
+    /// The input row kernel row `ky` of output row `oy` reads, if inside the image.
+    #[inline(always)]
+    fn row(&self, oy: usize, ky: usize) -> Option<usize> {
+        let [h, _, _, _, _, sh, _, pt, ..] = self.shape;
+        let iy = (oy * sh + ky).wrapping_sub(pt);
+        (iy < h).then_some(iy)
+    }
+
+    /// What a block of 16 output channels' pixel chunks share: each channel's starting sum,
+    /// `b + (128 - xz) * (sum of its weights)` (`bp` the 16 biases, `wb` the block's weights),
+    /// the `tbl` indices gathering four pixels' taps of the first two column groups from a
+    /// 16-byte load, and those putting each pixel's 16 channels together from the requantized
+    /// `[channel][pixel]` bytes.
+    ///
+    /// # Safety
+    /// `wb` must be a block's weights, `bp` 16 values.
+    #[inline(always)]
+    unsafe fn prepare(&self, wb: *const i8, bp: *const i32) -> Prep {
+        unsafe {
+            let [_, _, ci, kh, _, _, sw, ..] = self.shape;
+            let ones = vdupq_n_s8(1);
+            let mut sums = [vdupq_n_s32(0); 4];
+            for t in 0..ci * kh * self.groups {
+                for (v, sum) in sums.iter_mut().enumerate() {
+                    *sum = sdotv(*sum, vld1q_s8(wb.add(t * 64 + 16 * v)), ones);
+                }
+            }
+            // Byte j of pixel p's lane in group g: input column ox * SW - PL + SW * p + 4g + j.
+            let taps: [[u8; 16]; 2] = core::array::from_fn(|g| {
+                core::array::from_fn(|i| (sw * (i / 4) + 4 * g + i % 4).min(255) as u8)
+            });
+            // Channel 4v + i of pixel p: byte 16v + 4i + p of the table.
+            let pixels: [[u8; 16]; 4] = core::array::from_fn(|p| {
+                core::array::from_fn(|k| (16 * (k / 4) + 4 * (k % 4) + p) as u8)
+            });
+            Prep {
+                starts: core::array::from_fn(|v| {
+                    vmlaq_n_s32(vld1q_s32(bp.add(4 * v)), sums[v], 128 - self.xz)
+                }),
+                taps: core::array::from_fn(|g| vld1q_u8(taps[g].as_ptr())),
+                pixels: core::array::from_fn(|p| vld1q_u8(pixels[p].as_ptr())),
+            }
+        }
+    }
+
+    /// `count` (at most 4) pixels from `(oy, ox)` of the first `4 * V` channels of a block of
+    /// 16 (weights from `wb`, starting sums and indices `prep`, scales `sp`), stored from `y` (pixel stride
+    /// `co`, `n` channels each). `FAST`: the four pixels' inputs of a row come from one 16-byte
+    /// load (interior pixels whose loads [`Self::fits`]); else each pixel gathers its taps.
+    ///
+    /// # Safety
+    /// The pixels are output pixels of this task's rows, `wb` the block's weights, `sp` 16
+    /// values, `y` the first pixel's output at the block's first channel, `n <= 4 * V`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn chunk<const V: usize, const FAST: bool>(
+        &self,
+        wb: *const i8,
+        prep: &Prep,
+        sp: *const f32,
+        q: Requant,
+        oy: usize,
+        ox: usize,
+        count: usize,
+        y: *mut u8,
+        co: usize,
+        n: usize,
+    ) {
+        unsafe {
+            let [_, w, ci, kh, kw, _, sw, _, pl, xsc, xsy, xsx, _] = self.shape;
+            let groups = self.groups;
+            let flip = vdupq_n_u8(0x80);
+            let pad = vreinterpretq_s8_u8(vdupq_n_u8(self.xz as u8 ^ 0x80));
+            let mut acc: [[int32x4_t; 4]; V] = core::array::from_fn(|v| {
+                let start = prep.starts[v];
+                [
+                    vdupq_laneq_s32::<0>(start),
+                    vdupq_laneq_s32::<1>(start),
+                    vdupq_laneq_s32::<2>(start),
+                    vdupq_laneq_s32::<3>(start),
+                ]
+            });
+            for c in 0..ci {
+                for ky in 0..kh {
+                    let iy = self.row(oy, ky);
+                    let fast_row = if FAST {
+                        iy.map(|iy| {
+                            let at = c * xsc + iy * xsy + ox * sw - pl;
+                            veorq_u8(vld1q_u8(self.x.add(at)), flip)
+                        })
+                    } else {
+                        None
+                    };
+                    for g in 0..groups {
+                        let t = match (iy, fast_row) {
+                            (None, _) => pad,
+                            (Some(_), Some(v)) => {
+                                vreinterpretq_s8_u8(vqtbl1q_u8(v, prep.taps[g.min(1)]))
+                            }
+                            (Some(iy), None) => {
+                                // Taps past the kernel have zero weights; pixels past `count`
+                                // are not stored.
+                                let mut quads = [0x80u8; 16];
+                                let row = self.x.add(c * xsc + iy * xsy);
+                                for p in 0..count {
+                                    for j in 0..4.min(kw - 4 * g) {
+                                        let ix = ((ox + p) * sw + 4 * g + j).wrapping_sub(pl);
+                                        let v = if ix < w {
+                                            *row.add(ix * xsx)
+                                        } else {
+                                            self.xz as u8
+                                        };
+                                        quads[4 * p + j] = v ^ 0x80;
+                                    }
+                                }
+                                vreinterpretq_s8_u8(vld1q_u8(quads.as_ptr()))
+                            }
+                        };
+                        let wt = wb.add(((c * kh + ky) * groups + g) * 64);
+                        for (v, a) in acc.iter_mut().enumerate() {
+                            let wv = vld1q_s8(wt.add(16 * v));
+                            a[0] = sdot::<0>(a[0], t, wv);
+                            a[1] = sdot::<1>(a[1], t, wv);
+                            a[2] = sdot::<2>(a[2], t, wv);
+                            a[3] = sdot::<3>(a[3], t, wv);
+                        }
+                    }
+                }
+            }
+            // Requantize each channel's four pixels; bytes [channel][pixel] per group of four
+            // channels, then each pixel's channels gathered by one `tbl` of up to 4 registers.
+            let zero = vdupq_n_s16(q.zero as i16);
+            let groups4: [uint8x16_t; 4] = core::array::from_fn(|v| {
+                if v >= V {
+                    return vdupq_n_u8(0);
+                }
+                let sv = vld1q_f32(sp.add(4 * v));
+                let a = &acc[v];
+                let r0 = vcvtnq_s32_f32(vmulq_laneq_f32::<0>(vcvtq_f32_s32(a[0]), sv));
+                let r1 = vcvtnq_s32_f32(vmulq_laneq_f32::<1>(vcvtq_f32_s32(a[1]), sv));
+                let r2 = vcvtnq_s32_f32(vmulq_laneq_f32::<2>(vcvtq_f32_s32(a[2]), sv));
+                let r3 = vcvtnq_s32_f32(vmulq_laneq_f32::<3>(vcvtq_f32_s32(a[3]), sv));
+                let h0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(r0), r1), zero);
+                let h1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(r2), r3), zero);
+                let v8 = vqmovun_high_s16(vqmovun_s16(h0), h1);
+                vminq_u8(vmaxq_u8(v8, vdupq_n_u8(q.lo as u8)), vdupq_n_u8(q.hi as u8))
+            });
+            let table = uint8x16x4_t(groups4[0], groups4[1], groups4[2], groups4[3]);
+            for (p, &sel) in prep.pixels.iter().enumerate().take(count) {
+                store_bytes(y.add(p * co), vqtbl4q_u8(table, sel), n);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -513,8 +762,13 @@ mod tests {
         crate::neondot::u8_dwconv_neondot
     }
 
-    /// The cases ran exactly the kernels the target lists from this module: the quantized GEMM
-    /// and depthwise conv.
+    crate::conformance::qconv_cases! {
+        mnetc_targets::NEONDOT,
+        crate::neondot::u8_conv_neondot
+    }
+
+    /// The cases ran exactly the kernels the target lists from this module: the quantized GEMM,
+    /// depthwise and dense conv.
     #[test]
     fn the_kernels_tested_are_the_kernels_listed() {
         use mnetc_targets::Kernel;
@@ -538,9 +792,27 @@ mod tests {
             1,
             1
         );
+        let qconv = crate::conformance::qconv_case!(
+            crate::neondot::u8_conv_neondot,
+            mnetc_targets::NEONDOT,
+            9,
+            9,
+            3,
+            5,
+            3,
+            2,
+            1,
+            1,
+            1,
+            1
+        );
         crate::conformance::check_listed(
             &mnetc_targets::NEONDOT,
-            &[(Kernel::QGemm, qgemm), (Kernel::QDwConv, qdw)],
+            &[
+                (Kernel::QGemm, qgemm),
+                (Kernel::QDwConv, qdw),
+                (Kernel::QConv, qconv),
+            ],
         );
     }
 }

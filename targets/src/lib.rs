@@ -583,6 +583,7 @@ pub const NEONDOT: TargetDesc = TargetDesc {
         signed_x: true,
     },
     qdw: QDwLayout::Quads16,
+    qconv: QConvLayout::Quads16,
     kernels: &[
         (Kernel::Conv, "neon::f32_conv_minmax_neon"),
         (Kernel::DwConv, "neon::f32_dwconv_nhwc_minmax_neon"),
@@ -590,7 +591,7 @@ pub const NEONDOT: TargetDesc = TargetDesc {
         (Kernel::GAvgPool, "neon::f32_gavgpool_neon"),
         (Kernel::QGemm, "neondot::u8_gemm_neondot"),
         (Kernel::QDwConv, "neondot::u8_dwconv_neondot"),
-        (Kernel::QConv, "neon::u8_conv_neon"),
+        (Kernel::QConv, "neondot::u8_conv_neondot"),
         (Kernel::Quantize, "neon::f32_quantize_neon"),
     ],
     auto_cfg: Some(r#"all(target_arch = "aarch64", target_feature = "dotprod")"#),
