@@ -184,7 +184,8 @@ pub enum QConvLayout {
     /// int8, in blocks of 16 output channels (zero padded), then per input channel, kernel row
     /// and group of four kernel columns (the last group zero padded) the 16 channels' four
     /// taps side by side, `[COP/16][CI][KH][KW/4][16][4]` (`avx512vnni`'s `vpdpbusd` of four
-    /// horizontally adjacent inputs of one row and channel, broadcast).
+    /// horizontally adjacent inputs of one row and channel, broadcast; `neondot`'s `sdot` by
+    /// element of four pixels' four inputs).
     Quads16,
 }
 
@@ -563,8 +564,8 @@ pub const NEON: TargetDesc = TargetDesc {
 
 /// aarch64 with the dot product instructions (`dotprod`, FEAT_DotProd: optional from ARMv8.2,
 /// in Cortex-A55/A75 and later, Apple A13 and later, every ARMv9 core): `neon`'s kernels, and a
-/// quantized GEMM and depthwise conv with `sdot` (four int8 x int8 products into each 32-bit
-/// lane, exact; the uint8 inputs enter with their top bit flipped, see
+/// quantized GEMM, depthwise and stem conv with `sdot` (four int8 x int8 products into each
+/// 32-bit lane, exact; the uint8 inputs enter with their top bit flipped, see
 /// [`QGemmLayout::signed_x`]). `auto` and `native` pick it where the build or the CPU has
 /// `dotprod`.
 pub const NEONDOT: TargetDesc = TargetDesc {
