@@ -14,7 +14,7 @@
 #![allow(clippy::incompatible_msrv)]
 
 use crate::avx2::store_bytes;
-use crate::scalar::{Requant, gemm_tiles, interior};
+use crate::scalar::{Requant, gemm_tiles, interior, window3_columns};
 use core::arch::x86_64::*;
 
 /// Rows of the quantized GEMM's register tile.
@@ -518,9 +518,8 @@ fn dot3(start: [__m512i; 2], wv: &[[__m512i; 2]; 3], t: [&[__m512i; 2]; 3]) -> [
 }
 
 /// `count` interior output pixels of a row of a 3-wide kernel (at most 4 rows) with stride `SW`
-/// of 1 or 2, the first reading input column `ix` and stored at `y` (pixel stride `C`): each
-/// input column is interleaved once, three names taking turns holding the window's columns
-/// (stride 1), or the last column being the next window's first (stride 2).
+/// of 1 or 2, the first reading input column `ix` and stored at `y` (pixel stride `C`), each
+/// input column interleaved once ([`window3_columns`]).
 ///
 /// # Safety
 /// The window's columns `ix..ix + (count - 1) * SW + 3` inside the input; as
@@ -544,42 +543,12 @@ unsafe fn row3<const L: usize, const C: usize, const SW: usize>(
                 |i| _mm512_loadu_si512(wb.add((kx * 2 + i) * 64) as *const __m512i),
             )
         });
-        let col = |ix: usize| column::<L>(r, ix, n);
-        let out =
-            |o: usize, t: [&[__m512i; 2]; 3]| put(y.add(o * C), dot3(start, &wv, t), sp, q, n);
-        let (mut o, mut ix) = (0, ix);
-        if SW == 1 {
-            let (mut a, mut b) = (col(ix), col(ix + 1));
-            while o + 3 <= count {
-                let c = col(ix + 2);
-                out(o, [&a, &b, &c]);
-                a = col(ix + 3);
-                out(o + 1, [&b, &c, &a]);
-                b = col(ix + 4);
-                out(o + 2, [&c, &a, &b]);
-                (o, ix) = (o + 3, ix + 3);
-            }
-            while o < count {
-                let c = col(ix + 2);
-                out(o, [&a, &b, &c]);
-                (a, b) = (b, c);
-                (o, ix) = (o + 1, ix + 1);
-            }
-        } else {
-            let mut a = col(ix);
-            while o + 2 <= count {
-                let (b, c) = (col(ix + 1), col(ix + 2));
-                out(o, [&a, &b, &c]);
-                let d = col(ix + 3);
-                a = col(ix + 4);
-                out(o + 1, [&c, &d, &a]);
-                (o, ix) = (o + 2, ix + 4);
-            }
-            if o < count {
-                let (b, c) = (col(ix + 1), col(ix + 2));
-                out(o, [&a, &b, &c]);
-            }
-        }
+        window3_columns::<_, SW>(
+            count,
+            ix,
+            |ix| column::<L>(r, ix, n),
+            |o, t| put(y.add(o * C), dot3(start, &wv, t), sp, q, n),
+        );
     }
 }
 

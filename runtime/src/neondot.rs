@@ -14,7 +14,7 @@
 //! whose lengths the inline `const` assertions tie to the shapes.
 
 use crate::neon::{requantize16, store_bytes};
-use crate::scalar::{Requant, gemm_tiles, interior};
+use crate::scalar::{Requant, gemm_tiles, interior, window3_columns};
 use core::arch::aarch64::*;
 
 /// Rows of the quantized GEMM's register tile.
@@ -298,9 +298,8 @@ fn dot3(
 }
 
 /// `count` interior output pixels of a row of a 3-wide kernel (at most 4 rows) with stride `SW`
-/// of 1 or 2, the first reading input column `ix` and stored at `y` (pixel stride `C`): each
-/// input column is transposed once, three names taking turns holding the window's columns
-/// (stride 1), or the last column being the next window's first (stride 2).
+/// of 1 or 2, the first reading input column `ix` and stored at `y` (pixel stride `C`), each
+/// input column transposed once ([`window3_columns`]).
 ///
 /// # Safety
 /// The window's columns `ix..ix + (count - 1) * SW + 3` inside the input; as
@@ -322,42 +321,12 @@ unsafe fn row3<const L: usize, const C: usize, const SW: usize>(
         let wv: [[int8x16_t; 4]; 3] = core::array::from_fn(|kx| {
             core::array::from_fn(|i| vld1q_s8(wb.add((kx * 4 + i) * 16)))
         });
-        let col = |ix: usize| column::<L>(r, ix, n);
-        let out =
-            |o: usize, t: [&[int8x16_t; 4]; 3]| put(y.add(o * C), dot3(start, &wv, t), sp, q, n);
-        let (mut o, mut ix) = (0, ix);
-        if SW == 1 {
-            let (mut a, mut b) = (col(ix), col(ix + 1));
-            while o + 3 <= count {
-                let c = col(ix + 2);
-                out(o, [&a, &b, &c]);
-                a = col(ix + 3);
-                out(o + 1, [&b, &c, &a]);
-                b = col(ix + 4);
-                out(o + 2, [&c, &a, &b]);
-                (o, ix) = (o + 3, ix + 3);
-            }
-            while o < count {
-                let c = col(ix + 2);
-                out(o, [&a, &b, &c]);
-                (a, b) = (b, c);
-                (o, ix) = (o + 1, ix + 1);
-            }
-        } else {
-            let mut a = col(ix);
-            while o + 2 <= count {
-                let (b, c) = (col(ix + 1), col(ix + 2));
-                out(o, [&a, &b, &c]);
-                let d = col(ix + 3);
-                a = col(ix + 4);
-                out(o + 1, [&c, &d, &a]);
-                (o, ix) = (o + 2, ix + 4);
-            }
-            if o < count {
-                let (b, c) = (col(ix + 1), col(ix + 2));
-                out(o, [&a, &b, &c]);
-            }
-        }
+        window3_columns::<_, SW>(
+            count,
+            ix,
+            |ix| column::<L>(r, ix, n),
+            |o, t| put(y.add(o * C), dot3(start, &wv, t), sp, q, n),
+        );
     }
 }
 

@@ -41,6 +41,54 @@ pub(crate) fn interior(
     (first, last.max(first))
 }
 
+/// Walks `count` output pixels of a row of a 3-wide window with stride `SW` of 1 or 2, the
+/// first reading input column `ix`: `column(ix)` prepares each input column once (the
+/// dot-product depthwise convs transpose it), and `pixel(o, [a, b, c])` gets the three columns
+/// of output pixel `o`'s window. Three names take turns holding the columns (stride 1), or the
+/// last column is the next window's first (stride 2), so nothing is copied between pixels.
+#[inline(always)]
+#[allow(dead_code)] // used by the SIMD modules a build compiles, if any
+pub(crate) fn window3_columns<T, const SW: usize>(
+    count: usize,
+    ix: usize,
+    mut column: impl FnMut(usize) -> T,
+    mut pixel: impl FnMut(usize, [&T; 3]),
+) {
+    let (mut o, mut ix) = (0, ix);
+    if SW == 1 {
+        let (mut a, mut b) = (column(ix), column(ix + 1));
+        while o + 3 <= count {
+            let c = column(ix + 2);
+            pixel(o, [&a, &b, &c]);
+            a = column(ix + 3);
+            pixel(o + 1, [&b, &c, &a]);
+            b = column(ix + 4);
+            pixel(o + 2, [&c, &a, &b]);
+            (o, ix) = (o + 3, ix + 3);
+        }
+        while o < count {
+            let c = column(ix + 2);
+            pixel(o, [&a, &b, &c]);
+            (a, b) = (b, c);
+            (o, ix) = (o + 1, ix + 1);
+        }
+    } else {
+        let mut a = column(ix);
+        while o + 2 <= count {
+            let (b, c) = (column(ix + 1), column(ix + 2));
+            pixel(o, [&a, &b, &c]);
+            let d = column(ix + 3);
+            a = column(ix + 4);
+            pixel(o + 1, [&c, &d, &a]);
+            (o, ix) = (o + 2, ix + 4);
+        }
+        if o < count {
+            let (b, c) = (column(ix + 1), column(ix + 2));
+            pixel(o, [&a, &b, &c]);
+        }
+    }
+}
+
 /// Visits a task's part of a panel-packed GEMM (`rows`, starting at a multiple of `mr`, times
 /// `panels` of `nr` columns) in the order the SIMD targets share: blocks of `nb` panels,
 /// within a block every tile of up to `mr` rows, within that every panel; calls
