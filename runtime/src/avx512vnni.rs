@@ -14,7 +14,9 @@
 #![allow(clippy::incompatible_msrv)]
 
 use crate::avx2::store_bytes;
-use crate::scalar::{Requant, gemm_tiles, interior, window3_columns};
+use crate::scalar::{
+    ConvShape, DwGeometry, Requant, TapRows, gemm_tiles, interior, window3_columns,
+};
 use core::arch::x86_64::*;
 
 /// Rows of the quantized GEMM's register tile.
@@ -180,8 +182,7 @@ qdwconv_kernel! {
             x: x.as_ptr(),
             y: y.as_mut_ptr(),
             zpad: zpad.as_ptr(),
-            geometry: [H, W, C, SH, PT, PL, OW],
-            interior: [first, last],
+            g: DwGeometry { w: W, c: C, sh: SH, sw: SW, pt: PT, pl: PL, h: H, ow: OW, first, last, xz },
         };
         for blk in 0..C.div_ceil(32) {
             let c0 = blk * 32;
@@ -203,11 +204,11 @@ qdwconv_kernel! {
                 let wb = w.as_ptr().add(blk * KH.div_ceil(4) * KW * 128);
                 let (bp, sp) = (bt.as_ptr(), st.as_ptr());
                 if n == 32 {
-                    dw.block::<32, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q);
+                    dw.block::<32, KH, KW, C, SW>(wb, bp, sp, c0, n, rows.clone(), q);
                 } else if n % 4 == 0 {
-                    dw.block::<4, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q);
+                    dw.block::<4, KH, KW, C, SW>(wb, bp, sp, c0, n, rows.clone(), q);
                 } else {
-                    dw.block::<0, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q);
+                    dw.block::<0, KH, KW, C, SW>(wb, bp, sp, c0, n, rows.clone(), q);
                 }
             }
         }
@@ -233,7 +234,21 @@ qconv_kernel! {
         let stem = VnniConv {
             x: x.as_ptr(),
             xz,
-            shape: [H, W, CI, KH, KW, SH, SW, PT, PL, XSC, XSY, XSX, XN],
+            shape: ConvShape {
+                h: H,
+                w: W,
+                ci: CI,
+                kh: KH,
+                kw: KW,
+                sh: SH,
+                sw: SW,
+                pt: PT,
+                pl: PL,
+                xsc: XSC,
+                xsy: XSY,
+                xsx: XSX,
+                xn: XN,
+            },
             groups,
         };
         // SAFETY: `chunk` reads inputs inside x (the fast pixels' 32-bit reads checked against
@@ -276,7 +291,7 @@ qconv_kernel! {
                     let mut ox = first;
                     while ox < last {
                         let p = if ox + 8 <= last { 8 } else { 1 };
-                        let fast = XSX == 1 && stem.fits(oy, ox + p - 1);
+                        let fast = XSX == 1 && stem.shape.fits(oy, ox + p - 1, 4 * groups);
                         let at = out(oy, ox);
                         match (p, nb, fast) {
                             (8, 2, true) => stem.chunk::<8, 2, true>(wb, start, scale, q, oy, ox, at, CO, n),
@@ -303,32 +318,20 @@ qconv_kernel! {
     }
 }
 
-/// What [`u8_conv_avx512vnni`]'s pixel chunks share: the input, its zero point, the shape
-/// (input height, width and channels, kernel height and width, strides, top and left padding,
-/// input strides of channel, row and column, input length) and the groups of four kernel
-/// columns.
+/// What [`u8_conv_avx512vnni`]'s pixel chunks share: the input, its zero point, the shape and
+/// the groups of four kernel columns.
 struct VnniConv {
     x: *const u8,
     xz: i32,
-    shape: [usize; 13],
+    shape: ConvShape,
     groups: usize,
 }
 
 impl VnniConv {
-    /// Whether interior pixel `(oy, ox)`'s 32-bit reads (four bytes from each group's first
-    /// column, of an input whose columns are adjacent bytes) all lie inside the input.
-    #[inline(always)]
-    fn fits(&self, oy: usize, ox: usize) -> bool {
-        let [h, _, ci, kh, _, sh, sw, pt, pl, xsc, xsy, _, xn] = self.shape;
-        // The farthest row read: the last kernel row inside the image.
-        let iy = (oy * sh + kh - 1).saturating_sub(pt).min(h - 1);
-        (ci - 1) * xsc + iy * xsy + ox * sw - pl + 4 * self.groups <= xn
-    }
-
     /// `P` pixels from `(oy, ox)` of `NB` blocks of 16 output channels (weights from `wb`,
     /// sums starting from `start`, requantized by `scale`), stored from `y` (pixel stride
     /// `co`, the first `n` channels); `FAST` reads each group's four inputs with one 32-bit
-    /// load (interior pixels of an input with adjacent columns whose reads [`Self::fits`]),
+    /// load (interior pixels of an input with adjacent columns whose reads [`ConvShape::fits`]),
     /// else gathers them (the zero point outside the image).
     ///
     /// # Safety
@@ -349,13 +352,24 @@ impl VnniConv {
         n: usize,
     ) {
         unsafe {
-            let [_, w, ci, kh, kw, _, sw, _, pl, xsc, xsy, xsx, _] = self.shape;
+            let ConvShape {
+                w,
+                ci,
+                kh,
+                kw,
+                sw,
+                pl,
+                xsc,
+                xsy,
+                xsx,
+                ..
+            } = self.shape;
             let groups = self.groups;
             let mut acc = [[start[0], start[1]]; P];
             let xz4 = i32::from_ne_bytes([self.xz as u8; 4]);
             for c in 0..ci {
                 for ky in 0..kh {
-                    let iy = self.row(oy, ky);
+                    let iy = self.shape.row(oy, ky);
                     for g in 0..groups {
                         let wv: [__m512i; NB] = core::array::from_fn(|j| {
                             _mm512_loadu_si512(wb.add((((j * ci + c) * kh + ky) * groups + g) * 64)
@@ -400,14 +414,6 @@ impl VnniConv {
             }
         }
     }
-
-    /// The input row kernel row `ky` of output row `oy` reads, if inside the image.
-    #[inline(always)]
-    fn row(&self, oy: usize, ky: usize) -> Option<usize> {
-        let [h, _, _, _, _, sh, _, pt, ..] = self.shape;
-        let iy = (oy * sh + ky).wrapping_sub(pt);
-        (iy < h).then_some(iy)
-    }
 }
 
 /// Where each group of four channels of a 32-channel block lies in the interleaved vectors
@@ -416,26 +422,12 @@ impl VnniConv {
 const QUADS32_ORDER: [usize; 8] = [0, 4, 2, 6, 1, 5, 3, 7];
 
 /// What [`u8_dwconv_avx512vnni`]'s channel blocks share: the input and output, 32 bytes of the
-/// input's zero point (what padding reads), the shape (input height, width and channels,
-/// vertical stride, top and left padding, output width) and the output columns whose window
-/// lies inside the input.
+/// input's zero point (what padding reads) and the shape.
 struct VnniDw {
     x: *const u8,
     y: *mut u8,
     zpad: *const u8,
-    geometry: [usize; 7],
-    interior: [usize; 2],
-}
-
-/// Four input rows of one channel block, as [`column`] reads them: each row's first byte and
-/// column step (the zero point's bytes and 0 for a row outside the image), whether it is a
-/// kernel row at all (the rest have zero weights and read nothing), and the mask of a masked
-/// load.
-struct Rows {
-    p: [*const u8; 4],
-    step: [usize; 4],
-    live: [bool; 4],
-    mask: __m256i,
+    g: DwGeometry,
 }
 
 /// Input column `ix` of four rows, interleaved into the 32 channels' four rows side by side
@@ -443,9 +435,9 @@ struct Rows {
 ///
 /// # Safety
 /// `ix < W` for rows inside the image; 32 bytes readable from each row's byte when `L` is
-/// 32, `n` when it is 0, the mask's dwords when it is 4.
+/// 32, `n` when it is 0, `mask`'s dwords when it is 4.
 #[inline(always)]
-unsafe fn column<const L: usize>(r: &Rows, ix: usize, n: usize) -> [__m512i; 2] {
+unsafe fn column<const L: usize>(r: &TapRows, mask: __m256i, ix: usize, n: usize) -> [__m512i; 2] {
     unsafe {
         let v: [__m256i; 4] = core::array::from_fn(|j| {
             if !r.live[j] {
@@ -454,7 +446,7 @@ unsafe fn column<const L: usize>(r: &Rows, ix: usize, n: usize) -> [__m512i; 2] 
             let p = r.p[j].add(ix * r.step[j]);
             match L {
                 32 => _mm256_loadu_si256(p as *const __m256i),
-                4 => _mm256_maskload_epi32(p as *const i32, r.mask),
+                4 => _mm256_maskload_epi32(p as *const i32, mask),
                 _ => {
                     let mut tmp = [0u8; 32];
                     core::ptr::copy_nonoverlapping(p, tmp.as_mut_ptr(), n);
@@ -527,7 +519,8 @@ fn dot3(start: [__m512i; 2], wv: &[[__m512i; 2]; 3], t: [&[__m512i; 2]; 3]) -> [
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn row3<const L: usize, const C: usize, const SW: usize>(
-    r: &Rows,
+    r: &TapRows,
+    mask: __m256i,
     wb: *const i8,
     start: [__m512i; 2],
     y: *mut u8,
@@ -546,7 +539,7 @@ unsafe fn row3<const L: usize, const C: usize, const SW: usize>(
         window3_columns::<_, SW>(
             count,
             ix,
-            |ix| column::<L>(r, ix, n),
+            |ix| column::<L>(r, mask, ix, n),
             |o, t| put(y.add(o * C), dot3(start, &wv, t), sp, q, n),
         );
     }
@@ -573,15 +566,13 @@ impl VnniDw {
         wb: *const i8,
         bp: *const i32,
         sp: *const f32,
-        xz: i32,
         c0: usize,
         n: usize,
         rows: core::ops::Range<usize>,
         q: Requant,
     ) {
         unsafe {
-            let [_, _, _, _, _, pl, ow] = self.geometry;
-            let [first, last] = self.interior;
+            let (pl, ow, first, last) = (self.g.pl, self.g.ow, self.g.first, self.g.last);
             let n = if L == 32 { 32 } else { n };
             let mask = _mm256_cmpgt_epi32(
                 _mm256_set1_epi32((n / 4) as i32),
@@ -596,7 +587,7 @@ impl VnniDw {
                     *v = _mm512_dpbusd_epi32(*v, ones, wv);
                 }
             }
-            let xzv = _mm512_set1_epi32(xz);
+            let xzv = _mm512_set1_epi32(self.g.xz);
             let start: [__m512i; 2] = core::array::from_fn(|i| {
                 let bv = _mm512_loadu_si512(bp.add(16 * i) as *const __m512i);
                 _mm512_sub_epi32(bv, _mm512_mullo_epi32(sum[i], xzv))
@@ -616,10 +607,11 @@ impl VnniDw {
                     put(yrow.add(ox * C), acc, sp, q, n);
                 }
                 if first < last {
-                    let r = self.rows::<KH>(oy, 0, c0, mask);
+                    let r = self.g.rows(self.x, self.zpad, KH, oy, 0, c0);
                     let ix = first * SW - pl;
                     row3::<L, C, SW>(
                         &r,
+                        mask,
                         wb,
                         start,
                         yrow.add(first * C),
@@ -652,21 +644,21 @@ impl VnniDw {
         ox: usize,
     ) -> [__m512i; 2] {
         unsafe {
-            let [_, w, _, _, _, pl, _] = self.geometry;
+            let (w, pl) = (self.g.w, self.g.pl);
             let mut acc = start;
             for g in 0..KH.div_ceil(4) {
-                let r = self.rows::<KH>(oy, g, c0, mask);
-                let outside = Rows {
+                let r = self.g.rows(self.x, self.zpad, KH, oy, g, c0);
+                let outside = TapRows {
                     p: [self.zpad; 4],
                     step: [0; 4],
-                    ..r
+                    live: r.live,
                 };
                 for kx in 0..KW {
                     let ix = (ox * SW + kx).wrapping_sub(pl);
                     let t = if ix < w {
-                        column::<L>(&r, ix, n)
+                        column::<L>(&r, mask, ix, n)
                     } else {
-                        column::<L>(&outside, 0, n)
+                        column::<L>(&outside, mask, 0, n)
                     };
                     for (i, a) in acc.iter_mut().enumerate() {
                         let wv = _mm512_loadu_si512(
@@ -678,29 +670,6 @@ impl VnniDw {
             }
             acc
         }
-    }
-
-    /// Kernel rows `4g..4g + 4` of output row `oy` for the block at `c0`.
-    #[inline(always)]
-    fn rows<const KH: usize>(&self, oy: usize, g: usize, c0: usize, mask: __m256i) -> Rows {
-        let [h, w, c, sh, pt, _, _] = self.geometry;
-        let mut r = Rows {
-            p: [self.zpad; 4],
-            step: [0; 4],
-            live: [false; 4],
-            mask,
-        };
-        for j in 0..4 {
-            let ky = 4 * g + j;
-            r.live[j] = ky < KH;
-            let iy = (oy * sh + ky).wrapping_sub(pt);
-            if ky < KH && iy < h {
-                // SAFETY: row iy < H of the input; only an offset is formed here.
-                r.p[j] = unsafe { self.x.add(iy * w * c + c0) };
-                r.step[j] = c;
-            }
-        }
-        r
     }
 }
 

@@ -7,7 +7,7 @@
 //! `unsafe` here is the intrinsics and unaligned loads and stores through raw pointers, every
 //! one inside the arrays whose lengths the inline `const` assertions tie to the shapes.
 
-use crate::scalar::{Requant, clamp, gemm_tiles, interior, taps};
+use crate::scalar::{DwGeometry, Requant, clamp, gemm_tiles, interior, taps};
 use core::arch::aarch64::*;
 
 /// Rows of the GEMM microkernel's register tile.
@@ -665,23 +665,6 @@ qdwconv_kernel! {
             }
         }
     }
-}
-
-/// The shape of a depthwise conv that [`dw_row`] needs: input width and channels, strides,
-/// top and left padding, input height, output width, the columns whose window lies inside the
-/// input (`first..last`), the input's zero point.
-struct DwGeometry {
-    w: usize,
-    c: usize,
-    sh: usize,
-    sw: usize,
-    pt: usize,
-    pl: usize,
-    h: usize,
-    ow: usize,
-    first: usize,
-    last: usize,
-    xz: i32,
 }
 
 /// Output row `oy` of [`u8_dwconv_neon`] for the `8 * V` channels from `c0`: the block's

@@ -14,7 +14,9 @@
 //! whose lengths the inline `const` assertions tie to the shapes.
 
 use crate::neon::{requantize16, store_bytes};
-use crate::scalar::{Requant, gemm_tiles, interior, window3_columns};
+use crate::scalar::{
+    ConvShape, DwGeometry, Requant, TapRows, gemm_tiles, interior, window3_columns,
+};
 use core::arch::aarch64::*;
 
 /// Rows of the quantized GEMM's register tile.
@@ -191,8 +193,7 @@ qdwconv_kernel! {
             x: x.as_ptr(),
             y: y.as_mut_ptr(),
             zpad: zpad.as_ptr(),
-            geometry: [H, W, C, SH, SW, PT, PL, OW],
-            interior: [first, last],
+            g: DwGeometry { w: W, c: C, sh: SH, sw: SW, pt: PT, pl: PL, h: H, ow: OW, first, last, xz },
         };
         for blk in 0..C.div_ceil(16) {
             let c0 = blk * 16;
@@ -208,9 +209,9 @@ qdwconv_kernel! {
                 let wb = w.as_ptr().add(blk * KH.div_ceil(4) * KW * 64);
                 let (bp, sp) = (bt.as_ptr(), st.as_ptr());
                 match n {
-                    16 => dw.block::<16, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q),
-                    8 => dw.block::<8, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q),
-                    _ => dw.block::<0, KH, KW, C, SW>(wb, bp, sp, xz, c0, n, rows.clone(), q),
+                    16 => dw.block::<16, KH, KW, C, SW>(wb, bp, sp, c0, n, rows.clone(), q),
+                    8 => dw.block::<8, KH, KW, C, SW>(wb, bp, sp, c0, n, rows.clone(), q),
+                    _ => dw.block::<0, KH, KW, C, SW>(wb, bp, sp, c0, n, rows.clone(), q),
                 }
             }
         }
@@ -218,21 +219,13 @@ qdwconv_kernel! {
 }
 
 /// What [`u8_dwconv_neondot`]'s channel blocks share: the input and output, 16 bytes of the
-/// input's zero point (what padding reads), the shape (input height, width and channels,
-/// strides, top and left padding, output width) and the output columns whose window lies
-/// inside the input.
+/// input's zero point (what padding reads) and the shape.
 struct DotDw {
     x: *const u8,
     y: *mut u8,
     zpad: *const u8,
-    geometry: [usize; 8],
-    interior: [usize; 2],
+    g: DwGeometry,
 }
-
-/// Four input rows of one channel block, as [`column`] reads them: each row's first
-/// byte and column step (the zero point's bytes and 0 for a row outside the image), and whether
-/// it is a kernel row at all (the rest have zero weights and read nothing).
-type Rows = ([*const u8; 4], [usize; 4], [bool; 4]);
 
 /// Input column `ix` of four rows, the top bits flipped, transposed into four vectors of
 /// four channels' four rows.
@@ -240,14 +233,14 @@ type Rows = ([*const u8; 4], [usize; 4], [bool; 4]);
 /// # Safety
 /// `ix < W` for rows inside the image; as [`DotDw::block`]'s for `L` and `n`.
 #[inline(always)]
-unsafe fn column<const L: usize>(r: &Rows, ix: usize, n: usize) -> [int8x16_t; 4] {
+unsafe fn column<const L: usize>(r: &TapRows, ix: usize, n: usize) -> [int8x16_t; 4] {
     unsafe {
         let flip = vdupq_n_u8(0x80);
         let v: [int8x16_t; 4] = core::array::from_fn(|j| {
-            if !r.2[j] {
+            if !r.live[j] {
                 return vdupq_n_s8(0);
             }
-            let p = r.0[j].add(ix * r.1[j]);
+            let p = r.p[j].add(ix * r.step[j]);
             let bytes = match L {
                 16 => vld1q_u8(p),
                 8 => vcombine_u8(vld1_u8(p), vdup_n_u8(0)),
@@ -307,7 +300,7 @@ fn dot3(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn row3<const L: usize, const C: usize, const SW: usize>(
-    r: &Rows,
+    r: &TapRows,
     wb: *const i8,
     start: [int32x4_t; 4],
     y: *mut u8,
@@ -351,15 +344,13 @@ impl DotDw {
         wb: *const i8,
         bp: *const i32,
         sp: *const f32,
-        xz: i32,
         c0: usize,
         n: usize,
         rows: core::ops::Range<usize>,
         q: Requant,
     ) {
         unsafe {
-            let [_, _, _, _, _, _, pl, ow] = self.geometry;
-            let [first, last] = self.interior;
+            let (pl, ow, first, last) = (self.g.pl, self.g.ow, self.g.first, self.g.last);
             let n = if L == 16 { 16 } else { n };
             // The sums start from b + (128 - xz) * (sum of the weights).
             let ones = vdupq_n_s8(1);
@@ -369,11 +360,12 @@ impl DotDw {
                     *v = sdotv(*v, vld1q_s8(wb.add(t * 64 + 16 * i)), ones);
                 }
             }
-            let start: [int32x4_t; 4] =
-                core::array::from_fn(|i| vmlaq_n_s32(vld1q_s32(bp.add(4 * i)), sum[i], 128 - xz));
+            let start: [int32x4_t; 4] = core::array::from_fn(|i| {
+                vmlaq_n_s32(vld1q_s32(bp.add(4 * i)), sum[i], 128 - self.g.xz)
+            });
+            let fast = KH <= 4 && KW == 3 && (SW == 1 || SW == 2);
             for oy in rows {
                 let yrow = self.y.add(oy * ow * C + c0);
-                let fast = KH <= 4 && KW == 3 && (SW == 1 || SW == 2);
                 if !fast {
                     for ox in 0..ow {
                         let acc = self.pixel::<L, KH, KW>(wb, start, c0, n, oy, ox);
@@ -386,7 +378,7 @@ impl DotDw {
                     put(yrow.add(ox * C), acc, sp, q, n);
                 }
                 if first < last {
-                    let r = self.rows::<KH>(oy, 0, c0);
+                    let r = self.g.rows(self.x, self.zpad, KH, oy, 0, c0);
                     let ix = first * SW - pl;
                     row3::<L, C, SW>(
                         &r,
@@ -421,11 +413,15 @@ impl DotDw {
         ox: usize,
     ) -> [int32x4_t; 4] {
         unsafe {
-            let [_, w, _, _, sw, _, pl, _] = self.geometry;
+            let (w, sw, pl) = (self.g.w, self.g.sw, self.g.pl);
             let mut acc = start;
             for g in 0..KH.div_ceil(4) {
-                let r = self.rows::<KH>(oy, g, c0);
-                let outside = ([self.zpad; 4], [0; 4], r.2);
+                let r = self.g.rows(self.x, self.zpad, KH, oy, g, c0);
+                let outside = TapRows {
+                    p: [self.zpad; 4],
+                    step: [0; 4],
+                    live: r.live,
+                };
                 for kx in 0..KW {
                     let ix = (ox * sw + kx).wrapping_sub(pl);
                     let t = if ix < w {
@@ -440,24 +436,6 @@ impl DotDw {
             }
             acc
         }
-    }
-
-    /// Kernel rows `4g..4g + 4` of output row `oy` for the block at `c0`.
-    #[inline(always)]
-    fn rows<const KH: usize>(&self, oy: usize, g: usize, c0: usize) -> Rows {
-        let [h, w, c, sh, _, pt, _, _] = self.geometry;
-        let mut r: Rows = ([self.zpad; 4], [0; 4], [false; 4]);
-        for j in 0..4 {
-            let ky = 4 * g + j;
-            r.2[j] = ky < KH;
-            let iy = (oy * sh + ky).wrapping_sub(pt);
-            if ky < KH && iy < h {
-                // SAFETY: row iy < H of the input; only an offset is formed here.
-                r.0[j] = unsafe { self.x.add(iy * w * c + c0) };
-                r.1[j] = c;
-            }
-        }
-        r
     }
 }
 
@@ -480,7 +458,21 @@ qconv_kernel! {
         let stem = DotConv {
             x: x.as_ptr(),
             xz,
-            shape: [H, W, CI, KH, KW, SH, SW, PT, PL, XSC, XSY, XSX, XN],
+            shape: ConvShape {
+                h: H,
+                w: W,
+                ci: CI,
+                kh: KH,
+                kw: KW,
+                sh: SH,
+                sw: SW,
+                pt: PT,
+                pl: PL,
+                xsc: XSC,
+                xsy: XSY,
+                xsx: XSX,
+                xn: XN,
+            },
             groups,
         };
         // Four pixels' taps from one 16-byte load: pixel p's group g at bytes SW * p + 4g.
@@ -514,7 +506,7 @@ qconv_kernel! {
                         } else {
                             (OW - ox).min(4)
                         };
-                        let fast = inside && tbl_fits && stem.fits(oy, ox);
+                        let fast = inside && tbl_fits && stem.shape.fits(oy, ox, 16);
                         let at = yp.add((oy * OW + ox) * CO);
                         match (fast, n > 8) {
                             (true, true) => stem.chunk::<4, true>(wb, &prep, sp, q, oy, ox, count, at, CO, n),
@@ -537,34 +529,16 @@ struct Prep {
     pixels: [uint8x16_t; 4],
 }
 
-/// What [`u8_conv_neondot`]'s pixel chunks share: the input, its zero point, the shape (input
-/// height, width and channels, kernel height and width, strides, top and left padding, input
-/// strides of channel, row and column, input length) and the groups of four kernel columns.
+/// What [`u8_conv_neondot`]'s pixel chunks share: the input, its zero point, the shape and the
+/// groups of four kernel columns.
 struct DotConv {
     x: *const u8,
     xz: i32,
-    shape: [usize; 13],
+    shape: ConvShape,
     groups: usize,
 }
 
 impl DotConv {
-    /// Whether the 16-byte loads of the four pixels from `(oy, ox)` lie inside the input.
-    #[inline(always)]
-    fn fits(&self, oy: usize, ox: usize) -> bool {
-        let [h, _, ci, kh, _, sh, sw, pt, pl, xsc, xsy, _, xn] = self.shape;
-        // The farthest row read: the last kernel row inside the image.
-        let iy = (oy * sh + kh - 1).saturating_sub(pt).min(h - 1);
-        (ci - 1) * xsc + iy * xsy + ox * sw - pl + 16 <= xn
-    }
-
-    /// The input row kernel row `ky` of output row `oy` reads, if inside the image.
-    #[inline(always)]
-    fn row(&self, oy: usize, ky: usize) -> Option<usize> {
-        let [h, _, _, _, _, sh, _, pt, ..] = self.shape;
-        let iy = (oy * sh + ky).wrapping_sub(pt);
-        (iy < h).then_some(iy)
-    }
-
     /// What a block of 16 output channels' pixel chunks share: each channel's starting sum,
     /// `b + (128 - xz) * (sum of its weights)` (`bp` the 16 biases, `wb` the block's weights),
     /// the `tbl` indices gathering four pixels' taps of the first two column groups from a
@@ -576,7 +550,7 @@ impl DotConv {
     #[inline(always)]
     unsafe fn prepare(&self, wb: *const i8, bp: *const i32) -> Prep {
         unsafe {
-            let [_, _, ci, kh, _, _, sw, ..] = self.shape;
+            let ConvShape { ci, kh, sw, .. } = self.shape;
             let ones = vdupq_n_s8(1);
             let mut sums = [vdupq_n_s32(0); 4];
             for t in 0..ci * kh * self.groups {
@@ -605,7 +579,7 @@ impl DotConv {
     /// `count` (at most 4) pixels from `(oy, ox)` of the first `4 * V` channels of a block of
     /// 16 (weights from `wb`, starting sums and indices `prep`, scales `sp`), stored from `y` (pixel stride
     /// `co`, `n` channels each). `FAST`: the four pixels' inputs of a row come from one 16-byte
-    /// load (interior pixels whose loads [`Self::fits`]); else each pixel gathers its taps.
+    /// load (interior pixels whose loads [`ConvShape::fits`]); else each pixel gathers its taps.
     ///
     /// # Safety
     /// The pixels are output pixels of this task's rows, `wb` the block's weights, `sp` 16
@@ -626,7 +600,18 @@ impl DotConv {
         n: usize,
     ) {
         unsafe {
-            let [_, w, ci, kh, kw, _, sw, _, pl, xsc, xsy, xsx, _] = self.shape;
+            let ConvShape {
+                w,
+                ci,
+                kh,
+                kw,
+                sw,
+                pl,
+                xsc,
+                xsy,
+                xsx,
+                ..
+            } = self.shape;
             let groups = self.groups;
             let flip = vdupq_n_u8(0x80);
             let pad = vreinterpretq_s8_u8(vdupq_n_u8(self.xz as u8 ^ 0x80));
@@ -641,7 +626,7 @@ impl DotConv {
             });
             for c in 0..ci {
                 for ky in 0..kh {
-                    let iy = self.row(oy, ky);
+                    let iy = self.shape.row(oy, ky);
                     let fast_row = if FAST {
                         iy.map(|iy| {
                             let at = c * xsc + iy * xsy + ox * sw - pl;

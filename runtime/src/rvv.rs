@@ -1303,23 +1303,24 @@ qconv_kernel! {
         let mut part = [0i32; CO];
         for oy in rows.clone() {
             let (ky0, ky1) = taps(oy, SH, PT, H, KH);
-            // Interior pixels side by side in the lanes, eight output channels at a time.
+            // Interior pixels side by side in the lanes, eight output channels at a time (the
+            // block's biases and scales copied once per row, zero padded).
             let (first, last) = if ky1 > ky0 { interior(PL, SW, W, KW, OW) } else { (0, 0) };
-            let mut ox = first;
-            while ox < last {
-                let (iy, ix) = (oy * SH + ky0 - PT, ox * SW - PL);
-                let mut vl = 0;
-                for cb in (0..CO).step_by(8) {
-                    let (mut bp, mut sp) = ([0i32; 8], [0f32; 8]);
-                    let n = (CO - cb).min(8);
-                    bp[..n].copy_from_slice(&b[cb..cb + n]);
-                    sp[..n].copy_from_slice(&s[cb..cb + n]);
+            let iy = (oy * SH + ky0).wrapping_sub(PT);
+            for cb in (0..CO).step_by(8) {
+                let (mut bp, mut sp) = ([0i32; 8], [0f32; 8]);
+                let n = (CO - cb).min(8);
+                bp[..n].copy_from_slice(&b[cb..cb + n]);
+                sp[..n].copy_from_slice(&s[cb..cb + n]);
+                let mut ox = first;
+                while ox < last {
+                    let ix = ox * SW - PL;
                     // SAFETY: the pixels ox..last have their windows inside the input's columns
                     // and rows ky0..ky1 inside its rows, so every read lies in x (XN by the
                     // const assertion); weight rows (ky0 * KW * CI ..) * COP + cb + 8 <= WN;
                     // outputs of pixels ox..ox + vl (vl <= last - ox), channels cb..cb + n, in
                     // this task's row.
-                    vl = unsafe {
+                    ox += unsafe {
                         qconv_lanes(
                             x.as_ptr().add(iy * XSY + ix * XSX),
                             w.as_ptr().add(ky0 * KW * CI * cop + cb),
@@ -1335,7 +1336,6 @@ qconv_kernel! {
                         )
                     };
                 }
-                ox += vl;
             }
             for ox in (0..first).chain(last..OW) {
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);

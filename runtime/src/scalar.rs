@@ -41,6 +41,111 @@ pub(crate) fn interior(
     (first, last.max(first))
 }
 
+/// The shape of a depthwise conv that the SIMD kernels' row loops need: input width and
+/// channels, strides, top and left padding, input height, output width, the columns whose
+/// window lies inside the input (`first..last`), the input's zero point.
+#[allow(dead_code)] // used by the SIMD modules a build compiles, if any
+pub(crate) struct DwGeometry {
+    pub w: usize,
+    pub c: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub pt: usize,
+    pub pl: usize,
+    pub h: usize,
+    pub ow: usize,
+    pub first: usize,
+    pub last: usize,
+    pub xz: i32,
+}
+
+/// Four kernel rows of one channel block at one output row, as the dot-product depthwise
+/// convs read them: each row's first byte and column step (`pad`, the zero point's bytes, and
+/// 0 for a row outside the image), and whether it is a kernel row at all (the rest have zero
+/// weights and read nothing).
+#[allow(dead_code)] // used by the SIMD modules a build compiles, if any
+pub(crate) struct TapRows {
+    pub p: [*const u8; 4],
+    pub step: [usize; 4],
+    pub live: [bool; 4],
+}
+
+#[allow(dead_code)] // used by the SIMD modules a build compiles, if any
+impl DwGeometry {
+    /// Kernel rows `4g..4g + 4` (of `kh`) of output row `oy` for the channel block at `c0` of
+    /// the input `x`.
+    #[inline(always)]
+    pub(crate) fn rows(
+        &self,
+        x: *const u8,
+        pad: *const u8,
+        kh: usize,
+        oy: usize,
+        g: usize,
+        c0: usize,
+    ) -> TapRows {
+        let mut r = TapRows {
+            p: [pad; 4],
+            step: [0; 4],
+            live: [false; 4],
+        };
+        for j in 0..4 {
+            let ky = 4 * g + j;
+            r.live[j] = ky < kh;
+            let iy = (oy * self.sh + ky).wrapping_sub(self.pt);
+            if ky < kh && iy < self.h {
+                // Only an offset inside the input (row iy < H) is formed here.
+                r.p[j] = x.wrapping_add(iy * self.w * self.c + c0);
+                r.step[j] = self.c;
+            }
+        }
+        r
+    }
+}
+
+/// The shape of a dense conv (a stem) that the SIMD kernels' pixel loops need: input height,
+/// width and channels, kernel height and width, strides, top and left padding, input strides
+/// of channel, row and column, input length.
+#[allow(dead_code)] // used by the SIMD modules a build compiles, if any
+#[derive(Clone, Copy)]
+pub(crate) struct ConvShape {
+    pub h: usize,
+    pub w: usize,
+    pub ci: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub pt: usize,
+    pub pl: usize,
+    pub xsc: usize,
+    pub xsy: usize,
+    pub xsx: usize,
+    pub xn: usize,
+}
+
+#[allow(dead_code)] // used by the SIMD modules a build compiles, if any
+impl ConvShape {
+    /// The input row kernel row `ky` of output row `oy` reads, if inside the image.
+    #[inline(always)]
+    pub(crate) fn row(&self, oy: usize, ky: usize) -> Option<usize> {
+        let iy = (oy * self.sh + ky).wrapping_sub(self.pt);
+        (iy < self.h).then_some(iy)
+    }
+
+    /// Whether reading `width` bytes from the first window column of interior pixel
+    /// `(oy, ox)`, in every input channel and kernel row inside the image, stays inside the
+    /// input (an input whose columns are adjacent bytes).
+    #[inline(always)]
+    pub(crate) fn fits(&self, oy: usize, ox: usize, width: usize) -> bool {
+        // The farthest row read: the last kernel row inside the image.
+        let iy = (oy * self.sh + self.kh - 1)
+            .saturating_sub(self.pt)
+            .min(self.h - 1);
+        (self.ci - 1) * self.xsc + iy * self.xsy + ox * self.sw - self.pl + width <= self.xn
+    }
+}
+
 /// Walks `count` output pixels of a row of a 3-wide window with stride `SW` of 1 or 2, the
 /// first reading input column `ix`: `column(ix)` prepares each input column once (the
 /// dot-product depthwise convs transpose it), and `pixel(o, [a, b, c])` gets the three columns
