@@ -97,6 +97,7 @@ fn host_has(feature: &str) -> bool {
             "fma" => return std::is_x86_feature_detected!("fma"),
             "avx512f" => return std::is_x86_feature_detected!("avx512f"),
             "avx512vnni" => return std::is_x86_feature_detected!("avx512vnni"),
+            "avxvnni" => return std::is_x86_feature_detected!("avxvnni"),
             _ => {}
         }
     }

@@ -555,12 +555,19 @@ unsafe fn store16_requant(
     q: crate::scalar::Requant,
     cols: usize,
 ) {
+    unsafe { store_bytes(y, requant16([a0, a1], [s0, s1], q), cols) }
+}
+
+/// `scalar::requantize` of 16 int32 sums (`a[0]` then `a[1]`) by their scales, lane by lane
+/// (as [`requant8`]), as 16 bytes in order (also `avxvnni`'s).
+#[inline(always)]
+pub(crate) fn requant16(a: [__m256i; 2], s: [__m256; 2], q: crate::scalar::Requant) -> __m128i {
+    // SAFETY: arithmetic on registers, with the features the build enables.
     unsafe {
         // Values in 0..=255: the saturating packs only reorder. packs: [0-3, 8-11 | 4-7, 12-15].
-        let p = _mm256_packs_epi32(requant8(a0, s0, q), requant8(a1, s1, q));
+        let p = _mm256_packs_epi32(requant8(a[0], s[0], q), requant8(a[1], s[1], q));
         let p = _mm256_permute4x64_epi64::<0b11_01_10_00>(p);
-        let bytes = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256::<1>(p));
-        store_bytes(y, bytes, cols);
+        _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256::<1>(p))
     }
 }
 
@@ -760,7 +767,7 @@ pub fn f32_quantize_avx2<const N: usize>(
     }
 }
 
-/// Stores the first `n` (at most 16) of 16 bytes (also `avx512vnni`'s).
+/// Stores the first `n` (at most 16) of 16 bytes (also the VNNI targets').
 ///
 /// # Safety
 /// `y` must have `n` writable bytes.

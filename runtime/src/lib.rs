@@ -43,12 +43,30 @@ pub mod avx512;
     target_feature = "fma"
 ))]
 pub mod avx512vnni;
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avxvnni",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
+pub mod avxvnni;
+// The quantized kernels the two VNNI targets share.
 #[cfg(target_arch = "aarch64")]
 pub mod neon;
 #[cfg(all(target_arch = "aarch64", target_feature = "dotprod"))]
 pub mod neondot;
 #[cfg(target_arch = "riscv64")]
 pub mod rvv;
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma",
+    any(
+        target_feature = "avxvnni",
+        all(target_feature = "avx512f", target_feature = "avx512vnni")
+    )
+))]
+mod vnni;
 
 /// Whether the build states that the CPU has the RISC-V vector extension V 1.0
 /// (`RUSTFLAGS="--cfg mnetc_rvv"`). Code generated for the `rvv` target refuses to build

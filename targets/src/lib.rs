@@ -114,7 +114,8 @@ pub enum QDwLayout {
     /// group zero padded) and kernel column, the 32 channels' four taps side by side,
     /// `[C/32][KH/4][KW][32][4]`, the channels in the order AVX2's byte then word unpacks of
     /// four rows of 32 inputs leave them: 0-3, 16-19, 8-11, 24-27, then 4-7, 20-23, 12-15,
-    /// 28-31, two 512-bit vectors for `vpdpbusd` (`avx512vnni`).
+    /// 28-31, two 512-bit vectors for `vpdpbusd` (`avx512vnni`), or four 256-bit ones
+    /// (`avxvnni`).
     Quads32,
 }
 
@@ -434,7 +435,7 @@ pub const AVX2: TargetDesc = TargetDesc {
         (Kernel::Quantize, "avx2::f32_quantize_avx2"),
     ],
     auto_cfg: Some(
-        r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")"#,
+        r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma", not(target_feature = "avxvnni"))"#,
     ),
     native: true,
     emulation: None,
@@ -506,6 +507,38 @@ pub const AVX512VNNI: TargetDesc = TargetDesc {
         (Kernel::Quantize, "avx2::f32_quantize_avx2"),
     ],
     ..AVX512
+};
+
+/// x86-64 with AVX-VNNI besides AVX2 and FMA (the VEX-encoded 256-bit `vpdpbusd`: Intel Alder
+/// Lake and later client cores, Sapphire Rapids and later Xeons, AMD Zen 5): `avx2`'s float
+/// kernels, and `avx512vnni`'s quantized GEMM, depthwise and dense conv (the same packing) on
+/// 256-bit vectors, in register tiles that fit AVX2's 16 registers. `auto` and `native` pick
+/// it where the build or the CPU has AVX-VNNI.
+pub const AVXVNNI: TargetDesc = TargetDesc {
+    name: "avxvnni",
+    features: &["avxvnni", "avx2", "fma"],
+    runtime_module: "avxvnni",
+    qgemm: QGemmLayout {
+        mr: 6,
+        nr: 16,
+        kr: 4,
+        signed_x: false,
+    },
+    qdw: QDwLayout::Quads32,
+    qconv: QConvLayout::Quads16,
+    kernels: &[
+        (Kernel::Conv, "avx2::f32_conv_minmax_avx2"),
+        (Kernel::DwConv, "avx2::f32_dwconv_nhwc_minmax_avx2"),
+        (Kernel::Gemm, "avx2::f32_gemm_minmax_avx2"),
+        (Kernel::QGemm, "avxvnni::u8_gemm_avxvnni"),
+        (Kernel::QDwConv, "avxvnni::u8_dwconv_avxvnni"),
+        (Kernel::QConv, "avxvnni::u8_conv_avxvnni"),
+        (Kernel::Quantize, "avx2::f32_quantize_avx2"),
+    ],
+    auto_cfg: Some(
+        r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma", target_feature = "avxvnni")"#,
+    ),
+    ..AVX2
 };
 
 /// aarch64 with NEON (Advanced SIMD, baseline on every aarch64 Rust target) and its FMA.
@@ -651,7 +684,9 @@ pub const RVV: TargetDesc = TargetDesc {
 };
 
 /// Every target, in the order `mnetc` lists them.
-pub const ALL: &[TargetDesc] = &[GENERIC, AVX2, AVX512, AVX512VNNI, NEON, NEONDOT, RVV];
+pub const ALL: &[TargetDesc] = &[
+    GENERIC, AVX2, AVXVNNI, AVX512, AVX512VNNI, NEON, NEONDOT, RVV,
+];
 
 #[cfg(test)]
 mod tests {

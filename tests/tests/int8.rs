@@ -56,7 +56,7 @@ fn quantized_models_match_onnxruntime_within_one_step() {
 }
 
 /// Generated code for every int8 fixture on the targets that run here natively (generic, and
-/// avx2 and avx512 when the CPU has them): onnxruntime's bits, on one and on two threads.
+/// each x86 target whose features the CPU has): onnxruntime's bits, on one and on two threads.
 /// (`cross_targets.rs` runs the repository's int8 fixtures on neon and rvv under QEMU.)
 #[test]
 fn generated_int8_code_gives_onnxruntime_bits_on_the_native_targets() {
