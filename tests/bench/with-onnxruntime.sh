@@ -7,15 +7,28 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
     .venv/bin/pip install --quiet onnxruntime numpy
 fi
-# On a CPU with AVX-512F, mnetc's code for the avx512 target, avx512vnni with AVX-512 VNNI too
-# (MNETC_BENCH_AVX2=1: avx2's).
-if grep -qw avx512f /proc/cpuinfo 2>/dev/null && [ -z "${MNETC_BENCH_AVX2:-}" ]; then
-    if grep -qw avx512_vnni /proc/cpuinfo; then
-        export RUSTFLAGS="-C target-feature=+avx2,+fma,+avx512f,+avx512vnni" CARGO_TARGET_DIR=target/avx512vnni
-    else
-        export RUSTFLAGS="-C target-feature=+avx2,+fma,+avx512f" CARGO_TARGET_DIR=target/avx512
+# mnetc's code for the x86 target the CPU runs with the most: avx512vnni (AVX-512F and VNNI),
+# avx512, avxvnni (AVX-VNNI), else avx2 (MNETC_BENCH_TARGET=NAME picks one of them, for example
+# MNETC_BENCH_TARGET=avx2 on any of these CPUs).
+has() { grep -qw "$1" /proc/cpuinfo 2>/dev/null; }
+target="${MNETC_BENCH_TARGET:-}"
+if [ -z "$target" ]; then
+    if has avx512f && has avx512_vnni; then target=avx512vnni
+    elif has avx512f; then target=avx512
+    elif has avx_vnni; then target=avxvnni
+    else target=avx2
     fi
 fi
+case "$target" in
+    avx2) features="+avx2,+fma" ;;
+    avxvnni) features="+avx2,+fma,+avxvnni" ;;
+    avx512) features="+avx2,+fma,+avx512f" ;;
+    avx512vnni) features="+avx2,+fma,+avx512f,+avx512vnni" ;;
+    *) echo "MNETC_BENCH_TARGET: one of avx2, avxvnni, avx512, avx512vnni" >&2; exit 2 ;;
+esac
+# avx2's build in cargo's own directory, the others beside it.
+export RUSTFLAGS="-C target-feature=$features"
+if [ "$target" != avx2 ]; then export CARGO_TARGET_DIR="target/$target"; fi
 cargo build --release --quiet
 # mnetc-bench pins every one-thread run (its own, tract's and the worker's) to the first CPU, so
 # that no engine keeps a private L2 warm while the others run; runs on several threads
