@@ -12,8 +12,8 @@
 //! `classes = 1000`, `relu6 = false`; or `model = "net.json"` (a JSON description) instead;
 //! `weights = "path"` (ONNX or safetensors, relative to `CARGO_MANIFEST_DIR`; without it the
 //! module reads its weights at run time with `Net::from_bytes`); `name = ident` (default
-//! `mobilenet`); `target = auto | generic | avx2 | neon | rvv` (default `auto`: chosen by the
-//! build's `cfg`); `preprocess = torchvision | keras | keras_v3 | caffe | unit | auto` (the
+//! `mobilenet`); `target = auto` or a target's name (`generic`, `avx2`, `avxvnni`, `neon`, ...; default
+//! `auto`: chosen by the build's `cfg`); `preprocess = torchvision | keras | keras_v3 | caffe | unit | auto` (the
 //! module also gets `forward_rgb8`). Errors point at the argument they are about.
 
 use mnetc::codegen::Target;
