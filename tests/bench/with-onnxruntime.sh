@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark with an onnxruntime column: installs onnxruntime into its own virtual
-# environment (tests/bench/.venv) with pip, then runs mnetc-bench with the worker.
+# environment (tests/bench/.venv) with pip, then runs mnetc-bench with the worker. With
+# MNETC_BENCH_LITERT=1 also a LiteRT (XNNPACK) column on the int8 models: installs LiteRT and
+# TensorFlow (to make the int8 TFLite models, litert_models.py) into the same environment.
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ ! -x .venv/bin/python ]; then
@@ -29,8 +31,16 @@ esac
 # avx2's build in cargo's own directory, the others beside it.
 export RUSTFLAGS="-C target-feature=$features"
 if [ "$target" != avx2 ]; then export CARGO_TARGET_DIR="target/$target"; fi
+litert=()
+if [ -n "${MNETC_BENCH_LITERT:-}" ]; then
+    if ! .venv/bin/python -c "import ai_edge_litert, tensorflow" 2>/dev/null; then
+        .venv/bin/pip install --quiet ai-edge-litert==2.3.0 tensorflow-cpu==2.21.0
+    fi
+    .venv/bin/python litert_models.py
+    litert=(--litert .venv/bin/python)
+fi
 cargo build --release --quiet
 # mnetc-bench pins every one-thread run (its own, tract's and the worker's) to the first CPU, so
 # that no engine keeps a private L2 warm while the others run; runs on several threads
 # (--threads N) use every CPU.
-"${CARGO_TARGET_DIR:-target}/release/mnetc-bench" --onnxruntime .venv/bin/python "$@"
+"${CARGO_TARGET_DIR:-target}/release/mnetc-bench" --onnxruntime .venv/bin/python "${litert[@]}" "$@"

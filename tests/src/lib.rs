@@ -205,14 +205,15 @@ pub fn is_quantized(f: &Fixture) -> bool {
 
 /// The expected output to check a quantized model's case against: onnxruntime's output
 /// computed with exact integer sums (`tests/fixtures/int8/make_fixtures.py` explains why the
-/// shared models' own files are not that), from `tests/fixtures/int8/shared/` for the shared
-/// models.
+/// shared models' own files are not that): the repository's own files, and for the shared
+/// models those in `tests/fixtures/int8/shared/`.
 pub fn quantized_expected(f: &Fixture, expected: &Path) -> PathBuf {
-    let own = repo_fixtures().join("int8");
-    if f.onnx.starts_with(&own) {
+    if f.onnx.starts_with(repo_fixtures()) {
         return expected.to_path_buf();
     }
-    own.join("shared")
+    repo_fixtures()
+        .join("int8")
+        .join("shared")
         .join(expected.file_name().expect("a file"))
 }
 

@@ -216,3 +216,28 @@ fn bad_quantization_parameters_are_refused() {
         "{msg}"
     );
 }
+
+/// tf2onnx's QDQ ONNX of an int8 TFLite model (int8 activations, the input's QuantizeLinear
+/// followed by a Transpose of the int8 values to NCHW, Reshapes of int8 values around the
+/// classifier): every layer computes in integers, from the stem to the classifier, and only
+/// the output is dequantized. (Its outputs are checked against onnxruntime's bits with the
+/// other int8 fixtures above.)
+#[test]
+fn tf2onnx_int8_tflite_models_compute_in_integers() {
+    let f = mnetc_tests::fixture("tflite_mobilenet_v1_0.25_128_int8_qdq_s8");
+    let graph = mnetc::frontend(&f.onnx, &Options::default()).unwrap();
+    let s = mnetc::inspect::summarize(&graph);
+    let float: Vec<&str> = s
+        .layers
+        .iter()
+        .filter(|l| l.dtype != "int8" && l.op != "DequantizeLinear")
+        .map(|l| l.name.as_str())
+        .collect();
+    assert!(float.is_empty(), "not in integers: {float:?}");
+    let convs = s.layers.iter().filter(|l| l.op.ends_with("conv")).count();
+    assert_eq!(
+        convs, 28,
+        "the stem, 13 depthwise and 13 pointwise convs, the classifier"
+    );
+    assert_eq!(s.layers.last().unwrap().op, "DequantizeLinear");
+}

@@ -60,8 +60,14 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
         Op::Shape(ShapeOp::Shape { .. }) => (DType::I64, None),
         Op::Shape(ShapeOp::Cast { to }) => (*to, None),
         Op::Quant(q) => ops::quant::out_type(graph, node, q, &out)?,
-        // Quantized values keep their parameters through ops that only move elements.
+        // Quantized values keep their parameters through ops that only move elements (a
+        // transpose only per-tensor ones: it would move a per-channel axis).
         op if op.is_reshape_like() => (x.dtype, x.quant.clone()),
+        Op::Shape(ShapeOp::Transpose { .. })
+            if x.quant.as_ref().is_some_and(|q| q.axis.is_none()) =>
+        {
+            (x.dtype, x.quant.clone())
+        }
         _ => (x.dtype, None),
     };
     graph.nodes[index].op = op;

@@ -2,7 +2,10 @@
 //! same ONNX model and the same input, in one process, interleaved run by run, single-threaded
 //! and pinned to the first CPU, a warm-up and then the median of `--runs` runs each. With
 //! `--onnxruntime PYTHON`, an onnxruntime worker (`ort_worker.py`, one intra-op thread) takes
-//! its turn in the same loop. With `--threads N`, each round also runs mnetc's
+//! its turn in the same loop; with `--litert PYTHON`, a LiteRT worker (`litert_worker.py`, one
+//! thread, XNNPACK) does too on the int8 models that have a TFLite twin in `models/`
+//! (`litert_models.py`: the same architecture with other weights, so its outputs are not
+//! compared). With `--threads N`, each round also runs mnetc's
 //! `forward_parallel` on a pool of N threads (and onnxruntime with N intra-op threads) on every
 //! CPU, checked to give the one-thread output to the bit, and the engines alternate in blocks
 //! of runs (see the timing loop). Outputs are checked against each other before timing. Prints markdown tables and writes them as JSON (`--json`, default
@@ -56,7 +59,9 @@ fn chains_512(iters: usize) -> f32 {
             *v = _mm512_fmadd_ps(*v, a, b);
         }
     }
-    let sum = acc.iter().fold(_mm512_setzero_ps(), |s, &v| _mm512_add_ps(s, v));
+    let sum = acc
+        .iter()
+        .fold(_mm512_setzero_ps(), |s, &v| _mm512_add_ps(s, v));
     _mm512_reduce_add_ps(sum)
 }
 
@@ -72,7 +77,9 @@ fn chains_256(iters: usize) -> f32 {
         }
     }
     let mut out = [0f32; 8];
-    let sum = acc.iter().fold(_mm256_setzero_ps(), |s, &v| _mm256_add_ps(s, v));
+    let sum = acc
+        .iter()
+        .fold(_mm256_setzero_ps(), |s, &v| _mm256_add_ps(s, v));
     // SAFETY: `out` holds 8 floats.
     unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
     out.iter().sum()
@@ -98,24 +105,25 @@ fn cpu_name() -> String {
     }
 }
 
-struct Ort {
+/// A Python worker that times another engine (`ort_worker.py`, `litert_worker.py`).
+struct Worker {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
 }
 
-impl Ort {
-    fn start(python: &str) -> Ort {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ort_worker.py");
+impl Worker {
+    fn start(python: &str, script: &str) -> Worker {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
         let mut child = Command::new(python)
-            .arg(script)
+            .arg(&script)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .expect("start the onnxruntime worker");
+            .unwrap_or_else(|e| panic!("start {}: {e}", script.display()));
         let stdin = child.stdin.take().expect("stdin");
         let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        Ort {
+        Worker {
             child,
             stdin,
             stdout,
@@ -133,7 +141,7 @@ impl Ort {
     }
 }
 
-impl Drop for Ort {
+impl Drop for Worker {
     fn drop(&mut self) {
         let _ = writeln!(self.stdin, "quit");
         let _ = self.child.wait();
@@ -219,6 +227,27 @@ fn frame_timing(runs: usize, warmup: usize) -> Option<(String, serde_json::Value
         json.push(serde_json::json!({ "frame": label, "ms": m, "min_ms": min(&times[k + 1]), "forward_ms": forward }));
     }
     Some((table, serde_json::Value::Array(json)))
+}
+
+/// The table of `--litert`: mnetc and LiteRT (XNNPACK, one thread) on the int8 models with a
+/// TFLite twin, as median (minimum) milliseconds.
+fn litert_table(rows: &[serde_json::Value]) -> String {
+    let mut t = String::from(
+        "| model | mnetc ms | LiteRT (XNNPACK) ms | mnetc / LiteRT |\n| --- | ---: | ---: | ---: |\n",
+    );
+    for r in rows.iter().filter(|r| r["litert_ms"].is_number()) {
+        let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+        t.push_str(&format!(
+            "| {} | {:.3} ({:.3}) | {:.3} ({:.3}) | {:.2} |\n",
+            r["model"].as_str().unwrap_or(""),
+            f("mnetc_ms"),
+            f("mnetc_min_ms"),
+            f("litert_ms"),
+            f("litert_min_ms"),
+            f("mnetc_over_litert")
+        ));
+    }
+    t
 }
 
 /// The table of `--threads N`: mnetc on one and N threads, and onnxruntime on N, as median
@@ -312,7 +341,8 @@ fn main() -> TractResult<()> {
     let one_cpu = [cpus[0]];
     let json_path = arg("--json").unwrap_or_else(|| "bench-results.json".into());
     // Started on every CPU too (it pins its one-thread runs itself).
-    let mut ort = arg("--onnxruntime").map(|python| Ort::start(&python));
+    let mut ort = arg("--onnxruntime").map(|python| Worker::start(&python, "ort_worker.py"));
+    let mut litert = arg("--litert").map(|python| Worker::start(&python, "litert_worker.py"));
     pin(&one_cpu);
     let warmup = 5;
     let peak = fma_peak_gflops();
@@ -325,7 +355,10 @@ fn main() -> TractResult<()> {
         "Timing {} models, {runs} runs each after {warmup} warm-up runs, interleaved, one thread{}.\n",
         MODELS.len(),
         if threads > 1 {
-            format!(" (pinned to CPU {}) and {threads} threads (on CPUs {cpus:?})", cpus[0])
+            format!(
+                " (pinned to CPU {}) and {threads} threads (on CPUs {cpus:?})",
+                cpus[0]
+            )
         } else {
             String::new()
         }
@@ -334,7 +367,10 @@ fn main() -> TractResult<()> {
     let only: Option<Vec<String>> =
         arg("--models").map(|m| m.split(',').map(str::to_string).collect());
     for entry in MODELS {
-        if only.as_ref().is_some_and(|o| !o.iter().any(|l| l == entry.label)) {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.iter().any(|l| l == entry.label))
+        {
             continue;
         }
         let x = input_for(entry);
@@ -348,7 +384,10 @@ fn main() -> TractResult<()> {
         let tract = match tract_model(entry) {
             Ok(t) => Some(t),
             Err(e) if int8 => {
-                eprintln!("{}: tract does not run it ({e}); no tract column", entry.label);
+                eprintln!(
+                    "{}: tract does not run it ({e}); no tract column",
+                    entry.label
+                );
                 None
             }
             Err(e) => return Err(e),
@@ -373,13 +412,13 @@ fn main() -> TractResult<()> {
                 entry.label
             );
         }
+        let input_file =
+            std::env::temp_dir().join(format!("mnetc-bench-{}.f32", std::process::id()));
+        std::fs::write(
+            &input_file,
+            x.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>(),
+        )?;
         if let Some(o) = ort.as_mut() {
-            let input_file =
-                std::env::temp_dir().join(format!("mnetc-bench-{}.f32", std::process::id()));
-            std::fs::write(
-                &input_file,
-                x.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>(),
-            )?;
             let answer = o.ask(&format!(
                 "load {} {} {threads}",
                 entry.path,
@@ -397,8 +436,31 @@ fn main() -> TractResult<()> {
                 entry.label
             );
             if int8 {
-                eprintln!("{}: onnxruntime's output within {diff} of mnetc's", entry.label);
+                eprintln!(
+                    "{}: onnxruntime's output within {diff} of mnetc's",
+                    entry.label
+                );
             }
+        }
+        // LiteRT on the int8 model's TFLite twin, if there is one: other weights, so only the
+        // output's length is checked.
+        let tflite = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(format!("litert_{}.tflite", entry.label));
+        let mut lite = litert.as_mut().filter(|_| int8 && tflite.exists());
+        if let Some(l) = lite.as_mut() {
+            let answer = l.ask(&format!(
+                "load {} {}",
+                tflite.display(),
+                input_file.display()
+            ));
+            let n = answer.split_whitespace().count();
+            assert_eq!(
+                n,
+                mnetc.output().len(),
+                "{}: LiteRT's output length",
+                entry.label
+            );
         }
         if let Some(pool) = &pool {
             // The tasks are fixed at compile time: the same bits on any number of threads.
@@ -414,8 +476,9 @@ fn main() -> TractResult<()> {
                 entry.label
             );
         }
-        // Times of mnetc, tract, onnxruntime on one thread; mnetc and onnxruntime on N.
-        let mut times: [Vec<f64>; 5] = Default::default();
+        // Times of mnetc, tract, onnxruntime on one thread; mnetc and onnxruntime on N; LiteRT
+        // on one.
+        let mut times: [Vec<f64>; 6] = Default::default();
         // One thread: run by run, mnetc, tract, onnxruntime. With --threads, engine by engine
         // in blocks of BLOCK timed runs, each after an untimed one: a block's engine has the
         // CPUs to itself, as in an app that runs frame after frame, while the threads that
@@ -453,6 +516,9 @@ fn main() -> TractResult<()> {
             if let Some(o) = ort.as_mut() {
                 time(2, &mut || o.ask("run 1").parse::<f64>().expect("ms"));
             }
+            if let Some(l) = lite.as_mut() {
+                time(5, &mut || l.ask("run 1").parse::<f64>().expect("ms"));
+            }
             if let Some(pool) = &pool {
                 pin(&cpus);
                 time(3, &mut || {
@@ -469,7 +535,7 @@ fn main() -> TractResult<()> {
             done += block;
         }
         let stat = |v: &[f64]| (!v.is_empty()).then(|| (median(&mut v.to_vec()), minimum(v)));
-        let [sm, st, so, smn, son] = times.each_ref().map(|v| stat(v));
+        let [sm, st, so, smn, son, sl] = times.each_ref().map(|v| stat(v));
         let (m, m_min) = sm.expect("mnetc timed");
         let t = st.map_or(f64::NAN, |s| s.0);
         let o = so.map(|s| s.0);
@@ -493,6 +559,9 @@ fn main() -> TractResult<()> {
             "onnxruntime_threads_ms": son.map(|s| s.0),
             "onnxruntime_threads_min_ms": son.map(|s| s.1),
             "mnetc_over_onnxruntime_threads": smn.zip(son).map(|(a, b)| a.0 / b.0),
+            "litert_ms": sl.map(|s| s.0),
+            "litert_min_ms": sl.map(|s| s.1),
+            "mnetc_over_litert": sl.map(|s| m / s.0),
         }));
         eprintln!(
             "{}: mnetc {m:.3} ms, tract {t:.3} ms{}{}",
@@ -538,6 +607,9 @@ fn main() -> TractResult<()> {
     println!("{table}");
     if threads > 1 {
         println!("{}", threads_table(&rows, threads, with_ort));
+    }
+    if rows.iter().any(|r| r["litert_ms"].is_number()) {
+        println!("{}", litert_table(&rows));
     }
     if let Some((table, _)) = &frames {
         println!("{table}");
