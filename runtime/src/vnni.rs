@@ -562,83 +562,30 @@ pub(crate) fn conv<V: Lanes16, const P: usize, const NB: usize>(
                 start[j] = V::load(bt.as_ptr() as *const u8).sub_times(sum, xz);
                 scale[j] = V::load_f32(st.as_ptr());
             }
-            let wb = w.as_ptr().add(cb * ci * kh * groups * 64);
+            let blk = Block {
+                wb: w.as_ptr().add(cb * ci * kh * groups * 64),
+                start,
+                scale,
+                q,
+                co,
+                n: co - cb * 16,
+                nb,
+            };
             let out = |oy: usize, ox: usize| y.as_mut_ptr().add((oy * ow + ox) * co + cb * 16);
-            let n = co - cb * 16;
             for oy in rows.clone() {
                 for ox in (0..first).chain(last..ow) {
-                    if nb == 2 {
-                        stem.chunk::<V, 1, 2, false>(
-                            wb,
-                            start,
-                            scale,
-                            q,
-                            oy,
-                            ox,
-                            out(oy, ox),
-                            co,
-                            n,
-                        );
-                    } else {
-                        stem.chunk::<V, 1, 1, false>(
-                            wb,
-                            start,
-                            scale,
-                            q,
-                            oy,
-                            ox,
-                            out(oy, ox),
-                            co,
-                            n,
-                        );
-                    }
+                    stem.pixels::<V, 1, false>(&blk, oy, ox, out(oy, ox));
                 }
                 let mut ox = first;
                 while ox < last {
                     let p = if ox + P <= last { P } else { 1 };
                     let fast = xsx == 1 && stem.shape.fits(oy, ox + p - 1, 4 * groups);
-                    let at = out(oy, ox);
-                    match (p == P, nb == 2, fast) {
-                        (true, true, true) => {
-                            stem.chunk::<V, P, 2, true>(wb, start, scale, q, oy, ox, at, co, n)
-                        }
-                        (true, false, true) => {
-                            stem.chunk::<V, P, 1, true>(wb, start, scale, q, oy, ox, at, co, n)
-                        }
-                        (false, true, true) => {
-                            stem.chunk::<V, 1, 2, true>(wb, start, scale, q, oy, ox, at, co, n)
-                        }
-                        (false, false, true) => {
-                            stem.chunk::<V, 1, 1, true>(wb, start, scale, q, oy, ox, at, co, n)
-                        }
-                        (_, true, false) => {
+                    match (p == P, fast) {
+                        (true, true) => stem.pixels::<V, P, true>(&blk, oy, ox, out(oy, ox)),
+                        (false, true) => stem.pixels::<V, 1, true>(&blk, oy, ox, out(oy, ox)),
+                        (_, false) => {
                             for i in 0..p {
-                                stem.chunk::<V, 1, 2, false>(
-                                    wb,
-                                    start,
-                                    scale,
-                                    q,
-                                    oy,
-                                    ox + i,
-                                    out(oy, ox + i),
-                                    co,
-                                    n,
-                                );
-                            }
-                        }
-                        (_, false, false) => {
-                            for i in 0..p {
-                                stem.chunk::<V, 1, 1, false>(
-                                    wb,
-                                    start,
-                                    scale,
-                                    q,
-                                    oy,
-                                    ox + i,
-                                    out(oy, ox + i),
-                                    co,
-                                    n,
-                                );
+                                stem.pixels::<V, 1, false>(&blk, oy, ox + i, out(oy, ox + i));
                             }
                         }
                     }
@@ -648,6 +595,19 @@ pub(crate) fn conv<V: Lanes16, const P: usize, const NB: usize>(
             cb += nb;
         }
     }
+}
+
+/// One to two blocks of 16 output channels of [`conv`]: the first block's weights (`NB`
+/// blocks of them from `wb`), the sums' starts and the scales, the requantization, the output
+/// channels (a pixel's stride) and how many of them from the first block's, the blocks.
+struct Block<V: Lanes16> {
+    wb: *const i8,
+    start: [V; 2],
+    scale: [V::F; 2],
+    q: Requant,
+    co: usize,
+    n: usize,
+    nb: usize,
 }
 
 /// What [`conv`]'s pixel chunks share: the input, its zero point, the shape and the groups
@@ -660,29 +620,53 @@ struct Stem {
 }
 
 impl Stem {
-    /// `P` pixels from `(oy, ox)` of `NB` blocks of 16 output channels (weights from `wb`,
-    /// sums starting from `start`, requantized by `scale`), stored from `y` (pixel stride
-    /// `co`, the first `n` channels); `FAST` reads each group's four inputs with one 32-bit
-    /// load (interior pixels of an input with adjacent columns whose reads [`ConvShape::fits`]),
-    /// else gathers them (the zero point outside the image).
+    /// `P` pixels from `(oy, ox)` of `blk`'s blocks, stored from `y`.
     ///
     /// # Safety
-    /// The pixels are output pixels of this task's rows; `wb` the first block's weights with
-    /// `NB` blocks of them; `y` the first pixel's output at the first block's channels.
+    /// As [`Stem::chunk`]'s.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn chunk<V: Lanes16, const P: usize, const NB: usize, const FAST: bool>(
+    unsafe fn pixels<V: Lanes16, const P: usize, const FAST: bool>(
         &self,
-        wb: *const i8,
-        start: [V; 2],
-        scale: [V::F; 2],
-        q: Requant,
+        blk: &Block<V>,
         oy: usize,
         ox: usize,
         y: *mut u8,
-        co: usize,
-        n: usize,
     ) {
+        // SAFETY: the caller's promise.
+        unsafe {
+            if blk.nb == 2 {
+                self.chunk::<V, P, 2, FAST>(blk, oy, ox, y);
+            } else {
+                self.chunk::<V, P, 1, FAST>(blk, oy, ox, y);
+            }
+        }
+    }
+
+    /// `P` pixels from `(oy, ox)` of `NB` blocks of 16 output channels (`blk`'s), stored from
+    /// `y` (pixel stride `blk.co`, the first `blk.n` channels); `FAST` reads each group's four
+    /// inputs with one 32-bit load (interior pixels of an input with adjacent columns whose
+    /// reads [`ConvShape::fits`]), else gathers them (the zero point outside the image).
+    ///
+    /// # Safety
+    /// The pixels are output pixels of this task's rows; `blk.wb` the first block's weights
+    /// with `NB` blocks of them; `y` the first pixel's output at the first block's channels.
+    #[inline(always)]
+    unsafe fn chunk<V: Lanes16, const P: usize, const NB: usize, const FAST: bool>(
+        &self,
+        blk: &Block<V>,
+        oy: usize,
+        ox: usize,
+        y: *mut u8,
+    ) {
+        let Block {
+            wb,
+            start,
+            scale,
+            q,
+            co,
+            n,
+            ..
+        } = *blk;
         unsafe {
             let ConvShape {
                 w,

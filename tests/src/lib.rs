@@ -435,6 +435,27 @@ pub fn check_forward_rgb8(target: mnetc::codegen::Target, vlens: &[u32]) {
     }
 }
 
+/// The error of building code generated for `target` (a tiny model) with only `flags`: the
+/// guard's message naming what the build lacks, which each target's test checks.
+pub fn build_error_without_features(target: mnetc::codegen::Target, flags: &str) -> String {
+    let bytes = onnx_edit::encode(&onnx_edit::tiny());
+    let codegen = mnetc::codegen::CodegenOptions {
+        target,
+        ..Default::default()
+    };
+    let generated = mnetc::compile_bytes(
+        &bytes,
+        Path::new("tiny.onnx"),
+        &mnetc::Options::default(),
+        &codegen,
+    )
+    .unwrap();
+    match mnetc_cli::verify::build_with_flags(&generated, target, flags) {
+        Ok(_) => panic!("{target} code built with only {flags:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// Runs the runtime's own tests whose names start with `module::` (a SIMD module's kernel
 /// cases) in a build with `target`'s flags (its own target directory), asserts that they
 /// passed, and returns how many of them ran.
