@@ -422,6 +422,14 @@ pub enum ActivationOp {
         axis: i64,
         legacy: bool,
     },
+    /// `max(0, min(1, alpha * x + beta))` (ONNX HardSigmoid).
+    HardSigmoid {
+        alpha: f32,
+        beta: f32,
+    },
+    /// `x * max(0, min(1, x / 6 + 1 / 2))` (ONNX HardSwish: x times HardSigmoid with alpha 1/6,
+    /// beta 1/2).
+    HardSwish,
 }
 
 /// Ops that move, relabel or compute shapes.
@@ -482,6 +490,8 @@ impl Op {
             Op::Activation(op) => match op {
                 ActivationOp::Clip(_) => "Clip",
                 ActivationOp::Softmax { .. } => "Softmax",
+                ActivationOp::HardSigmoid { .. } => "HardSigmoid",
+                ActivationOp::HardSwish => "HardSwish",
             },
             Op::Binary(op) => match op {
                 BinaryOp::Add => "Add",

@@ -451,6 +451,21 @@ pub fn f32_clamp<const N: usize>(x: &[f32; N], y: &mut [f32; N], min: f32, max: 
     }
 }
 
+/// `y = max(0, min(1, alpha * x + beta))` elementwise (ONNX HardSigmoid).
+pub fn f32_hard_sigmoid<const N: usize>(x: &[f32; N], y: &mut [f32; N], alpha: f32, beta: f32) {
+    for (d, &v) in y.iter_mut().zip(x) {
+        *d = clamp(alpha * v + beta, 0.0, 1.0);
+    }
+}
+
+/// `y = x * max(0, min(1, x / 6 + 1 / 2))` elementwise (ONNX HardSwish: x times its
+/// HardSigmoid with alpha 1/6, beta 1/2).
+pub fn f32_hard_swish<const N: usize>(x: &[f32; N], y: &mut [f32; N]) {
+    for (d, &v) in y.iter_mut().zip(x) {
+        *d = v * clamp(v * (1.0 / 6.0) + 0.5, 0.0, 1.0);
+    }
+}
+
 /// `y[i] = mean(x[i * N .. (i + 1) * N])`.
 pub fn f32_mean_rows<const G: usize, const N: usize, const XN: usize>(
     x: &[f32; XN],

@@ -279,10 +279,14 @@ pub enum Kernel {
     Quantize,
     /// Uint8 to float (DequantizeLinear).
     Dequantize,
+    /// A standalone hard-sigmoid, `max(0, min(1, alpha * x + beta))`.
+    HardSigmoid,
+    /// A standalone hard-swish, `x * max(0, min(1, x / 6 + 1 / 2))`.
+    HardSwish,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 18] = [
+    pub const ALL: [Kernel; 20] = [
         Kernel::Conv,
         Kernel::DwConv,
         Kernel::Gemm,
@@ -301,6 +305,8 @@ impl Kernel {
         Kernel::QAdd,
         Kernel::Quantize,
         Kernel::Dequantize,
+        Kernel::HardSigmoid,
+        Kernel::HardSwish,
     ];
 
     /// A short name for profiles: `conv`, `dwconv`, `gemm`, ...
@@ -324,6 +330,8 @@ impl Kernel {
             Kernel::QAdd => "qadd",
             Kernel::Quantize => "quantize",
             Kernel::Dequantize => "dequantize",
+            Kernel::HardSigmoid => "hardsigmoid",
+            Kernel::HardSwish => "hardswish",
         }
     }
 }
@@ -391,6 +399,8 @@ pub const GENERIC: TargetDesc = TargetDesc {
         (Kernel::QAdd, "scalar::u8_add"),
         (Kernel::Quantize, "scalar::f32_quantize"),
         (Kernel::Dequantize, "scalar::u8_dequantize"),
+        (Kernel::HardSigmoid, "scalar::f32_hard_sigmoid"),
+        (Kernel::HardSwish, "scalar::f32_hard_swish"),
     ],
     auto_cfg: None,
     native: false,

@@ -527,3 +527,116 @@ pub fn node_mut<'a>(model: &'a mut ModelProto, name: &str) -> &'a mut NodeProto 
 pub fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(crate::repo_fixtures().join(format!("{name}.onnx"))).expect("fixture")
 }
+
+/// How [`hard_ops`] spells hard-swish.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HardSwishStyle {
+    /// The `HardSwish` op (opset 14 and later: PyTorch's exporters from opset 14).
+    Op,
+    /// `Mul(x, HardSigmoid(x, alpha = 1/6, beta = 1/2))` (PyTorch's exporter at opset 13).
+    MulHardSigmoid,
+}
+
+/// Rewrites tf2onnx's decomposed hard-sigmoid, `Mul(Clip(Add(x, 3), 0, 6), 1/6)`, into
+/// `HardSigmoid(x, alpha = 1/6, beta = 1/2)`, and each hard-swish, `Mul(x, hard-sigmoid(x))`
+/// in either operand order, into `style`'s spelling: a Keras MobileNetV3 as PyTorch's
+/// exporters write its activations, the function unchanged (onnxruntime's output for the
+/// original is the oracle). Returns the model and how many hard-sigmoids and hard-swishes it
+/// rewrote.
+pub fn hard_ops(model: &ModelProto, style: HardSwishStyle) -> (ModelProto, usize, usize) {
+    let mut m = model.clone();
+    let graph = m.graph.as_mut().unwrap();
+    let scalar = |name: &str| -> Option<f32> {
+        let t = graph.initializer.iter().find(|t| t.name() == name)?;
+        let v = match &t.raw_data {
+            Some(raw) if raw.len() == 4 => f32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]),
+            None if t.float_data.len() == 1 => t.float_data[0],
+            _ => return None,
+        };
+        Some(v)
+    };
+    let producer = |nodes: &[NodeProto], out: &str| nodes.iter().position(|n| n.output[0] == out);
+    let consumers = |nodes: &[NodeProto], out: &str| {
+        nodes
+            .iter()
+            .filter(|n| n.input.iter().any(|i| i == out))
+            .count()
+    };
+    let mut nodes = graph.node.clone();
+    // Hard-sigmoids: a Mul by 1/6 of a Clip(0, 6) of an Add of 3, each read only by the next.
+    let mut sigmoids = Vec::new();
+    for (i, mul) in nodes.iter().enumerate() {
+        if mul.op_type() != "Mul"
+            || scalar(&mul.input[1]).is_none_or(|v| (v - 1.0 / 6.0).abs() > 1e-7)
+        {
+            continue;
+        }
+        let Some(c) = producer(&nodes, &mul.input[0]) else {
+            continue;
+        };
+        let clip = &nodes[c];
+        if clip.op_type() != "Clip"
+            || clip.input.len() != 3
+            || scalar(&clip.input[1]) != Some(0.0)
+            || scalar(&clip.input[2]) != Some(6.0)
+            || consumers(&nodes, &clip.output[0]) != 1
+        {
+            continue;
+        }
+        let Some(a) = producer(&nodes, &clip.input[0]) else {
+            continue;
+        };
+        let add = &nodes[a];
+        if add.op_type() != "Add"
+            || scalar(&add.input[1]) != Some(3.0)
+            || consumers(&nodes, &add.output[0]) != 1
+        {
+            continue;
+        }
+        sigmoids.push((i, c, a, add.input[0].clone()));
+    }
+    let mut drop = vec![false; nodes.len()];
+    let mut swishes = 0;
+    for &(i, c, a, ref x) in &sigmoids {
+        let hs = nodes[i].output[0].clone();
+        let name = format!("{}_hard_sigmoid", nodes[i].name());
+        nodes[i] = node(
+            "HardSigmoid",
+            &name,
+            &[x],
+            &[&hs],
+            vec![attr_float("alpha", 1.0 / 6.0), attr_float("beta", 0.5)],
+        );
+        drop[c] = true;
+        drop[a] = true;
+        // A hard-swish: the hard-sigmoid's only reader multiplies it by x.
+        let readers: Vec<usize> = (0..nodes.len())
+            .filter(|&j| nodes[j].input.contains(&hs))
+            .collect();
+        if let [j] = readers[..] {
+            let mul = &nodes[j];
+            let other = mul.input.iter().find(|s| **s != hs).cloned();
+            if mul.op_type() == "Mul" && other.as_deref() == Some(x.as_str()) {
+                if style == HardSwishStyle::Op {
+                    let (y, name) = (mul.output[0].clone(), format!("{}_hard_swish", mul.name()));
+                    nodes[j] = node("HardSwish", &name, &[x], &[&y], vec![]);
+                    drop[i] = true;
+                } else {
+                    // PyTorch's order: x first.
+                    nodes[j].input = vec![x.clone(), hs.clone()];
+                }
+                swishes += 1;
+            }
+        }
+    }
+    graph.node = nodes
+        .into_iter()
+        .zip(drop)
+        .filter(|(_, d)| !d)
+        .map(|(n, _)| n)
+        .collect();
+    if style == HardSwishStyle::Op {
+        set_opset(&mut m, 14);
+    }
+    (m, sigmoids.len(), swishes)
+}

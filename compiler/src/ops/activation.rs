@@ -1,4 +1,5 @@
-//! Activations: Clip (bounds as attributes or constant inputs) and Softmax.
+//! Activations: Clip (bounds as attributes or constant inputs), Softmax, HardSigmoid and
+//! HardSwish.
 
 use super::{EvalCx, InferCx, Inferred, normalize_axis};
 use crate::error::{Error, Result};
@@ -110,6 +111,42 @@ pub(crate) fn lower_clip(
     })
 }
 
+/// `max(0, min(1, alpha * x + beta))`, as the scalar kernel computes it.
+pub(crate) fn hard_sigmoid(x: f32, alpha: f32, beta: f32) -> f32 {
+    Clamp { min: 0.0, max: 1.0 }.apply(alpha * x + beta)
+}
+
+/// `x * max(0, min(1, x / 6 + 1 / 2))`, as the scalar kernel computes it.
+pub(crate) fn hard_swish(x: f32) -> f32 {
+    x * hard_sigmoid(x, 1.0 / 6.0, 0.5)
+}
+
+/// The reference evaluation of HardSigmoid and HardSwish.
+fn eval_hard(cx: &EvalCx, f: impl Fn(f32) -> f32) -> Result<Tensor> {
+    Ok(Tensor::f32(
+        cx.x.shape.clone(),
+        cx.xf()?.iter().map(|&v| f(v)).collect(),
+    ))
+}
+
+/// Lowers HardSigmoid and HardSwish to one elementwise kernel call (`extra`: the kernel's
+/// arguments after the input and output); returns the output tensor.
+fn lower_hard(
+    l: &mut Lowering,
+    node: &Node,
+    out_shape: Vec<usize>,
+    kind: mnetc_targets::Kernel,
+    extra: Vec<Arg>,
+) -> Result<TensorId> {
+    let x = l.input(node, 0)?;
+    let perm = l.program.tensors[x].perm.clone();
+    let y = l.new_buffer(out_shape, perm);
+    let args = [Arg::Input(0), Arg::Output].into_iter().chain(extra);
+    let kernel = Kernel::call(kind, [Const::from(l.len(y))], args);
+    l.step(node, kernel, vec![x], y, Clamp::LINEAR, 0);
+    Ok(y)
+}
+
 /// Lowers Softmax to kernel calls; returns the output tensor.
 pub(crate) fn lower_softmax(
     l: &mut Lowering,
@@ -150,7 +187,10 @@ pub(crate) fn lower_softmax(
 /// Shape inference for the activation family: the input's shape.
 pub(crate) fn infer(cx: &InferCx, op: &mut ActivationOp) -> Result<Inferred> {
     match op {
-        ActivationOp::Clip(_) | ActivationOp::Softmax { .. } => Ok(Inferred::Shape(cx.x.clone())),
+        ActivationOp::Clip(_)
+        | ActivationOp::Softmax { .. }
+        | ActivationOp::HardSigmoid { .. }
+        | ActivationOp::HardSwish => Ok(Inferred::Shape(cx.x.clone())),
     }
 }
 
@@ -159,6 +199,10 @@ pub(crate) fn eval(cx: &EvalCx, op: &ActivationOp) -> Result<Tensor> {
     match op {
         ActivationOp::Clip(clamp) => eval_clip(cx, clamp),
         ActivationOp::Softmax { axis, legacy } => eval_softmax(cx, axis, legacy),
+        &ActivationOp::HardSigmoid { alpha, beta } => {
+            eval_hard(cx, |v| hard_sigmoid(v, alpha, beta))
+        }
+        ActivationOp::HardSwish => eval_hard(cx, hard_swish),
     }
 }
 
@@ -172,6 +216,16 @@ pub(crate) fn lower(
     match op {
         ActivationOp::Clip(clamp) => lower_clip(l, node, out_shape, clamp),
         ActivationOp::Softmax { axis, legacy } => lower_softmax(l, node, out_shape, axis, legacy),
+        &ActivationOp::HardSigmoid { alpha, beta } => lower_hard(
+            l,
+            node,
+            out_shape,
+            mnetc_targets::Kernel::HardSigmoid,
+            vec![Arg::F32(alpha), Arg::F32(beta)],
+        ),
+        ActivationOp::HardSwish => {
+            lower_hard(l, node, out_shape, mnetc_targets::Kernel::HardSwish, vec![])
+        }
     }
 }
 
@@ -183,6 +237,14 @@ pub(crate) fn facts(op: &ActivationOp) -> super::Facts {
             ..Default::default()
         },
         ActivationOp::Softmax { .. } => super::Facts::default(),
+        ActivationOp::HardSigmoid { alpha, beta } => super::Facts {
+            activation: Some(format!("hardsigmoid({alpha}, {beta})")),
+            ..Default::default()
+        },
+        ActivationOp::HardSwish => super::Facts {
+            activation: Some("hardswish".into()),
+            ..Default::default()
+        },
     }
 }
 

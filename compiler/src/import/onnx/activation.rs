@@ -1,6 +1,7 @@
 //! Activations: `Relu`; `Clip` with bounds as attributes (opset < 11) or as constant inputs
 //! (opset >= 11: initializers, `Constant` nodes or folded subgraphs, either may be omitted);
-//! `Softmax` (opset < 13 flattens at `axis`, default 1; opset >= 13 works along `axis`, default -1).
+//! `Softmax` (opset < 13 flattens at `axis`, default 1; opset >= 13 works along `axis`, default -1);
+//! `HardSigmoid` (`alpha` default 0.2, `beta` 0.5) and `HardSwish` (opset 14), MobileNetV3's.
 
 use super::attrs::Attrs;
 use super::{Cx, Parsed};
@@ -9,7 +10,7 @@ use crate::ir::ActivationOp;
 use crate::ir::{Clamp, Op, Tensor};
 
 /// The ONNX ops this family reads.
-pub const OPS: &[&str] = &["Relu", "Clip", "Softmax"];
+pub const OPS: &[&str] = &["Relu", "Clip", "Softmax", "HardSigmoid", "HardSwish"];
 
 /// Parses one of [`OPS`], with the number of inputs it takes.
 pub fn parse(op_type: &str, attrs: &Attrs, cx: &mut Cx) -> Result<Parsed> {
@@ -44,6 +45,21 @@ pub fn parse(op_type: &str, attrs: &Attrs, cx: &mut Cx) -> Result<Parsed> {
             let legacy = opset < 13;
             let axis = attrs.int_or("axis", if legacy { 1 } else { -1 })?;
             Op::Activation(ActivationOp::Softmax { axis, legacy })
+        }
+        "HardSigmoid" => {
+            attrs.only(&["alpha", "beta"])?;
+            let alpha = attrs.float("alpha")?.unwrap_or(0.2);
+            let beta = attrs.float("beta")?.unwrap_or(0.5);
+            for (name, v) in [("alpha", alpha), ("beta", beta)] {
+                if !v.is_finite() {
+                    return Err(attrs.issue(Some(name), "must be a finite number"));
+                }
+            }
+            Op::Activation(ActivationOp::HardSigmoid { alpha, beta })
+        }
+        "HardSwish" => {
+            attrs.only(&[])?;
+            Op::Activation(ActivationOp::HardSwish)
         }
         _ => unreachable!("dispatched by OPS"),
     };

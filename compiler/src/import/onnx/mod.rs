@@ -456,14 +456,22 @@ fn topological_order(
     Ok(order)
 }
 
-/// NHWC if every reader of the input is a `Transpose(0, 3, 1, 2)` (tf2onnx's pattern).
+/// NHWC if every reader of the input is a `Transpose(0, 3, 1, 2)` (tf2onnx's pattern), or a
+/// QuantizeLinear (elementwise) that only such Transposes read (tf2onnx's from an int8 TFLite
+/// model).
 fn detect_layout(graph: &Graph) -> InputLayout {
-    let readers = graph.consumers(graph.input.value);
-    let nhwc = !readers.is_empty()
-        && readers.iter().all(|&i| {
-            matches!(&graph.nodes[i].op, Op::Shape(ShapeOp::Transpose { perm: Some(p) }) if p == &[0, 3, 1, 2])
-        });
-    if nhwc {
+    fn to_nchw(graph: &Graph, value: crate::ir::ValueId, quantized: bool) -> bool {
+        let readers = graph.consumers(value);
+        !readers.is_empty()
+            && readers.iter().all(|&i| match &graph.nodes[i].op {
+                Op::Shape(ShapeOp::Transpose { perm: Some(p) }) => p == &[0, 3, 1, 2],
+                Op::Quant(crate::ir::QuantOp::QuantizeLinear { .. }) if !quantized => {
+                    to_nchw(graph, graph.nodes[i].outputs[0], true)
+                }
+                _ => false,
+            })
+    }
+    if to_nchw(graph, graph.input.value, false) {
         InputLayout::Nhwc
     } else {
         InputLayout::Nchw

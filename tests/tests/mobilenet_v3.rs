@@ -1,0 +1,78 @@
+//! MobileNetV3's activations as PyTorch's exporters write them: the shared Keras MobileNetV3
+//! Small and Large (tf2onnx, hard-swish and hard-sigmoid decomposed into Add/Clip/Mul) with
+//! their activations rewritten into `HardSwish` (opset 14) or `Mul(x, HardSigmoid(x))` (opset
+//! 13) and the squeeze-and-excite gates into `HardSigmoid`, the function unchanged: mnetc's
+//! interpreter and its generated code (generic, and the `native` target's) must give
+//! onnxruntime's output for the original within the float tolerance. The models are in ../shared/models; the
+//! tests say so and pass when it is absent.
+
+use mnetc::Options;
+use mnetc::codegen::{CodegenOptions, Target};
+use mnetc::ir::{ActivationOp, Op};
+use mnetc_tests::onnx_edit::{self, HardSwishStyle};
+use mnetc_tests::{check_close, read_f32, shared_models};
+
+const MODELS: [&str; 2] = ["mobilenet_v3small_a1.0_r224", "mobilenet_v3large_a1.0_r224"];
+
+#[test]
+fn pytorch_spellings_of_hard_swish_give_onnxruntimes_output() {
+    let Some(dir) = shared_models() else {
+        eprintln!("skipped: ../shared/models is absent (its MobileNetV3 files are the originals)");
+        return;
+    };
+    // The standalone activations are scalar kernels on every target: generic code and the
+    // host's own target's.
+    let mut targets = vec![Target::GENERIC, Target::native()];
+    targets.dedup();
+    let mut checked = 0;
+    for name in MODELS {
+        let original = onnx_edit::load(&dir.join(format!("{name}.onnx")));
+        let x = read_f32(&dir.join(format!("{name}.input.f32")));
+        let want = read_f32(&dir.join(format!("{name}.expected.f32")));
+        for style in [HardSwishStyle::Op, HardSwishStyle::MulHardSigmoid] {
+            let (model, sigmoids, swishes) = onnx_edit::hard_ops(&original, style);
+            // V3 has hard-swish in its stem, its later blocks and its head, a gate in each SE.
+            assert!(
+                swishes >= 10 && sigmoids > swishes,
+                "{name}: {sigmoids} {swishes}"
+            );
+            let bytes = onnx_edit::encode(&model);
+            let path = std::path::Path::new(name);
+            let graph = mnetc::frontend_bytes(&bytes, path, &Options::default()).unwrap();
+            let count = |f: &dyn Fn(&ActivationOp) -> bool| {
+                graph
+                    .nodes
+                    .iter()
+                    .filter(|n| matches!(&n.op, Op::Activation(a) if f(a)))
+                    .count()
+            };
+            let ops = count(&|a| matches!(a, ActivationOp::HardSwish));
+            let gates = count(&|a| matches!(a, ActivationOp::HardSigmoid { .. }));
+            if style == HardSwishStyle::Op {
+                assert_eq!((ops, gates), (swishes, sigmoids - swishes), "{name}");
+            } else {
+                assert_eq!((ops, gates), (0, sigmoids), "{name}");
+            }
+            let shape = graph.shape(graph.input.value).unwrap().to_vec();
+            let y = mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape, x.clone())).unwrap()
+                [0]
+            .to_f32();
+            check_close(&y, &want).unwrap_or_else(|e| panic!("{name} {style:?}: interpreter: {e}"));
+            for &target in &targets {
+                let codegen = CodegenOptions {
+                    target,
+                    ..Default::default()
+                };
+                let generated =
+                    mnetc::compile_bytes(&bytes, path, &Options::default(), &codegen).unwrap();
+                let runner = mnetc_cli::verify::build(&generated, target).unwrap();
+                let (y, _) = runner.run(&x, None).unwrap();
+                check_close(&y, &want)
+                    .unwrap_or_else(|e| panic!("{name} {style:?} on {target}: {e}"));
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("{checked} builds of rewritten MobileNetV3s gave onnxruntime's output");
+    assert_eq!(checked, 2 * 2 * targets.len());
+}
