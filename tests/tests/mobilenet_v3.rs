@@ -48,11 +48,13 @@ fn pytorch_spellings_of_hard_swish_give_onnxruntimes_output() {
             };
             let ops = count(&|a| matches!(a, ActivationOp::HardSwish));
             let gates = count(&|a| matches!(a, ActivationOp::HardSigmoid { .. }));
-            if style == HardSwishStyle::Op {
-                assert_eq!((ops, gates), (swishes, sigmoids - swishes), "{name}");
-            } else {
-                assert_eq!((ops, gates), (0, sigmoids), "{name}");
-            }
+            // Either spelling ends as one HardSwish per hard-swish (`Mul(x, HardSigmoid(x))`
+            // through `passes::hard_activation`).
+            assert_eq!(
+                (ops, gates),
+                (swishes, sigmoids - swishes),
+                "{name} {style:?}"
+            );
             let shape = graph.shape(graph.input.value).unwrap().to_vec();
             let y = mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape, x.clone())).unwrap()
                 [0]
@@ -75,4 +77,30 @@ fn pytorch_spellings_of_hard_swish_give_onnxruntimes_output() {
     }
     eprintln!("{checked} builds of rewritten MobileNetV3s gave onnxruntime's output");
     assert_eq!(checked, 2 * 2 * targets.len());
+}
+
+/// tf2onnx's spelled-out activations of the same models become one node each
+/// (`passes::hard_activation`): as many `HardSwish` and `HardSigmoid` nodes as the rewrite
+/// above makes, and onnxruntime's output for the original.
+#[test]
+fn tf2onnx_hard_swish_becomes_one_node() {
+    let Some(dir) = shared_models() else {
+        eprintln!("skipped: ../shared/models is absent (its MobileNetV3 files are the originals)");
+        return;
+    };
+    for name in MODELS {
+        let path = dir.join(format!("{name}.onnx"));
+        let (_, sigmoids, swishes) =
+            onnx_edit::hard_ops(&onnx_edit::load(&path), HardSwishStyle::Op);
+        let graph = mnetc::frontend(&path, &Options::default()).unwrap();
+        let count = |op: &str| graph.nodes.iter().filter(|n| n.op.name() == op).count();
+        assert_eq!(count("HardSwish"), swishes, "{name}");
+        assert_eq!(count("HardSigmoid"), sigmoids - swishes, "{name}");
+        assert_eq!(count("Clip"), 0, "{name}: every relu6 fused or recognised");
+        let x = read_f32(&dir.join(format!("{name}.input.f32")));
+        let want = read_f32(&dir.join(format!("{name}.expected.f32")));
+        let shape = graph.shape(graph.input.value).unwrap().to_vec();
+        let y = mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape, x)).unwrap()[0].to_f32();
+        check_close(&y, &want).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
 }

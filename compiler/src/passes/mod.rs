@@ -11,13 +11,16 @@
 //!    QuantizeLinear become integer ops on the quantized values.
 //! 4. [`dense`]: Gemm and MatMul with constant weights become `Dense`.
 //! 5. [`fuse_pad`]: zero `Pad` nodes move into the padding of the conv they feed.
-//! 6. [`fold_affine`]: BatchNormalization, and per-channel Mul/Add/Sub/Div by constants, fold
+//! 6. [`hard_activation`]: hard-swish and hard-sigmoid spelt out as Add/Clip/Mul/Div become
+//!    one `HardSwish` or `HardSigmoid` node (before `fold_affine` takes their `+ 3` into a
+//!    conv's bias).
+//! 7. [`fold_affine`]: BatchNormalization, and per-channel Mul/Add/Sub/Div by constants, fold
 //!    into the preceding conv's (or dense layer's) weights and bias.
-//! 7. [`fuse_activation`]: Relu and Clip move into the clamp of the preceding conv or dense layer.
-//! 8. [`dead_nodes`]: identities and no-op reshapes are bypassed, unused nodes and values dropped.
+//! 8. [`fuse_activation`]: Relu and Clip move into the clamp of the preceding conv or dense layer.
+//! 9. [`dead_nodes`]: identities and no-op reshapes are bypassed, unused nodes and values dropped.
 //!
 //! Steps 1 to 3 are required for any use of the graph (they make every shape static, and a
-//! quantized model compute in integers); steps 4 to 8 are the optimisations that
+//! quantized model compute in integers); steps 4 to 9 are the optimisations that
 //! `Options::optimize = false` leaves out.
 
 pub mod constant_folding;
@@ -26,6 +29,7 @@ pub mod dense;
 pub mod fold_affine;
 pub mod fuse_activation;
 pub mod fuse_pad;
+pub mod hard_activation;
 pub mod quantize;
 pub mod resolution;
 pub mod shape_inference;
@@ -40,6 +44,7 @@ pub fn run(graph: &mut Graph, resolution: Option<usize>, optimize: bool) -> Resu
     if optimize {
         dense::run(graph)?;
         fuse_pad::run(graph)?;
+        hard_activation::run(graph)?;
         fold_affine::run(graph)?;
         fuse_activation::run(graph)?;
         dead_nodes::run(graph)?;
