@@ -961,6 +961,8 @@ fn the_generic_target_lists_the_scalar_kernels() {
         (Kernel::QAdd, name_of(&u8_add::<1>)),
         (Kernel::Quantize, name_of(&f32_quantize::<1>)),
         (Kernel::Dequantize, name_of(&u8_dequantize::<1>)),
+        (Kernel::HardSigmoid, name_of(&f32_hard_sigmoid::<1>)),
+        (Kernel::HardSwish, name_of(&f32_hard_swish::<1>)),
     ];
     assert_eq!(names.len(), Kernel::ALL.len());
     for (kind, name) in names {

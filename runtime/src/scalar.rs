@@ -603,6 +603,9 @@ fn for_each_index<const R: usize, const K: usize>(
 /// Elementwise `y = a (op) b` with broadcasting and any layouts: `shape` is the output's shape
 /// in its memory order, `a_strides` and `b_strides` the operands' strides along those axes
 /// (0 where an operand is broadcast).
+/// Rows along the last axes go through one loop per operation and stride pattern (both
+/// operands contiguous, or one a broadcast scalar), which the compiler vectorises: a
+/// squeeze-and-excite's channel scale, a residual add and an input's rescaling are such rows.
 pub fn f32_binary<const R: usize, const AN: usize, const BN: usize, const YN: usize>(
     op: BinaryOp,
     a: &[f32; AN],
@@ -612,10 +615,72 @@ pub fn f32_binary<const R: usize, const AN: usize, const BN: usize, const YN: us
     y: &mut [f32; YN],
     shape: [usize; R],
 ) {
+    match op {
+        BinaryOp::Add => binary_rows(a, a_strides, b, b_strides, y, shape, |p, q| p + q),
+        BinaryOp::Sub => binary_rows(a, a_strides, b, b_strides, y, shape, |p, q| p - q),
+        BinaryOp::Mul => binary_rows(a, a_strides, b, b_strides, y, shape, |p, q| p * q),
+        BinaryOp::Div => binary_rows(a, a_strides, b, b_strides, y, shape, |p, q| p / q),
+        BinaryOp::Min => binary_rows(a, a_strides, b, b_strides, y, shape, f32::min),
+        BinaryOp::Max => binary_rows(a, a_strides, b, b_strides, y, shape, f32::max),
+    }
+}
+
+/// [`f32_binary`] of one operation `f` (`BinaryOp::apply`'s), row by row.
+#[inline(always)]
+fn binary_rows<const R: usize>(
+    a: &[f32],
+    a_strides: [usize; R],
+    b: &[f32],
+    b_strides: [usize; R],
+    y: &mut [f32],
+    shape: [usize; R],
+    f: impl Fn(f32, f32) -> f32,
+) {
+    if R == 0 {
+        y[0] = f(a[0], b[0]);
+        return;
+    }
+    let (sa, sb) = (a_strides[R - 1], b_strides[R - 1]);
+    // The row takes in every outer axis along which both operands keep their step (a
+    // scalar's stride 0 included): a 3-channel NHWC input's rescaling is one row, not one
+    // per pixel.
+    let (mut n, mut k) = (shape[R - 1], R - 1);
+    while k > 0 && a_strides[k - 1] == sa * n && b_strides[k - 1] == sb * n {
+        k -= 1;
+        n *= shape[k];
+    }
+    let mut rows = shape;
+    for r in &mut rows[k..] {
+        *r = 1;
+    }
     let mut out = 0;
-    for_each_index(shape, [a_strides, b_strides], [0, 0], |[i, j]| {
-        y[out] = op.apply(a[i], b[j]);
-        out += 1;
+    for_each_index(rows, [a_strides, b_strides], [0, 0], |[i, j]| {
+        let row = &mut y[out..out + n];
+        match (sa, sb) {
+            (1, 1) => {
+                for ((d, &p), &q) in row.iter_mut().zip(&a[i..i + n]).zip(&b[j..j + n]) {
+                    *d = f(p, q);
+                }
+            }
+            (1, 0) => {
+                let q = b[j];
+                for (d, &p) in row.iter_mut().zip(&a[i..i + n]) {
+                    *d = f(p, q);
+                }
+            }
+            (0, 1) => {
+                let p = a[i];
+                for (d, &q) in row.iter_mut().zip(&b[j..j + n]) {
+                    *d = f(p, q);
+                }
+            }
+            _ => {
+                for (t, d) in row.iter_mut().enumerate() {
+                    *d = f(a[i + t * sa], b[j + t * sb]);
+                }
+            }
+        }
+        out += n;
     });
 }
 
@@ -637,6 +702,48 @@ pub fn f32_copy_strided<const R: usize, const XN: usize, const YN: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `f32_binary`'s rows (merged axes, contiguous and broadcast operands, other strides) give
+    /// `BinaryOp::apply` of each element pair, visited one coordinate at a time.
+    #[test]
+    fn binary_rows_are_elementwise() {
+        const R: usize = 3;
+        let shape = [2, 3, 4];
+        let a: [f32; 24] = core::array::from_fn(|i| i as f32 * 0.37 - 3.0);
+        let b: [f32; 24] = core::array::from_fn(|i| 1.5 - i as f32 * 0.21);
+        let cases: [([usize; R], [usize; R]); 6] = [
+            ([12, 4, 1], [12, 4, 1]), // both contiguous: one row
+            ([12, 4, 1], [0, 0, 0]),  // a scalar
+            ([0, 0, 0], [12, 4, 1]),
+            ([12, 4, 1], [0, 0, 1]), // a per-channel scale (SE)
+            ([12, 4, 1], [0, 1, 0]), // broadcast along the last axis
+            ([1, 2, 6], [12, 4, 1]), // a transposed operand
+        ];
+        for (sa, sb) in cases {
+            for op in [
+                BinaryOp::Add,
+                BinaryOp::Sub,
+                BinaryOp::Mul,
+                BinaryOp::Div,
+                BinaryOp::Min,
+                BinaryOp::Max,
+            ] {
+                let mut y = [0f32; 24];
+                f32_binary(op, &a, sa, &b, sb, &mut y, shape);
+                let mut want = [0f32; 24];
+                let mut out = 0;
+                for_each_index(shape, [sa, sb], [0, 0], |[i, j]| {
+                    want[out] = op.apply(a[i], b[j]);
+                    out += 1;
+                });
+                assert_eq!(
+                    y.map(f32::to_bits),
+                    want.map(f32::to_bits),
+                    "{op:?} {sa:?} {sb:?}"
+                );
+            }
+        }
+    }
 
     /// The scalar kernels split into tasks on three threads give the bits of one task (the
     /// cases compare the scalar kernel with itself too).

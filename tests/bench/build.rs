@@ -11,7 +11,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// (label, file stem) in the order of the table.
-const MODELS: [(&str, &str); 13] = [
+const MODELS: [(&str, &str); 15] = [
     ("1.0_224", "mobilenet_v1_1.0_224_folded"),
     ("1.0_128", "mobilenet_v1_1.0_128_folded"),
     ("0.75_192", "mobilenet_v1_0.75_192_folded"),
@@ -21,6 +21,9 @@ const MODELS: [(&str, &str); 13] = [
     ("0.25_128", "mobilenet_v1_0.25_128_folded"),
     ("cifar10", "mobilenet_v1_cifar10_folded"),
     ("v2_1.0_224", "mobilenet_v2_imagenet"),
+    // MobileNetV3 (Keras, tf2onnx; NHWC input of 0..255 pixels, logits).
+    ("v3_small", "mobilenet_v3small_a1.0_r224"),
+    ("v3_large", "mobilenet_v3large_a1.0_r224"),
     // int8 (QDQ): the shared ones, and those `quantize.py` makes from the float models.
     ("1.0_224_int8", "mobilenet_v1_1.0_224_int8_qdq"),
     ("0.5_128_int8", "mobilenet_v1_0.5_128_int8_qdq"),
