@@ -59,8 +59,8 @@ fn scalar(graph: &Graph, id: ValueId) -> Option<f32> {
     (v.len() == 1).then(|| v[0])
 }
 
-/// The operands of binary node `index` of kind `op` whose output has the shape of its
-/// operands: `(a, b)`.
+/// The operands `(a, b)` of node `index`, if it is a binary node of kind `op` (the callers
+/// check the shapes they need).
 fn operands(graph: &Graph, index: usize, op: BinaryOp) -> Option<(ValueId, ValueId)> {
     let node = &graph.nodes[index];
     if node.op != Op::Binary(op) {
