@@ -206,50 +206,78 @@ impl Tensor {
     }
 }
 
-/// Activation clamp fused into a producer's epilogue: `min(max(x, min), max)`.
-/// `(-inf, inf)` is linear, `(0, inf)` ReLU, `(0, 6)` ReLU6.
+/// Activation fused into a producer's epilogue: hard-swish if `swish` (`x * max(0, min(1, x / 6
+/// + 1 / 2))`, MobileNetV3's), then the clamp `min(max(x, min), max)`.
+/// `(-inf, inf)` without hard-swish is linear, `(0, inf)` ReLU, `(0, 6)` ReLU6.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Clamp {
     pub min: f32,
     pub max: f32,
+    pub swish: bool,
 }
 
 impl Clamp {
-    pub const LINEAR: Clamp = Clamp {
-        min: f32::NEG_INFINITY,
-        max: f32::INFINITY,
+    pub const LINEAR: Clamp = Clamp::new(f32::NEG_INFINITY, f32::INFINITY);
+    pub const RELU: Clamp = Clamp::new(0.0, f32::INFINITY);
+    pub const RELU6: Clamp = Clamp::new(0.0, 6.0);
+    pub const HARD_SWISH: Clamp = Clamp {
+        swish: true,
+        ..Clamp::LINEAR
     };
-    pub const RELU: Clamp = Clamp {
-        min: 0.0,
-        max: f32::INFINITY,
-    };
-    pub const RELU6: Clamp = Clamp { min: 0.0, max: 6.0 };
+
+    /// The clamp to `[min, max]`, without hard-swish.
+    pub const fn new(min: f32, max: f32) -> Clamp {
+        Clamp {
+            min,
+            max,
+            swish: false,
+        }
+    }
 
     pub fn is_linear(&self) -> bool {
         *self == Clamp::LINEAR
     }
 
-    /// Composition: applying `self` and then `next`.
-    pub fn then(self, next: Clamp) -> Clamp {
+    /// Composition: applying `self` and then `next`, a clamp without hard-swish (hard-swish
+    /// after a clamp is not one epilogue: `None`).
+    pub fn then(self, next: Clamp) -> Option<Clamp> {
+        if next.swish {
+            return self.is_linear().then_some(next);
+        }
         let min = self.min.max(next.min).min(next.max);
         let max = self.max.min(next.max).max(next.min);
-        Clamp { min, max }
+        Some(Clamp {
+            min,
+            max,
+            swish: self.swish,
+        })
     }
 
     pub fn apply(&self, x: f32) -> f32 {
+        let x = if self.swish {
+            crate::ops::activation::hard_swish(x)
+        } else {
+            x
+        };
         x.max(self.min).min(self.max)
     }
 
-    /// Short name for tables: `linear`, `relu`, `relu6` or `clip(a,b)`.
+    /// Short name for tables: `linear`, `relu`, `relu6`, `clip(a,b)` or `hardswish`, the
+    /// last followed by its clamp if it has one (`hardswish+clip(a,b)`).
     pub fn label(&self) -> String {
-        if self.is_linear() {
-            "linear".into()
-        } else if *self == Clamp::RELU {
+        let clamp = Clamp::new(self.min, self.max);
+        let bounds = if clamp == Clamp::RELU {
             "relu".into()
-        } else if *self == Clamp::RELU6 {
+        } else if clamp == Clamp::RELU6 {
             "relu6".into()
         } else {
             format!("clip({},{})", self.min, self.max)
+        };
+        match (self.swish, clamp.is_linear()) {
+            (false, true) => "linear".into(),
+            (false, false) => bounds,
+            (true, true) => "hardswish".into(),
+            (true, false) => format!("hardswish+{bounds}"),
         }
     }
 }

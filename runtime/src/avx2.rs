@@ -8,7 +8,7 @@
 //! crate) and unaligned loads and stores through raw pointers, every one inside the arrays
 //! whose lengths the inline `const` assertions tie to the shapes.
 
-use crate::scalar::{clamp, gemm_tiles, interior, taps};
+use crate::scalar::{act, gemm_tiles, interior, taps};
 use core::arch::x86_64::*;
 
 /// Rows of the GEMM microkernel's register tile.
@@ -38,9 +38,9 @@ gemm_kernel! {
                 // The first row tile of a block meets every panel cold: stream the next
                 // panel in behind it, one cache line per K step.
                 if m0 == first && p + 1 < end {
-                    tile::<K, N, true>(count, xp, wp, bp, yp, cols, min, max, wp.add(K * GEMM_NR));
+                    tile::<K, N, HS, true>(count, xp, wp, bp, yp, cols, min, max, wp.add(K * GEMM_NR));
                 } else {
-                    tile::<K, N, false>(count, xp, wp, bp, yp, cols, min, max, core::ptr::null());
+                    tile::<K, N, HS, false>(count, xp, wp, bp, yp, cols, min, max, core::ptr::null());
                 }
             }
         });
@@ -53,7 +53,7 @@ gemm_kernel! {
 /// As [`micro`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tile<const K: usize, const N: usize, const PF: bool>(
+unsafe fn tile<const K: usize, const N: usize, const HS: bool, const PF: bool>(
     rows: usize,
     x: *const f32,
     w: *const f32,
@@ -66,12 +66,12 @@ unsafe fn tile<const K: usize, const N: usize, const PF: bool>(
 ) {
     unsafe {
         match rows {
-            6 => micro::<6, K, N, PF>(x, w, b, y, cols, min, max, next),
-            5 => micro::<5, K, N, PF>(x, w, b, y, cols, min, max, next),
-            4 => micro::<4, K, N, PF>(x, w, b, y, cols, min, max, next),
-            3 => micro::<3, K, N, PF>(x, w, b, y, cols, min, max, next),
-            2 => micro::<2, K, N, PF>(x, w, b, y, cols, min, max, next),
-            _ => micro_row::<K>(x, w, b, y, cols, min, max),
+            6 => micro::<6, K, N, HS, PF>(x, w, b, y, cols, min, max, next),
+            5 => micro::<5, K, N, HS, PF>(x, w, b, y, cols, min, max, next),
+            4 => micro::<4, K, N, HS, PF>(x, w, b, y, cols, min, max, next),
+            3 => micro::<3, K, N, HS, PF>(x, w, b, y, cols, min, max, next),
+            2 => micro::<2, K, N, HS, PF>(x, w, b, y, cols, min, max, next),
+            _ => micro_row::<K, HS>(x, w, b, y, cols, min, max),
         }
     }
 }
@@ -84,7 +84,7 @@ unsafe fn tile<const K: usize, const N: usize, const PF: bool>(
 /// `y` to MR rows with `cols` writable floats each (row stride N).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn micro<const MR: usize, const K: usize, const N: usize, const PF: bool>(
+unsafe fn micro<const MR: usize, const K: usize, const N: usize, const HS: bool, const PF: bool>(
     x: *const f32,
     w: *const f32,
     b: *const f32,
@@ -112,7 +112,7 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize, const PF: bool>
         }
         let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
         for (r, a) in acc.iter().enumerate() {
-            store16_minmax(y.add(r * N), a[0], a[1], lo, hi, cols);
+            store16_act::<HS>(y.add(r * N), a[0], a[1], lo, hi, cols);
         }
     }
 }
@@ -123,7 +123,7 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize, const PF: bool>
 /// # Safety
 /// As [`micro`] with MR = 1.
 #[inline(always)]
-unsafe fn micro_row<const K: usize>(
+unsafe fn micro_row<const K: usize, const HS: bool>(
     x: *const f32,
     w: *const f32,
     b: *const f32,
@@ -158,20 +158,50 @@ unsafe fn micro_row<const K: usize>(
             )
         };
         let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
-        store16_minmax(y, sum(0), sum(1), lo, hi, cols);
+        store16_act::<HS>(y, sum(0), sum(1), lo, hi, cols);
     }
 }
 
-/// Clamps two vectors to `[lo, hi]` and stores the first `cols` (up to 16) of their lanes at
-/// `y`: whole vectors when all 16 fit, through a temporary for a partial last panel.
+/// The epilogue of the conv and GEMM kernels on one vector, as [`crate::scalar::act`]:
+/// hard-swish if `HS` (the same operations as `scalar::hard_swish`, so the same bits), then the
+/// clamp to `[lo, hi]`.
+#[inline(always)]
+pub(crate) fn act8<const HS: bool>(v: __m256, lo: __m256, hi: __m256) -> __m256 {
+    // SAFETY: this module is compiled only with AVX2 and FMA enabled (lib.rs).
+    unsafe {
+        let v = if HS {
+            let gate = _mm256_add_ps(
+                _mm256_mul_ps(v, _mm256_set1_ps(1.0 / 6.0)),
+                _mm256_set1_ps(0.5),
+            );
+            let gate = _mm256_min_ps(
+                _mm256_max_ps(gate, _mm256_setzero_ps()),
+                _mm256_set1_ps(1.0),
+            );
+            _mm256_mul_ps(v, gate)
+        } else {
+            v
+        };
+        _mm256_min_ps(_mm256_max_ps(v, lo), hi)
+    }
+}
+
+/// Applies the epilogue to two vectors and stores the first `cols` (up to 16) of their lanes
+/// at `y`: whole vectors when all 16 fit, through a temporary for a partial last panel.
 ///
 /// # Safety
 /// `y` must have `cols` writable floats.
 #[inline(always)]
-unsafe fn store16_minmax(y: *mut f32, v0: __m256, v1: __m256, lo: __m256, hi: __m256, cols: usize) {
+unsafe fn store16_act<const HS: bool>(
+    y: *mut f32,
+    v0: __m256,
+    v1: __m256,
+    lo: __m256,
+    hi: __m256,
+    cols: usize,
+) {
     unsafe {
-        let v0 = _mm256_min_ps(_mm256_max_ps(v0, lo), hi);
-        let v1 = _mm256_min_ps(_mm256_max_ps(v1, lo), hi);
+        let (v0, v1) = (act8::<HS>(v0, lo, hi), act8::<HS>(v1, lo, hi));
         if cols == GEMM_NR {
             _mm256_storeu_ps(y, v0);
             _mm256_storeu_ps(y.add(8), v1);
@@ -192,7 +222,7 @@ dwconv_kernel! {
     pub fn f32_dwconv_nhwc_minmax_avx2(x, w, b, y, min, max, rows) {
         // SAFETY: `y` is the call's output, and `rows` this task's rows of it.
         unsafe {
-            dw_rows::<H, W, C, KH, KW, SH, SW, PT, PL, OH, OW, XN, WN>(x, w, b, y.as_mut_ptr(), min, max, rows)
+            dw_rows::<H, W, C, KH, KW, SH, SW, PT, PL, OH, OW, HS, XN, WN>(x, w, b, y.as_mut_ptr(), min, max, rows)
         }
     }
 }
@@ -218,6 +248,7 @@ pub(crate) unsafe fn dw_rows<
     const PL: usize,
     const OH: usize,
     const OW: usize,
+    const HS: bool,
     const XN: usize,
     const WN: usize,
 >(
@@ -255,7 +286,7 @@ pub(crate) unsafe fn dw_rows<
                         acc = _mm256_fmadd_ps(xv, wv, acc);
                     }
                 }
-                _mm256_storeu_ps(out.add(c), _mm256_min_ps(_mm256_max_ps(acc, lo), hi));
+                _mm256_storeu_ps(out.add(c), act8::<HS>(acc, lo, hi));
                 c += 8;
             }
             for c in vec_c..C {
@@ -266,7 +297,7 @@ pub(crate) unsafe fn dw_rows<
                         acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
                     }
                 }
-                *out.add(c) = clamp(acc, min, max);
+                *out.add(c) = act::<HS>(acc, min, max);
             }
         };
         for oy in rows.clone() {
@@ -291,7 +322,7 @@ pub(crate) unsafe fn dw_rows<
                     }
                     for (p, a) in acc.iter().enumerate() {
                         let out = yp.add((oy * OW + ox0 + p) * C + c);
-                        _mm256_storeu_ps(out, _mm256_min_ps(_mm256_max_ps(*a, lo), hi));
+                        _mm256_storeu_ps(out, act8::<HS>(*a, lo, hi));
                     }
                 }
                 ox0 += DW_PX;
@@ -333,7 +364,7 @@ conv_kernel! {
             let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
             let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
             let store = |v: __m256, at: *mut f32, n: usize| {
-                let v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+                let v = act8::<HS>(v, lo, hi);
                 if n == 8 {
                     _mm256_storeu_ps(at, v);
                 } else {

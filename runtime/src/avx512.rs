@@ -48,9 +48,9 @@ gemm_kernel! {
                     let yp = y.as_mut_ptr().add((m0 + r) * N + p * GEMM_NR);
                     r += if prefetch {
                         let next = wp.add(K * GEMM_NR);
-                        tile::<K, N, true>(count - r, xp, wp, bp, yp, cols, min, max, next)
+                        tile::<K, N, HS, true>(count - r, xp, wp, bp, yp, cols, min, max, next)
                     } else {
-                        tile::<K, N, false>(count - r, xp, wp, bp, yp, cols, min, max, wp)
+                        tile::<K, N, HS, false>(count - r, xp, wp, bp, yp, cols, min, max, wp)
                     };
                 }
             }
@@ -65,7 +65,7 @@ gemm_kernel! {
 /// As [`micro`], for `left` rows.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tile<const K: usize, const N: usize, const PF: bool>(
+unsafe fn tile<const K: usize, const N: usize, const HS: bool, const PF: bool>(
     left: usize,
     x: *const f32,
     w: *const f32,
@@ -78,11 +78,11 @@ unsafe fn tile<const K: usize, const N: usize, const PF: bool>(
 ) -> usize {
     unsafe {
         match left {
-            12.. => micro::<12, K, N, PF>(x, w, b, y, cols, min, max, next),
-            8.. => micro::<8, K, N, PF>(x, w, b, y, cols, min, max, next),
-            4.. => micro::<4, K, N, PF>(x, w, b, y, cols, min, max, next),
-            2.. => micro::<2, K, N, PF>(x, w, b, y, cols, min, max, next),
-            _ => micro_row::<K>(x, w, b, y, cols, min, max),
+            12.. => micro::<12, K, N, HS, PF>(x, w, b, y, cols, min, max, next),
+            8.. => micro::<8, K, N, HS, PF>(x, w, b, y, cols, min, max, next),
+            4.. => micro::<4, K, N, HS, PF>(x, w, b, y, cols, min, max, next),
+            2.. => micro::<2, K, N, HS, PF>(x, w, b, y, cols, min, max, next),
+            _ => micro_row::<K, HS>(x, w, b, y, cols, min, max),
         }
     }
 }
@@ -96,7 +96,7 @@ unsafe fn tile<const K: usize, const N: usize, const PF: bool>(
 /// `y` to MR rows with `cols` writable floats each (row stride N).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn micro<const MR: usize, const K: usize, const N: usize, const PF: bool>(
+unsafe fn micro<const MR: usize, const K: usize, const N: usize, const HS: bool, const PF: bool>(
     x: *const f32,
     w: *const f32,
     b: *const f32,
@@ -126,7 +126,7 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize, const PF: bool>
         }
         let (lo, hi) = (_mm512_set1_ps(min), _mm512_set1_ps(max));
         for (r, a) in acc.iter().enumerate() {
-            store32_minmax(y.add(r * N), a[0], a[1], lo, hi, cols);
+            store32_act::<HS>(y.add(r * N), a[0], a[1], lo, hi, cols);
         }
         MR
     }
@@ -138,7 +138,7 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize, const PF: bool>
 /// # Safety
 /// As [`micro`] with MR = 1.
 #[inline(always)]
-unsafe fn micro_row<const K: usize>(
+unsafe fn micro_row<const K: usize, const HS: bool>(
     x: *const f32,
     w: *const f32,
     b: *const f32,
@@ -173,21 +173,49 @@ unsafe fn micro_row<const K: usize>(
             )
         };
         let (lo, hi) = (_mm512_set1_ps(min), _mm512_set1_ps(max));
-        store32_minmax(y, sum(0), sum(1), lo, hi, cols);
+        store32_act::<HS>(y, sum(0), sum(1), lo, hi, cols);
         1
     }
 }
 
-/// Clamps two vectors to `[lo, hi]` and stores the first `cols` (up to 32) of their lanes at
+/// The epilogue of the conv and GEMM kernels on one vector, as [`crate::avx2::act8`].
+#[inline(always)]
+fn act16<const HS: bool>(v: __m512, lo: __m512, hi: __m512) -> __m512 {
+    // SAFETY: this module is compiled only with AVX-512F enabled (lib.rs).
+    unsafe {
+        let v = if HS {
+            let gate = _mm512_add_ps(
+                _mm512_mul_ps(v, _mm512_set1_ps(1.0 / 6.0)),
+                _mm512_set1_ps(0.5),
+            );
+            let gate = _mm512_min_ps(
+                _mm512_max_ps(gate, _mm512_setzero_ps()),
+                _mm512_set1_ps(1.0),
+            );
+            _mm512_mul_ps(v, gate)
+        } else {
+            v
+        };
+        _mm512_min_ps(_mm512_max_ps(v, lo), hi)
+    }
+}
+
+/// Applies the epilogue to two vectors and stores the first `cols` (up to 32) of their lanes at
 /// `y`, with masked stores for a partial last panel.
 ///
 /// # Safety
 /// `y` must have `cols` writable floats.
 #[inline(always)]
-unsafe fn store32_minmax(y: *mut f32, v0: __m512, v1: __m512, lo: __m512, hi: __m512, cols: usize) {
+unsafe fn store32_act<const HS: bool>(
+    y: *mut f32,
+    v0: __m512,
+    v1: __m512,
+    lo: __m512,
+    hi: __m512,
+    cols: usize,
+) {
     unsafe {
-        let v0 = _mm512_min_ps(_mm512_max_ps(v0, lo), hi);
-        let v1 = _mm512_min_ps(_mm512_max_ps(v1, lo), hi);
+        let (v0, v1) = (act16::<HS>(v0, lo, hi), act16::<HS>(v1, lo, hi));
         if cols == GEMM_NR {
             _mm512_storeu_ps(y, v0);
             _mm512_storeu_ps(y.add(16), v1);
@@ -225,7 +253,7 @@ dwconv_kernel! {
         if C < 16 {
             // SAFETY: `y` is the call's output, and `rows` this task's rows of it.
             return unsafe {
-                crate::avx2::dw_rows::<H, W, C, KH, KW, SH, SW, PT, PL, OH, OW, XN, WN>(
+                crate::avx2::dw_rows::<H, W, C, KH, KW, SH, SW, PT, PL, OH, OW, HS, XN, WN>(
                     x,
                     w,
                     b,
@@ -246,7 +274,7 @@ dwconv_kernel! {
         unsafe {
             let (lo, hi) = (_mm512_set1_ps(min), _mm512_set1_ps(max));
             let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
-            let clamp = |v: __m512| _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+            let clamp = |v: __m512| act16::<HS>(v, lo, hi);
             // One pixel, window clipped to the input.
             let pixel = |oy: usize, ox: usize| {
                 let (ky0, ky1) = taps(oy, SH, PT, H, KH);

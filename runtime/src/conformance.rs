@@ -160,6 +160,10 @@ pub fn check_listed(desc: &TargetDesc, tested: &[(Kernel, &str)]) {
 /// bits); returns the kernel's name.
 macro_rules! gemm_case {
     ($($f:ident)::+, $desc:expr, $m:literal, $k:literal, $n:literal) => {{
+        $crate::conformance::gemm_case!(@hs false; $($f)::+, $desc, $m, $k, $n);
+        $crate::conformance::gemm_case!(@hs true; $($f)::+, $desc, $m, $k, $n)
+    }};
+    (@hs $hs:literal; $($f:ident)::+, $desc:expr, $m:literal, $k:literal, $n:literal) => {{
         use $crate::conformance::*;
         const NR: usize = $desc.gemm_tile[1];
         const MR: usize = $desc.gemm_tile[0];
@@ -180,19 +184,19 @@ macro_rules! gemm_case {
         for (lo, hi) in CLAMPS {
             let mut want = [0f32; $m * $n];
             $crate::scalar::f32_gemm_minmax::<
-                $m, $k, $n, $n, 1, 1, 1, { $m * $k }, { $k * $n }, { $m * $n },
+                $m, $k, $n, $n, 1, 1, 1, $hs, { $m * $k }, { $k * $n }, { $m * $n },
             >(&x, &w, &b, &mut want, lo, hi, &Sequential);
             let mut got = [0f32; $m * $n];
-            let f = $($f)::+::<$m, $k, $n, NP, 1, 1, 1, { $m * $k }, { NP * $k }, { $m * $n }>;
+            let f = $($f)::+::<$m, $k, $n, NP, 1, 1, 1, $hs, { $m * $k }, { NP * $k }, { $m * $n }>;
             f(&x, &packed, &bp, &mut got, lo, hi, &Sequential);
             close(&got, &want, concat!("gemm ", $m, "x", $k, "x", $n, " nb 1"));
             let mut tasks = [0f32; $m * $n];
-            $($f)::+::<$m, $k, $n, NP, 1, MT, { NP / NR }, { $m * $k }, { NP * $k }, { $m * $n }>(
+            $($f)::+::<$m, $k, $n, NP, 1, MT, { NP / NR }, $hs, { $m * $k }, { NP * $k }, { $m * $n }>(
                 &x, &packed, &bp, &mut tasks, lo, hi, &Threads(3),
             );
             same_bits(&tasks, &got, concat!("gemm ", $m, "x", $k, "x", $n, " in tasks"));
             let mut got = [0f32; $m * $n];
-            $($f)::+::<$m, $k, $n, NP, 2, 1, 1, { $m * $k }, { NP * $k }, { $m * $n }>(
+            $($f)::+::<$m, $k, $n, NP, 2, 1, 1, $hs, { $m * $k }, { NP * $k }, { $m * $n }>(
                 &x, &packed, &bp, &mut got, lo, hi, &Sequential,
             );
             close(&got, &want, concat!("gemm ", $m, "x", $k, "x", $n, " nb 2"));
@@ -541,6 +545,10 @@ pub(crate) use qgemm_cases;
 /// A depthwise `k x k` conv with stride `s` and padding top, left, bottom, right.
 macro_rules! dw_case {
     ($($f:ident)::+, $h:literal, $w:literal, $c:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
+        $crate::conformance::dw_case!(@hs false; $($f)::+, $h, $w, $c, $k, $s, $pt, $pl, $pb, $pr);
+        $crate::conformance::dw_case!(@hs true; $($f)::+, $h, $w, $c, $k, $s, $pt, $pl, $pb, $pr)
+    }};
+    (@hs $hs:literal; $($f:ident)::+, $h:literal, $w:literal, $c:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
         use $crate::conformance::*;
         // (Clippy reads a 1x1 window with stride 1 as a hand-written div_ceil.)
         #[allow(clippy::manual_div_ceil)]
@@ -555,18 +563,18 @@ macro_rules! dw_case {
             let mut want = [0f32; OH * OW * $c];
             let mut got = [0f32; OH * OW * $c];
             $crate::scalar::f32_dwconv_nhwc_minmax::<
-                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, 1,
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, 1, $hs,
                 { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c },
             >(&x, &w, &b, &mut want, lo, hi, &Sequential);
             let f = $($f)::+::<
-                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, 1,
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, 1, $hs,
                 { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c },
             >;
             f(&x, &w, &b, &mut got, lo, hi, &Sequential);
             close(&got, &want, concat!("dwconv ", $h, "x", $w, "x", $c, " s", $s));
             let mut tasks = [0f32; OH * OW * $c];
             $($f)::+::<
-                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, OH,
+                $h, $w, $c, $k, $k, $s, $s, $pt, $pl, OH, OW, OH, $hs,
                 { $h * $w * $c }, { $k * $k * $c }, { OH * OW * $c },
             >(&x, &w, &b, &mut tasks, lo, hi, &Threads(3));
             same_bits(&tasks, &got, concat!("dwconv ", $h, "x", $w, "x", $c, " s", $s, " in tasks"));
@@ -581,6 +589,10 @@ pub(crate) use dw_case;
 /// buffer as NHWC and as NCHW.
 macro_rules! conv_case {
     ($($f:ident)::+, $desc:expr, $h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
+        $crate::conformance::conv_case!(@hs false; $($f)::+, $desc, $h, $w, $ci, $co, $k, $s, $pt, $pl, $pb, $pr);
+        $crate::conformance::conv_case!(@hs true; $($f)::+, $desc, $h, $w, $ci, $co, $k, $s, $pt, $pl, $pb, $pr)
+    }};
+    (@hs $hs:literal; $($f:ident)::+, $desc:expr, $h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
         use $crate::conformance::*;
         // (Clippy reads a 1x1 window with stride 1 as a hand-written div_ceil.)
         #[allow(clippy::manual_div_ceil)]
@@ -604,12 +616,12 @@ macro_rules! conv_case {
             // NHWC strides (channel, row, column).
             $crate::scalar::f32_conv_minmax::<
                 $h, $w, $ci, $co, $co, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                1, { $w * $ci }, $ci, 1,
+                1, { $w * $ci }, $ci, 1, $hs,
                 { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co },
             >(&x, &w, &b, &mut want, lo, hi, &Sequential);
             let f = $($f)::+::<
                 $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                1, { $w * $ci }, $ci, 1,
+                1, { $w * $ci }, $ci, 1, $hs,
                 { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
             >;
             f(&x, &wp, &bp, &mut got, lo, hi, &Sequential);
@@ -617,19 +629,19 @@ macro_rules! conv_case {
             // NCHW strides, one task per output row on three threads.
             $crate::scalar::f32_conv_minmax::<
                 $h, $w, $ci, $co, $co, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                { $h * $w }, $w, 1, 1,
+                { $h * $w }, $w, 1, 1, $hs,
                 { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co },
             >(&x, &w, &b, &mut want, lo, hi, &Sequential);
             $($f)::+::<
                 $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                { $h * $w }, $w, 1, 1,
+                { $h * $w }, $w, 1, 1, $hs,
                 { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
             >(&x, &wp, &bp, &mut got, lo, hi, &Sequential);
             close(&got, &want, concat!("conv nchw ", $ci, "->", $co, " s", $s));
             let mut tasks = [0f32; OH * OW * $co];
             $($f)::+::<
                 $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                { $h * $w }, $w, 1, OH,
+                { $h * $w }, $w, 1, OH, $hs,
                 { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
             >(&x, &wp, &bp, &mut tasks, lo, hi, &Threads(3));
             same_bits(&tasks, &got, concat!("conv nchw ", $ci, "->", $co, " s", $s, " in tasks"));
@@ -924,15 +936,17 @@ fn the_generic_target_lists_the_scalar_kernels() {
     let names = [
         (
             Kernel::Conv,
-            name_of(&f32_conv_minmax::<1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1>),
+            name_of(
+                &f32_conv_minmax::<1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, false, 1, 1, 1>,
+            ),
         ),
         (
             Kernel::DwConv,
-            name_of(&f32_dwconv_nhwc_minmax::<1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1>),
+            name_of(&f32_dwconv_nhwc_minmax::<1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, false, 1, 1, 1>),
         ),
         (
             Kernel::Gemm,
-            name_of(&f32_gemm_minmax::<1, 1, 1, 1, 1, 1, 1, 1, 1, 1>),
+            name_of(&f32_gemm_minmax::<1, 1, 1, 1, 1, 1, 1, false, 1, 1, 1>),
         ),
         (Kernel::GAvgPool, name_of(&f32_gavgpool::<1, 1, 1>)),
         (

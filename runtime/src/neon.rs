@@ -7,7 +7,7 @@
 //! `unsafe` here is the intrinsics and unaligned loads and stores through raw pointers, every
 //! one inside the arrays whose lengths the inline `const` assertions tie to the shapes.
 
-use crate::scalar::{DwGeometry, Requant, clamp, gemm_tiles, interior, taps};
+use crate::scalar::{DwGeometry, Requant, act, gemm_tiles, interior, taps};
 use core::arch::aarch64::*;
 
 /// Rows of the GEMM microkernel's register tile.
@@ -33,12 +33,12 @@ gemm_kernel! {
                 let bp = b.as_ptr().add(p * GEMM_NR);
                 let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
                 match count {
-                    6 => micro::<6, K, N>(xp, wp, bp, yp, cols, min, max),
-                    5 => micro::<5, K, N>(xp, wp, bp, yp, cols, min, max),
-                    4 => micro::<4, K, N>(xp, wp, bp, yp, cols, min, max),
-                    3 => micro::<3, K, N>(xp, wp, bp, yp, cols, min, max),
-                    2 => micro::<2, K, N>(xp, wp, bp, yp, cols, min, max),
-                    _ => micro_row::<K>(xp, wp, bp, yp, cols, min, max),
+                    6 => micro::<6, K, N, HS>(xp, wp, bp, yp, cols, min, max),
+                    5 => micro::<5, K, N, HS>(xp, wp, bp, yp, cols, min, max),
+                    4 => micro::<4, K, N, HS>(xp, wp, bp, yp, cols, min, max),
+                    3 => micro::<3, K, N, HS>(xp, wp, bp, yp, cols, min, max),
+                    2 => micro::<2, K, N, HS>(xp, wp, bp, yp, cols, min, max),
+                    _ => micro_row::<K, HS>(xp, wp, bp, yp, cols, min, max),
                 }
             }
         });
@@ -52,7 +52,7 @@ gemm_kernel! {
 /// `x` must point to MR rows of K floats (row stride K), `w` to K * 16 floats, `b` to 16,
 /// `y` to MR rows with `cols` writable floats each (row stride N).
 #[inline(always)]
-unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
+unsafe fn micro<const MR: usize, const K: usize, const N: usize, const HS: bool>(
     x: *const f32,
     w: *const f32,
     b: *const f32,
@@ -98,7 +98,7 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize>(
         }
         let (lo, hi) = (vdupq_n_f32(min), vdupq_n_f32(max));
         for (r, a) in acc.iter().enumerate() {
-            store16_minmax(y.add(r * N), a, lo, hi, cols);
+            store16_act::<HS>(y.add(r * N), a, lo, hi, cols);
         }
     }
 }
@@ -129,7 +129,7 @@ unsafe fn lanes<const MR: usize, const L: i32>(
 /// # Safety
 /// As [`micro`] with MR = 1.
 #[inline(always)]
-unsafe fn micro_row<const K: usize>(
+unsafe fn micro_row<const K: usize, const HS: bool>(
     x: *const f32,
     w: *const f32,
     b: *const f32,
@@ -165,16 +165,34 @@ unsafe fn micro_row<const K: usize>(
         }
         let sum: [float32x4_t; 4] = core::array::from_fn(|j| vaddq_f32(acc[0][j], acc[1][j]));
         let (lo, hi) = (vdupq_n_f32(min), vdupq_n_f32(max));
-        store16_minmax(y, &sum, lo, hi, cols);
+        store16_act::<HS>(y, &sum, lo, hi, cols);
     }
 }
 
-/// Clamps four vectors to `[lo, hi]` and stores the first `cols` (up to 16) of their lanes.
+/// The epilogue of the conv and GEMM kernels on one vector, as [`crate::scalar::act`]:
+/// hard-swish if `HS` (the same operations as `scalar::hard_swish`, so the same bits), then the
+/// clamp to `[lo, hi]`.
+#[inline(always)]
+fn act4<const HS: bool>(v: float32x4_t, lo: float32x4_t, hi: float32x4_t) -> float32x4_t {
+    // SAFETY: NEON is part of every aarch64 target this module is compiled for.
+    unsafe {
+        let v = if HS {
+            let gate = vaddq_f32(vmulq_f32(v, vdupq_n_f32(1.0 / 6.0)), vdupq_n_f32(0.5));
+            let gate = vminq_f32(vmaxq_f32(gate, vdupq_n_f32(0.0)), vdupq_n_f32(1.0));
+            vmulq_f32(v, gate)
+        } else {
+            v
+        };
+        vminq_f32(vmaxq_f32(v, lo), hi)
+    }
+}
+
+/// Applies the epilogue to four vectors and stores the first `cols` (up to 16) of their lanes.
 ///
 /// # Safety
 /// `y` must have `cols` writable floats.
 #[inline(always)]
-unsafe fn store16_minmax(
+unsafe fn store16_act<const HS: bool>(
     y: *mut f32,
     v: &[float32x4_t; 4],
     lo: float32x4_t,
@@ -182,7 +200,7 @@ unsafe fn store16_minmax(
     cols: usize,
 ) {
     unsafe {
-        let v = v.map(|v| vminq_f32(vmaxq_f32(v, lo), hi));
+        let v = v.map(|v| act4::<HS>(v, lo, hi));
         if cols == GEMM_NR {
             for (j, v) in v.iter().enumerate() {
                 vst1q_f32(y.add(4 * j), *v);
@@ -232,7 +250,7 @@ dwconv_kernel! {
                             acc = vfmaq_f32(acc, xv, wv);
                         }
                     }
-                    vst1q_f32(out.add(c), vminq_f32(vmaxq_f32(acc, lo), hi));
+                    vst1q_f32(out.add(c), act4::<HS>(acc, lo, hi));
                     c += 4;
                 }
                 for c in vec_c..C {
@@ -243,7 +261,7 @@ dwconv_kernel! {
                             acc += x[(row + ox * SW + kx - PL) * C + c] * w[(ky * KW + kx) * C + c];
                         }
                     }
-                    *out.add(c) = clamp(acc, min, max);
+                    *out.add(c) = act::<HS>(acc, min, max);
                 }
             };
             for oy in rows.clone() {
@@ -270,8 +288,8 @@ dwconv_kernel! {
                         }
                         for (p, a) in acc.iter().enumerate() {
                             let out = yp.add((oy * OW + ox0 + p) * C + c);
-                            vst1q_f32(out, vminq_f32(vmaxq_f32(a[0], lo), hi));
-                            vst1q_f32(out.add(4), vminq_f32(vmaxq_f32(a[1], lo), hi));
+                            vst1q_f32(out, act4::<HS>(a[0], lo, hi));
+                            vst1q_f32(out.add(4), act4::<HS>(a[1], lo, hi));
                         }
                     }
                     ox0 += DW_PX;
@@ -305,7 +323,7 @@ conv_kernel! {
             let (lo, hi) = (vdupq_n_f32(min), vdupq_n_f32(max));
             let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
             let store = |v: float32x4_t, at: *mut f32, n: usize| {
-                let v = vminq_f32(vmaxq_f32(v, lo), hi);
+                let v = act4::<HS>(v, lo, hi);
                 if n == 4 {
                     vst1q_f32(at, v);
                 } else {

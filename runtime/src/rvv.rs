@@ -14,7 +14,7 @@
 //! `unsafe` here is the `asm!` blocks and raw pointers into the arrays whose lengths the
 //! inline `const` assertions tie to the shapes; each block's bounds are argued where it is.
 
-use crate::scalar::{Requant, clamp, gemm_tiles, interior, taps};
+use crate::scalar::{Requant, act, gemm_tiles, interior, taps};
 use core::arch::asm;
 
 /// Rows of the GEMM microkernel's register tile (6 accumulator groups of LMUL 4).
@@ -38,10 +38,18 @@ gemm_kernel! {
                 let wp = w.as_ptr().add(p * K * GEMM_NR);
                 let bp = b.as_ptr().add(p * GEMM_NR);
                 let yp = y.as_mut_ptr().add(m0 * N + p * GEMM_NR);
+                // With hard-swish, the tile is stored unclamped and finished in place while
+                // it is in L1 (the register tile leaves no room for the epilogue's temporary).
+                let (lo, hi) = if HS { (f32::NEG_INFINITY, f32::INFINITY) } else { (min, max) };
                 if count == 1 {
-                    micro_row(xp, wp, bp, yp, K, cols, min, max);
+                    micro_row(xp, wp, bp, yp, K, cols, lo, hi);
                 } else {
-                    micro6(xp, count, K, wp, bp, yp, N, cols, min, max);
+                    micro6(xp, count, K, wp, bp, yp, N, cols, lo, hi);
+                }
+                if HS {
+                    for r in 0..count {
+                        act_strip(yp.add(r * N), cols, min, max);
+                    }
                 }
             }
         });
@@ -315,6 +323,8 @@ dwconv_kernel! {
     #[inline(never)]
     pub fn f32_dwconv_nhwc_minmax_rvv(x, w, b, y, min, max, rows) {
         let f = core::mem::size_of::<f32>();
+        // With hard-swish, each pixel is stored unclamped, then finished in place in L1.
+        let (lo, hi) = if HS { (f32::NEG_INFINITY, f32::INFINITY) } else { (min, max) };
         for oy in rows.clone() {
             let (ky0, ky1) = taps(oy, SH, PT, H, KH);
             for ox in 0..OW {
@@ -325,7 +335,7 @@ dwconv_kernel! {
                     // SAFETY: row `oy` is this task's.
                     let px = unsafe { y.part(out, C) };
                     for (v, &bias) in px.iter_mut().zip(b) {
-                        *v = clamp(bias, min, max);
+                        *v = act::<HS>(bias, min, max);
                     }
                     continue;
                 }
@@ -349,10 +359,14 @@ dwconv_kernel! {
                             b.as_ptr().add(c),
                             y.as_mut_ptr().add(out + c),
                             C - c,
-                            min,
-                            max,
+                            lo,
+                            hi,
                         )
                     };
+                }
+                if HS {
+                    // SAFETY: the pixel's C outputs were just written, in this task's row.
+                    unsafe { act_strip(y.as_mut_ptr().add(out), C, min, max) };
                 }
             }
         }
@@ -462,7 +476,7 @@ conv_kernel! {
                     // SAFETY: row `oy` is this task's.
                     let px = unsafe { y.part(out, CO) };
                     for (v, &bias) in px.iter_mut().zip(b) {
-                        *v = clamp(bias, min, max);
+                        *v = act::<HS>(bias, min, max);
                     }
                     continue;
                 }
@@ -477,7 +491,7 @@ conv_kernel! {
                     }
                     // The last block clamps; earlier ones keep partial sums in the output.
                     let last = done + chunk == count;
-                    let (lo, hi) = if last {
+                    let (lo, hi) = if last && !HS {
                         (min, max)
                     } else {
                         (f32::NEG_INFINITY, f32::INFINITY)
@@ -513,8 +527,58 @@ conv_kernel! {
                     }
                     done += chunk;
                 }
+                if HS {
+                    // Hard-swish and the clamp, in place while the pixel is in L1.
+                    // SAFETY: the pixel's CO outputs were just written, in this task's row.
+                    unsafe { act_strip(y.as_mut_ptr().add(out), CO, min, max) };
+                }
             }
         }
+    }
+}
+
+/// The conv and GEMM kernels' epilogue with hard-swish, as [`crate::scalar::act::<true>`] (the
+/// same operations, so the same bits), in place on `n` floats at `y` (LMUL 8 strips).
+///
+/// # Safety
+/// `y` must have `n >= 1` writable floats.
+#[inline(always)]
+unsafe fn act_strip(y: *mut f32, n: usize, min: f32, max: f32) {
+    unsafe {
+        asm!(
+            ".option push",
+            ".option arch, +v",
+            "2:",
+            "vsetvli {vl}, {n}, e32, m8, ta, ma",
+            "vle32.v v8, ({y})",
+            "vfmul.vf v16, v8, {sixth}",
+            "vfadd.vf v16, v16, {half}",
+            "vfmax.vf v16, v16, {zero}",
+            "vfmin.vf v16, v16, {one}",
+            "vfmul.vv v8, v8, v16",
+            "vfmax.vf v8, v8, {lo}",
+            "vfmin.vf v8, v8, {hi}",
+            "vse32.v v8, ({y})",
+            "sub {n}, {n}, {vl}",
+            "slli {vl}, {vl}, 2",
+            "add {y}, {y}, {vl}",
+            "bnez {n}, 2b",
+            ".option pop",
+            vl = out(reg) _,
+            n = inout(reg) n => _,
+            y = inout(reg) y => _,
+            sixth = in(freg) 1.0f32 / 6.0,
+            half = in(freg) 0.5f32,
+            zero = in(freg) 0.0f32,
+            one = in(freg) 1.0f32,
+            lo = in(freg) min,
+            hi = in(freg) max,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            options(nostack),
+        );
     }
 }
 

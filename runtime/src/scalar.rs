@@ -1,13 +1,25 @@
 //! Portable scalar kernels: the `generic` target, and the reference every SIMD kernel is
 //! tested against. Activations are NHWC (`[H][W][C]`, batch 1); each kernel documents the
-//! packing of its weights. All end in the fused `minmax` epilogue where the IR has one:
-//! `y = min(max(acc, min), max)` covers linear, ReLU and ReLU6.
+//! packing of its weights. The conv and GEMM kernels end in the fused epilogue [`act`]:
+//! hard-swish if their `HS`, then `y = min(max(acc, min), max)` (linear, ReLU, ReLU6).
 
 use crate::BinaryOp;
 
 #[inline(always)]
 pub(crate) fn clamp(v: f32, min: f32, max: f32) -> f32 {
     v.max(min).min(max)
+}
+
+/// `x * max(0, min(1, x / 6 + 1 / 2))`: hard-swish, as [`f32_hard_swish`] computes it.
+#[inline(always)]
+pub(crate) fn hard_swish(v: f32) -> f32 {
+    v * clamp(v * (1.0 / 6.0) + 0.5, 0.0, 1.0)
+}
+
+/// The conv and GEMM kernels' epilogue: hard-swish if `HS`, then the clamp to `[min, max]`.
+#[inline(always)]
+pub fn act<const HS: bool>(v: f32, min: f32, max: f32) -> f32 {
+    clamp(if HS { hard_swish(v) } else { v }, min, max)
 }
 
 /// The kernel taps `k` in `0..KS` that land inside `0..size` for output position `o`:
@@ -254,7 +266,7 @@ conv_kernel! {
                         }
                     }
                 }
-                acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
+                acc.iter_mut().for_each(|a| *a = act::<HS>(*a, min, max));
             }
         }
     }
@@ -282,7 +294,7 @@ dwconv_kernel! {
                         }
                     }
                 }
-                acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
+                acc.iter_mut().for_each(|a| *a = act::<HS>(*a, min, max));
             }
         }
     }
@@ -305,7 +317,7 @@ gemm_kernel! {
                     *a += xv * wv;
                 }
             }
-            acc.iter_mut().for_each(|a| *a = clamp(*a, min, max));
+            acc.iter_mut().for_each(|a| *a = act::<HS>(*a, min, max));
         }
     }
 }
@@ -462,7 +474,7 @@ pub fn f32_hard_sigmoid<const N: usize>(x: &[f32; N], y: &mut [f32; N], alpha: f
 /// HardSigmoid with alpha 1/6, beta 1/2).
 pub fn f32_hard_swish<const N: usize>(x: &[f32; N], y: &mut [f32; N]) {
     for (d, &v) in y.iter_mut().zip(x) {
-        *d = v * clamp(v * (1.0 / 6.0) + 0.5, 0.0, 1.0);
+        *d = hard_swish(v);
     }
 }
 

@@ -14,7 +14,8 @@
 //! const generic the compiler chooses per layer, the same whatever runs them, and no part
 //! shares a sum with another, so the output has the same bits on any number of threads.
 
-/// GEMM `[M][K] x [K][N]` with bias and clamp: weights packed in panels of `NR` columns
+/// GEMM `[M][K] x [K][N]` with bias and epilogue (hard-swish if `HS`, then the clamp to
+/// `[min, max]`, as [`crate::scalar::act`]): weights packed in panels of `NR` columns
 /// (`[NP/NR][K][NR]`, zero padded; `NR` 1 is plain `[K][N]`), visited in blocks of `NB` panels.
 /// `MT * NT` tasks: `MT` groups of rows (whole tiles of the target's `MR` rows), times `NT`
 /// groups of panels; the body sees its task's `rows` and `panels`.
@@ -31,6 +32,7 @@ macro_rules! gemm_kernel {
             const NB: usize,
             const MT: usize,
             const NT: usize,
+            const HS: bool,
             const XN: usize,
             const WN: usize,
             const YN: usize,
@@ -89,6 +91,7 @@ macro_rules! conv_kernel {
             const XSY: usize,
             const XSX: usize,
             const T: usize,
+            const HS: bool,
             const XN: usize,
             const WN: usize,
             const YN: usize,
@@ -138,6 +141,7 @@ macro_rules! dwconv_kernel {
             const OH: usize,
             const OW: usize,
             const T: usize,
+            const HS: bool,
             const XN: usize,
             const WN: usize,
             const YN: usize,

@@ -219,7 +219,7 @@ pub fn quantized_expected(f: &Fixture, expected: &Path) -> PathBuf {
 
 /// The repository's fixtures (PyTorch exports copied from the shared models; tf2onnx exports
 /// of Keras and TFLite models in `keras/`; a paddle2onnx export in `paddle/`; onnxruntime's
-/// quantizations of a v1 in `int8/`), plus the shared models when present (shared ones win on
+/// quantizations of a v1 in `int8/`; torchvision MobileNetV3s exported by torch.onnx in `torch/`), plus the shared models when present (shared ones win on
 /// names present in both, they are the same files).
 pub fn all_fixtures() -> Vec<Fixture> {
     let mut all = repository_fixtures();
@@ -232,7 +232,7 @@ pub fn all_fixtures() -> Vec<Fixture> {
 /// The repository's own fixtures, by name.
 pub fn repository_fixtures() -> BTreeMap<String, Fixture> {
     let mut all = fixtures_in(&repo_fixtures());
-    for exporter in ["keras", "paddle", "int8"] {
+    for exporter in ["keras", "paddle", "int8", "torch"] {
         all.extend(fixtures_in(&repo_fixtures().join(exporter)));
     }
     all

@@ -56,7 +56,9 @@ const PL: usize = 10;
 const OH: usize = 11;
 const OW: usize = 12;
 const XSC: usize = 13;
-const XN: usize = 17;
+/// (16 is the task count, 17 the hard-swish flag.)
+const HS: usize = 17;
+const XN: usize = 18;
 
 /// Folds `pre` into a copy of the program's stem conv (appending its weights to the program),
 /// or `None` when the program does not start with a conv that alone reads the input.
@@ -144,7 +146,17 @@ pub fn fold(program: &mut Program, pre: &Preprocess) -> Option<Stem> {
     consts[XSC + 1] = cols * 3;
     consts[XSC + 2] = 3;
     consts[XN] = rows * cols * 3;
-    step.kernel.consts = consts.into_iter().map(Const::Usize).collect();
+    step.kernel.consts = consts
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if i == HS {
+                Const::Bool(n != 0)
+            } else {
+                Const::Usize(n)
+            }
+        })
+        .collect();
     Some(Stem {
         step,
         rows,

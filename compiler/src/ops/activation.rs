@@ -113,7 +113,7 @@ pub(crate) fn lower_clip(
 
 /// `max(0, min(1, alpha * x + beta))`, as the scalar kernel computes it.
 pub(crate) fn hard_sigmoid(x: f32, alpha: f32, beta: f32) -> f32 {
-    Clamp { min: 0.0, max: 1.0 }.apply(alpha * x + beta)
+    Clamp::new(0.0, 1.0).apply(alpha * x + beta)
 }
 
 /// `x * max(0, min(1, x / 6 + 1 / 2))`, as the scalar kernel computes it.

@@ -316,7 +316,7 @@ pub(crate) fn lower(
         let macs = (oh * ow * co * kh * kw * if depthwise { 1 } else { ci }) as u64;
         let lens = [l.len(x), l.len(w), l.len(y)];
         let kernel = if pointwise {
-            super::linear::gemm_call(l.target, [xs[2] * xs[3], ci, co], lens)
+            super::linear::gemm_call(l.target, [xs[2] * xs[3], ci, co], conv.act, lens)
         } else {
             // Dense convs' output channels are padded as packed above; they also take the
             // input's channel, row and column strides.
@@ -331,7 +331,8 @@ pub(crate) fn lower(
                 )
             };
             let tasks = crate::program::row_tasks(oh, macs);
-            let consts = window_consts(conv, &xs, shape, [oh, ow], strides, tasks, lens);
+            let swish = Some(conv.act.swish);
+            let consts = window_consts(conv, &xs, shape, [oh, ow], strides, tasks, swish, lens);
             Kernel::call(kind, consts, minmax_args()).with_tasks(tasks)
         };
         l.step(node, kernel, vec![x, w, b], y, conv.act, macs);
@@ -341,7 +342,9 @@ pub(crate) fn lower(
 
 /// The const generic arguments of a dense or depthwise conv call, float or quantized (the
 /// conv families' order in `runtime/src/signature.rs`): input height and width, the kind's
-/// channel counts (`shape`), the window, the input strides (dense convs), tasks, array lengths.
+/// channel counts (`shape`), the window, the input strides (dense convs), tasks, the float
+/// kernels' hard-swish flag (`swish`: `None` for the quantized ones), array lengths.
+#[allow(clippy::too_many_arguments)]
 fn window_consts(
     conv: &Conv,
     xs: &[usize],
@@ -349,6 +352,7 @@ fn window_consts(
     [oh, ow]: [usize; 2],
     strides: Vec<usize>,
     tasks: usize,
+    swish: Option<bool>,
     lens: [usize; 3],
 ) -> Vec<Const> {
     let (k, s, pad) = (conv.window.kernel, conv.window.strides, conv.window.pads);
@@ -359,8 +363,9 @@ fn window_consts(
         .chain(window)
         .chain(strides)
         .chain([tasks])
-        .chain(lens)
         .map(Const::from)
+        .chain(swish.map(Const::Bool))
+        .chain(lens.map(Const::from))
         .collect()
 }
 
@@ -484,7 +489,7 @@ fn lower_int(
             vec![strides[1], strides[2], strides[3]],
         )
     };
-    let consts = window_consts(conv, &xs, shape, [oh, ow], strides, tasks, lens);
+    let consts = window_consts(conv, &xs, shape, [oh, ow], strides, tasks, None, lens);
     let args = [
         Arg::Input(0),
         Arg::I32(xz),

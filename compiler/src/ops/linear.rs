@@ -300,7 +300,7 @@ pub(crate) fn dense(
     let m = l.program.tensors[x].numel() / k.max(1);
     let (w, b) = (l.weight(packed), l.weight(bias));
     let y = l.new_buffer(out_shape.to_vec(), (0..out_shape.len()).collect());
-    let kernel = gemm_call(l.target, [m, k, n], [l.len(x), l.len(w), l.len(y)]);
+    let kernel = gemm_call(l.target, [m, k, n], act, [l.len(x), l.len(w), l.len(y)]);
     l.step(node, kernel, vec![x, w, b], y, act, (m * k * n) as u64);
     Ok(y)
 }
@@ -386,7 +386,12 @@ pub(crate) fn qgemm(
 /// to whole panels as `gemm_packing` packed them, blocks of panels (NR columns x K floats
 /// each) that fill the target's GEMM block, and its tasks (`program::gemm_tasks`); `lens` are
 /// the x, packed weight and y lengths.
-pub(crate) fn gemm_call(target: Target, [m, k, n]: [usize; 3], lens: [usize; 3]) -> Kernel {
+pub(crate) fn gemm_call(
+    target: Target,
+    [m, k, n]: [usize; 3],
+    act: Clamp,
+    lens: [usize; 3],
+) -> Kernel {
     let desc = target.desc();
     let nr = desc.gemm_tile[1];
     let panel_bytes = nr * k.max(1) * 4;
@@ -395,13 +400,12 @@ pub(crate) fn gemm_call(target: Target, [m, k, n]: [usize; 3], lens: [usize; 3])
         (desc.gemm_block_bytes / panel_bytes).max(1),
     );
     let [mt, nt] = crate::program::gemm_tasks(target, [m, k, n]);
-    let consts = [m, k, n, np, nb, mt, nt].into_iter().chain(lens);
-    Kernel::call(
-        mnetc_targets::Kernel::Gemm,
-        consts.map(Const::from),
-        minmax_args(),
-    )
-    .with_tasks(mt * nt)
+    let consts = [m, k, n, np, nb, mt, nt].map(Const::from);
+    let consts = consts
+        .into_iter()
+        .chain([Const::Bool(act.swish)])
+        .chain(lens.map(Const::from));
+    Kernel::call(mnetc_targets::Kernel::Gemm, consts, minmax_args()).with_tasks(mt * nt)
 }
 
 /// Shape inference for the linear family.
@@ -544,14 +548,18 @@ mod tests {
     fn gemm_calls_carry_the_padded_columns_and_the_block() {
         // avx2: 16-column panels, 256 KiB blocks of K * 16 floats.
         let avx2 = Target::from(&mnetc_targets::AVX2);
-        let call = gemm_call(avx2, [49, 64, 17], [49 * 64, 32 * 64, 49 * 17]);
-        // 53 k multiply-adds: one task.
-        let consts: Vec<Const> = [49, 64, 17, 32, 64, 1, 1, 49 * 64, 32 * 64, 49 * 17]
-            .map(Const::from)
-            .to_vec();
-        assert_eq!(call.consts, consts);
+        let lens = [49 * 64, 32 * 64, 49 * 17];
+        let call = gemm_call(avx2, [49, 64, 17], Clamp::RELU, lens);
+        // 53 k multiply-adds: one task; no hard-swish.
+        let consts: Vec<Const> = [49, 64, 17, 32, 64, 1, 1].map(Const::from).to_vec();
+        let lens = lens.map(Const::from);
+        assert_eq!(
+            call.consts,
+            [&consts[..], &[Const::Bool(false)], &lens].concat()
+        );
         // generic: no panels.
-        let call = gemm_call(Target::GENERIC, [1, 8, 3], [8, 24, 3]);
+        let call = gemm_call(Target::GENERIC, [1, 8, 3], Clamp::HARD_SWISH, [8, 24, 3]);
         assert_eq!(call.consts[3], Const::Usize(3));
+        assert_eq!(call.consts[7], Const::Bool(true));
     }
 }

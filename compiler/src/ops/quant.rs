@@ -73,6 +73,12 @@ pub struct LayerRequant {
 /// The [`LayerRequant`] of the integer conv or dense layer `node` (input 0 the quantized
 /// activation, input 1 the int8 weight whose first axis is the output channel).
 pub fn layer_requant(graph: &Graph, node: &Node, act: Clamp) -> Result<LayerRequant> {
+    if act.swish {
+        return Err(Error::Internal(format!(
+            "node '{}': a quantized layer with a hard-swish epilogue",
+            node.name
+        )));
+    }
     let q = |i: usize| {
         node.input(i)
             .and_then(|id| graph.values[id].quant.as_ref())

@@ -1,11 +1,13 @@
 //! Folds per-channel affine ops into the conv or dense layer before them: BatchNormalization
 //! (`y = (x - mean) * gamma / sqrt(var + eps) + beta`), and Mul, Div, Add, Sub by a constant that
 //! varies only along the channel axis (tf2onnx's BatchNorm after a bias-free depthwise conv, a
-//! MatMul's bias Add). The producer must have no activation yet and no other reader. New
-//! constants are created; shared weights are never modified in place.
+//! MatMul's bias Add). HardSigmoid (`max(0, min(1, alpha * x + beta))`) folds its affine part
+//! the same way and stays as the clamp `Clip(0, 1)`, which `fuse_activation` takes into the
+//! layer too (MobileNetV3's squeeze-and-excite gate). The producer must have no activation yet
+//! and no other reader. New constants are created; shared weights are never modified in place.
 
 use crate::error::Result;
-use crate::ir::{BinaryOp, Graph, Op, Tensor};
+use crate::ir::{ActivationOp, BinaryOp, Clamp, Graph, Op, Tensor};
 use crate::ir::{LinearOp, NormalizationOp};
 use crate::ops::normalization::batch_norm_affine;
 
@@ -15,8 +17,14 @@ pub fn run(graph: &mut Graph) -> Result<()> {
         if let Some((scale, shift)) = affine_of(graph, index) {
             if let Some(producer) = foldable_producer(graph, index, scale.len()) {
                 apply(graph, producer, &scale, &shift);
-                // `scale` and `shift` hold the meaning now: put the activation first to absorb.
                 let node = &mut graph.nodes[index];
+                if let Op::Activation(ActivationOp::HardSigmoid { .. }) = node.op {
+                    // What is left of it: the clamp to [0, 1].
+                    node.op = Op::Activation(ActivationOp::Clip(Clamp::new(0.0, 1.0)));
+                    index += 1;
+                    continue;
+                }
+                // `scale` and `shift` hold the meaning now: put the activation first to absorb.
                 if node
                     .input(0)
                     .is_some_and(|a| graph.values[a].constant.is_some())
@@ -39,6 +47,9 @@ fn affine_of(graph: &Graph, index: usize) -> Option<(Vec<f32>, Vec<f32>)> {
     let shape = graph.shape(x)?;
     let channels = *shape.get(1)?;
     match &node.op {
+        &Op::Activation(ActivationOp::HardSigmoid { alpha, beta }) => {
+            Some((vec![alpha; channels], vec![beta; channels]))
+        }
         Op::Normalization(NormalizationOp::BatchNorm { epsilon }) => {
             let [g, b, m, v] = [1, 2, 3, 4].map(|i| {
                 node.input(i)
@@ -162,6 +173,36 @@ mod tests {
         );
         let g = check_same_function(b.finish(y));
         assert_eq!(g.nodes.len(), 1);
+    }
+
+    /// HardSigmoid after a linear conv: its affine part goes into the weights, its clamp to
+    /// [0, 1] into the epilogue, for any alpha (0 too: a constant gate of beta); after a
+    /// ReLU it stays.
+    #[test]
+    fn hard_sigmoid_folds_into_a_linear_conv() {
+        for (alpha, relu_first) in [(0.2, false), (1.0 / 6.0, false), (0.0, false), (0.2, true)] {
+            let mut b = GraphBuilder::new(&[1, 3, 8, 8]);
+            let w = b.weights(&[4, 3, 1, 1], 1);
+            let bias = b.weights(&[4], 2);
+            let mut c = b.node("conv", conv(1, 1, 0, 1), &[Some(b.x), Some(w), Some(bias)]);
+            if relu_first {
+                let relu = Op::Activation(ActivationOp::Clip(Clamp::RELU));
+                c = b.node("relu", relu, &[Some(c)]);
+            }
+            let op = ActivationOp::HardSigmoid { alpha, beta: 0.5 };
+            let y = b.node("hsig", Op::Activation(op), &[Some(c)]);
+            let g = check_same_function(b.finish(y));
+            let ops: Vec<&str> = g.nodes.iter().map(|n| n.op.name()).collect();
+            if relu_first {
+                assert_eq!(ops, ["Conv", "HardSigmoid"]);
+            } else {
+                assert_eq!(ops, ["Conv"], "alpha {alpha}");
+                let Op::Conv(c) = &g.nodes[0].op else {
+                    panic!()
+                };
+                assert_eq!(c.act, Clamp::new(0.0, 1.0));
+            }
+        }
     }
 
     #[test]

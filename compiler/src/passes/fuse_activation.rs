@@ -1,10 +1,11 @@
 //! Relu and Clip (ReLU6 or any constant bounds), and Min/Max with a scalar constant, after a
 //! conv or dense layer that has no other reader become that layer's clamp epilogue, composed
-//! with any clamp it already has.
+//! with any clamp it already has; HardSwish after a float layer without an activation becomes
+//! its hard-swish epilogue (a clamp after that composes too).
 
 use crate::error::Result;
 use crate::ir::{ActivationOp, LinearOp};
-use crate::ir::{BinaryOp, Clamp, Graph, Op};
+use crate::ir::{BinaryOp, Clamp, DType, Graph, Op};
 use crate::ops::activation::graph_clip_bounds;
 
 pub fn run(graph: &mut Graph) -> Result<()> {
@@ -12,13 +13,21 @@ pub fn run(graph: &mut Graph) -> Result<()> {
     while index < graph.nodes.len() {
         let clamp = clamp_of(graph, index)?;
         if let (Some(clamp), Some(producer)) = (clamp, graph.sole_producer(index)) {
+            // Hard-swish is a float epilogue (quantized layers clamp in their integers).
+            let float = graph.nodes[producer]
+                .outputs
+                .first()
+                .is_some_and(|&y| graph.values[y].dtype == DType::F32);
             let act = match &mut graph.nodes[producer].op {
                 Op::Conv(c) => Some(&mut c.act),
                 Op::Linear(LinearOp::Dense { act }) => Some(act),
                 _ => None,
             };
-            if let Some(act) = act {
-                *act = act.then(clamp);
+            if let Some(act) = act
+                && (float || !clamp.swish)
+                && let Some(fused) = act.then(clamp)
+            {
+                *act = fused;
                 graph.absorb_into_producer(index);
                 continue;
             }
@@ -28,10 +37,11 @@ pub fn run(graph: &mut Graph) -> Result<()> {
     Ok(())
 }
 
-/// The clamp node `index` applies to its first input, if it is one.
+/// The clamp or hard-swish node `index` applies to its first input, if it is one.
 fn clamp_of(graph: &mut Graph, index: usize) -> Result<Option<Clamp>> {
     let node = &graph.nodes[index];
     match &node.op {
+        Op::Activation(ActivationOp::HardSwish) => Ok(Some(Clamp::HARD_SWISH)),
         Op::Activation(ActivationOp::Clip(attr)) => {
             Ok(Some(graph_clip_bounds(graph, node, *attr)?))
         }
@@ -52,14 +62,8 @@ fn clamp_of(graph: &mut Graph, index: usize) -> Result<Option<Clamp>> {
             // Min and Max commute: put the activation first, where fusion looks for it.
             graph.nodes[index].inputs = vec![Some(data), Some(if first { a } else { b })];
             Ok(Some(match op {
-                BinaryOp::Min => Clamp {
-                    min: f32::NEG_INFINITY,
-                    max: v[0],
-                },
-                _ => Clamp {
-                    min: v[0],
-                    max: f32::INFINITY,
-                },
+                BinaryOp::Min => Clamp::new(f32::NEG_INFINITY, v[0]),
+                _ => Clamp::new(v[0], f32::INFINITY),
             }))
         }
         _ => Ok(None),
@@ -95,13 +99,7 @@ mod tests {
         let Op::Conv(c) = &g.nodes[0].op else {
             panic!()
         };
-        assert_eq!(
-            c.act,
-            Clamp {
-                min: 0.0,
-                max: 0.25
-            }
-        );
+        assert_eq!(c.act, Clamp::new(0.0, 0.25));
         let Op::Conv(d) = &g.nodes[1].op else {
             panic!()
         };
@@ -122,7 +120,44 @@ mod tests {
         let Op::Conv(c) = &g.nodes[0].op else {
             panic!()
         };
-        assert_eq!(c.act, Clamp { min: 0.0, max: 0.3 });
+        assert_eq!(c.act, Clamp::new(0.0, 0.3));
+    }
+
+    /// HardSwish fuses into a linear conv, and a clamp after it composes; after a ReLU it
+    /// stays a node (hard-swish after a clamp is not one epilogue).
+    #[test]
+    fn hard_swish_fuses_into_a_linear_layer_only() {
+        for relu_first in [false, true] {
+            let mut b = GraphBuilder::new(&[1, 3, 6, 6]);
+            let w = b.weights(&[4, 3, 3, 3], 1);
+            let mut c = b.node("conv", conv(3, 1, 1, 1), &[Some(b.x), Some(w), None]);
+            let relu = Op::Activation(ActivationOp::Clip(Clamp::RELU));
+            if relu_first {
+                c = b.node("relu", relu.clone(), &[Some(c)]);
+            }
+            let h = b.node("hs", Op::Activation(ActivationOp::HardSwish), &[Some(c)]);
+            let y = b.node("relu6", relu6(), &[Some(h)]);
+            let g = check_same_function(b.finish(y));
+            let ops: Vec<&str> = g.nodes.iter().map(|n| n.op.name()).collect();
+            let Op::Conv(c) = &g.nodes[0].op else {
+                panic!()
+            };
+            if relu_first {
+                assert_eq!(ops, ["Conv", "HardSwish", "Clip"]);
+                assert_eq!(c.act, Clamp::RELU);
+            } else {
+                assert_eq!(ops, ["Conv"]);
+                let want = Clamp {
+                    swish: true,
+                    ..Clamp::RELU6
+                };
+                assert_eq!((c.act, c.act.label().as_str()), (want, "hardswish+relu6"));
+            }
+        }
+    }
+
+    fn relu6() -> Op {
+        Op::Activation(ActivationOp::Clip(Clamp::RELU6))
     }
 
     #[test]

@@ -86,7 +86,7 @@ fn quantized_output(graph: &Graph, index: usize) -> Option<(Clamp, Vec<usize>, V
         }
         match &node.op {
             Op::Activation(ActivationOp::Clip(attr)) => {
-                act = act.then(graph_clip_bounds(graph, node, *attr).ok()?);
+                act = act.then(graph_clip_bounds(graph, node, *attr).ok()?)?;
                 remove.push(reader);
                 out = node.outputs[0];
             }
@@ -142,7 +142,10 @@ fn fold(graph: &mut Graph, index: usize) -> Result<bool> {
                 return Ok(false);
             };
             let mut conv = conv.clone();
-            conv.act = conv.act.then(act);
+            let Some(fused) = conv.act.then(act) else {
+                return Ok(false);
+            };
+            conv.act = fused;
             (Op::Conv(conv), vec![Some(x), Some(w), Some(b)])
         }
         Op::Linear(LinearOp::Gemm {

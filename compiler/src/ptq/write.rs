@@ -448,6 +448,13 @@ impl Writer<'_> {
             Op::Linear(LinearOp::Dense { act }) => *act,
             _ => return Err(Error::Internal(format!("'{}' is not a layer", node.name))),
         };
+        if act.swish {
+            return Err(Error::node(
+                node,
+                None,
+                "mnetc quantize cannot write a hard-swish into a QDQ model yet",
+            ));
+        }
         let computed = if act == Clamp::LINEAR {
             out.to_string()
         } else {
