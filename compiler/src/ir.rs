@@ -254,11 +254,7 @@ impl Clamp {
     }
 
     pub fn apply(&self, x: f32) -> f32 {
-        let x = if self.swish {
-            crate::ops::activation::hard_swish(x)
-        } else {
-            x
-        };
+        let x = if self.swish { hard_swish(x) } else { x };
         x.max(self.min).min(self.max)
     }
 
@@ -280,6 +276,11 @@ impl Clamp {
             (true, false) => format!("hardswish+{bounds}"),
         }
     }
+}
+
+/// `x * max(0, min(1, x / 6 + 1 / 2))`: hard-swish, as the runtime's kernels compute it.
+pub fn hard_swish(x: f32) -> f32 {
+    x * Clamp::new(0.0, 1.0).apply(x * (1.0 / 6.0) + 0.5)
 }
 
 /// The sliding window of a conv or pooling op (2-D, dilation 1).

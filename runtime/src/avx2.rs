@@ -82,7 +82,11 @@ unsafe fn tile<const K: usize, const N: usize, const HS: bool, const PF: bool>(
 /// # Safety
 /// `x` must point to MR rows of K floats (row stride K), `w` to K * 16 floats, `b` to 16,
 /// `y` to MR rows with `cols` writable floats each (row stride N).
-#[inline(always)]
+// Not inlined: its 12 accumulators, two weight vectors and the broadcast take 15 of the 16
+// registers, and inlined into some callers (several tasks, a partial last panel) LLVM kept
+// one more value live and spilled an accumulator inside the K loop (a store and a load on
+// its FMA chain: twice the time, 3136x24x72 on Zen 4). A call per tile costs nothing beside it.
+#[inline(never)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn micro<const MR: usize, const K: usize, const N: usize, const HS: bool, const PF: bool>(
     x: *const f32,
@@ -264,7 +268,7 @@ pub(crate) unsafe fn dw_rows<
     // Interior columns: the whole window row inside the input.
     let (first, last) = interior(PL, SW, W, KW, OW);
     // SAFETY: every load is at (iy * W + ix) * C + c with iy < H, ix < W (from `taps`, or
-    // from first <= ox < last for interior columns) and c + 8 <= vec_c <= C, inside x; weights
+    // from first <= ox < last for interior columns) and c + 8 <= vec_c <= C (the four-vector blocks: c + 32 <= vec_c), inside x; weights
     // at (ky * KW + kx) * C + c inside w; biases at c + 8 <= C; stores at
     // (oy * OW + ox) * C + c + 8 <= OH * OW * C, in rows `rows` (the caller's promise).
     unsafe {
@@ -276,6 +280,27 @@ pub(crate) unsafe fn dw_rows<
             let (kx0, kx1) = taps(ox, SW, PL, W, KW);
             let out = yp.add((oy * OW + ox) * C);
             let mut c = 0;
+            // Four vectors of channels at a time: four independent FMA chains (a 7x7 map
+            // under a 5x5 window has almost no interior pixels, and one chain per pixel would
+            // wait on the FMA latency at every tap).
+            while c + 32 <= vec_c {
+                let mut acc = [0, 8, 16, 24].map(|j| _mm256_loadu_ps(bp.add(c + j)));
+                for ky in ky0..ky1 {
+                    let row = (oy * SH + ky - PT) * W;
+                    for kx in kx0..kx1 {
+                        let xb = xp.add((row + ox * SW + kx - PL) * C + c);
+                        let wb = wp.add((ky * KW + kx) * C + c);
+                        for (j, a) in acc.iter_mut().enumerate() {
+                            let xv = _mm256_loadu_ps(xb.add(8 * j));
+                            *a = _mm256_fmadd_ps(xv, _mm256_loadu_ps(wb.add(8 * j)), *a);
+                        }
+                    }
+                }
+                for (j, a) in acc.iter().enumerate() {
+                    _mm256_storeu_ps(out.add(c + 8 * j), act8::<HS>(*a, lo, hi));
+                }
+                c += 32;
+            }
             while c < vec_c {
                 let mut acc = _mm256_loadu_ps(bp.add(c));
                 for ky in ky0..ky1 {

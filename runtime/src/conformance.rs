@@ -783,6 +783,20 @@ macro_rules! dw_cases {
         fn dwconv_4x4x17_k5_s1_p2222() {
             $crate::conformance::dw_case!($($d)::+, 4, 4, 17, 5, 1, 2, 2, 2, 2);
         }
+        // MobileNetV3's 5x5 windows on its last 7x7 maps (hardly an interior pixel; channels
+        // in blocks of four vectors and a remainder), a 7x7 window and an even-sized one.
+        #[test]
+        fn dwconv_7x7x40_k5_s1_p2222() {
+            $crate::conformance::dw_case!($($d)::+, 7, 7, 40, 5, 1, 2, 2, 2, 2);
+        }
+        #[test]
+        fn dwconv_9x9x35_k7_s2_p3333() {
+            $crate::conformance::dw_case!($($d)::+, 9, 9, 35, 7, 2, 3, 3, 3, 3);
+        }
+        #[test]
+        fn dwconv_8x8x16_k4_s2_p1122() {
+            $crate::conformance::dw_case!($($d)::+, 8, 8, 16, 4, 2, 1, 1, 2, 2);
+        }
         // Wide rows: interior pixels go several at a time, remainders one at a time.
         #[test]
         fn dwconv_5x19x24_k3_s1_p1111() {

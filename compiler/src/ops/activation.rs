@@ -3,7 +3,7 @@
 
 use super::{EvalCx, InferCx, Inferred, normalize_axis};
 use crate::error::{Error, Result};
-use crate::ir::{ActivationOp, Clamp, Node, Tensor};
+use crate::ir::{ActivationOp, Clamp, Node, Tensor, hard_swish};
 use crate::program::{Arg, Const, Kernel, Lowering, TensorId};
 
 /// The reference evaluation of Clip.
@@ -114,11 +114,6 @@ pub(crate) fn lower_clip(
 /// `max(0, min(1, alpha * x + beta))`, as the scalar kernel computes it.
 pub(crate) fn hard_sigmoid(x: f32, alpha: f32, beta: f32) -> f32 {
     Clamp::new(0.0, 1.0).apply(alpha * x + beta)
-}
-
-/// `x * max(0, min(1, x / 6 + 1 / 2))`, as the scalar kernel computes it.
-pub(crate) fn hard_swish(x: f32) -> f32 {
-    x * hard_sigmoid(x, 1.0 / 6.0, 0.5)
 }
 
 /// The reference evaluation of HardSigmoid and HardSwish.

@@ -329,16 +329,18 @@ pub(crate) fn lower_reduce_mean(
     let Some(axes) = axes else {
         return Err(super::unsupported(node));
     };
-    if axes == &[2, 3]
-        && l.graph
-            .shape(node.inputs[0].unwrap_or(0))
-            .is_some_and(|s| s.len() == 4)
-    {
-        return global_pool(l, node, &out_shape);
-    }
     let x = l.input(node, 0)?;
     let shape = l.program.tensors[x].shape.clone();
-    let axes: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
+    // Axes from the end (the dynamo exporter's `[-1, -2]`) counted from the front, in order.
+    let mut axes: Vec<usize> = axes
+        .iter()
+        .map(|&a| if a < 0 { a + shape.len() as i64 } else { a } as usize)
+        .collect();
+    axes.sort_unstable();
+    axes.dedup();
+    if axes == [2, 3] && shape.len() == 4 {
+        return global_pool(l, node, &out_shape);
+    }
     // Kept axes first, reduced axes last: each output is the mean of a contiguous row.
     let perm: Vec<usize> = (0..shape.len())
         .filter(|a| !axes.contains(a))
