@@ -193,12 +193,20 @@ enum Command {
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
     },
-    /// Print the JSON description of the paper's MobileNet v1 (Table 1).
+    /// Print the JSON description of one of the papers' MobileNets: v1 (Table 1), v2, v3-small
+    /// or v3-large (torchvision's block tables and channel rounding).
     Describe {
+        /// v1, v2, v3-small or v3-large.
+        #[arg(long, default_value = "v1")]
+        arch: mnetc::import::json::Arch,
         #[arg(long, default_value_t = 1.0)]
         alpha: f64,
         #[arg(long, default_value_t = 224)]
         res: usize,
+        /// MobileNetV3's minimalistic variant (Keras's): no squeeze-and-excite, no hard-swish,
+        /// 3x3 windows only.
+        #[arg(long)]
+        minimalistic: bool,
     },
 }
 
@@ -621,8 +629,19 @@ fn run(command: Command) -> Result<bool, Error> {
                 );
             }
         }
-        Command::Describe { alpha, res } => {
-            let desc = mnetc::import::json::Description::mobilenet_v1(alpha, res);
+        Command::Describe {
+            arch,
+            alpha,
+            res,
+            minimalistic,
+        } => {
+            use mnetc::import::json::{Arch, Description};
+            if minimalistic && matches!(arch, Arch::V1 | Arch::V2) {
+                return Err(Error::Options(
+                    "--minimalistic is a MobileNetV3 variant (--arch v3-small or v3-large)".into(),
+                ));
+            }
+            let desc = Description::paper(arch, alpha, res, minimalistic);
             let text = desc.to_json_pretty();
             // Validate by building it, so an impossible alpha or resolution is refused here too.
             mnetc::frontend_bytes(

@@ -300,6 +300,8 @@ pub struct Runner {
     dir: PathBuf,
     /// Set when the binary runs under QEMU.
     emulation: Option<Emulation>,
+    /// Why the binary cannot run on this CPU, if it cannot.
+    unrunnable: Option<String>,
     /// Vector length in bits for emulated RVV (128 unless set with [`Runner::set_vlen`]).
     vlen: u32,
     /// Threads of the pool the program runs `forward_parallel` on (1 unless set with
@@ -323,16 +325,22 @@ pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
 /// [`build`] with the given `RUSTFLAGS` instead of the target's (tests use it to show that
 /// code for a SIMD target refuses to build without its features).
 pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) -> Result<Runner> {
-    let emulation = if target.runs_here() {
-        None
-    } else {
-        let e = emulation(target).ok_or_else(|| {
-            Error::Options(format!(
-                "this CPU cannot run code for --target {target}; `mnetc compile` still generates it"
-            ))
-        })?;
+    let cannot_run = || {
+        format!(
+            "this CPU cannot run code for --target {target}; `mnetc compile` still generates it"
+        )
+    };
+    // A target of the host's architecture that this CPU lacks the features of (avxvnni on a
+    // Zen 4) still builds (a build shows the refusal without the features); running it fails.
+    let (emulation, unrunnable) = if target.runs_here() {
+        (None, None)
+    } else if let Some(e) = emulation(target) {
         check(&e, target)?;
-        Some(e)
+        (Some(e), None)
+    } else if target.desc().arch == Some(std::env::consts::ARCH) {
+        (None, Some(cannot_run()))
+    } else {
+        return Err(Error::Options(cannot_run()));
     };
     let root = std::env::temp_dir().join("mnetc-verify");
     let runtime = shared_runtime(&root)?;
@@ -408,6 +416,7 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
         binary: own,
         dir,
         emulation,
+        unrunnable,
         vlen: 128,
         threads: 1,
     })
@@ -554,6 +563,9 @@ impl Runner {
 
     /// Runs the program on the input file `inp` with `extra` arguments; its output and stdout.
     fn execute(&self, inp: &Path, extra: &[String]) -> Result<(Vec<f32>, String)> {
+        if let Some(why) = &self.unrunnable {
+            return Err(Error::Options(why.clone()));
+        }
         let outp = self.dir.join("output.f32");
         let out = self
             .command()

@@ -159,6 +159,26 @@ fn describe_output_is_a_valid_description() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["input"], serde_json::json!([1, 3, 160, 160]));
     assert_eq!(v["layers"][0]["output"], serde_json::json!([1, 24, 80, 80]));
+    // MobileNetV3-Large 0.75-224: torchvision's stem of 16 (rounded to 8s), its hard-swish
+    // and its 5x5 windows; minimalistic: 3x3 windows and no hard-swish.
+    for (minimalistic, swish, five) in [(false, true, true), (true, false, false)] {
+        let mut args = vec!["describe", "--arch", "v3-large", "--alpha", "0.75"];
+        if minimalistic {
+            args.push("--minimalistic");
+        }
+        let out = mnetc(&args);
+        assert!(out.status.success());
+        let path = temp("v3.json", &out.stdout);
+        let out = mnetc(&["inspect", path.to_str().unwrap(), "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["layers"][0]["output"],
+            serde_json::json!([1, 16, 112, 112])
+        );
+        let text = v.to_string();
+        assert_eq!(text.contains("hardswish"), swish, "{text}");
+        assert_eq!(text.contains("\"kernel\":[5,5]"), five, "{text}");
+    }
 }
 
 #[test]
@@ -212,6 +232,13 @@ fn bad_input_gets_one_message_and_exit_code_2() {
     let err = bad_input(&["inspect", m, "--alpha", "0.5"]);
     assert!(err.contains("applies to JSON descriptions only"), "{err}");
 
+    let err = bad_input(&["describe", "--arch", "v1", "--minimalistic"]);
+    assert!(
+        err.contains("--minimalistic is a MobileNetV3 variant"),
+        "{err}"
+    );
+    let err = bad_input(&["describe", "--arch", "v4"]);
+    assert!(err.contains("unknown architecture 'v4'"), "{err}");
     let err = bad_input(&["describe", "--alpha", "1.5"]);
     assert_eq!(err, "error: alpha 1.5 is outside (0, 1]\n");
     let err = bad_input(&["describe", "--res", "8"]);

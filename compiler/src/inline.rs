@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 /// The network to build.
 #[derive(Clone, Debug)]
 pub enum Network {
-    /// The paper's MobileNet v1 at a width multiplier and resolution.
+    /// One of the papers' MobileNets (`arch`) at a width multiplier and resolution.
     Paper {
+        arch: crate::import::json::Arch,
         alpha: f64,
         res: usize,
         classes: usize,
@@ -137,6 +138,7 @@ fn read(path: &Path, arg: Arg) -> Result<Vec<u8>, ArgError> {
 fn source(request: &Request) -> Result<(Vec<u8>, PathBuf, Options, bool), ArgError> {
     let mut desc: Description = match &request.network {
         Network::Paper {
+            arch,
             alpha,
             res,
             classes,
@@ -151,14 +153,16 @@ fn source(request: &Request) -> Result<(Vec<u8>, PathBuf, Options, bool), ArgErr
             if *classes == 0 {
                 return Err(err(Arg::Classes, "classes must be a positive integer"));
             }
-            let mut d = Description::mobilenet_v1(*alpha, *res);
+            let mut d = Description::paper(*arch, *alpha, *res, false);
             d.classes = *classes;
-            d.activation = if *relu6 {
-                Activation::Relu6
-            } else {
-                Activation::Relu
-            };
-            d.name = format!("mobilenet_v1_{alpha}_{res}");
+            if *arch == crate::import::json::Arch::V1 {
+                d.activation = if *relu6 {
+                    Activation::Relu6
+                } else {
+                    Activation::Relu
+                };
+            }
+            d.name = format!("{}_{alpha}_{res}", d.name);
             d
         }
         Network::Json(path) => {

@@ -8,8 +8,9 @@
 //! mnetc_runtime::mobilenet!(alpha = 0.25, res = 128, weights = "model.onnx", name = net);
 //! ```
 //!
-//! Arguments (named, any order): `alpha = 0.5` and `res = 128` (the paper's MobileNet v1),
-//! `classes = 1000`, `relu6 = false`; or `model = "net.json"` (a JSON description) instead;
+//! Arguments (named, any order): `alpha = 0.5` and `res = 128` (the paper's MobileNet v1, or
+//! with `arch = v2 | v3_small | v3_large` that architecture, torchvision's tables),
+//! `classes = 1000`, `relu6 = false` (v1); or `model = "net.json"` (a JSON description) instead;
 //! `weights = "path"` (ONNX or safetensors, relative to `CARGO_MANIFEST_DIR`; without it the
 //! module reads its weights at run time with `Net::from_bytes`); `name = ident` (default
 //! `mobilenet`); `target = auto` or a target's name (`generic`, `avx2`, `avxvnni`, `neon`, ...; default
@@ -148,6 +149,7 @@ fn file(value: &Expr, what: &str) -> syn::Result<PathBuf> {
 fn expand(args: Arguments) -> syn::Result<TokenStream> {
     let mut seen: Vec<(String, Span)> = Vec::new();
     let (mut alpha, mut res, mut classes, mut relu6) = (None, None, None, None);
+    let mut arch = None;
     let (mut weights, mut model, mut name, mut target) = (None, None, None, None);
     let mut preprocess = None;
     let mut spans = std::collections::HashMap::new();
@@ -173,6 +175,15 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
                 classes = Some(integer(v, "classes")?);
             }
             "relu6" => relu6 = Some(boolean(v, "relu6")?),
+            "arch" => {
+                let a = ident(v, "arch")?;
+                arch = Some(a.to_string().parse::<mnetc::import::json::Arch>().map_err(|_| {
+                    error(
+                        a.span(),
+                        format!("unknown architecture `{a}`; expected v1, v2, v3_small or v3_large"),
+                    )
+                })?);
+            }
             "weights" => {
                 spans.insert("weights", span);
                 weights = Some(file(v, "weights")?);
@@ -210,18 +221,20 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
                 return Err(error(
                     arg.key.span(),
                     format!(
-                        "unknown argument `{other}`; expected alpha, res, classes, relu6, weights, model, name, target or preprocess"
+                        "unknown argument `{other}`; expected alpha, res, arch, classes, relu6, weights, model, name, target or preprocess"
                     ),
                 ));
             }
         }
     }
     let network = match (model, alpha, res) {
-        (Some(path), None, None) if classes.is_none() && relu6.is_none() => Network::Json(path),
+        (Some(path), None, None) if classes.is_none() && relu6.is_none() && arch.is_none() => {
+            Network::Json(path)
+        }
         (Some(_), _, _) => {
             let (key, span) = seen
                 .iter()
-                .find(|(k, _)| matches!(k.as_str(), "alpha" | "res" | "classes" | "relu6"))
+                .find(|(k, _)| matches!(k.as_str(), "alpha" | "res" | "arch" | "classes" | "relu6"))
                 .cloned()
                 .expect("some network argument is present");
             return Err(error(
@@ -229,16 +242,27 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
                 format!("`{key}` cannot be combined with `model`: the JSON description sets it"),
             ));
         }
-        (None, Some(alpha), Some(res)) => Network::Paper {
-            alpha,
-            res,
-            classes: classes.unwrap_or(1000),
-            relu6: relu6.unwrap_or(false),
-        },
+        (None, Some(alpha), Some(res)) => {
+            let arch = arch.unwrap_or(mnetc::import::json::Arch::V1);
+            if relu6.is_some() && arch != mnetc::import::json::Arch::V1 {
+                let span = seen.iter().find(|(k, _)| k == "relu6").expect("given").1;
+                return Err(error(
+                    span,
+                    "`relu6` is a v1 option (v2 and v3 fix their activations)",
+                ));
+            }
+            Network::Paper {
+                arch,
+                alpha,
+                res,
+                classes: classes.unwrap_or(1000),
+                relu6: relu6.unwrap_or(false),
+            }
+        }
         (None, _, _) => {
             return Err(error(
                 Span::call_site(),
-                "mobilenet! needs `alpha` and `res` (the paper's MobileNet v1), or `model = \"description.json\"`",
+                "mobilenet! needs `alpha` and `res` (the paper's MobileNet v1, or `arch`'s), or `model = \"description.json\"`",
             ));
         }
     };

@@ -245,3 +245,78 @@ fn random_weights_are_deterministic_and_odd_resolutions_work() {
         "resolution 16 is too small for the strides: layer 'blocks.11.depthwise' (stride 2) would receive a 1x1 feature map (the smallest resolution for this architecture is 17)"
     );
 }
+
+/// `mnetc describe --arch v2|v3-small|v3-large` against their papers' totals (MobileNetV2
+/// Table 3's 300 M multiply-adds and torchvision's 3.5 M parameters; MobileNetV3 Table 3:
+/// Large 219 M and 5.4 M, Small 56 M and 2.5 M), within 2%. Squeeze-and-excite's 1x1 convs
+/// count as the fully connected layers they are (once per image, weights and biases); its
+/// pooling and channel-wise product are not multiply-adds.
+#[test]
+fn v2_and_v3_descriptions_match_their_papers() {
+    use mnetc::import::json::Arch;
+    for (arch, macs, params) in [
+        (Arch::V2, 300.0, 3.5),
+        (Arch::V3Large, 219.0, 5.4),
+        (Arch::V3Small, 56.0, 2.5),
+    ] {
+        let text = Description::paper(arch, 1.0, 224, false).to_json_pretty();
+        let g = mnetc::frontend_bytes(text.as_bytes(), Path::new("d.json"), &Options::default())
+            .unwrap();
+        let s = mnetc::inspect::summarize(&g);
+        let (m, p) = (s.total_macs as f64 / 1e6, s.total_params as f64 / 1e6);
+        assert!(
+            (m / macs - 1.0).abs() <= 0.02,
+            "{arch:?}: {m:.1} M multiply-adds"
+        );
+        assert!(
+            (p / params - 1.0).abs() <= 0.02,
+            "{arch:?}: {p:.3} M parameters"
+        );
+    }
+    // Minimalistic V3: no squeeze-and-excite, no hard-swish, no 5x5 window left.
+    let d = Description::paper(Arch::V3Large, 0.75, 160, true);
+    let g = mnetc::frontend_bytes(
+        d.to_json_pretty().as_bytes(),
+        Path::new("d.json"),
+        &Options::default(),
+    )
+    .unwrap();
+    let ops: Vec<&str> = g.nodes.iter().map(|n| n.op.name()).collect();
+    assert!(
+        !ops.iter().any(|o| o.starts_with("Hard") || *o == "Mul"),
+        "{ops:?}"
+    );
+    assert!(g.nodes.iter().all(|n| match &n.op {
+        Op::Conv(c) => c.window.kernel[0] <= 3,
+        _ => true,
+    }));
+}
+
+/// The V3-Small description with a torchvision model's weights (written as safetensors under
+/// the description's names by tests/fixtures/torch/make_fixtures.py) computes onnxruntime's
+/// output for that model's ONNX export, in the reference interpreter and compiled.
+#[test]
+fn the_v3_description_with_torchvision_weights_reproduces_onnxruntime() {
+    use mnetc::import::json::{Arch, Weights};
+    let f = fixture("torch_mobilenet_v3_small_0.35_96_opset17");
+    let mut desc = Description::paper(Arch::V3Small, 0.35, 96, false);
+    desc.classes = 100;
+    desc.weights = Weights::Safetensors("torch_mobilenet_v3_small_0.35_96.safetensors".into());
+    let json = f.onnx.with_file_name("v3_small_0.35_96.json");
+    let (input, expected) = &f.cases[0];
+    let g = mnetc::frontend_bytes(desc.to_json_pretty().as_bytes(), &json, &Options::default())
+        .unwrap();
+    let x = mnetc::ir::Tensor::f32(vec![1, 3, 96, 96], read_f32(input));
+    let y = mnetc::interp::run(&g, &x).unwrap();
+    check_close(&y[0].to_f32(), &read_f32(expected)).unwrap();
+    // Compiled for the host's best target, through the same path as `mnetc compile model.json`.
+    let target = mnetc::codegen::Target::native();
+    let codegen = mnetc::codegen::CodegenOptions {
+        target,
+        ..Default::default()
+    };
+    let generated = mnetc::compile_graph(&g, &codegen).unwrap();
+    let runner = mnetc_cli::verify::build(&generated, target).unwrap();
+    let (y, _) = runner.run(&read_f32(input), None).unwrap();
+    check_close(&y, &read_f32(expected)).unwrap();
+}

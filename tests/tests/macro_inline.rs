@@ -5,6 +5,7 @@
 //! paths the macro takes without weights and with a JSON description.
 
 use mnetc::codegen::{CodegenOptions, Target};
+use mnetc::import::json::Arch;
 use mnetc::inline::{Arg, Network, Request, TargetChoice};
 use mnetc_tests::{check_close, fixture, generated::MODELS, read_f32};
 
@@ -87,6 +88,7 @@ fn the_macro_module_is_the_cli_output() {
     ] {
         let request = Request {
             network: Network::Paper {
+                arch: Arch::V1,
                 alpha: 0.25,
                 res: 128,
                 classes: 1000,
@@ -119,6 +121,7 @@ fn the_macro_module_is_the_cli_output() {
 fn auto_covers_every_architecture_once() {
     let request = Request {
         network: Network::Paper {
+            arch: Arch::V1,
             alpha: 0.25,
             res: 64,
             classes: 10,
@@ -166,6 +169,7 @@ fn refuse(request: Request) -> (Arg, String) {
 
 fn paper(alpha: f64, res: usize, classes: usize) -> Network {
     Network::Paper {
+        arch: Arch::V1,
         alpha,
         res,
         classes,
@@ -221,6 +225,7 @@ fn errors_name_their_argument() {
 fn preprocess_adds_forward_rgb8() {
     let request = Request {
         network: Network::Paper {
+            arch: Arch::V1,
             alpha: 0.25,
             res: 128,
             classes: 1000,
@@ -235,4 +240,33 @@ fn preprocess_adds_forward_rgb8() {
     let source = &variants[0].generated.source;
     assert!(source.contains("pub fn forward_rgb8"), "{source}");
     assert!(source.contains("preprocess torchvision"), "{source}");
+}
+
+/// `mobilenet!(arch = v3_small, alpha = 0.35, res = 96, classes = 100, weights = ...)` with a
+/// torchvision model's weights (safetensors under the JSON description's names) builds and
+/// computes onnxruntime's output for that model's ONNX export.
+#[test]
+fn the_macro_builds_mobilenet_v3_from_torchvision_weights() {
+    let f = fixture("torch_mobilenet_v3_small_0.35_96_opset17");
+    let request = Request {
+        network: Network::Paper {
+            arch: "v3_small".parse().unwrap(),
+            alpha: 0.35,
+            res: 96,
+            classes: 100,
+            relu6: false,
+        },
+        weights: Some(
+            f.onnx
+                .with_file_name("torch_mobilenet_v3_small_0.35_96.safetensors"),
+        ),
+        target: TargetChoice::Fixed(Target::native()),
+        preprocess: None,
+    };
+    let variants =
+        mnetc::inline::generate(&request, &CodegenOptions::default().weights_file).unwrap();
+    let runner = mnetc_cli::verify::build(&variants[0].generated, Target::native()).unwrap();
+    let (input, expected) = &f.cases[0];
+    let (y, _) = runner.run(&read_f32(input), None).unwrap();
+    check_close(&y, &read_f32(expected)).unwrap();
 }

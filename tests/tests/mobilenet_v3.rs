@@ -8,7 +8,7 @@
 
 use mnetc::Options;
 use mnetc::codegen::{CodegenOptions, Target};
-use mnetc::ir::{ActivationOp, Op};
+use mnetc::ir::{ActivationOp, Clamp, Op};
 use mnetc_tests::onnx_edit::{self, HardSwishStyle};
 use mnetc_tests::{check_close, read_f32, shared_models};
 
@@ -20,8 +20,8 @@ fn pytorch_spellings_of_hard_swish_give_onnxruntimes_output() {
         eprintln!("skipped: ../shared/models is absent (its MobileNetV3 files are the originals)");
         return;
     };
-    // The standalone activations are scalar kernels on every target: generic code and the
-    // host's own target's.
+    // The hard activations are epilogues of the convs' kernels: generic code and the host's
+    // own target's.
     let mut targets = vec![Target::GENERIC, Target::native()];
     targets.dedup();
     let mut checked = 0;
@@ -48,11 +48,13 @@ fn pytorch_spellings_of_hard_swish_give_onnxruntimes_output() {
             };
             let ops = count(&|a| matches!(a, ActivationOp::HardSwish));
             let gates = count(&|a| matches!(a, ActivationOp::HardSigmoid { .. }));
-            // Either spelling ends as one HardSwish per hard-swish (`Mul(x, HardSigmoid(x))`
-            // through `passes::hard_activation`).
+            // Either spelling ends as one hard-swish per hard-swish (`Mul(x, HardSigmoid(x))`
+            // through `passes::hard_activation`), each fused into the conv before it, and
+            // every gate as its conv's [0, 1] clamp.
+            let (fused, fused_gates) = epilogues(&graph);
             assert_eq!(
-                (ops, gates),
-                (swishes, sigmoids - swishes),
+                (ops + fused, gates + fused_gates, ops, gates),
+                (swishes, sigmoids - swishes, 0, 0),
                 "{name} {style:?}"
             );
             let shape = graph.shape(graph.input.value).unwrap().to_vec();
@@ -82,6 +84,21 @@ fn pytorch_spellings_of_hard_swish_give_onnxruntimes_output() {
 /// tf2onnx's spelled-out activations of the same models become one node each
 /// (`passes::hard_activation`): as many `HardSwish` and `HardSigmoid` nodes as the rewrite
 /// above makes, and onnxruntime's output for the original.
+/// The convs with a hard-swish epilogue, and those with a hard-sigmoid's [0, 1] clamp.
+fn epilogues(graph: &mnetc::ir::Graph) -> (usize, usize) {
+    let acts: Vec<Clamp> = graph
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.op {
+            Op::Conv(c) => Some(c.act),
+            _ => None,
+        })
+        .collect();
+    let swish = acts.iter().filter(|a| a.swish).count();
+    let gate = acts.iter().filter(|a| **a == Clamp::new(0.0, 1.0)).count();
+    (swish, gate)
+}
+
 #[test]
 fn tf2onnx_hard_swish_becomes_one_node() {
     let Some(dir) = shared_models() else {
@@ -94,8 +111,13 @@ fn tf2onnx_hard_swish_becomes_one_node() {
             onnx_edit::hard_ops(&onnx_edit::load(&path), HardSwishStyle::Op);
         let graph = mnetc::frontend(&path, &Options::default()).unwrap();
         let count = |op: &str| graph.nodes.iter().filter(|n| n.op.name() == op).count();
-        assert_eq!(count("HardSwish"), swishes, "{name}");
-        assert_eq!(count("HardSigmoid"), sigmoids - swishes, "{name}");
+        let (fused, fused_gates) = epilogues(&graph);
+        assert_eq!(count("HardSwish") + fused, swishes, "{name}");
+        assert_eq!(
+            count("HardSigmoid") + fused_gates,
+            sigmoids - swishes,
+            "{name}"
+        );
         assert_eq!(count("Clip"), 0, "{name}: every relu6 fused or recognised");
         let x = read_f32(&dir.join(format!("{name}.input.f32")));
         let want = read_f32(&dir.join(format!("{name}.expected.f32")));
