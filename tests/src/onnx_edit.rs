@@ -33,6 +33,16 @@ pub fn tensor_i64(name: &str, dims: &[i64], data: &[i64]) -> TensorProto {
     }
 }
 
+/// Replaces the initializer `name` by a float tensor of `dims`.
+pub fn set_initializer(model: &mut ModelProto, name: &str, dims: &[i64], data: &[f32]) {
+    let inits = &mut model.graph.as_mut().unwrap().initializer;
+    let t = inits
+        .iter_mut()
+        .find(|t| t.name() == name)
+        .unwrap_or_else(|| panic!("no initializer {name}"));
+    *t = tensor_f32(name, dims, data);
+}
+
 pub fn set_opset(model: &mut ModelProto, version: i64) {
     model.opset_import = vec![OperatorSetIdProto {
         domain: Some(String::new()),
@@ -40,7 +50,8 @@ pub fn set_opset(model: &mut ModelProto, version: i64) {
     }];
 }
 
-fn initializer(model: &ModelProto, name: &str) -> (Vec<i64>, Vec<f32>) {
+/// The dims and float values of the initializer `name`.
+pub fn initializer(model: &ModelProto, name: &str) -> (Vec<i64>, Vec<f32>) {
     let t = model
         .graph
         .as_ref()

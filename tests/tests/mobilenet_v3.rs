@@ -4,7 +4,9 @@
 //! 13) and the squeeze-and-excite gates into `HardSigmoid`, the function unchanged: mnetc's
 //! interpreter and its generated code (generic, and the `native` target's) must give
 //! onnxruntime's output for the original within the float tolerance. The models are in ../shared/models; the
-//! tests say so and pass when it is absent.
+//! tests say so and pass when it is absent. Bad or unusual input is made from the repository's
+//! torchvision V3-Small (tests/fixtures/torch): a squeeze-and-excite gate of the wrong width,
+//! HardSigmoid with alpha 0, 7x7 and even-sized depthwise windows.
 
 use mnetc::Options;
 use mnetc::codegen::{CodegenOptions, Target};
@@ -124,5 +126,115 @@ fn tf2onnx_hard_swish_becomes_one_node() {
         let shape = graph.shape(graph.input.value).unwrap().to_vec();
         let y = mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape, x)).unwrap()[0].to_f32();
         check_close(&y, &want).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+/// The torchvision MobileNetV3-Small fixture (HardSwish and HardSigmoid ops), edited.
+fn torch_v3() -> (mnetc_tests::Fixture, mnetc::onnx_proto::ModelProto) {
+    let f = mnetc_tests::fixture("torch_mobilenet_v3_small_0.35_96_opset17");
+    let m = onnx_edit::load(&f.onnx);
+    (f, m)
+}
+
+/// The generated code for `model` (the host's target and generic) against the reference
+/// interpreter on the unoptimised graph.
+fn compiled_matches_the_interpreter(model: &mnetc::onnx_proto::ModelProto, x: &[f32], what: &str) {
+    let bytes = onnx_edit::encode(model);
+    let path = std::path::Path::new("edited.onnx");
+    let plain = Options {
+        optimize: false,
+        ..Default::default()
+    };
+    let graph = mnetc::frontend_bytes(&bytes, path, &plain).unwrap();
+    let shape = graph.shape(graph.input.value).unwrap().to_vec();
+    let want =
+        mnetc::interp::run(&graph, &mnetc::ir::Tensor::f32(shape, x.to_vec())).unwrap()[0].to_f32();
+    let mut targets = vec![Target::GENERIC, Target::native()];
+    targets.dedup();
+    for target in targets {
+        let codegen = CodegenOptions {
+            target,
+            ..Default::default()
+        };
+        let generated = mnetc::compile_bytes(&bytes, path, &Options::default(), &codegen).unwrap();
+        let runner = mnetc_cli::verify::build(&generated, target).unwrap();
+        let (y, _) = runner.run(x, None).unwrap();
+        check_close(&y, &want).unwrap_or_else(|e| panic!("{what} on {target}: {e}"));
+    }
+}
+
+/// A squeeze-and-excite whose gate does not have the feature map's width is refused as bad
+/// input, naming the node whose shapes do not fit.
+#[test]
+fn a_squeeze_excite_gate_of_the_wrong_width_is_refused() {
+    let (_, mut m) = torch_v3();
+    let graph = m.graph.as_ref().unwrap();
+    let gate = graph
+        .node
+        .iter()
+        .find(|n| n.op_type() == "HardSigmoid")
+        .unwrap();
+    let fc2 = graph
+        .node
+        .iter()
+        .find(|n| n.output == gate.input[..1])
+        .unwrap();
+    let (w, b) = (fc2.input[1].clone(), fc2.input[2].clone());
+    for name in [w, b] {
+        let (mut dims, data) = onnx_edit::initializer(&m, &name);
+        dims[0] /= 2;
+        let keep = data.len() / 2;
+        onnx_edit::set_initializer(&mut m, &name, &dims, &data[..keep]);
+    }
+    let bytes = onnx_edit::encode(&m);
+    let err = mnetc::frontend_bytes(&bytes, std::path::Path::new("se.onnx"), &Options::default())
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+    let text = err.to_string();
+    assert!(text.contains("Mul") && text.contains("broadcast"), "{text}");
+}
+
+/// HardSigmoid with alpha 0 is the constant gate beta (the fold into the conv scales its
+/// weights by 0); 7x7 and even-sized (4x4, asymmetric padding) depthwise windows in place of
+/// V3's 5x5 ones: all compiled by the general path to the interpreter's output.
+#[test]
+fn odd_gates_and_depthwise_windows_compute_the_interpreters_output() {
+    use mnetc_tests::onnx_edit::{attr_float, attr_ints};
+    let (f, original) = torch_v3();
+    let x = read_f32(&f.cases[0].0);
+    let mut m = original.clone();
+    for n in &mut m.graph.as_mut().unwrap().node {
+        if n.op_type() == "HardSigmoid" {
+            n.attribute.retain(|a| a.name() != "alpha");
+            n.attribute.push(attr_float("alpha", 0.0));
+        }
+    }
+    compiled_matches_the_interpreter(&m, &x, "HardSigmoid alpha 0");
+    for (k, pads) in [(7i64, [3i64, 3, 3, 3]), (4, [1, 1, 2, 2])] {
+        let mut m = original.clone();
+        let mut weights = Vec::new();
+        for n in &mut m.graph.as_mut().unwrap().node {
+            let five = n
+                .attribute
+                .iter()
+                .any(|a| a.name() == "kernel_shape" && a.ints == [5, 5]);
+            if n.op_type() == "Conv" && five {
+                n.attribute
+                    .retain(|a| a.name() != "kernel_shape" && a.name() != "pads");
+                n.attribute.push(attr_ints("kernel_shape", &[k, k]));
+                n.attribute.push(attr_ints("pads", &pads));
+                weights.push(n.input[1].clone());
+            }
+        }
+        assert!(weights.len() >= 5, "V3-Small has 5x5 depthwise convs");
+        for name in weights {
+            let (dims, _) = onnx_edit::initializer(&m, &name);
+            let c = dims[0];
+            let data: Vec<f32> = (0..c * k * k)
+                .map(|i| (i as f32 * 0.61).sin() * 0.2)
+                .collect();
+            onnx_edit::set_initializer(&mut m, &name, &[c, 1, k, k], &data);
+        }
+        compiled_matches_the_interpreter(&m, &x, &format!("{k}x{k} depthwise"));
     }
 }
