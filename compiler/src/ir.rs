@@ -375,7 +375,8 @@ impl BinaryOp {
 /// read once constant folding made it constant.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
-    /// inputs: x, weight (OIHW), optional bias.
+    /// inputs: x, weight (OIHW), optional bias, and (added only by `passes::fuse_scale`, never
+    /// imported) an input channel scale `[1, C, 1, 1]`: the conv reads `x * scale`.
     Conv(Conv),
     Pool(PoolOp),
     Linear(LinearOp),

@@ -991,6 +991,7 @@ fn the_generic_target_lists_the_scalar_kernels() {
         (Kernel::Dequantize, name_of(&u8_dequantize::<1>)),
         (Kernel::HardSigmoid, name_of(&f32_hard_sigmoid::<1>)),
         (Kernel::HardSwish, name_of(&f32_hard_swish::<1>)),
+        (Kernel::ScaleRows, name_of(&f32_scale_rows::<1, 1, 1>)),
     ];
     assert_eq!(names.len(), Kernel::ALL.len());
     for (kind, name) in names {

@@ -478,6 +478,26 @@ pub fn f32_hard_swish<const N: usize>(x: &[f32; N], y: &mut [f32; N]) {
     }
 }
 
+/// A GEMM's packed weights for an input whose channels are scaled: `y = w` with row `k` of
+/// every `[K][R]` block multiplied by `s[k]`. The packings of `Gemm` (`[N/NR][K][NR]`, or
+/// `[K][N]` on targets without panels: `R` is `NR` or `N`) have that shape, so the GEMM then
+/// computes `sum_k (x[m][k] * s[k]) * w[k][n]` with `y` as its weights: a squeeze-and-excite
+/// gate applied to the following pointwise conv's weights instead of to the feature map.
+pub fn f32_scale_rows<const K: usize, const R: usize, const WN: usize>(
+    w: &[f32; WN],
+    s: &[f32; K],
+    y: &mut [f32; WN],
+) {
+    const { assert!(K > 0 && R > 0 && WN % (K * R) == 0) };
+    for (yb, wb) in y.chunks_exact_mut(K * R).zip(w.chunks_exact(K * R)) {
+        for ((yr, wr), &sk) in yb.chunks_exact_mut(R).zip(wb.chunks_exact(R)).zip(s) {
+            for (d, &v) in yr.iter_mut().zip(wr) {
+                *d = v * sk;
+            }
+        }
+    }
+}
+
 /// `y[i] = mean(x[i * N .. (i + 1) * N])`.
 pub fn f32_mean_rows<const G: usize, const N: usize, const XN: usize>(
     x: &[f32; XN],
@@ -753,6 +773,27 @@ mod tests {
                     want.map(f32::to_bits),
                     "{op:?} {sa:?} {sb:?}"
                 );
+            }
+        }
+    }
+
+    /// `f32_scale_rows` scales element `(panel, k, j)` of a `[panels][K][R]` packing by `s[k]`,
+    /// whatever the panel and column.
+    #[test]
+    fn scale_rows_scales_each_k_row_of_every_panel() {
+        const K: usize = 5;
+        const R: usize = 4;
+        const WN: usize = 3 * K * R;
+        let w: [f32; WN] = core::array::from_fn(|i| i as f32 * 0.5 - 7.0);
+        let s: [f32; K] = core::array::from_fn(|k| 0.25 + k as f32);
+        let mut y = [0f32; WN];
+        f32_scale_rows::<K, R, WN>(&w, &s, &mut y);
+        for p in 0..3 {
+            for (k, &sk) in s.iter().enumerate() {
+                for j in 0..R {
+                    let at = (p * K + k) * R + j;
+                    assert_eq!(y[at].to_bits(), (w[at] * sk).to_bits(), "{p} {k} {j}");
+                }
             }
         }
     }

@@ -283,10 +283,13 @@ pub enum Kernel {
     HardSigmoid,
     /// A standalone hard-swish, `x * max(0, min(1, x / 6 + 1 / 2))`.
     HardSwish,
+    /// A GEMM's packed weights with each input channel's row scaled (a squeeze-and-excite gate
+    /// moved from the feature map into the following pointwise conv).
+    ScaleRows,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 20] = [
+    pub const ALL: [Kernel; 21] = [
         Kernel::Conv,
         Kernel::DwConv,
         Kernel::Gemm,
@@ -307,6 +310,7 @@ impl Kernel {
         Kernel::Dequantize,
         Kernel::HardSigmoid,
         Kernel::HardSwish,
+        Kernel::ScaleRows,
     ];
 
     /// A short name for profiles: `conv`, `dwconv`, `gemm`, ...
@@ -332,6 +336,7 @@ impl Kernel {
             Kernel::Dequantize => "dequantize",
             Kernel::HardSigmoid => "hardsigmoid",
             Kernel::HardSwish => "hardswish",
+            Kernel::ScaleRows => "scalerows",
         }
     }
 }
@@ -401,6 +406,7 @@ pub const GENERIC: TargetDesc = TargetDesc {
         (Kernel::Dequantize, "scalar::u8_dequantize"),
         (Kernel::HardSigmoid, "scalar::f32_hard_sigmoid"),
         (Kernel::HardSwish, "scalar::f32_hard_swish"),
+        (Kernel::ScaleRows, "scalar::f32_scale_rows"),
     ],
     auto_cfg: None,
     native: false,

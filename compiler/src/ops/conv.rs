@@ -59,6 +59,15 @@ pub(crate) fn infer(cx: &InferCx, conv: &mut Conv) -> Result<Inferred> {
                 ));
             }
         }
+        if let Some(Some(s)) = in_shapes.get(3) {
+            if s.as_slice() != [1, c, 1, 1] {
+                return Err(Error::node(
+                    node,
+                    None,
+                    format!("input channel scale shape {s:?} should be [1, {c}, 1, 1]"),
+                ));
+            }
+        }
         let out_hw = resolve_window(node, [x[2], x[3]], &mut conv.window, false)?;
         vec![x[0], m, out_hw[0], out_hw[1]]
     };
@@ -141,9 +150,25 @@ pub(crate) fn eval(cx: &EvalCx, conv: &Conv) -> Result<Tensor> {
     if x.dtype().int_range().is_some() {
         return conv2d_int(cx, conv);
     }
+    // A fused input channel scale (`passes::fuse_scale`): the conv reads `x * scale`.
+    let scaled = match cx.inputs.get(3).copied().flatten() {
+        Some(s) => {
+            let (s, xf, plane) = (s.to_f32(), cx.xf()?, x.shape[2] * x.shape[3]);
+            let scaled = xf.iter().enumerate();
+            Some(
+                scaled
+                    .map(|(i, &v)| v * s[i / plane % s.len()])
+                    .collect::<Vec<_>>(),
+            )
+        }
+        None => None,
+    };
     Ok(conv2d(
         x.shape.as_slice(),
-        cx.xf()?,
+        match &scaled {
+            Some(v) => v,
+            None => cx.xf()?,
+        },
         cx.arg(1)?,
         cx.inputs.get(2).copied().flatten(),
         conv,
@@ -312,6 +337,30 @@ pub(crate) fn lower(
             (packed, bias)
         };
         let (w, b) = (l.weight(packed), l.weight(bias));
+        // A fused input channel scale (`passes::fuse_scale`, pointwise convs only) goes into
+        // a copy of the packed weights, rows of K scaled, made at run time.
+        let w = match node.input(3) {
+            Some(_) if !pointwise => {
+                return Err(Error::Internal(format!(
+                    "'{}': an input channel scale on a conv that is not pointwise",
+                    node.name
+                )));
+            }
+            Some(_) => {
+                let gate = l.input(node, 3)?;
+                let nr = l.target.desc().gemm_tile[1];
+                let row = if nr > 1 { nr } else { co };
+                let scaled = l.new_buffer(vec![l.len(w)], vec![0]);
+                let kernel = Kernel::call(
+                    mnetc_targets::Kernel::ScaleRows,
+                    [ci, row, l.len(w)].map(Const::from),
+                    [Arg::Input(0), Arg::Input(1), Arg::Output],
+                );
+                l.step(node, kernel, vec![w, gate], scaled, Clamp::LINEAR, 0);
+                scaled
+            }
+            None => w,
+        };
         let y = l.new_buffer(out_shape.clone(), NHWC.to_vec());
         let macs = (oh * ow * co * kh * kw * if depthwise { 1 } else { ci }) as u64;
         let lens = [l.len(x), l.len(w), l.len(y)];

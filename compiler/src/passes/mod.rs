@@ -17,10 +17,14 @@
 //! 7. [`fold_affine`]: BatchNormalization, and per-channel Mul/Add/Sub/Div by constants, fold
 //!    into the preceding conv's (or dense layer's) weights and bias.
 //! 8. [`fuse_activation`]: Relu and Clip move into the clamp of the preceding conv or dense layer.
-//! 9. [`dead_nodes`]: identities and no-op reshapes are bypassed, unused nodes and values dropped.
+//! 9. [`fuse_scale`]: a squeeze-and-excite gate's channel-wise Mul before a pointwise conv
+//!    becomes that conv's input scale (applied to its weights at run time) where the weights
+//!    are the smaller operand.
+//! 10. [`dead_nodes`]: identities and no-op reshapes are bypassed, unused nodes and values
+//!     dropped.
 //!
 //! Steps 1 to 3 are required for any use of the graph (they make every shape static, and a
-//! quantized model compute in integers); steps 4 to 9 are the optimisations that
+//! quantized model compute in integers); steps 4 to 10 are the optimisations that
 //! `Options::optimize = false` leaves out.
 
 pub mod constant_folding;
@@ -29,6 +33,7 @@ pub mod dense;
 pub mod fold_affine;
 pub mod fuse_activation;
 pub mod fuse_pad;
+pub mod fuse_scale;
 pub mod hard_activation;
 pub mod quantize;
 pub mod resolution;
@@ -47,6 +52,7 @@ pub fn run(graph: &mut Graph, resolution: Option<usize>, optimize: bool) -> Resu
         hard_activation::run(graph)?;
         fold_affine::run(graph)?;
         fuse_activation::run(graph)?;
+        fuse_scale::run(graph)?;
         dead_nodes::run(graph)?;
     }
     Ok(())

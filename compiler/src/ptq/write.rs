@@ -448,6 +448,13 @@ impl Writer<'_> {
             Op::Linear(LinearOp::Dense { act }) => *act,
             _ => return Err(Error::Internal(format!("'{}' is not a layer", node.name))),
         };
+        if node.input(3).is_some() {
+            return Err(Error::node(
+                node,
+                None,
+                "mnetc quantize cannot write a squeeze-and-excite scale into a QDQ model yet",
+            ));
+        }
         if act.swish {
             return Err(Error::node(
                 node,
