@@ -76,6 +76,73 @@ unsafe fn tile<const K: usize, const N: usize, const HS: bool, const PF: bool>(
     }
 }
 
+/// The K loop of the 6 x 16 tile in `asm!`: its 12 accumulators, two weight vectors and the
+/// broadcast are 15 of the 16 registers, and LLVM's allocator, left to itself, kept the clamp
+/// bounds (two floats that arrive in xmm0 and xmm1 and are needed only after the loop) in
+/// registers across it in some builds and spilled two accumulators instead: a load and a store
+/// on their FMA chains, twice the time (v1 1.0-224 24 ms instead of 11.5 in the benchmark's
+/// crate, Zen 4). Here the allocator must find 15 vector registers for the block, so anything
+/// else is spilled outside the loop. The same FMAs in the same order as the intrinsics (the
+/// same bits). `$pf` is the prefetch of the next panel, one cache line per K step, or a
+/// comment naming the (unused) operand.
+macro_rules! micro6_k_loop {
+    ($acc:ident, $x:expr, $w:expr, $k:expr, $next:expr, $pf:literal) => {
+        core::arch::asm!(
+            "2:",
+            "vmovups {w0}, ymmword ptr [{wp}]",
+            "vmovups {w1}, ymmword ptr [{wp} + 32]",
+            $pf,
+            "vbroadcastss {t}, dword ptr [{xa}]",
+            "vfmadd231ps {c00}, {t}, {w0}",
+            "vfmadd231ps {c01}, {t}, {w1}",
+            "vbroadcastss {t}, dword ptr [{xa} + {row}]",
+            "vfmadd231ps {c10}, {t}, {w0}",
+            "vfmadd231ps {c11}, {t}, {w1}",
+            "vbroadcastss {t}, dword ptr [{xa} + {row} * 2]",
+            "vfmadd231ps {c20}, {t}, {w0}",
+            "vfmadd231ps {c21}, {t}, {w1}",
+            "vbroadcastss {t}, dword ptr [{xb}]",
+            "vfmadd231ps {c30}, {t}, {w0}",
+            "vfmadd231ps {c31}, {t}, {w1}",
+            "vbroadcastss {t}, dword ptr [{xb} + {row}]",
+            "vfmadd231ps {c40}, {t}, {w0}",
+            "vfmadd231ps {c41}, {t}, {w1}",
+            "vbroadcastss {t}, dword ptr [{xb} + {row} * 2]",
+            "vfmadd231ps {c50}, {t}, {w0}",
+            "vfmadd231ps {c51}, {t}, {w1}",
+            "add {xa}, 4",
+            "add {xb}, 4",
+            "add {wp}, 64",
+            "add {pf}, 64",
+            "dec {n}",
+            "jnz 2b",
+            c00 = inout(ymm_reg) $acc[0][0],
+            c01 = inout(ymm_reg) $acc[0][1],
+            c10 = inout(ymm_reg) $acc[1][0],
+            c11 = inout(ymm_reg) $acc[1][1],
+            c20 = inout(ymm_reg) $acc[2][0],
+            c21 = inout(ymm_reg) $acc[2][1],
+            c30 = inout(ymm_reg) $acc[3][0],
+            c31 = inout(ymm_reg) $acc[3][1],
+            c40 = inout(ymm_reg) $acc[4][0],
+            c41 = inout(ymm_reg) $acc[4][1],
+            c50 = inout(ymm_reg) $acc[5][0],
+            c51 = inout(ymm_reg) $acc[5][1],
+            w0 = out(ymm_reg) _,
+            w1 = out(ymm_reg) _,
+            t = out(ymm_reg) _,
+            // Rows 0 to 2 from xa, 3 to 5 from xb, `row` bytes apart.
+            xa = inout(reg) $x => _,
+            xb = inout(reg) $x.add(3 * $k) => _,
+            row = in(reg) $k * 4,
+            wp = inout(reg) $w => _,
+            pf = inout(reg) $next => _,
+            n = inout(reg) $k => _,
+            options(nostack, readonly),
+        )
+    };
+}
+
 /// One `MR` x 16 tile: 2 * MR accumulators in registers, K steps of one weight row (two
 /// vectors) and MR broadcasts.
 ///
@@ -101,6 +168,18 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize, const HS: bool,
     unsafe {
         let (b0, b1) = (_mm256_loadu_ps(b), _mm256_loadu_ps(b.add(8)));
         let mut acc = [[b0, b1]; MR];
+        if MR == 6 {
+            if PF {
+                micro6_k_loop!(acc, x, w, K, prefetch, "prefetcht0 byte ptr [{pf}]");
+            } else {
+                micro6_k_loop!(acc, x, w, K, prefetch, "/* {pf} */");
+            }
+            let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
+            for (r, a) in acc.iter().enumerate() {
+                store16_act::<HS>(y.add(r * N), a[0], a[1], lo, hi, cols);
+            }
+            return;
+        }
         for k in 0..K {
             if PF {
                 // A hint only: prefetching never faults, whatever the address.
