@@ -121,6 +121,18 @@ fn tf2onnx_hard_swish_becomes_one_node() {
             "{name}"
         );
         assert_eq!(count("Clip"), 0, "{name}: every relu6 fused or recognised");
+        // The SE gates whose projection conv has at most half as many outputs as the map has
+        // pixels scale its weights instead (`passes::fuse_scale`): V3-Small's at 56x56 (16
+        // outputs) and 14x14 (40 and 48), not at 7x7 (96); V3-Large's at 28x28 (40), not at
+        // 14x14 (112) or 7x7 (160). The other gates stay Muls, as does the input's rescaling.
+        let scaled = graph.nodes.iter().filter(|n| n.inputs.len() == 4).count();
+        let (want_scaled, gates) = if name.contains("small") {
+            (6, 9)
+        } else {
+            (3, 8)
+        };
+        let muls = gates - want_scaled + 1;
+        assert_eq!((scaled, count("Mul")), (want_scaled, muls), "{name}");
         let x = read_f32(&dir.join(format!("{name}.input.f32")));
         let want = read_f32(&dir.join(format!("{name}.expected.f32")));
         let shape = graph.shape(graph.input.value).unwrap().to_vec();
