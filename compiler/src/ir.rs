@@ -313,6 +313,10 @@ pub struct Conv {
     pub window: Window,
     pub group: usize,
     pub act: Clamp,
+    /// The value the padding holds: 0 as ONNX defines Conv; another when `passes::fold_affine`
+    /// has folded an affine map of the input into a dense conv (the zero that the map's output
+    /// is padded with is this value of its input).
+    pub pad_value: f32,
 }
 
 /// ONNX `auto_pad`. Anything but `NotSet` is turned into explicit `pads` once shapes are known.

@@ -8,7 +8,7 @@
 //! crate) and unaligned loads and stores through raw pointers, every one inside the arrays
 //! whose lengths the inline `const` assertions tie to the shapes.
 
-use crate::scalar::{act, gemm_tiles, interior, taps};
+use crate::scalar::{act, gemm_tiles, interior, pad_init, taps};
 use core::arch::x86_64::*;
 
 /// Rows of the GEMM microkernel's register tile.
@@ -462,8 +462,9 @@ conv_kernel! {
         let (first, last) = interior(PL, SW, W, KW, OW);
         // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC with iy < H, ix < W, ci < CI,
         // which the const assertion bounds by XN; weight reads at
-        // ((ky * KW + kx) * CI + ci) * COP + cb + 8 <= WN; bias reads at cb + 8 <= COP; stores
-        // write min(8, CO - cb) floats at (oy * OW + ox) * CO + cb, inside YN.
+        // ((ky * KW + kx) * CI + ci) * COP + cb + 8 <= WN; bias (or starting sums) reads at
+        // cb + 8 <= COP; stores write min(8, CO - cb) floats at (oy * OW + ox) * CO + cb,
+        // inside YN.
         unsafe {
             let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
             let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
@@ -478,11 +479,15 @@ conv_kernel! {
                 }
             };
             // One pixel, all output channels, with the window clipped to the input.
+            // With a pad value (`PV`), the taps in the padding are in the starting sums.
+            let d = &w[KH * KW * CI * COP..];
             let pixel = |oy: usize, ox: usize| {
                 let (ky0, ky1) = taps(oy, SH, PT, H, KH);
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let init = PV.then(|| pad_init::<KH, KW, COP>(b, d, [ky0, ky1], [kx0, kx1]));
+                let ib = init.as_ref().map_or(bp, |i| i.as_ptr());
                 for cb in (0..COP).step_by(8) {
-                    let mut acc = _mm256_loadu_ps(bp.add(cb));
+                    let mut acc = _mm256_loadu_ps(ib.add(cb));
                     for ky in ky0..ky1 {
                         for kx in kx0..kx1 {
                             let xb = xp.add((oy * SH + ky - PT) * XSY + (ox * SW + kx - PL) * XSX);
@@ -501,13 +506,16 @@ conv_kernel! {
                 for ox in (0..first).chain(last..OW) {
                     pixel(oy, ox);
                 }
+                // The interior columns' starting sums: this row's taps in the padding, if any.
+                let init = PV.then(|| pad_init::<KH, KW, COP>(b, d, [ky0, ky1], [0, KW]));
+                let rb = init.as_ref().map_or(bp, |i| i.as_ptr());
                 let mut ox0 = first;
                 // With output channels in pairs of vectors, six pixels share each broadcast of an
                 // input value between two weight vectors: 12 accumulators, 8 loads per 12 FMAs
                 // instead of 9 per 8.
                 while ox0 + CONV_PX2 <= last && COP % 16 == 0 {
                     for cb in (0..COP).step_by(16) {
-                        let bias = [_mm256_loadu_ps(bp.add(cb)), _mm256_loadu_ps(bp.add(cb + 8))];
+                        let bias = [_mm256_loadu_ps(rb.add(cb)), _mm256_loadu_ps(rb.add(cb + 8))];
                         let mut acc = [bias; CONV_PX2];
                         for ky in ky0..ky1 {
                             let row = xp.add((oy * SH + ky - PT) * XSY);
@@ -535,7 +543,7 @@ conv_kernel! {
                 }
                 while ox0 + CONV_PX <= last {
                     for cb in (0..COP).step_by(8) {
-                        let mut acc = [_mm256_loadu_ps(bp.add(cb)); CONV_PX];
+                        let mut acc = [_mm256_loadu_ps(rb.add(cb)); CONV_PX];
                         for ky in ky0..ky1 {
                             let row = xp.add((oy * SH + ky - PT) * XSY);
                             for kx in 0..KW {

@@ -586,13 +586,15 @@ macro_rules! dw_case {
 pub(crate) use dw_case;
 
 /// A dense conv with output channels padded to the target's multiple, reading the same input
-/// buffer as NHWC and as NCHW.
+/// buffer as NHWC and as NCHW; with hard-swish, and with a pad value (`PV`: each tap's
+/// contribution from the padding after the weights).
 macro_rules! conv_case {
     ($($f:ident)::+, $desc:expr, $h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
-        $crate::conformance::conv_case!(@hs false; $($f)::+, $desc, $h, $w, $ci, $co, $k, $s, $pt, $pl, $pb, $pr);
-        $crate::conformance::conv_case!(@hs true; $($f)::+, $desc, $h, $w, $ci, $co, $k, $s, $pt, $pl, $pb, $pr)
+        $crate::conformance::conv_case!(@hs false, false; $($f)::+, $desc, $h, $w, $ci, $co, $k, $s, $pt, $pl, $pb, $pr);
+        $crate::conformance::conv_case!(@hs true, false; $($f)::+, $desc, $h, $w, $ci, $co, $k, $s, $pt, $pl, $pb, $pr);
+        $crate::conformance::conv_case!(@hs false, true; $($f)::+, $desc, $h, $w, $ci, $co, $k, $s, $pt, $pl, $pb, $pr)
     }};
-    (@hs $hs:literal; $($f:ident)::+, $desc:expr, $h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
+    (@hs $hs:literal, $pv:literal; $($f:ident)::+, $desc:expr, $h:literal, $w:literal, $ci:literal, $co:literal, $k:literal, $s:literal, $pt:literal, $pl:literal, $pb:literal, $pr:literal) => {{
         use $crate::conformance::*;
         // (Clippy reads a 1x1 window with stride 1 as a hand-written div_ceil.)
         #[allow(clippy::manual_div_ceil)]
@@ -600,10 +602,13 @@ macro_rules! conv_case {
         #[allow(clippy::manual_div_ceil)]
         const OW: usize = ($w + $pl + $pr - $k) / $s + 1;
         const COP: usize = ($co as usize).next_multiple_of($desc.conv_channel_multiple);
+        // The weights, then with a pad value each tap's contribution from it.
+        const WS: usize = $k * $k * $ci * $co + if $pv { $k * $k * $co } else { 0 };
+        const WT: usize = $k * $k * $ci * COP + if $pv { $k * $k * COP } else { 0 };
         let x = data::<{ $h * $w * $ci }>(7);
-        let w = data::<{ $k * $k * $ci * $co }>(8);
+        let w = data::<WS>(8);
         let b = data::<$co>(9);
-        let mut wp = [0f32; $k * $k * $ci * COP];
+        let mut wp = [0f32; WT];
         for (i, row) in w.chunks($co).enumerate() {
             wp[i * COP..i * COP + $co].copy_from_slice(row);
         }
@@ -616,33 +621,33 @@ macro_rules! conv_case {
             // NHWC strides (channel, row, column).
             $crate::scalar::f32_conv_minmax::<
                 $h, $w, $ci, $co, $co, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                1, { $w * $ci }, $ci, 1, $hs,
-                { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co },
+                1, { $w * $ci }, $ci, 1, $hs, $pv,
+                { $h * $w * $ci }, WS, { OH * OW * $co },
             >(&x, &w, &b, &mut want, lo, hi, &Sequential);
             let f = $($f)::+::<
                 $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                1, { $w * $ci }, $ci, 1, $hs,
-                { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
+                1, { $w * $ci }, $ci, 1, $hs, $pv,
+                { $h * $w * $ci }, WT, { OH * OW * $co },
             >;
             f(&x, &wp, &bp, &mut got, lo, hi, &Sequential);
-            close(&got, &want, concat!("conv nhwc ", $ci, "->", $co, " s", $s));
+            close(&got, &want, concat!("conv nhwc ", $ci, "->", $co, " s", $s, " pv ", $pv));
             // NCHW strides, one task per output row on three threads.
             $crate::scalar::f32_conv_minmax::<
                 $h, $w, $ci, $co, $co, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                { $h * $w }, $w, 1, 1, $hs,
-                { $h * $w * $ci }, { $k * $k * $ci * $co }, { OH * OW * $co },
+                { $h * $w }, $w, 1, 1, $hs, $pv,
+                { $h * $w * $ci }, WS, { OH * OW * $co },
             >(&x, &w, &b, &mut want, lo, hi, &Sequential);
             $($f)::+::<
                 $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                { $h * $w }, $w, 1, 1, $hs,
-                { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
+                { $h * $w }, $w, 1, 1, $hs, $pv,
+                { $h * $w * $ci }, WT, { OH * OW * $co },
             >(&x, &wp, &bp, &mut got, lo, hi, &Sequential);
-            close(&got, &want, concat!("conv nchw ", $ci, "->", $co, " s", $s));
+            close(&got, &want, concat!("conv nchw ", $ci, "->", $co, " s", $s, " pv ", $pv));
             let mut tasks = [0f32; OH * OW * $co];
             $($f)::+::<
                 $h, $w, $ci, $co, COP, $k, $k, $s, $s, $pt, $pl, OH, OW,
-                { $h * $w }, $w, 1, OH, $hs,
-                { $h * $w * $ci }, { $k * $k * $ci * COP }, { OH * OW * $co },
+                { $h * $w }, $w, 1, OH, $hs, $pv,
+                { $h * $w * $ci }, WT, { OH * OW * $co },
             >(&x, &wp, &bp, &mut tasks, lo, hi, &Threads(3));
             same_bits(&tasks, &got, concat!("conv nchw ", $ci, "->", $co, " s", $s, " in tasks"));
             name = name_of(&f);
@@ -951,7 +956,30 @@ fn the_generic_target_lists_the_scalar_kernels() {
         (
             Kernel::Conv,
             name_of(
-                &f32_conv_minmax::<1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, false, 1, 1, 1>,
+                &f32_conv_minmax::<
+                    1,
+                    1,
+                    1,
+                    1,
+                    1,
+                    1,
+                    1,
+                    1,
+                    1,
+                    0,
+                    0,
+                    1,
+                    1,
+                    1,
+                    1,
+                    1,
+                    1,
+                    false,
+                    false,
+                    1,
+                    1,
+                    1,
+                >,
             ),
         ),
         (

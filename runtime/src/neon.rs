@@ -7,7 +7,7 @@
 //! `unsafe` here is the intrinsics and unaligned loads and stores through raw pointers, every
 //! one inside the arrays whose lengths the inline `const` assertions tie to the shapes.
 
-use crate::scalar::{DwGeometry, Requant, act, gemm_tiles, interior, taps};
+use crate::scalar::{DwGeometry, Requant, act, gemm_tiles, interior, pad_init, taps};
 use core::arch::aarch64::*;
 
 /// Rows of the GEMM microkernel's register tile.
@@ -317,8 +317,9 @@ conv_kernel! {
         let (first, last) = interior(PL, SW, W, KW, OW);
         // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC with iy < H, ix < W, ci < CI,
         // which the const assertion bounds by XN; weight reads at
-        // ((ky * KW + kx) * CI + ci) * COP + cb + 4 <= WN; bias reads at cb + 4 <= COP; stores
-        // write min(4, CO - cb) floats at (oy * OW + ox) * CO + cb, inside YN.
+        // ((ky * KW + kx) * CI + ci) * COP + cb + 4 <= WN; bias (or starting sums) reads at
+        // cb + 4 <= COP; stores write min(4, CO - cb) floats at (oy * OW + ox) * CO + cb,
+        // inside YN.
         unsafe {
             let (lo, hi) = (vdupq_n_f32(min), vdupq_n_f32(max));
             let (xp, wp, bp, yp) = (x.as_ptr(), w.as_ptr(), b.as_ptr(), y.as_mut_ptr());
@@ -332,11 +333,15 @@ conv_kernel! {
                     core::ptr::copy_nonoverlapping(tmp.as_ptr(), at, n);
                 }
             };
+            // With a pad value (`PV`), the taps in the padding are in the starting sums.
+            let d = &w[KH * KW * CI * COP..];
             let pixel = |oy: usize, ox: usize| {
                 let (ky0, ky1) = taps(oy, SH, PT, H, KH);
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                let init = PV.then(|| pad_init::<KH, KW, COP>(b, d, [ky0, ky1], [kx0, kx1]));
+                let ib = init.as_ref().map_or(bp, |i| i.as_ptr());
                 for cb in (0..COP).step_by(4) {
-                    let mut acc = vld1q_f32(bp.add(cb));
+                    let mut acc = vld1q_f32(ib.add(cb));
                     for ky in ky0..ky1 {
                         for kx in kx0..kx1 {
                             let xb = xp.add((oy * SH + ky - PT) * XSY + (ox * SW + kx - PL) * XSX);
@@ -354,10 +359,13 @@ conv_kernel! {
                 for ox in (0..first).chain(last..OW) {
                     pixel(oy, ox);
                 }
+                // The interior columns' starting sums: this row's taps in the padding, if any.
+                let init = PV.then(|| pad_init::<KH, KW, COP>(b, d, [ky0, ky1], [0, KW]));
+                let rb = init.as_ref().map_or(bp, |i| i.as_ptr());
                 let mut ox0 = first;
                 while ox0 + CONV_PX <= last {
                     for cb in (0..COP).step_by(4) {
-                        let mut acc = [vld1q_f32(bp.add(cb)); CONV_PX];
+                        let mut acc = [vld1q_f32(rb.add(cb)); CONV_PX];
                         for ky in ky0..ky1 {
                             let row = xp.add((oy * SH + ky - PT) * XSY);
                             for kx in 0..KW {

@@ -14,7 +14,7 @@
 //! `unsafe` here is the `asm!` blocks and raw pointers into the arrays whose lengths the
 //! inline `const` assertions tie to the shapes; each block's bounds are argued where it is.
 
-use crate::scalar::{Requant, act, gemm_tiles, interior, taps};
+use crate::scalar::{Requant, act, gemm_tiles, interior, pad_init, taps};
 use core::arch::asm;
 
 /// Rows of the GEMM microkernel's register tile (6 accumulator groups of LMUL 4).
@@ -469,13 +469,17 @@ conv_kernel! {
             for ox in 0..OW {
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);
                 let out = (oy * OW + ox) * CO;
+                // With a pad value (`PV`), the taps in the padding are in the starting sums.
+                let d = &w[KH * KW * CI * COP..];
+                let start = PV.then(|| pad_init::<KH, KW, COP>(b, d, [ky0, ky1], [kx0, kx1]));
+                let start = start.as_ref().unwrap_or(b);
                 // The window's taps inside the input, as byte offsets of input and weights.
                 let window = (ky0..ky1).flat_map(|ky| (kx0..kx1).map(move |kx| (ky, kx)));
                 let count = (ky1 - ky0) * (kx1 - kx0);
                 if count == 0 {
                     // SAFETY: row `oy` is this task's.
                     let px = unsafe { y.part(out, CO) };
-                    for (v, &bias) in px.iter_mut().zip(b) {
+                    for (v, &bias) in px.iter_mut().zip(start) {
                         *v = act::<HS>(bias, min, max);
                     }
                     continue;
@@ -500,7 +504,7 @@ conv_kernel! {
                     let mut c = 0;
                     while c < CO {
                         let init = if done == 0 {
-                            b.as_ptr()
+                            start.as_ptr()
                         } else {
                             yp.cast_const()
                         };

@@ -237,6 +237,31 @@ pub(crate) fn gemm_tiles(
     }
 }
 
+/// The starting sums of a dense conv's output pixel when its padding is a value (`PV`): the
+/// bias plus, in tap order, the contribution `d[tap]` of every tap outside `ky0..ky1` x
+/// `kx0..kx1` (the window clipped to the input), `d` being the `[KH][KW][COP]` block after the
+/// weights. Every target's conv starts a border pixel from these sums (the same f32 additions)
+/// and adds the taps inside the input as it does with zero padding.
+#[inline(always)]
+pub(crate) fn pad_init<const KH: usize, const KW: usize, const COP: usize>(
+    b: &[f32; COP],
+    d: &[f32],
+    [ky0, ky1]: [usize; 2],
+    [kx0, kx1]: [usize; 2],
+) -> [f32; COP] {
+    let mut init = *b;
+    for ky in 0..KH {
+        for kx in 0..KW {
+            if ky < ky0 || ky >= ky1 || kx < kx0 || kx >= kx1 {
+                for (a, &v) in init.iter_mut().zip(&d[(ky * KW + kx) * COP..][..COP]) {
+                    *a += v;
+                }
+            }
+        }
+    }
+    init
+}
+
 conv_kernel! {
     cop = 1;
     /// Dense 2-D convolution writing NHWC. The input may be in any layout: `XSC`, `XSY`, `XSX` are
@@ -251,7 +276,12 @@ conv_kernel! {
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);
                 // SAFETY: row `oy` is this task's.
                 let acc = unsafe { y.part((oy * OW + ox) * CO, CO) };
-                acc.copy_from_slice(&b[..CO]);
+                if PV {
+                    let d = &w[KH * KW * CI * COP..];
+                    acc.copy_from_slice(&pad_init::<KH, KW, COP>(b, d, [ky0, ky1], [kx0, kx1])[..CO]);
+                } else {
+                    acc.copy_from_slice(&b[..CO]);
+                }
                 for ky in ky0..ky1 {
                     let iy = oy * SH + ky - PT;
                     for kx in kx0..kx1 {
@@ -774,6 +804,90 @@ mod tests {
                     "{op:?} {sa:?} {sb:?}"
                 );
             }
+        }
+    }
+
+    /// A conv whose padding is the value `c` (`PV`, each tap's `c * sum over input channels of
+    /// its weights` after the weights) gives the zero-padded conv of the input padded with `c`
+    /// explicitly (up to rounding: the sums go in another order).
+    #[test]
+    fn a_pad_value_is_the_explicitly_padded_input() {
+        const C: f32 = 1.75;
+        // 5x4 input, 2 channels, 3x3 window, stride 2, padding top 1, left 0, bottom 1, right 1.
+        const H: usize = 5;
+        const W: usize = 4;
+        const PH: usize = H + 2;
+        const PW: usize = W + 1;
+        const OH: usize = 3;
+        const OW: usize = 2;
+        const WN: usize = 3 * 3 * 2 * 3;
+        let x: [f32; H * W * 2] = core::array::from_fn(|i| (i as f32 * 0.37).sin());
+        let w: [f32; WN] = core::array::from_fn(|i| (i as f32 * 0.61).cos());
+        let b = [0.5, -0.25, 0.125];
+        let mut wd = [0f32; WN + 3 * 3 * 3];
+        wd[..WN].copy_from_slice(&w);
+        for tap in 0..9 {
+            for o in 0..3 {
+                wd[WN + tap * 3 + o] = C * (w[(tap * 2) * 3 + o] + w[(tap * 2 + 1) * 3 + o]);
+            }
+        }
+        let mut padded = [C; PH * PW * 2];
+        for (r, row) in x.chunks(W * 2).enumerate() {
+            padded[((r + 1) * PW) * 2..][..W * 2].copy_from_slice(row);
+        }
+        let (mut got, mut want) = ([0f32; OH * OW * 3], [0f32; OH * OW * 3]);
+        let seq = &crate::pool::Sequential;
+        let (lo, hi) = (f32::NEG_INFINITY, f32::INFINITY);
+        f32_conv_minmax::<
+            H,
+            W,
+            2,
+            3,
+            3,
+            3,
+            3,
+            2,
+            2,
+            1,
+            0,
+            OH,
+            OW,
+            1,
+            { W * 2 },
+            2,
+            1,
+            false,
+            true,
+            { H * W * 2 },
+            { WN + 27 },
+            18,
+        >(&x, &wd, &b, &mut got, lo, hi, seq);
+        f32_conv_minmax::<
+            PH,
+            PW,
+            2,
+            3,
+            3,
+            3,
+            3,
+            2,
+            2,
+            0,
+            0,
+            OH,
+            OW,
+            1,
+            { PW * 2 },
+            2,
+            1,
+            false,
+            false,
+            { PH * PW * 2 },
+            WN,
+            18,
+        >(&padded, &w, &b, &mut want, lo, hi, seq);
+        for (g, e) in got.iter().zip(&want) {
+            assert!((g - e).abs() <= 1e-5 * e.abs().max(1.0), "{got:?} {want:?}");
         }
     }
 

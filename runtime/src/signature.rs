@@ -66,8 +66,11 @@ macro_rules! gemm_kernel {
 
 /// Dense 2-D convolution, NHWC out, reading the input through its channel, row and column
 /// strides (`XSC`, `XSY`, `XSX`: any layout); weights `[KH][KW][CI][COP]` with the output
-/// channels padded to `COP`, a multiple of the target's `cop` (1: no padding required). `T`
-/// tasks of output rows; the body sees its task's `rows`.
+/// channels padded to `COP`, a multiple of the target's `cop` (1: no padding required). With
+/// `PV` the padding is a value rather than zero: the weights are followed by each tap's
+/// contribution from it, `[KH][KW][COP]` (the pad value times the tap's weights summed over
+/// the input channels; `scalar::pad_init` adds them). `T` tasks of output rows; the body sees
+/// its task's `rows`.
 macro_rules! conv_kernel {
     (cop = $cop:expr; $(#[$m:meta])* $vis:vis fn $name:ident($x:ident, $w:ident, $b:ident, $y:ident, $min:ident, $max:ident, $rows:ident) $body:block) => {
         $(#[$m])*
@@ -92,6 +95,7 @@ macro_rules! conv_kernel {
             const XSX: usize,
             const T: usize,
             const HS: bool,
+            const PV: bool,
             const XN: usize,
             const WN: usize,
             const YN: usize,
@@ -105,7 +109,8 @@ macro_rules! conv_kernel {
             pool: &dyn $crate::pool::Parallel,
         ) {
             const {
-                assert!(XN == H * W * CI && WN == KH * KW * CI * COP && YN == OH * OW * CO);
+                assert!(XN == H * W * CI && YN == OH * OW * CO);
+                assert!(WN == KH * KW * CI * COP + if PV { KH * KW * COP } else { 0 });
                 assert!(COP % $cop == 0 && COP >= CO && ($cop == 1 || COP < CO + $cop) && CI > 0);
                 assert!(
                     (H - 1) * XSY + (W - 1) * XSX + (CI - 1) * XSC < XN,

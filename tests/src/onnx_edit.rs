@@ -43,6 +43,44 @@ pub fn set_initializer(model: &mut ModelProto, name: &str, dims: &[i64], data: &
     *t = tensor_f32(name, dims, data);
 }
 
+/// The model with Keras's `Rescaling` in front: its input `x` becomes `x * scale + offset`
+/// (a Mul and an Add by scalar initializers) before the original graph reads it.
+pub fn rescale_input(model: &ModelProto, scale: f32, offset: f32) -> ModelProto {
+    let mut m = model.clone();
+    let g = m.graph.as_mut().unwrap();
+    let x = g.input[0].name().to_string();
+    let (mul, add) = (format!("{x}_rescaled_mul"), format!("{x}_rescaled"));
+    for n in &mut g.node {
+        for i in &mut n.input {
+            if *i == x {
+                *i = add.clone();
+            }
+        }
+    }
+    g.initializer
+        .push(tensor_f32("rescaling_scale", &[], &[scale]));
+    g.initializer
+        .push(tensor_f32("rescaling_offset", &[], &[offset]));
+    let front = [
+        node(
+            "Mul",
+            "rescaling/mul",
+            &[&x, "rescaling_scale"],
+            &[&mul],
+            vec![],
+        ),
+        node(
+            "Add",
+            "rescaling/add",
+            &[&mul, "rescaling_offset"],
+            &[&add],
+            vec![],
+        ),
+    ];
+    g.node.splice(0..0, front);
+    m
+}
+
 pub fn set_opset(model: &mut ModelProto, version: i64) {
     model.opset_import = vec![OperatorSetIdProto {
         domain: Some(String::new()),

@@ -124,15 +124,27 @@ fn tf2onnx_hard_swish_becomes_one_node() {
         // The SE gates whose projection conv has at most half as many outputs as the map has
         // pixels scale its weights instead (`passes::fuse_scale`): V3-Small's at 56x56 (16
         // outputs) and 14x14 (40 and 48), not at 7x7 (96); V3-Large's at 28x28 (40), not at
-        // 14x14 (112) or 7x7 (160). The other gates stay Muls, as does the input's rescaling.
+        // 14x14 (112) or 7x7 (160). The other gates stay Muls; the input's rescaling (a Mul
+        // and an Add) is in the stem conv, padded with 127.5.
         let scaled = graph.nodes.iter().filter(|n| n.inputs.len() == 4).count();
         let (want_scaled, gates) = if name.contains("small") {
             (6, 9)
         } else {
             (3, 8)
         };
-        let muls = gates - want_scaled + 1;
-        assert_eq!((scaled, count("Mul")), (want_scaled, muls), "{name}");
+        assert_eq!(
+            (scaled, count("Mul")),
+            (want_scaled, gates - want_scaled),
+            "{name}"
+        );
+        let stem = graph.nodes.iter().find_map(|n| match &n.op {
+            Op::Conv(c) => Some(c.pad_value),
+            _ => None,
+        });
+        assert!(
+            stem.is_some_and(|p| (p - 127.5).abs() < 1e-3),
+            "{name}: {stem:?}"
+        );
         let x = read_f32(&dir.join(format!("{name}.input.f32")));
         let want = read_f32(&dir.join(format!("{name}.expected.f32")));
         let shape = graph.shape(graph.input.value).unwrap().to_vec();
@@ -204,6 +216,52 @@ fn a_squeeze_excite_gate_of_the_wrong_width_is_refused() {
     assert_eq!(err.exit_code(), 2, "{err}");
     let text = err.to_string();
     assert!(text.contains("Mul") && text.contains("broadcast"), "{text}");
+}
+
+/// An input rescaling in the graph (Keras's `Rescaling`: `x / 127.5 - 1` on 0..255 pixels)
+/// in front of the torchvision V3-Small, whose stem pads all four sides: folded into the stem
+/// conv, whose padding then holds 127.5 (`passes::fold_affine`), the compiled code gives the
+/// interpreter's output for the graph as written, through `forward` and through
+/// `forward_rgb8` (which then maps the photo into a stage buffer first).
+#[test]
+fn an_input_rescaling_folds_into_the_stem() {
+    let (f, original) = torch_v3();
+    let m = onnx_edit::rescale_input(&original, 1.0 / 127.5, -1.0);
+    let bytes = onnx_edit::encode(&m);
+    let path = std::path::Path::new("rescaled.onnx");
+    let graph = mnetc::frontend_bytes(&bytes, path, &Options::default()).unwrap();
+    let Op::Conv(stem) = &graph.nodes[0].op else {
+        panic!("the stem comes first: {:?}", graph.nodes[0].op)
+    };
+    assert!((stem.pad_value - 127.5).abs() < 1e-3, "{}", stem.pad_value);
+    // Pixels: the fixture's input taken back to 0..255.
+    let x: Vec<f32> = read_f32(&f.cases[0].0)
+        .iter()
+        .map(|v| ((v + 1.0) * 127.5).clamp(0.0, 255.0))
+        .collect();
+    compiled_matches_the_interpreter(&m, &x, "input rescaling");
+    // forward_rgb8 with the identity map (the graph rescales its input itself).
+    let pre = mnetc::preprocess::Preprocess::preset("keras-v3").unwrap();
+    let shape = graph.shape(graph.input.value).unwrap().to_vec();
+    let pixels: Vec<u8> = x.iter().map(|&v| v as u8).collect();
+    let input = pre.input(&pixels, &shape, graph.input.layout).unwrap();
+    let plain = Options {
+        optimize: false,
+        ..Default::default()
+    };
+    let reference = mnetc::frontend_bytes(&bytes, path, &plain).unwrap();
+    let want =
+        mnetc::interp::run(&reference, &mnetc::ir::Tensor::f32(shape, input)).unwrap()[0].to_f32();
+    let target = Target::native();
+    let codegen = CodegenOptions {
+        target,
+        preprocess: Some(pre),
+        ..Default::default()
+    };
+    let generated = mnetc::compile_graph(&graph, &codegen).unwrap();
+    let runner = mnetc_cli::verify::build(&generated, target).unwrap();
+    let got = runner.run_rgb8(&pixels).unwrap();
+    check_close(&got, &want).unwrap_or_else(|e| panic!("forward_rgb8 on {target}: {e}"));
 }
 
 /// HardSigmoid with alpha 0 is the constant gate beta (the fold into the conv scales its

@@ -10,8 +10,9 @@
 //! a padded tap then contributes `w' * mean / scale - w * mean / std = 0`, as in the network.
 //!
 //! The fold applies when the first kernel is a dense conv reading the graph input and nothing
-//! else reads it (every MobileNet export); otherwise `forward_rgb8` normalises into the stage
-//! buffer and runs `forward`.
+//! else reads it (every MobileNet export) and zero-padding it; otherwise (a conv into which
+//! `passes::fold_affine` folded the graph's own input rescaling pads with a value) `forward_rgb8`
+//! normalises into the stage buffer and runs `forward`.
 
 use super::lower::{Program, Step, Storage, TensorInfo};
 use crate::preprocess::Preprocess;
@@ -56,9 +57,10 @@ const PL: usize = 10;
 const OH: usize = 11;
 const OW: usize = 12;
 const XSC: usize = 13;
-/// (16 is the task count, 17 the hard-swish flag.)
+/// (16 is the task count, 17 the hard-swish flag, 18 the pad value flag.)
 const HS: usize = 17;
-const XN: usize = 18;
+const PV: usize = 18;
+const XN: usize = 19;
 
 /// Folds `pre` into a copy of the program's stem conv (appending its weights to the program),
 /// or `None` when the program does not start with a conv that alone reads the input.
@@ -77,7 +79,9 @@ pub fn fold(program: &mut Program, pre: &Preprocess) -> Option<Stem> {
             Const::Bool(b) => *b as usize,
         })
         .collect();
-    if c[CI] != 3 {
+    // A conv whose padding holds a value (an input rescaling folded in by
+    // `passes::fold_affine`): `forward_rgb8` maps the photo into a stage buffer first.
+    if c[CI] != 3 || c[PV] != 0 {
         return None;
     }
     let (kh, kw, cop) = (c[KH], c[KW], c[COP]);
@@ -150,7 +154,7 @@ pub fn fold(program: &mut Program, pre: &Preprocess) -> Option<Stem> {
         .into_iter()
         .enumerate()
         .map(|(i, n)| {
-            if i == HS {
+            if i == HS || i == PV {
                 Const::Bool(n != 0)
             } else {
                 Const::Usize(n)

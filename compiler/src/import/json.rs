@@ -788,6 +788,7 @@ impl Builder<'_> {
             window: Window::square(kernel, stride, kernel / 2),
             group: if depthwise { cin } else { 1 },
             act: Clamp::LINEAR,
+            pad_value: 0.0,
         });
         let mut y = self.node(name, op, vec![Some(x), Some(w), b]);
         if let Source::File(map) = &self.source {
@@ -842,6 +843,7 @@ impl Builder<'_> {
             window: Window::square(1, 1, 0),
             group: 1,
             act: Clamp::LINEAR,
+            pad_value: 0.0,
         });
         let y = self.node(name, op, vec![Some(x), Some(w), Some(b)]);
         Ok(self.node(&format!("{name}.act"), Op::Activation(act), vec![Some(y)]))

@@ -184,6 +184,21 @@ pub(crate) fn conv2d(
     conv: &Conv,
     out: Vec<usize>,
 ) -> Tensor {
+    if conv.pad_value != 0.0 {
+        // Padding that holds a value: the conv of the explicitly padded input.
+        let [pt, pl, pb, pr] = conv.window.pads;
+        let (ph, pw) = (xs[2] + pt + pb, xs[3] + pl + pr);
+        let mut padded = vec![conv.pad_value; xs[0] * xs[1] * ph * pw];
+        for (plane, src) in x.chunks(xs[2] * xs[3]).enumerate() {
+            for (r, row) in src.chunks(xs[3]).enumerate() {
+                padded[(plane * ph + r + pt) * pw + pl..][..xs[3]].copy_from_slice(row);
+            }
+        }
+        let mut inner = conv.clone();
+        inner.window.pads = [0; 4];
+        inner.pad_value = 0.0;
+        return conv2d(&[xs[0], xs[1], ph, pw], &padded, w, bias, &inner, out);
+    }
     let (c, h, wd) = (xs[1], xs[2], xs[3]);
     let (m, oh, ow) = (out[1], out[2], out[3]);
     let wv = w.to_f32();
@@ -336,6 +351,25 @@ pub(crate) fn lower(
         } else {
             (packed, bias)
         };
+        // A pad value (`passes::fold_affine`, dense convs only): each tap's contribution from
+        // it, `[KH][KW][COP]`, after the weights (the kernels' `PV`).
+        let pv = conv.pad_value != 0.0;
+        if pv && (depthwise || pointwise) {
+            return Err(Error::Internal(format!(
+                "'{}': a pad value on a conv that is not dense",
+                node.name
+            )));
+        }
+        let packed = if pv {
+            let cop = bias.len();
+            let taps = pack(&[kh * kw, cop], |[t, o]| {
+                let sum: f64 = (0..ci).map(|i| packed[(t * ci + i) * cop + o] as f64).sum();
+                (sum * conv.pad_value as f64) as f32
+            });
+            [packed, taps].concat()
+        } else {
+            packed
+        };
         let (w, b) = (l.weight(packed), l.weight(bias));
         // A fused input channel scale (`passes::fuse_scale`, pointwise convs only) goes into
         // a copy of the packed weights, rows of K scaled, made at run time.
@@ -380,8 +414,12 @@ pub(crate) fn lower(
                 )
             };
             let tasks = crate::program::row_tasks(oh, macs);
-            let swish = Some(conv.act.swish);
-            let consts = window_consts(conv, &xs, shape, [oh, ow], strides, tasks, swish, lens);
+            let flags = if depthwise {
+                vec![conv.act.swish]
+            } else {
+                vec![conv.act.swish, pv]
+            };
+            let consts = window_consts(conv, &xs, shape, [oh, ow], strides, tasks, &flags, lens);
             Kernel::call(kind, consts, minmax_args()).with_tasks(tasks)
         };
         l.step(node, kernel, vec![x, w, b], y, conv.act, macs);
@@ -392,7 +430,8 @@ pub(crate) fn lower(
 /// The const generic arguments of a dense or depthwise conv call, float or quantized (the
 /// conv families' order in `runtime/src/signature.rs`): input height and width, the kind's
 /// channel counts (`shape`), the window, the input strides (dense convs), tasks, the float
-/// kernels' hard-swish flag (`swish`: `None` for the quantized ones), array lengths.
+/// float kernels' flags (`flags`: hard-swish, then for dense convs the pad value; none for
+/// the quantized ones), array lengths.
 #[allow(clippy::too_many_arguments)]
 fn window_consts(
     conv: &Conv,
@@ -401,7 +440,7 @@ fn window_consts(
     [oh, ow]: [usize; 2],
     strides: Vec<usize>,
     tasks: usize,
-    swish: Option<bool>,
+    flags: &[bool],
     lens: [usize; 3],
 ) -> Vec<Const> {
     let (k, s, pad) = (conv.window.kernel, conv.window.strides, conv.window.pads);
@@ -413,7 +452,7 @@ fn window_consts(
         .chain(strides)
         .chain([tasks])
         .map(Const::from)
-        .chain(swish.map(Const::Bool))
+        .chain(flags.iter().copied().map(Const::Bool))
         .chain(lens.map(Const::from))
         .collect()
 }
@@ -538,7 +577,7 @@ fn lower_int(
             vec![strides[1], strides[2], strides[3]],
         )
     };
-    let consts = window_consts(conv, &xs, shape, [oh, ow], strides, tasks, None, lens);
+    let consts = window_consts(conv, &xs, shape, [oh, ow], strides, tasks, &[], lens);
     let args = [
         Arg::Input(0),
         Arg::I32(xz),
@@ -585,6 +624,7 @@ mod tests {
                 window: Window::square(3, 2, 0),
                 group: 1,
                 act: Clamp::LINEAR,
+                pad_value: 0.0,
             }),
             inputs: vec![],
             outputs: vec![],
@@ -620,6 +660,7 @@ mod tests {
             window: Window::square(2, 1, 0),
             group: 1,
             act: Clamp::LINEAR,
+            pad_value: 0.0,
         };
         let w = Tensor::f32(vec![1, 1, 2, 2], vec![1.0; 4]);
         let b = Tensor::f32(vec![1], vec![0.5]);

@@ -5,6 +5,12 @@
 //! the same way and stays as the clamp `Clip(0, 1)`, which `fuse_activation` takes into the
 //! layer too (MobileNetV3's squeeze-and-excite gate). The producer must have no activation yet
 //! and no other reader. New constants are created; shared weights are never modified in place.
+//!
+//! An affine op by scalar constants whose only reader is a dense float conv, directly or
+//! through Transposes (which a scalar map commutes with), folds into that conv the other way:
+//! `y = s * x + t` read by `conv(w, b)` is `conv(w * s, b + t * sum(w))` of `x`, with the
+//! padding holding the value `x` has where `y` is zero, `-t / s` (`Conv::pad_value`; the
+//! kernels' `PV`). That is Keras's in-graph `Rescaling` before MobileNetV3's stem.
 
 use crate::error::Result;
 use crate::ir::{ActivationOp, BinaryOp, Clamp, Graph, Op, Tensor};
@@ -37,13 +43,119 @@ pub fn run(graph: &mut Graph) -> Result<()> {
         }
         index += 1;
     }
+    // From the start again after each fold: an affine op before the folded one (Mul then Add)
+    // may now be read by the conv.
+    let mut index = 0;
+    while index < graph.nodes.len() {
+        if fold_into_reader(graph, index) {
+            index = 0;
+            continue;
+        }
+        index += 1;
+    }
     Ok(())
+}
+
+/// Folds node `index` into the dense conv that alone reads it (through Transposes) if it is an
+/// affine op by scalar constants; whether it did.
+fn fold_into_reader(graph: &mut Graph, index: usize) -> bool {
+    let Some((scale, shift)) = affine_of(graph, index) else {
+        return false;
+    };
+    let node = &graph.nodes[index];
+    if matches!(node.op, Op::Activation(_) | Op::Normalization(_)) {
+        return false;
+    }
+    let (s, t) = (scale[0], shift[0]);
+    let scalar = scale.iter().all(|&v| v == s) && shift.iter().all(|&v| v == t);
+    if !scalar || s == 0.0 || !s.is_finite() || !t.is_finite() {
+        return false;
+    }
+    // The reader, through Transposes that are the only readers of their inputs.
+    let sole_reader = |v| match graph.consumers(v)[..] {
+        [r] if graph.use_count(v) == 1 => Some(r),
+        _ => None,
+    };
+    let mut value = node.outputs[0];
+    let conv = loop {
+        let Some(r) = sole_reader(value) else {
+            return false;
+        };
+        match &graph.nodes[r].op {
+            Op::Shape(crate::ir::ShapeOp::Transpose { .. }) => value = graph.nodes[r].outputs[0],
+            Op::Conv(_) => break r,
+            _ => return false,
+        }
+    };
+    let reader = &graph.nodes[conv];
+    let Op::Conv(c) = &reader.op else {
+        return false;
+    };
+    let float = reader
+        .outputs
+        .iter()
+        .all(|&y| graph.values[y].dtype == crate::ir::DType::F32);
+    let Some(weight) = reader.input(1).and_then(|w| graph.constant(w)) else {
+        return false;
+    };
+    if c.group != 1 || reader.input(0) != Some(value) || reader.inputs.len() > 3 || !float {
+        return false;
+    }
+    let pads = c.window.pads != [0; 4];
+    let pad_value = if pads { (c.pad_value - t) / s } else { 0.0 };
+    if !pad_value.is_finite() {
+        return false;
+    }
+    let co = weight.shape[0];
+    let per_out = weight.len() / co;
+    let w = weight.to_f32();
+    let old_bias = reader
+        .input(2)
+        .and_then(|id| graph.constant(id))
+        .map(Tensor::to_f32);
+    let bias: Vec<f32> = (0..co)
+        .map(|o| {
+            let sum: f64 = w[o * per_out..][..per_out].iter().map(|&v| v as f64).sum();
+            (old_bias.as_ref().map_or(0.0, |b| b[o]) as f64 + t as f64 * sum) as f32
+        })
+        .collect();
+    let scaled: Vec<f32> = w.iter().map(|v| v * s).collect();
+    let (name, wshape) = (reader.name.clone(), weight.shape.clone());
+    let wv = graph.add_constant(format!("{name}.weight"), Tensor::f32(wshape, scaled));
+    let bv = graph.add_constant(format!("{name}.bias"), Tensor::f32(vec![co], bias));
+    let reader = &mut graph.nodes[conv];
+    reader.inputs.resize(3, None);
+    reader.inputs[1] = Some(wv);
+    reader.inputs[2] = Some(bv);
+    if let Op::Conv(c) = &mut reader.op {
+        c.pad_value = pad_value;
+    }
+    // The affine op's data input takes its place.
+    let node = graph.nodes.remove(index);
+    let data = node
+        .inputs
+        .iter()
+        .flatten()
+        .copied()
+        .find(|&i| graph.values[i].constant.is_none())
+        .expect("an affine op has a data input");
+    graph.replace_uses(node.outputs[0], data);
+    true
 }
 
 /// `y = x * scale[c] + shift[c]` for node `index`, if it is such an affine op.
 fn affine_of(graph: &Graph, index: usize) -> Option<(Vec<f32>, Vec<f32>)> {
     let node = &graph.nodes[index];
-    let x = node.input(0)?;
+    // The data operand (a binary op's constant may come first).
+    let x = match &node.op {
+        Op::Binary(_) => node
+            .inputs
+            .iter()
+            .flatten()
+            .copied()
+            .find(|&i| graph.constant(i).is_none())?,
+        _ => node.input(0)?,
+    };
     let shape = graph.shape(x)?;
     let channels = *shape.get(1)?;
     match &node.op {
@@ -156,6 +268,70 @@ fn apply(graph: &mut Graph, producer: usize, scale: &[f32], shift: &[f32]) {
 mod tests {
     use crate::ir::*;
     use crate::passes::tests::{GraphBuilder, check_same_function, conv};
+
+    /// Keras's `Rescaling` before the stem: `x * (1 / 127.5) + (-1)` on an NHWC input, a
+    /// Transpose to NCHW, a 3x3 stride-2 conv padded at the end only (TensorFlow's SAME).
+    fn rescaled_stem(pads: [usize; 4]) -> Graph {
+        let mut b = GraphBuilder::new(&[1, 7, 8, 3]);
+        let s = b.constant(Tensor::f32(vec![], vec![1.0 / 127.5]));
+        let t = b.constant(Tensor::f32(vec![1], vec![-1.0]));
+        let m = b.node("mul", Op::Binary(BinaryOp::Mul), &[Some(b.x), Some(s)]);
+        let a = b.node("add", Op::Binary(BinaryOp::Add), &[Some(t), Some(m)]);
+        let perm = Op::Shape(ShapeOp::Transpose {
+            perm: Some(vec![0, 3, 1, 2]),
+        });
+        let nchw = b.node("transpose", perm, &[Some(a)]);
+        let (w, bias) = (b.weights(&[5, 3, 3, 3], 1), b.weights(&[5], 2));
+        let mut op = conv(3, 2, 0, 1);
+        if let Op::Conv(c) = &mut op {
+            c.window.pads = pads;
+        }
+        let y = b.node("conv", op, &[Some(nchw), Some(w), Some(bias)]);
+        b.finish(y)
+    }
+
+    #[test]
+    fn an_input_rescaling_folds_into_the_stem_with_its_pad_value() {
+        for (pads, pad_value) in [([0, 0, 1, 1], 127.5), ([1, 1, 1, 1], 127.5), ([0; 4], 0.0)] {
+            // Inputs of 0..255 as Keras feeds them: the padded taps matter.
+            let g = rescaled_stem(pads);
+            let mut plain = g.clone();
+            crate::passes::run(&mut plain, None, false).unwrap();
+            let mut opt = g;
+            crate::passes::run(&mut opt, None, true).unwrap();
+            let ops: Vec<_> = opt.nodes.iter().map(|n| n.op.name()).collect();
+            assert_eq!(ops, ["Transpose", "Conv"], "{pads:?}");
+            let Op::Conv(c) = &opt.nodes[1].op else {
+                panic!()
+            };
+            assert!((c.pad_value - pad_value).abs() < 1e-4, "{}", c.pad_value);
+            let shape = plain.shape(plain.input.value).unwrap().to_vec();
+            let x: Vec<f32> = (0..shape.iter().product::<usize>())
+                .map(|i| (i * 37 % 256) as f32)
+                .collect();
+            let x = Tensor::f32(shape, x);
+            let a = crate::interp::run(&plain, &x).unwrap()[0].to_f32();
+            let b = crate::interp::run(&opt, &x).unwrap()[0].to_f32();
+            for (p, q) in a.iter().zip(&b) {
+                assert!(
+                    (p - q).abs() <= 1e-4 * p.abs().max(1.0),
+                    "{pads:?}: {p} vs {q}"
+                );
+            }
+        }
+    }
+
+    /// A scale whose other reader needs it unscaled, or a per-channel scale through a
+    /// Transpose, stays.
+    #[test]
+    fn an_input_rescaling_with_another_reader_stays() {
+        let mut g = rescaled_stem([1, 1, 1, 1]);
+        let add = g.nodes[1].outputs[0];
+        g.outputs.push(add);
+        crate::passes::run(&mut g, None, true).unwrap();
+        let ops: Vec<_> = g.nodes.iter().map(|n| n.op.name()).collect();
+        assert_eq!(ops, ["Mul", "Add", "Transpose", "Conv"]);
+    }
 
     #[test]
     fn batchnorm_folds_into_a_conv() {

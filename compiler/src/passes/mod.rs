@@ -137,6 +137,7 @@ pub(crate) mod tests {
             window: Window::square(kernel, stride, pad),
             group,
             act: Clamp::LINEAR,
+            pad_value: 0.0,
         })
     }
 

@@ -29,6 +29,7 @@ pub fn parse(_op_type: &str, attrs: &Attrs, _cx: &mut Cx) -> Result<Parsed> {
         window: attrs.window()?,
         group,
         act: Clamp::LINEAR,
+        pad_value: 0.0,
     });
     Ok((op, 2..=3))
 }
