@@ -153,6 +153,8 @@ macro_rules! micro6_k_loop {
 // registers, and inlined into some callers (several tasks, a partial last panel) LLVM kept
 // one more value live and spilled an accumulator inside the K loop (a store and a load on
 // its FMA chain: twice the time, 3136x24x72 on Zen 4). A call per tile costs nothing beside it.
+// The 6-row K loop is `asm!` as well (`micro6_k_loop!`): not inlined, LLVM still spilled in
+// some builds.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn micro<const MR: usize, const K: usize, const N: usize, const HS: bool, const PF: bool>(
@@ -168,29 +170,23 @@ unsafe fn micro<const MR: usize, const K: usize, const N: usize, const HS: bool,
     unsafe {
         let (b0, b1) = (_mm256_loadu_ps(b), _mm256_loadu_ps(b.add(8)));
         let mut acc = [[b0, b1]; MR];
-        if MR == 6 {
-            if PF {
-                micro6_k_loop!(acc, x, w, K, prefetch, "prefetcht0 byte ptr [{pf}]");
-            } else {
-                micro6_k_loop!(acc, x, w, K, prefetch, "/* {pf} */");
-            }
-            let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));
-            for (r, a) in acc.iter().enumerate() {
-                store16_act::<HS>(y.add(r * N), a[0], a[1], lo, hi, cols);
-            }
-            return;
-        }
-        for k in 0..K {
-            if PF {
-                // A hint only: prefetching never faults, whatever the address.
-                _mm_prefetch::<_MM_HINT_T0>(prefetch.wrapping_add(k * GEMM_NR) as *const i8);
-            }
-            let w0 = _mm256_loadu_ps(w.add(k * GEMM_NR));
-            let w1 = _mm256_loadu_ps(w.add(k * GEMM_NR + 8));
-            for (r, a) in acc.iter_mut().enumerate() {
-                let xv = _mm256_broadcast_ss(&*x.add(r * K + k));
-                a[0] = _mm256_fmadd_ps(xv, w0, a[0]);
-                a[1] = _mm256_fmadd_ps(xv, w1, a[1]);
+        if MR == 6 && PF {
+            micro6_k_loop!(acc, x, w, K, prefetch, "prefetcht0 byte ptr [{pf}]");
+        } else if MR == 6 {
+            micro6_k_loop!(acc, x, w, K, prefetch, "/* {pf} */");
+        } else {
+            for k in 0..K {
+                if PF {
+                    // A hint only: prefetching never faults, whatever the address.
+                    _mm_prefetch::<_MM_HINT_T0>(prefetch.wrapping_add(k * GEMM_NR) as *const i8);
+                }
+                let w0 = _mm256_loadu_ps(w.add(k * GEMM_NR));
+                let w1 = _mm256_loadu_ps(w.add(k * GEMM_NR + 8));
+                for (r, a) in acc.iter_mut().enumerate() {
+                    let xv = _mm256_broadcast_ss(&*x.add(r * K + k));
+                    a[0] = _mm256_fmadd_ps(xv, w0, a[0]);
+                    a[1] = _mm256_fmadd_ps(xv, w1, a[1]);
+                }
             }
         }
         let (lo, hi) = (_mm256_set1_ps(min), _mm256_set1_ps(max));

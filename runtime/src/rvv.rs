@@ -464,13 +464,13 @@ conv_kernel! {
     pub fn f32_conv_minmax_rvv(x, w, b, y, min, max, rows) {
         let f = core::mem::size_of::<f32>();
         let mut offs = [[0usize; 2]; CONV_TAPS];
+        // With a pad value (`PV`), the taps in the padding are in the starting sums.
+        let d = &w[KH * KW * CI * COP..];
         for oy in rows.clone() {
             let (ky0, ky1) = taps(oy, SH, PT, H, KH);
             for ox in 0..OW {
                 let (kx0, kx1) = taps(ox, SW, PL, W, KW);
                 let out = (oy * OW + ox) * CO;
-                // With a pad value (`PV`), the taps in the padding are in the starting sums.
-                let d = &w[KH * KW * CI * COP..];
                 let start = PV.then(|| pad_init::<KH, KW, COP>(b, d, [ky0, ky1], [kx0, kx1]));
                 let start = start.as_ref().unwrap_or(b);
                 // The window's taps inside the input, as byte offsets of input and weights.

@@ -430,7 +430,7 @@ pub(crate) fn lower(
 /// The const generic arguments of a dense or depthwise conv call, float or quantized (the
 /// conv families' order in `runtime/src/signature.rs`): input height and width, the kind's
 /// channel counts (`shape`), the window, the input strides (dense convs), tasks, the float
-/// float kernels' flags (`flags`: hard-swish, then for dense convs the pad value; none for
+/// kernels' flags (`flags`: hard-swish, then for dense convs the pad value; none for
 /// the quantized ones), array lengths.
 #[allow(clippy::too_many_arguments)]
 fn window_consts(

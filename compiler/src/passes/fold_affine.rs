@@ -321,8 +321,7 @@ mod tests {
         }
     }
 
-    /// A scale whose other reader needs it unscaled, or a per-channel scale through a
-    /// Transpose, stays.
+    /// A rescaling whose result another reader (here a graph output) needs stays.
     #[test]
     fn an_input_rescaling_with_another_reader_stays() {
         let mut g = rescaled_stem([1, 1, 1, 1]);
