@@ -6,3 +6,4 @@
 pub mod package;
 mod toolchain;
 pub mod verify;
+pub mod web;

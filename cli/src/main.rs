@@ -149,7 +149,8 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
         /// android (aarch64, plus armv7 and x86_64 when installed), ios (aarch64, plus the
-        /// simulator when installed) or host.
+        /// simulator when installed), host, or web (NAME.wasm for wasm-simd128 and an ES module
+        /// NAME.js that classifies ImageData).
         #[arg(long)]
         platform: String,
         /// Code generation target for every triple (default: neon on aarch64, native on the
@@ -163,9 +164,17 @@ enum Command {
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
         /// Camera frames in: also export NAME_run_rgba8, NAME_run_bgra8 and NAME_run_nv21,
-        /// which resize, crop and normalise with this preprocessing (a preset, or auto).
+        /// which resize, crop and normalise with this preprocessing (a preset, or auto; the web
+        /// package always takes photos, by default with auto).
         #[arg(long)]
         preprocess: Option<String>,
+        /// Web: the weights in NAME.weights beside the module, fetched by load(), rather than
+        /// inside NAME.wasm.
+        #[arg(long)]
+        runtime_weights: bool,
+        /// Web: class names, one per line, for classify()'s labels.
+        #[arg(long)]
+        labels: Option<PathBuf>,
     },
     /// Post-training static quantization: calibrate the activations of a float model on
     /// photos and write it as a standard QDQ ONNX model (uint8 activations, int8 weights, int32
@@ -420,7 +429,41 @@ fn run(command: Command) -> Result<bool, Error> {
             name,
             output,
             preprocess,
+            runtime_weights,
+            labels,
         } => {
+            if platform == "web" {
+                if target.as_deref().is_some_and(|t| t != "wasm-simd128") {
+                    return Err(Error::Options(
+                        "web packages are built for --target wasm-simd128".into(),
+                    ));
+                }
+                let package = mnetc_cli::web::package(&mnetc_cli::web::Request {
+                    model: &model.model,
+                    options: model.options(true),
+                    preprocess: preprocess.as_deref().unwrap_or("auto"),
+                    name: &name,
+                    out: &output,
+                    runtime_weights,
+                    labels: labels.as_deref(),
+                })?;
+                for path in [
+                    Some(&package.wasm),
+                    Some(&package.js),
+                    package.weights.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    println!("{}", path.display());
+                }
+                return Ok(true);
+            }
+            if runtime_weights || labels.is_some() {
+                return Err(Error::Options(
+                    "--runtime-weights and --labels are options of --platform web".into(),
+                ));
+            }
             let platform: mnetc_cli::package::Platform = platform.parse()?;
             let target = target.map(|t| t.parse::<Target>()).transpose()?;
             let package = mnetc_cli::package::package(&mnetc_cli::package::Request {
@@ -533,7 +576,13 @@ fn run(command: Command) -> Result<bool, Error> {
             photo,
         } => {
             let target: Target = target.parse()?;
-            if !target.runs_here() {
+            // WebAssembly runs in a real engine (Node.js's V8, as in Chromium): its timings
+            // mean something; QEMU's do not.
+            let wasm = target
+                .desc()
+                .emulation
+                .is_some_and(|e| e.engine == mnetc_targets::Engine::Wasi);
+            if !target.runs_here() && !wasm {
                 return Err(Error::Options(format!(
                     "this CPU cannot run --target {target} code natively, and timings under emulation say nothing about real hardware; run `mnetc verify --target {target}` here (under QEMU) and bench on the device"
                 )));

@@ -31,7 +31,7 @@ impl std::str::FromStr for Platform {
             "ios" => Ok(Platform::Ios),
             "host" => Ok(Platform::Host),
             other => Err(Error::Options(format!(
-                "unknown platform '{other}'; valid platforms: android, ios, host"
+                "unknown platform '{other}'; valid platforms: android, ios, host, web"
             ))),
         }
     }

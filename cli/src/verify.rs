@@ -3,7 +3,7 @@
 //! wherever mnetc is installed), build it in release mode with the user's cargo, and run it:
 //! natively when this CPU can, otherwise (neon and rvv on x86-64) cross-built for Linux and run
 //! under QEMU's user-mode emulation, which must be installed (Debian: `qemu-user` and the
-//! `gcc-*-linux-gnu` cross linkers).
+//! `gcc-*-linux-gnu` cross linkers), or (wasm-simd128) built for WASI and run by Node.js.
 
 use crate::toolchain::{RUNTIME, io, runtime_toml, std_installed};
 use mnetc::codegen::{Generated, Target};
@@ -11,7 +11,7 @@ use mnetc::error::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use mnetc_targets::Emulation;
+pub use mnetc_targets::{Emulation, Engine};
 
 /// The emulation for `target`, if it has one.
 pub fn emulation(target: Target) -> Option<Emulation> {
@@ -29,7 +29,7 @@ fn check(emulation: &Emulation, target: Target) -> Result<()> {
             .is_ok_and(|o| o.status.success())
     };
     for program in [e.qemu, e.linker] {
-        if !runs(program) {
+        if !program.is_empty() && !runs(program) {
             return Err(Error::Options(format!(
                 "running --target {target} code on this {} machine needs {program}, which is not installed; on Debian or Ubuntu: apt-get install {}",
                 std::env::consts::ARCH,
@@ -381,11 +381,14 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
         .env("CARGO_TARGET_DIR", &target_dir)
         .env("RUSTFLAGS", rustflags);
     if let Some(e) = &emulation {
-        let var = format!(
-            "CARGO_TARGET_{}_LINKER",
-            e.triple.to_uppercase().replace('-', "_")
-        );
-        cmd.args(["--target", e.triple]).env(var, e.linker);
+        cmd.args(["--target", e.triple]);
+        if !e.linker.is_empty() {
+            let var = format!(
+                "CARGO_TARGET_{}_LINKER",
+                e.triple.to_uppercase().replace('-', "_")
+            );
+            cmd.env(var, e.linker);
+        }
     }
     let release = match &emulation {
         Some(e) => target_dir.join(e.triple),
@@ -395,7 +398,11 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
     // Take the binary out of the shared target directory, and leave nothing else of this run
     // there or in the crate's folder when it fails: a test suite builds hundreds of modules,
     // several megabytes of weights each.
-    let binary = release.join(&package);
+    let exe = match &emulation {
+        Some(e) if e.engine == Engine::Wasi => format!("{package}.wasm"),
+        _ => package.clone(),
+    };
+    let binary = release.join(&exe);
     let own = dir.join("mnetc-runner");
     let built = match cmd.output() {
         Err(e) => Err(Error::Tool {
@@ -411,6 +418,10 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
     if let Err(e) = built {
         let _ = std::fs::remove_dir_all(&dir);
         return Err(e);
+    }
+    if emulation.is_some_and(|e| e.engine == Engine::Wasi) {
+        let host = dir.join("wasi-run.mjs");
+        std::fs::write(&host, mnetc_targets::WASI_RUNNER).map_err(io(&host))?;
     }
     Ok(Runner {
         binary: own,
@@ -541,6 +552,13 @@ impl Runner {
     pub fn command(&self) -> Command {
         match &self.emulation {
             None => Command::new(&self.binary),
+            Some(e) if e.engine == Engine::Wasi => {
+                let mut cmd = Command::new(e.qemu);
+                cmd.args(["--experimental-wasi-unstable-preview1", "--no-warnings"])
+                    .arg(self.dir.join("wasi-run.mjs"))
+                    .arg(&self.binary);
+                cmd
+            }
             Some(e) => {
                 let mut cmd = Command::new(e.qemu);
                 cmd.args(["-L", e.sysroot]);

@@ -34,7 +34,9 @@ pub fn same_bits(got: &[f32], want: &[f32], what: &str) {
     }
 }
 
-/// A `Parallel` for the tests: `self.0` scoped threads, taking the tasks last first.
+/// A `Parallel` for the tests: `self.0` scoped threads, taking the tasks last first (on
+/// WebAssembly, which has no threads under WASI preview 1, the calling thread takes them all,
+/// last first).
 pub struct Threads(pub usize);
 
 // SAFETY: one atomic counter hands out each index once; the scope joins every thread.
@@ -43,6 +45,14 @@ unsafe impl crate::pool::Parallel for Threads {
         self.0
     }
 
+    #[cfg(target_family = "wasm")]
+    fn run(&self, tasks: usize, f: &(dyn Fn(usize) + Sync)) {
+        for i in (0..tasks).rev() {
+            f(i);
+        }
+    }
+
+    #[cfg(not(target_family = "wasm"))]
     fn run(&self, tasks: usize, f: &(dyn Fn(usize) + Sync)) {
         use core::sync::atomic::{AtomicUsize, Ordering};
         let next = AtomicUsize::new(0);

@@ -67,6 +67,8 @@ pub mod rvv;
     )
 ))]
 mod vnni;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod wasm;
 
 /// Whether the build states that the CPU has the RISC-V vector extension V 1.0
 /// (`RUSTFLAGS="--cfg mnetc_rvv"`). Code generated for the `rvv` target refuses to build

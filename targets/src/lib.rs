@@ -223,20 +223,43 @@ impl QConvLayout {
 
 /// How code for a target runs here when the CPU is another: a Linux binary for `triple`,
 /// linked by Debian's cross compiler, under QEMU user-mode emulation with Debian's cross C
-/// library. `.cargo/config.toml` repeats these for `cargo test --target` (a test checks it).
+/// library; or ([`Engine::Wasi`]) a WASI module run by Node.js's WebAssembly engine.
+/// `.cargo/config.toml` repeats these for `cargo test --target` (a test checks it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Emulation {
     pub triple: &'static str,
+    /// The linker, or `""` where Rust links by itself (`rust-lld` for WebAssembly).
     pub linker: &'static str,
+    /// The program that runs the binary: QEMU user mode, or `node`.
     pub qemu: &'static str,
+    /// How `qemu` runs it.
+    pub engine: Engine,
+    /// QEMU's `-L`: the target's C library (`""` for WASI).
     pub sysroot: &'static str,
     /// QEMU's `-cpu`, `{vlen}` standing for the vector length in bits.
     pub cpu: Option<&'static str>,
     /// Vector lengths, in bits, the tests run the emulated CPU at (`{vlen}`); empty if none.
     pub vlens: &'static [u32],
-    /// Debian packages that provide the linker and QEMU.
+    /// Debian packages that provide the linker and QEMU (or Node.js).
     pub packages: &'static str,
+    /// Whether the binary can start threads there (WASI preview 1 cannot).
+    pub threads: bool,
 }
+
+/// What runs an emulated target's binaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// `qemu -L sysroot [-cpu cpu] binary args...`.
+    Qemu,
+    /// `node --experimental-wasi-unstable-preview1 wasi-run.mjs module.wasm args...`: mnetc's
+    /// WASI host (the CLI carries it, `cli/wasi-run.mjs`, also `.cargo/config.toml`'s runner),
+    /// with the file system's root preopened.
+    Wasi,
+}
+
+/// The WASI host that runs `wasm32-wasip1` binaries under Node.js: `wasi-run.mjs MODULE ARGS`.
+/// Written out by `mnetc verify` and named by `.cargo/config.toml`.
+pub const WASI_RUNNER: &str = include_str!("../wasi-run.mjs");
 
 /// The kernels of `mnetc-runtime`, one per kind of layer. This list drives kernel selection in
 /// the compiler, the per-kernel tests of every SIMD module (each checks that it tests exactly
@@ -603,6 +626,8 @@ pub const NEON: TargetDesc = TargetDesc {
         cpu: None,
         vlens: &[],
         packages: "qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+        engine: Engine::Qemu,
+        threads: true,
     }),
     package_triples: &[
         "aarch64-linux-android",
@@ -695,13 +720,65 @@ pub const RVV: TargetDesc = TargetDesc {
         cpu: Some("rv64,v=true,vlen={vlen},elen=64,vext_spec=v1.0"),
         vlens: &[128, 256],
         packages: "qemu-user gcc-riscv64-linux-gnu libc6-dev-riscv64-cross",
+        engine: Engine::Qemu,
+        threads: true,
+    }),
+    package_triples: &[],
+};
+
+/// WebAssembly with the 128-bit SIMD proposal (`simd128`: every current browser engine, Node.js
+/// 16.4 and later, wasmtime): f32x4 kernels without fused multiply-add (relaxed SIMD's is not
+/// enabled everywhere), GEMM tiles sized for the 16 vector registers x86-64 engines map
+/// `v128` onto. `auto` picks it on wasm32 builds with `simd128`; code runs in a browser
+/// (`mnetc package --platform web`) or, for `verify` and the tests, as a WASI module under
+/// Node.js.
+pub const WASM_SIMD128: TargetDesc = TargetDesc {
+    name: "wasm-simd128",
+    arch: Some("wasm32"),
+    features: &["simd128"],
+    cfgs: &[],
+    triples: &["wasm32-unknown-unknown", "wasm32-wasip1"],
+    runtime_module: "wasm",
+    vector_bits: 128,
+    gemm_tile: [4, 8],
+    conv_channel_multiple: 4,
+    gemm_block_bytes: 256 * 1024,
+    qgemm: QGemmLayout::PLAIN,
+    qdw: QDwLayout::Plain,
+    qconv: QConvLayout::Plain,
+    kernels: &[
+        (Kernel::Conv, "wasm::f32_conv_minmax_wasm"),
+        (Kernel::DwConv, "wasm::f32_dwconv_nhwc_minmax_wasm"),
+        (Kernel::Gemm, "wasm::f32_gemm_minmax_wasm"),
+        (Kernel::GAvgPool, "wasm::f32_gavgpool_wasm"),
+    ],
+    auto_cfg: Some(r#"all(target_arch = "wasm32", target_feature = "simd128")"#),
+    native: false,
+    emulation: Some(Emulation {
+        triple: "wasm32-wasip1",
+        linker: "",
+        qemu: "node",
+        engine: Engine::Wasi,
+        sysroot: "",
+        cpu: None,
+        vlens: &[],
+        packages: "nodejs",
+        threads: false,
     }),
     package_triples: &[],
 };
 
 /// Every target, in the order `mnetc` lists them.
 pub const ALL: &[TargetDesc] = &[
-    GENERIC, AVX2, AVXVNNI, AVX512, AVX512VNNI, NEON, NEONDOT, RVV,
+    GENERIC,
+    AVX2,
+    AVXVNNI,
+    AVX512,
+    AVX512VNNI,
+    NEON,
+    NEONDOT,
+    RVV,
+    WASM_SIMD128,
 ];
 
 #[cfg(test)]

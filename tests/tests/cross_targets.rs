@@ -1,8 +1,9 @@
-//! The `neon`, `neondot` and `rvv` targets, run rather than only compiled: the runtime's kernel
-//! conformance tests cross-built for aarch64 (with and without `dotprod`) and for riscv64 and
-//! run under QEMU (RVV at VLEN 128 and 256), every repository fixture compiled for each target
-//! that has kernels of its own for it and run under QEMU like
-//! `mnetc verify --target neon|neondot|rvv` against onnxruntime's output, the built programs
+//! The `neon`, `neondot`, `rvv` and `wasm-simd128` targets, run rather than only compiled: the
+//! runtime's kernel conformance tests cross-built for aarch64 (with and without `dotprod`) and
+//! for riscv64 and run under QEMU (RVV at VLEN 128 and 256), and for wasm32-wasip1 and run by
+//! Node.js; every repository fixture compiled for each target that has kernels of its own for
+//! it and run there like `mnetc verify --target neon|neondot|rvv|wasm-simd128` against
+//! onnxruntime's output, the built programs
 //! disassembled to show that the kernels the targets list really are vector code, and the
 //! generated code built for the Android and iOS triples and refused without its target.
 //!
@@ -11,7 +12,7 @@
 //! except under CI (`CI` set), where they fail: CI must run them.
 
 use mnetc::codegen::{CodegenOptions, Generated, Target};
-use mnetc_targets::{Emulation, Kernel, TargetDesc};
+use mnetc_targets::{Emulation, Engine, Kernel, TargetDesc};
 use mnetc_tests::{check_output, is_quantized, read_f32, repository_fixtures};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,8 +45,12 @@ fn vlens(e: &Emulation) -> &'static [u32] {
     if e.vlens.is_empty() { &[128] } else { e.vlens }
 }
 
-/// The runner command line for an emulation (`.cargo/config.toml`'s form), the CPU at `vlen`.
+/// The runner command line for an emulation (`.cargo/config.toml`'s form: a path relative to
+/// the workspace, which is where the tests run cargo), the CPU at `vlen`.
 fn runner(e: &Emulation, vlen: u32) -> String {
+    if e.engine == Engine::Wasi {
+        return "targets/wasi-run.mjs".into();
+    }
     let cpu = e
         .cpu
         .map(|c| format!(" -cpu {}", c.replace("{vlen}", &vlen.to_string())))
@@ -64,7 +69,7 @@ fn tools_present(e: &Emulation) -> bool {
     };
     let missing: Vec<&str> = [e.qemu, e.linker]
         .into_iter()
-        .filter(|p| !runs(p))
+        .filter(|p| !p.is_empty() && !runs(p))
         .collect();
     if missing.is_empty() {
         return true;
@@ -99,11 +104,14 @@ fn cargo_config_matches_the_targets() {
     let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
     for (target, e) in emulated() {
         let vlen = vlens(&e)[0];
+        let linker = (!e.linker.is_empty()).then(|| format!("linker = {:?}", e.linker));
         for line in [
             format!("[target.{}]", e.triple),
-            format!("linker = {:?}", e.linker),
             format!("runner = {:?}", runner(&e, vlen)),
-        ] {
+        ]
+        .into_iter()
+        .chain(linker)
+        {
             assert!(
                 config.lines().any(|l| l == line),
                 "{target}: .cargo/config.toml lacks `{line}`"
@@ -130,7 +138,7 @@ fn runtime_tests(e: &Emulation, rustflags: &str, runner: &str) -> (bool, String)
 }
 
 /// The runtime's kernel tests (every conformance case against the scalar twins) built for each
-/// emulated target and run under QEMU, at every vector length the target lists.
+/// emulated target and run under QEMU (or Node.js), at every vector length the target lists.
 #[test]
 fn runtime_kernels_match_scalar_under_qemu() {
     for (target, e) in emulated() {
@@ -216,7 +224,7 @@ fn every_repository_fixture_runs_on_the_emulated_targets() {
             }
             // A subset on several threads: the runner fails unless `forward_parallel` gives
             // `forward`'s bits.
-            if THREADED.contains(&f.name.as_str()) {
+            if e.threads && THREADED.contains(&f.name.as_str()) {
                 for threads in [2, 3, 7] {
                     runner.set_threads(threads);
                     let (y, _) = runner.run(&x, None).unwrap_or_else(|e| {
@@ -234,8 +242,12 @@ fn every_repository_fixture_runs_on_the_emulated_targets() {
         .iter()
         .filter(|(t, _)| has_own_kernels(t.desc(), false))
         .count();
+    let threaded_targets = targets
+        .iter()
+        .filter(|(t, e)| e.threads && has_own_kernels(t.desc(), false))
+        .count();
     assert!(checked >= 16 * float_targets, "{checked}");
-    assert!(threaded >= 3 * float_targets, "{threaded}");
+    assert!(threaded >= 3 * threaded_targets, "{threaded}");
 }
 
 /// The int8 kernel kinds.
@@ -383,7 +395,7 @@ fn check_vector_code(desc: &'static TargetDesc, wanted: impl Fn(Kernel) -> &'sta
 }
 
 #[test]
-fn neon_and_rvv_builds_contain_vector_code() {
+fn neon_rvv_and_wasm_builds_contain_vector_code() {
     if !emulated().iter().all(|(_, e)| tools_present(e)) {
         return;
     }
@@ -402,6 +414,11 @@ fn neon_and_rvv_builds_contain_vector_code() {
         Kernel::QGemm | Kernel::QDwConv | Kernel::QConv => "vwmacc.v",
         Kernel::Quantize => "vfcvt.x.f.v",
         _ => "vfmacc.v",
+    });
+    // No fused multiply-add in simd128: vector multiplies (and adds).
+    check_vector_code(&mnetc_targets::WASM_SIMD128, |kind| match kind {
+        Kernel::GAvgPool => "f32x4.add",
+        _ => "f32x4.mul",
     });
 }
 
