@@ -32,7 +32,7 @@ const CODES = {
   "-2": "the input tensor must hold %INPUT_LEN% floats",
   "-5": `the image must be between 1 and ${MAX_SIDE} pixels wide and high`,
   "-6": "the image's pixel data is shorter than width * height * 4 bytes",
-  "-7": `the image is more than ${MAX_SCALE} times the network's input side (${INPUT_SIDE}); draw it smaller first`,
+  "-7": `the image is more than ${MAX_SCALE} times the size the network resizes it to (about ${INPUT_SIDE} pixels a side); draw it smaller first`,
   "-8": "out of memory",
   "-9": "not an mnetc weights file",
   "-10": "a weights file of a format version this module does not read",
