@@ -551,9 +551,71 @@ fn package_refuses_unknown_platforms() {
     ]);
     assert_eq!(
         err,
-        "error: unknown platform 'windows'; valid platforms: android, ios, host\n"
+        "error: unknown platform 'windows'; valid platforms: android, ios, host, web\n"
     );
     assert!(!dir.exists());
+}
+
+#[test]
+fn package_web_options_belong_to_the_web_platform() {
+    let model = fixtures().join("mobilenet_v1_0.25_128_bn.onnx");
+    let dir = std::env::temp_dir().join(format!("mnetc-cli-web-{}", std::process::id()));
+    let (m, d) = (model.to_str().unwrap(), dir.to_str().unwrap());
+    let err = bad_input(&[
+        "package",
+        m,
+        "--platform",
+        "android",
+        "--runtime-weights",
+        "-o",
+        d,
+    ]);
+    assert_eq!(
+        err,
+        "error: --runtime-weights and --labels are options of --platform web\n"
+    );
+    let err = bad_input(&[
+        "package",
+        m,
+        "--platform",
+        "web",
+        "--target",
+        "avx2",
+        "-o",
+        d,
+    ]);
+    assert_eq!(
+        err,
+        "error: web packages are built for --target wasm-simd128\n"
+    );
+    assert!(!dir.exists());
+}
+
+#[test]
+fn verify_says_how_to_install_node_when_it_is_missing() {
+    // A PATH without Node.js: the WASI run is refused before any build.
+    let empty = std::env::temp_dir().join(format!("mnetc-empty-path-node-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let model = fixtures().join("mobilenet_v1_0.25_128_folded.onnx");
+    let out = Command::new(env!("CARGO_BIN_EXE_mnetc"))
+        .args([
+            "verify",
+            model.to_str().unwrap(),
+            "--target",
+            "wasm-simd128",
+        ])
+        .env("PATH", &empty)
+        .output()
+        .expect("run mnetc");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "needs node, which is not installed; on Debian or Ubuntu: apt-get install nodejs"
+        ),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&empty).unwrap();
 }
 
 #[test]

@@ -13,7 +13,7 @@
 //! `v128.store` take any alignment), every one inside the arrays whose lengths the inline
 //! `const` assertions tie to the shapes.
 
-use crate::scalar::{act, gemm_tiles, interior, pad_init, taps};
+use crate::scalar::{MAGIC, Requant, act, gemm_tiles, interior, pad_init, requantize, taps};
 use core::arch::wasm32::*;
 
 /// Rows of the GEMM microkernel's register tile.
@@ -331,6 +331,184 @@ gavgpool_kernel! {
     }
 }
 
+/// Rows of the quantized GEMM's register tile.
+pub const QGEMM_MR: usize = 4;
+/// Columns of the quantized GEMM's register tile and packed panels: two vectors of four int32.
+pub const QGEMM_NR: usize = 8;
+
+qgemm_kernel! {
+    nr = QGEMM_NR, mr = QGEMM_MR, kr = 2, w = i8;
+    /// `y[m][n] = requantize(b[n] + sum_k x[m][k] * w[k][n], s[n])`, exact: the int8 weights
+    /// are packed in panels of 8 columns and pairs of k (`w[panel][k / 2][column][k % 2]`,
+    /// zero padded, one vector per pair of k) and widened to int16 as they are loaded; each
+    /// tile's rows of `x` are widened to int16 pairs once per block of panels, so that
+    /// `i32x4.dot_i16x8_s` multiplies a broadcast pair of inputs by a pair of weights for four
+    /// columns and adds the two products into 32 bits (at most 2 * 255 * 128 in magnitude).
+    #[inline(never)]
+    pub fn u8_gemm_wasm(x, w, b, s, y, q, rows, panels) {
+        let kp = K.div_ceil(2);
+        let mut wide = [[0u32; K]; QGEMM_MR];
+        let mut widened = usize::MAX;
+        gemm_tiles(N, NB, [QGEMM_MR, QGEMM_NR], rows, panels, |m0, count, p, cols| {
+            if widened != m0 {
+                for (r, row) in wide.iter_mut().take(count).enumerate() {
+                    let xr = &x[(m0 + r) * K..][..K];
+                    for (j, pair) in row.iter_mut().take(kp).enumerate() {
+                        let hi = xr.get(2 * j + 1).map_or(0, |&v| v as u32);
+                        *pair = xr[2 * j] as u32 | hi << 16;
+                    }
+                }
+                widened = m0;
+            }
+            // SAFETY: `wide` holds `count` rows of `kp` pairs (row stride K); panel p's
+            // kp * 16 weights and 8 biases and scales exist since p < NP/8; at most `cols`
+            // columns from p*8 of rows m0..m0+count are stored, inside y and this task's part
+            // of it.
+            unsafe {
+                let wp = w.as_ptr().add(p * kp * 2 * QGEMM_NR);
+                let yp = y.as_mut_ptr().add(m0 * N + p * QGEMM_NR);
+                let (bp, sp) = (b.as_ptr().add(p * QGEMM_NR), s.as_ptr().add(p * QGEMM_NR));
+                let xp = wide.as_ptr() as *const u32;
+                match count {
+                    4 => qmicro::<4, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    3 => qmicro::<3, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    2 => qmicro::<2, K, N>(xp, wp, bp, sp, yp, cols, q),
+                    _ => qmicro::<1, K, N>(xp, wp, bp, sp, yp, cols, q),
+                }
+            }
+        });
+    }
+}
+
+/// One `MR` x 8 tile of the quantized GEMM: 2 * MR int32 accumulators, `K / 2` steps of one
+/// vector of weights (8 columns x 2 k, widened into two) and MR broadcast input pairs, then the
+/// requantization into uint8.
+///
+/// # Safety
+/// `x` must point to MR rows of `K.div_ceil(2)` pairs (row stride K u32s), `w` to that many
+/// times 16 int8, `b` and `s` to 8 values, `y` to MR rows with `cols` writable bytes each (row
+/// stride N).
+#[inline(always)]
+unsafe fn qmicro<const MR: usize, const K: usize, const N: usize>(
+    x: *const u32,
+    w: *const i8,
+    b: *const i32,
+    s: *const f32,
+    y: *mut u8,
+    cols: usize,
+    q: Requant,
+) {
+    unsafe {
+        let bias = [
+            v128_load(b as *const v128),
+            v128_load(b.add(4) as *const v128),
+        ];
+        let mut acc = [bias; MR];
+        for j in 0..K.div_ceil(2) {
+            let wv = v128_load(w.add(j * 16) as *const v128);
+            let (w0, w1) = (i16x8_extend_low_i8x16(wv), i16x8_extend_high_i8x16(wv));
+            for (r, a) in acc.iter_mut().enumerate() {
+                let xv = u32x4_splat(*x.add(r * K + j));
+                a[0] = i32x4_add(a[0], i32x4_dot_i16x8(w0, xv));
+                a[1] = i32x4_add(a[1], i32x4_dot_i16x8(w1, xv));
+            }
+        }
+        let scale = [load(s), load(s.add(4))];
+        for (r, a) in acc.iter().enumerate() {
+            let v = u8x16_narrow_i16x8(
+                i16x8_narrow_i32x4(requant4(a[0], scale[0], q), requant4(a[1], scale[1], q)),
+                i16x8_splat(0),
+            );
+            let out = y.add(r * N);
+            if cols == QGEMM_NR {
+                v128_store64_lane::<0>(v, out as *mut u64);
+            } else {
+                let mut tmp = [0u8; 16];
+                v128_store(tmp.as_mut_ptr() as *mut v128, v);
+                core::ptr::copy_nonoverlapping(tmp.as_ptr(), out, cols);
+            }
+        }
+    }
+}
+
+/// `scalar::requantize` of four int32 sums by their scales, lane by lane (f32 product, clamp to
+/// the bounds less the zero point, magic-number rounding, the zero point added), as int32 in
+/// `q.lo..=q.hi`.
+#[inline(always)]
+fn requant4(acc: v128, scale: v128, q: Requant) -> v128 {
+    let v = f32x4_mul(f32x4_convert_i32x4(acc), scale);
+    let v = f32x4_pmin(
+        f32x4_pmax(v, f32x4_splat((q.lo - q.zero) as f32)),
+        f32x4_splat((q.hi - q.zero) as f32),
+    );
+    let r = f32x4_add(v, f32x4_splat(MAGIC));
+    i32x4_add(
+        i32x4_sub(r, i32x4_splat(MAGIC.to_bits() as i32)),
+        i32x4_splat(q.zero),
+    )
+}
+
+qdwconv_kernel! {
+    w = i8, wn = KH * KW * C;
+    /// Quantized depthwise 2-D convolution, NHWC, weights `[KH][KW][C]` int8 (the scalar
+    /// kernel's layout), exact: eight channels at a time, each tap's inputs widened to int16
+    /// less the zero point and multiplied by the widened weights into int32 (`extmul`), then
+    /// `scalar::requantize`'s arithmetic lane by lane; the channels past a multiple of 8 as the
+    /// scalar kernel computes them. Taps outside the input add nothing.
+    #[inline(never)]
+    pub fn u8_dwconv_wasm(x, xz, w, b, s, y, q, rows) {
+        let vec_c = C / 8 * 8;
+        // SAFETY: every load reads 8 bytes at (iy * W + ix) * C + c with iy < H, ix < W (from
+        // `taps`) and c + 8 <= vec_c <= C, inside x; weights at (ky * KW + kx) * C + c + 8 <=
+        // WN; biases and scales at c + 8 <= C; stores of 8 bytes at (oy * OW + ox) * C + c
+        // inside this task's rows of y.
+        unsafe {
+            let (xp, wp, yp) = (x.as_ptr(), w.as_ptr(), y.as_mut_ptr());
+            let zero = i16x8_splat(xz as i16);
+            for oy in rows {
+                let (ky0, ky1) = taps(oy, SH, PT, H, KH);
+                for ox in 0..OW {
+                    let (kx0, kx1) = taps(ox, SW, PL, W, KW);
+                    let out = yp.add((oy * OW + ox) * C);
+                    let mut c = 0;
+                    while c < vec_c {
+                        let mut lo = v128_load(b.as_ptr().add(c) as *const v128);
+                        let mut hi = v128_load(b.as_ptr().add(c + 4) as *const v128);
+                        for ky in ky0..ky1 {
+                            let row = (oy * SH + ky - PT) * W;
+                            for kx in kx0..kx1 {
+                                let at = (row + ox * SW + kx - PL) * C + c;
+                                let xv = i16x8_sub(u16x8_load_extend_u8x8(xp.add(at)), zero);
+                                let wv = i16x8_load_extend_i8x8(wp.add((ky * KW + kx) * C + c));
+                                lo = i32x4_add(lo, i32x4_extmul_low_i16x8(xv, wv));
+                                hi = i32x4_add(hi, i32x4_extmul_high_i16x8(xv, wv));
+                            }
+                        }
+                        let sp = s.as_ptr().add(c);
+                        let v = u8x16_narrow_i16x8(
+                            i16x8_narrow_i32x4(requant4(lo, load(sp), q), requant4(hi, load(sp.add(4)), q)),
+                            i16x8_splat(0),
+                        );
+                        v128_store64_lane::<0>(v, out.add(c) as *mut u64);
+                        c += 8;
+                    }
+                    for c in vec_c..C {
+                        let mut acc = b[c];
+                        for ky in ky0..ky1 {
+                            let row = (oy * SH + ky - PT) * W;
+                            for kx in kx0..kx1 {
+                                let xv = x[(row + ox * SW + kx - PL) * C + c] as i32 - xz;
+                                acc += xv * w[(ky * KW + kx) * C + c] as i32;
+                            }
+                        }
+                        *out.add(c) = requantize(acc, s[c], q);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -340,6 +518,8 @@ mod tests {
         gemm: crate::wasm::f32_gemm_minmax_wasm,
         dwconv: crate::wasm::f32_dwconv_nhwc_minmax_wasm,
         conv: crate::wasm::f32_conv_minmax_wasm,
-        gavgpool: crate::wasm::f32_gavgpool_wasm
+        gavgpool: crate::wasm::f32_gavgpool_wasm,
+        qgemm: crate::wasm::u8_gemm_wasm,
+        qdwconv: crate::wasm::u8_dwconv_wasm
     }
 }

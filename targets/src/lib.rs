@@ -743,7 +743,13 @@ pub const WASM_SIMD128: TargetDesc = TargetDesc {
     gemm_tile: [4, 8],
     conv_channel_multiple: 4,
     gemm_block_bytes: 256 * 1024,
-    qgemm: QGemmLayout::PLAIN,
+    // `i32x4.dot_i16x8_s` of a broadcast pair of inputs by pairs of weights.
+    qgemm: QGemmLayout {
+        mr: 4,
+        nr: 8,
+        kr: 2,
+        signed_x: false,
+    },
     qdw: QDwLayout::Plain,
     qconv: QConvLayout::Plain,
     kernels: &[
@@ -751,6 +757,8 @@ pub const WASM_SIMD128: TargetDesc = TargetDesc {
         (Kernel::DwConv, "wasm::f32_dwconv_nhwc_minmax_wasm"),
         (Kernel::Gemm, "wasm::f32_gemm_minmax_wasm"),
         (Kernel::GAvgPool, "wasm::f32_gavgpool_wasm"),
+        (Kernel::QGemm, "wasm::u8_gemm_wasm"),
+        (Kernel::QDwConv, "wasm::u8_dwconv_wasm"),
     ],
     auto_cfg: Some(r#"all(target_arch = "wasm32", target_feature = "simd128")"#),
     native: false,
