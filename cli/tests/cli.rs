@@ -345,7 +345,7 @@ fn compile_refuses_unknown_targets_and_leaves_nothing_behind() {
     ]);
     assert_eq!(
         err,
-        "error: unknown target 'z80'; valid targets: generic, avx2, avxvnni, avx512, avx512vnni, neon, neondot, rvv, native\n"
+        "error: unknown target 'z80'; valid targets: generic, avx2, avxvnni, avx512, avx512vnni, neon, neondot, rvv, wasm-simd128, native\n"
     );
     let garbage = temp("garbage2.onnx", b"not a model at all");
     bad_input(&[
