@@ -13,8 +13,8 @@
 //! `classes = 1000`, `relu6 = false` (v1); or `model = "net.json"` (a JSON description) instead;
 //! `weights = "path"` (ONNX or safetensors, relative to `CARGO_MANIFEST_DIR`; without it the
 //! module reads its weights at run time with `Net::from_bytes`); `name = ident` (default
-//! `mobilenet`); `target = auto` or a target's name (`generic`, `avx2`, `avxvnni`, `neon`, ...; default
-//! `auto`: chosen by the build's `cfg`); `preprocess = torchvision | keras | keras_v3 | caffe | unit | auto` (the
+//! `mobilenet`); `target = auto` or a target's name (`generic`, `avx2`, `avxvnni`, `neon`,
+//! `wasm_simd128` for `wasm-simd128`, ...; default `auto`: chosen by the build's `cfg`); `preprocess = torchvision | keras | keras_v3 | caffe | unit | auto` (the
 //! module also gets `forward_rgb8`). Errors point at the argument they are about.
 
 use mnetc::codegen::Target;
@@ -201,20 +201,23 @@ fn expand(args: Arguments) -> syn::Result<TokenStream> {
             "target" => {
                 spans.insert("target", span);
                 let t = ident(v, "target")?;
+                // Identifiers spell `-` as `_`: `wasm_simd128` for the target `wasm-simd128`.
                 target = Some(match t.to_string().as_str() {
                     "auto" => TargetChoice::Auto,
-                    other => TargetChoice::Fixed(other.parse::<Target>().map_err(|_| {
-                        let mut names: Vec<&str> = vec!["auto"];
-                        names.extend(Target::all().map(Target::name));
-                        let last = names.pop().unwrap_or_default();
-                        error(
-                            t.span(),
-                            format!(
-                                "unknown target `{other}`; expected {} or {last}",
-                                names.join(", ")
-                            ),
-                        )
-                    })?),
+                    other => TargetChoice::Fixed(
+                        other.replace('_', "-").parse::<Target>().map_err(|_| {
+                            let mut names: Vec<String> = vec!["auto".into()];
+                            names.extend(Target::all().map(|t| t.name().replace('-', "_")));
+                            let last = names.pop().unwrap_or_default();
+                            error(
+                                t.span(),
+                                format!(
+                                    "unknown target `{other}`; expected {} or {last}",
+                                    names.join(", ")
+                                ),
+                            )
+                        })?,
+                    ),
                 });
             }
             other => {

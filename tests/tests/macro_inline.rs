@@ -141,6 +141,7 @@ fn auto_covers_every_architecture_once() {
             Target::from(&mnetc_targets::AVXVNNI),
             Target::from(&mnetc_targets::NEON),
             Target::from(&mnetc_targets::NEONDOT),
+            Target::from(&mnetc_targets::WASM_SIMD128),
             Target::GENERIC
         ]
     );
@@ -155,7 +156,7 @@ fn auto_covers_every_architecture_once() {
     }
     let dir = std::env::temp_dir().join(format!("mnetc-inline-{}", std::process::id()));
     let body = mnetc::inline::write(&request, &variants, &dir).unwrap();
-    assert_eq!(body.matches("include!(").count(), 5, "{body}");
+    assert_eq!(body.matches("include!(").count(), 6, "{body}");
     assert!(body.contains("#[cfg(not(any("), "{body}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
