@@ -261,13 +261,9 @@ fn every_shared_model_runs_on_wasm_simd128() {
         eprintln!("skipped: ../shared/models is not here");
         return;
     };
-    let (target, e) = emulated()
-        .into_iter()
-        .find(|(t, _)| t.desc().name == "wasm-simd128")
-        .expect("wasm-simd128 is emulated");
-    if !tools_present(&e) {
+    let Some((target, _)) = wasm() else {
         return;
-    }
+    };
     let mut checked = 0;
     for f in mnetc_tests::fixtures_in(&shared).values() {
         let generated = generate(&f.onnx, target);
@@ -287,6 +283,13 @@ fn every_shared_model_runs_on_wasm_simd128() {
     }
     eprintln!("{checked} shared models on wasm-simd128");
     assert!(checked >= 20, "{checked}");
+}
+
+/// The wasm-simd128 target and its emulation, when Node.js is here (see [`tools_present`]).
+fn wasm() -> Option<(Target, Emulation)> {
+    let t = Target::from(&mnetc_targets::WASM_SIMD128);
+    let e = t.desc().emulation.expect("wasm-simd128 runs under Node.js");
+    tools_present(&e).then_some((t, e))
 }
 
 /// The int8 kernel kinds.
@@ -545,13 +548,9 @@ fn neon_code_builds_for_android_and_ios_and_rvv_code_for_riscv64() {
 /// onnxruntime's top class under Node.js.
 #[test]
 fn mobilenet_macro_auto_picks_wasm_simd128_on_wasm32() {
-    let (target, e) = emulated()
-        .into_iter()
-        .find(|(t, _)| t.desc().name == "wasm-simd128")
-        .expect("wasm-simd128 is emulated");
-    if !tools_present(&e) {
+    let Some((target, e)) = wasm() else {
         return;
-    }
+    };
     let (ok, out) = run(cargo()
         .args([
             "build",
