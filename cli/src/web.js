@@ -113,6 +113,7 @@ export class Model {
     if (typeof WebAssembly !== "object") {
       throw new Error(`${PREFIX}: this browser has no WebAssembly`);
     }
+    url = new URL(url, import.meta.url);
     const bytes = await fetchBytes(url, "WebAssembly module");
     let instance;
     try {
