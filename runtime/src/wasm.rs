@@ -509,6 +509,98 @@ qdwconv_kernel! {
     }
 }
 
+/// Output channels [`u8_conv_wasm`] accumulates at once: four blocks of eight (eight vectors).
+const QCONV_CHUNK: usize = 32;
+
+qconv_kernel! {
+    w = i16, wn = (KH * KW * CI).div_ceil(2) * 2 * CO.next_multiple_of(8);
+    /// Quantized dense conv (a quantized model's stem), exact: each output pixel's window of
+    /// `KH * KW * CI` inputs gathered (less the zero point, 0 outside the input) as int16
+    /// pairs, and a broadcast pair times the pair's weights for 4 output channels
+    /// (`QConvLayout::Pairs8`, avx2's packing) added into 32 bits by `i32x4.dot_i16x8_s`; then
+    /// `scalar::requantize`'s arithmetic lane by lane.
+    #[inline(never)]
+    pub fn u8_conv_wasm(x, xz, w, b, s, y, q, rows) {
+        const { assert!(KH * KW * CI < 512, "windows of fewer than 512 inputs") };
+        let k = KH * KW * CI;
+        let pairs = k.div_ceil(2);
+        let cop = CO.next_multiple_of(8);
+        // SAFETY: input reads at iy * XSY + ix * XSX + ci * XSC < XN (iy < H, ix < W, the const
+        // assertion of the family); weight reads of 16 i16s at (pair * COP + c) * 2 for
+        // c + 8 <= COP, inside WN; the patch holds `pairs` <= 256 u32s (the assertion above);
+        // bias and scale through copies of up to 32; outputs at (oy * OW + ox) * CO + c, at
+        // most CO - c bytes, in this task's rows.
+        unsafe {
+            let mut patch = [0u32; 256];
+            let wp = w.as_ptr();
+            let mut c0 = 0;
+            while c0 < CO {
+                let n = (CO - c0).min(QCONV_CHUNK);
+                let blocks = n.div_ceil(8);
+                let (mut bt, mut st) = ([0i32; QCONV_CHUNK], [0f32; QCONV_CHUNK]);
+                bt[..n].copy_from_slice(&b[c0..c0 + n]);
+                st[..n].copy_from_slice(&s[c0..c0 + n]);
+                for oy in rows.clone() {
+                    for ox in 0..OW {
+                        let pp = patch.as_mut_ptr() as *mut i16;
+                        let mut t = 0;
+                        for ky in 0..KH {
+                            let iy = (oy * SH + ky) as isize - PT as isize;
+                            for kx in 0..KW {
+                                let ix = (ox * SW + kx) as isize - PL as isize;
+                                let inside = iy >= 0 && ix >= 0 && iy < H as isize && ix < W as isize;
+                                for ci in 0..CI {
+                                    *pp.add(t) = if inside {
+                                        x[iy as usize * XSY + ix as usize * XSX + ci * XSC] as i16 - xz as i16
+                                    } else {
+                                        0
+                                    };
+                                    t += 1;
+                                }
+                            }
+                        }
+                        if k % 2 == 1 {
+                            *pp.add(k) = 0;
+                        }
+                        let mut acc = [[i32x4_splat(0); 2]; QCONV_CHUNK / 8];
+                        for (blk, a) in acc.iter_mut().enumerate().take(blocks) {
+                            let bp = bt.as_ptr().add(blk * 8);
+                            *a = [v128_load(bp as *const v128), v128_load(bp.add(4) as *const v128)];
+                        }
+                        for (j, &pair) in patch.iter().enumerate().take(pairs) {
+                            let xv = u32x4_splat(pair);
+                            let row = wp.add((j * cop + c0) * 2);
+                            for (blk, a) in acc.iter_mut().enumerate().take(blocks) {
+                                let w0 = v128_load(row.add(blk * 16) as *const v128);
+                                let w1 = v128_load(row.add(blk * 16 + 8) as *const v128);
+                                a[0] = i32x4_add(a[0], i32x4_dot_i16x8(w0, xv));
+                                a[1] = i32x4_add(a[1], i32x4_dot_i16x8(w1, xv));
+                            }
+                        }
+                        let out = y.as_mut_ptr().add((oy * OW + ox) * CO + c0);
+                        for (blk, a) in acc.iter().enumerate().take(blocks) {
+                            let sp = st.as_ptr().add(blk * 8);
+                            let v = u8x16_narrow_i16x8(
+                                i16x8_narrow_i32x4(requant4(a[0], load(sp), q), requant4(a[1], load(sp.add(4)), q)),
+                                i16x8_splat(0),
+                            );
+                            let cols = (n - blk * 8).min(8);
+                            if cols == 8 {
+                                v128_store64_lane::<0>(v, out.add(blk * 8) as *mut u64);
+                            } else {
+                                let mut tmp = [0u8; 16];
+                                v128_store(tmp.as_mut_ptr() as *mut v128, v);
+                                core::ptr::copy_nonoverlapping(tmp.as_ptr(), out.add(blk * 8), cols);
+                            }
+                        }
+                    }
+                }
+                c0 += n;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -520,6 +612,7 @@ mod tests {
         conv: crate::wasm::f32_conv_minmax_wasm,
         gavgpool: crate::wasm::f32_gavgpool_wasm,
         qgemm: crate::wasm::u8_gemm_wasm,
-        qdwconv: crate::wasm::u8_dwconv_wasm
+        qdwconv: crate::wasm::u8_dwconv_wasm,
+        qconv: crate::wasm::u8_conv_wasm
     }
 }

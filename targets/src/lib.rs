@@ -751,7 +751,7 @@ pub const WASM_SIMD128: TargetDesc = TargetDesc {
         signed_x: false,
     },
     qdw: QDwLayout::Plain,
-    qconv: QConvLayout::Plain,
+    qconv: QConvLayout::Pairs8,
     kernels: &[
         (Kernel::Conv, "wasm::f32_conv_minmax_wasm"),
         (Kernel::DwConv, "wasm::f32_dwconv_nhwc_minmax_wasm"),
@@ -759,6 +759,7 @@ pub const WASM_SIMD128: TargetDesc = TargetDesc {
         (Kernel::GAvgPool, "wasm::f32_gavgpool_wasm"),
         (Kernel::QGemm, "wasm::u8_gemm_wasm"),
         (Kernel::QDwConv, "wasm::u8_dwconv_wasm"),
+        (Kernel::QConv, "wasm::u8_conv_wasm"),
     ],
     auto_cfg: Some(r#"all(target_arch = "wasm32", target_feature = "simd128")"#),
     native: false,

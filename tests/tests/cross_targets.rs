@@ -461,7 +461,7 @@ fn neon_rvv_and_wasm_builds_contain_vector_code() {
     check_vector_code(&mnetc_targets::WASM_SIMD128, |kind| match kind {
         Kernel::GAvgPool => "f32x4.add",
         // int8: pairs of 16-bit products summed into 32 bits.
-        Kernel::QGemm => "i32x4.dot_i16x8_s",
+        Kernel::QGemm | Kernel::QConv => "i32x4.dot_i16x8_s",
         Kernel::QDwConv => "i32x4.extmul_low_i16x8_s",
         _ => "f32x4.mul",
     });

@@ -24,6 +24,9 @@ for m in "${models[@]}"; do
     mkdir -p "$out/$m"
     "$root/target/release/mnetc" package "$src/$m.onnx" --platform web --name mobilenet -o "$out/$m" >/dev/null
     cp -f "$src/$m.onnx" "$out/$m/model.onnx"
-    cp -f "$src/$m.input.f32" "$out/$m/input.f32"
+    # The model's input, or its first named case's (the int8 V2 has .cat and .coffee).
+    input="$src/$m.input.f32"
+    [ -f "$input" ] || input="$(ls "$src/$m".*.input.f32 | head -1)"
+    cp -f "$input" "$out/$m/input.f32"
 done
 node "$here/bench.mjs" "$out" "$runs" "${models[@]}"
