@@ -8,7 +8,7 @@
 //! before the kernels run, and the kernels cannot panic (their shapes are checked at compile
 //! time); the library is built with `panic = "abort"` besides.
 
-use crate::toolchain::{RUNTIME, io, runtime_toml, std_installed};
+use crate::toolchain::{io, sha256_hex, std_installed, write_runtime};
 use mnetc::codegen::{CodegenOptions, Target};
 use mnetc::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -428,7 +428,6 @@ fn is_c_identifier(s: &str) -> bool {
 
 /// Builds the package.
 pub fn package(req: &Request) -> Result<Package> {
-    use sha2::Digest;
     if !is_c_identifier(req.name) {
         return Err(Error::Options(format!(
             "--name '{}': the library name is the prefix of its C functions, so it must be a C identifier (letters, digits, _)",
@@ -436,10 +435,7 @@ pub fn package(req: &Request) -> Result<Package> {
         )));
     }
     let bytes = std::fs::read(req.model).map_err(io(req.model))?;
-    let sha: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = sha256_hex(&bytes);
     // Which triples, with which mnetc target; required ones must be installed.
     let mut plan = Vec::new();
     let mut skipped = Vec::new();
@@ -474,13 +470,7 @@ pub fn package(req: &Request) -> Result<Package> {
     // The staging crate (kept between runs, so rebuilds are incremental).
     let staging = req.out.join(".mnetc-build");
     std::fs::create_dir_all(staging.join("src")).map_err(io(&staging))?;
-    for (rel, text) in RUNTIME {
-        let path = staging.join("runtime").join(rel);
-        std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io(&path))?;
-        std::fs::write(&path, text).map_err(io(&path))?;
-    }
-    let manifest = staging.join("runtime/Cargo.toml");
-    std::fs::write(&manifest, runtime_toml()).map_err(io(&manifest))?;
+    write_runtime(&staging.join("runtime"))?;
     let version = env!("CARGO_PKG_VERSION");
     let mut ctx = tera::Context::new();
     ctx.insert("name", req.name);

@@ -26,6 +26,27 @@ pub(crate) fn runtime_toml() -> String {
     )
 }
 
+/// Writes the runtime crate (its sources and the stand-alone manifest) into `dir`, for a
+/// staging crate that depends on it by path.
+pub(crate) fn write_runtime(dir: &Path) -> Result<(), Error> {
+    for (rel, text) in RUNTIME {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io(&path))?;
+        std::fs::write(&path, text).map_err(io(&path))?;
+    }
+    let manifest = dir.join("Cargo.toml");
+    std::fs::write(&manifest, runtime_toml()).map_err(io(&manifest))
+}
+
+/// The SHA-256 of `bytes` in lower-case hex (how the packages name the model they hold).
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Whether rustup (or the toolchain) has Rust's standard library for `triple`.
 pub(crate) fn std_installed(triple: &str) -> bool {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());

@@ -10,7 +10,7 @@
 //! Every export checks its arguments and returns a code; the JavaScript turns codes into
 //! `Error`s that say what was wrong, so a bad call never ends in a wasm trap.
 
-use crate::toolchain::{RUNTIME, io, runtime_toml, std_installed};
+use crate::toolchain::{io, sha256_hex, std_installed, write_runtime};
 use mnetc::codegen::{CodegenOptions, Target};
 use mnetc::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -253,7 +253,6 @@ const JS: &str = include_str!("web.js");
 
 /// Builds the package.
 pub fn package(req: &Request) -> Result<WebPackage> {
-    use sha2::Digest;
     if !is_js_name(req.name) {
         return Err(Error::Options(format!(
             "--name '{}': the package's files are NAME.wasm and NAME.js: use letters, digits, _ and -",
@@ -273,10 +272,7 @@ pub fn package(req: &Request) -> Result<WebPackage> {
         None => Vec::new(),
     };
     let bytes = std::fs::read(req.model).map_err(io(req.model))?;
-    let sha: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = sha256_hex(&bytes);
     let graph = mnetc::frontend_bytes(&bytes, req.model, &req.options)?;
     let outputs: usize = graph
         .shape(graph.outputs[0])
@@ -300,11 +296,7 @@ pub fn package(req: &Request) -> Result<WebPackage> {
     // The staging crate, kept between runs so that rebuilds are incremental.
     let staging = req.out.join(".mnetc-build-web");
     std::fs::create_dir_all(staging.join("src")).map_err(io(&staging))?;
-    for (rel, text) in RUNTIME {
-        let path = staging.join("runtime").join(rel);
-        std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io(&path))?;
-        std::fs::write(&path, text).map_err(io(&path))?;
-    }
+    write_runtime(&staging.join("runtime"))?;
     let version = env!("CARGO_PKG_VERSION");
     let version_string = format!("mnetc {version} {target} sha256:{sha}");
     let wrapper = if req.runtime_weights {
@@ -328,7 +320,6 @@ pub fn package(req: &Request) -> Result<WebPackage> {
     }
     .replace("VERSION_STRING", &version_string);
     for (rel, data) in [
-        ("runtime/Cargo.toml", runtime_toml().into_bytes()),
         (
             "Cargo.toml",
             CARGO_TOML.replace("NAME", req.name).into_bytes(),
