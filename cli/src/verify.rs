@@ -5,7 +5,7 @@
 //! under QEMU's user-mode emulation, which must be installed (Debian: `qemu-user` and the
 //! `gcc-*-linux-gnu` cross linkers), or (wasm-simd128) built for WASI and run by Node.js.
 
-use crate::toolchain::{RUNTIME, io, runtime_toml, std_installed};
+use crate::toolchain::{RUNTIME, io, runtime_toml, std_installed, write_runtime};
 use mnetc::codegen::{Generated, Target};
 use mnetc::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -459,16 +459,8 @@ fn shared_runtime(root: &Path) -> Result<PathBuf> {
     }
     // Written aside and renamed into place, so that a folder under the final name is complete.
     let part = root.join(format!("runtime-part-{}-{}", std::process::id(), unique()));
-    let write = |rel: &str, data: &str| -> Result<()> {
-        let path = part.join(rel);
-        std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io(&path))?;
-        std::fs::write(&path, data).map_err(io(&path))
-    };
-    for (rel, text) in RUNTIME {
-        write(rel, text)?;
-    }
-    // The runtime's own Cargo.toml inherits from mnetc's workspace; this one stands alone.
-    write("Cargo.toml", &toml)?;
+    // (The runtime's own Cargo.toml inherits from mnetc's workspace; this one stands alone.)
+    write_runtime(&part)?;
     if let Err(e) = std::fs::rename(&part, &dir) {
         let _ = std::fs::remove_dir_all(&part);
         // Another run may have put the same sources there first.
