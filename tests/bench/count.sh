@@ -11,7 +11,7 @@
 # (aarch64 built with +dotprod); float models are not counted on neondot, whose float kernels
 # are neon's.
 #
-# Needs what ../../.ci/setup installs, plus curl and a C compiler. Takes about 20 minutes the
+# Needs what ../../.ci/setup installs, plus a C compiler. Takes about 20 minutes the
 # first time (three cross builds of tract). Usage: ./count.sh [MODEL ...] (labels of `count
 # --list`; default 0.25_128 0.5_128 cifar10 1.0_128 0.25_128_int8 0.5_128_int8).
 set -euo pipefail
@@ -22,12 +22,11 @@ if [ ${#models[@]} -eq 0 ]; then models=(0.25_128 0.5_128 cifar10 1.0_128 0.25_1
 plugin=target/insn/libinsn_count.so
 if [ ! -f "$plugin" ]; then
     mkdir -p target/insn
-    version=$(dpkg-query -W -f='${Version}' qemu-user)
-    upstream=${version#*:}
-    upstream=${upstream%-*}
-    curl -fsSL "https://deb.debian.org/debian/pool/main/q/qemu/qemu_${upstream}.orig.tar.xz" \
-        -o target/insn/qemu.orig.tar.xz
-    tar -xJf target/insn/qemu.orig.tar.xz -C target/insn --strip-components=3 \
+    # QEMU's plugin header, from the source package of the installed qemu-user, fetched by apt
+    # from the machine's own package sources (whatever mirror they name): their deb-src twins,
+    # in an apt state of this folder's own (the system's lists and sources stay untouched).
+    ./apt-source.sh qemu "$(dpkg-query -W -f='${source:Version}' qemu-user)" target/insn/src
+    tar -xJf target/insn/src/qemu_*.orig.tar.xz -C target/insn --strip-components=3 \
         --wildcards '*/include/qemu/qemu-plugin.h'
     cc -O2 -shared -fPIC -I target/insn insn/insn_count.c -o "$plugin"
 fi
