@@ -28,7 +28,7 @@ fn check(emulation: &Emulation, target: Target) -> Result<()> {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    for program in [e.qemu, e.linker] {
+    for program in [e.program, e.linker] {
         if !program.is_empty() && !runs(program) {
             return Err(Error::Options(format!(
                 "running --target {target} code on this {} machine needs {program}, which is not installed; on Debian or Ubuntu: apt-get install {}",
@@ -545,14 +545,14 @@ impl Runner {
         match &self.emulation {
             None => Command::new(&self.binary),
             Some(e) if e.engine == Engine::Wasi => {
-                let mut cmd = Command::new(e.qemu);
+                let mut cmd = Command::new(e.program);
                 cmd.args(["--experimental-wasi-unstable-preview1", "--no-warnings"])
                     .arg(self.dir.join("wasi-run.mjs"))
                     .arg(&self.binary);
                 cmd
             }
             Some(e) => {
-                let mut cmd = Command::new(e.qemu);
+                let mut cmd = Command::new(e.program);
                 cmd.args(["-L", e.sysroot]);
                 if let Some(cpu) = e.cpu {
                     cmd.args(["-cpu", &cpu.replace("{vlen}", &self.vlen.to_string())]);

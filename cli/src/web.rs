@@ -78,6 +78,8 @@ struct State {
     scratch: Box<net::Scratch>,
     frame: Box<net::FrameScratch>,
     output: Box<[f32; net::OUTPUT_LEN]>,
+    /// The input tensor of `mnetc_run_f32`, decoded from the buffer.
+    input: Box<[f32; net::INPUT_LEN]>,
     /// Bytes the page writes into: pixels, an input tensor, or a weights file.
     buffer: Vec<u8>,
     WEIGHTS_FIELD
@@ -116,14 +118,15 @@ pub extern "C" fn mnetc_init() -> i32 {
     if state.is_some() {
         return 0;
     }
-    let (Some(scratch), Some(frame), Some(output)) = (
+    let (Some(scratch), Some(frame), Some(output), Some(input)) = (
         mnetc_runtime::try_boxed_zeroed::<net::Scratch>(),
         mnetc_runtime::try_boxed_zeroed::<net::FrameScratch>(),
         zeroed::<{ net::OUTPUT_LEN }>(),
+        zeroed::<{ net::INPUT_LEN }>(),
     ) else {
         return -8;
     };
-    *state = Some(State { scratch, frame, output, buffer: Vec::new(), WEIGHTS_INIT });
+    *state = Some(State { scratch, frame, output, input, buffer: Vec::new(), WEIGHTS_INIT });
     0
 }
 
@@ -137,11 +140,14 @@ pub extern "C" fn mnetc_buffer(len: usize) -> *mut u8 {
     if len > MAX_BUFFER {
         return core::ptr::null_mut();
     }
-    state.buffer.clear();
-    if state.buffer.try_reserve_exact(len).is_err() {
-        return core::ptr::null_mut();
+    // The page overwrites it whole: a buffer of the same length is reused as it is.
+    if state.buffer.len() != len {
+        state.buffer.clear();
+        if state.buffer.try_reserve_exact(len).is_err() {
+            return core::ptr::null_mut();
+        }
+        state.buffer.resize(len, 0);
     }
-    state.buffer.resize(len, 0);
     state.buffer.as_mut_ptr()
 }
 
@@ -210,15 +216,11 @@ pub extern "C" fn mnetc_run_f32() -> i32 {
     if state.buffer.len() != net::INPUT_LEN * 4 {
         return -2;
     }
-    // The scratch's arena is not the input: copy the floats out of the byte buffer.
-    let mut input = match zeroed::<{ net::INPUT_LEN }>() {
-        Some(b) => b,
-        None => return -8,
-    };
-    for (v, b) in input.iter_mut().zip(state.buffer.chunks_exact(4)) {
+    // The byte buffer has no float alignment: decode it into the input array.
+    for (v, b) in state.input.iter_mut().zip(state.buffer.chunks_exact(4)) {
         *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     }
-    FORWARD(&input, &mut state.output, &mut state.scratch);
+    FORWARD(&state.input, &mut state.output, &mut state.scratch);
     0
 }
 "#;

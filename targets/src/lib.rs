@@ -231,8 +231,8 @@ pub struct Emulation {
     /// The linker, or `""` where Rust links by itself (`rust-lld` for WebAssembly).
     pub linker: &'static str,
     /// The program that runs the binary: QEMU user mode, or `node`.
-    pub qemu: &'static str,
-    /// How `qemu` runs it.
+    pub program: &'static str,
+    /// How `program` runs it.
     pub engine: Engine,
     /// QEMU's `-L`: the target's C library (`""` for WASI).
     pub sysroot: &'static str,
@@ -621,7 +621,7 @@ pub const NEON: TargetDesc = TargetDesc {
     emulation: Some(Emulation {
         triple: "aarch64-unknown-linux-gnu",
         linker: "aarch64-linux-gnu-gcc",
-        qemu: "qemu-aarch64",
+        program: "qemu-aarch64",
         sysroot: "/usr/aarch64-linux-gnu",
         cpu: None,
         vlens: &[],
@@ -715,7 +715,7 @@ pub const RVV: TargetDesc = TargetDesc {
     emulation: Some(Emulation {
         triple: "riscv64gc-unknown-linux-gnu",
         linker: "riscv64-linux-gnu-gcc",
-        qemu: "qemu-riscv64",
+        program: "qemu-riscv64",
         sysroot: "/usr/riscv64-linux-gnu",
         cpu: Some("rv64,v=true,vlen={vlen},elen=64,vext_spec=v1.0"),
         vlens: &[128, 256],
@@ -766,7 +766,7 @@ pub const WASM_SIMD128: TargetDesc = TargetDesc {
     emulation: Some(Emulation {
         triple: "wasm32-wasip1",
         linker: "",
-        qemu: "node",
+        program: "node",
         engine: Engine::Wasi,
         sysroot: "",
         cpu: None,

@@ -55,7 +55,7 @@ fn runner(e: &Emulation, vlen: u32) -> String {
         .cpu
         .map(|c| format!(" -cpu {}", c.replace("{vlen}", &vlen.to_string())))
         .unwrap_or_default();
-    format!("{} -L {}{cpu}", e.qemu, e.sysroot)
+    format!("{} -L {}{cpu}", e.program, e.sysroot)
 }
 
 /// Whether the tools an emulated target's tests need are here. Outside CI a missing tool skips
@@ -67,7 +67,7 @@ fn tools_present(e: &Emulation) -> bool {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    let missing: Vec<&str> = [e.qemu, e.linker]
+    let missing: Vec<&str> = [e.program, e.linker]
         .into_iter()
         .filter(|p| !p.is_empty() && !runs(p))
         .collect();
@@ -166,7 +166,7 @@ fn rvv_kernels_die_without_v() {
     if !tools_present(&e) {
         return;
     }
-    let cpu_without_v = format!("{} -L {} -cpu rv64", e.qemu, e.sysroot);
+    let cpu_without_v = format!("{} -L {} -cpu rv64", e.program, e.sysroot);
     let (ok, out) = runtime_tests(&e, "--cfg mnetc_rvv", &cpu_without_v);
     assert!(!ok && out.contains("SIGILL"), "{out}");
 }
