@@ -273,10 +273,7 @@ impl ModelArgs {
     }
 
     fn bytes(&self) -> Result<Vec<u8>, Error> {
-        std::fs::read(&self.model).map_err(|source| Error::Io {
-            path: self.model.display().to_string(),
-            source,
-        })
+        mnetc::limits::read_model(&self.model)
     }
 }
 

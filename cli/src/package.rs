@@ -434,7 +434,7 @@ pub fn package(req: &Request) -> Result<Package> {
             req.name
         )));
     }
-    let bytes = std::fs::read(req.model).map_err(io(req.model))?;
+    let bytes = mnetc::limits::read_model(req.model)?;
     let sha = sha256_hex(&bytes);
     // Which triples, with which mnetc target; required ones must be installed.
     let mut plan = Vec::new();

@@ -273,7 +273,7 @@ pub fn package(req: &Request) -> Result<WebPackage> {
         }
         None => Vec::new(),
     };
-    let bytes = std::fs::read(req.model).map_err(io(req.model))?;
+    let bytes = mnetc::limits::read_model(req.model)?;
     let sha = sha256_hex(&bytes);
     let graph = mnetc::frontend_bytes(&bytes, req.model, &req.options)?;
     let outputs: usize = graph

@@ -637,3 +637,54 @@ fn verify_says_how_to_install_qemu_when_it_is_missing() {
     );
     std::fs::remove_dir_all(&empty).unwrap();
 }
+
+/// A gigabyte that is not a model (random bytes, then zeros: a sparse file) ends with exit code
+/// 2 within seconds, under an address-space limit of 512 MiB: mnetc refuses it from its first
+/// bytes rather than reading it into memory. A description whose feature maps would exceed
+/// the tensor limit is refused with the figure before any code is generated.
+#[test]
+fn a_gigabyte_of_garbage_and_oversized_networks_are_refused_quickly() {
+    let mut head = vec![0u8; 1 << 20];
+    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    for b in &mut head {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        *b = (s >> 24) as u8;
+    }
+    let garbage = temp("gigabyte.onnx", &head);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&garbage)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let out_rs = garbage.with_extension("rs");
+    let start = std::time::Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 524288 && exec \"$0\" compile \"$1\" -o \"$2\"")
+        .arg(env!("CARGO_BIN_EXE_mnetc"))
+        .arg(&garbage)
+        .arg(&out_rs)
+        .output()
+        .unwrap();
+    let elapsed = start.elapsed();
+    let err = text(&out.stderr);
+    std::fs::remove_file(&garbage).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a valid ONNX file"), "{err}");
+    assert!(elapsed.as_secs() < 10, "took {elapsed:?}");
+    assert!(!out_rs.exists());
+
+    let desc = temp(
+        "huge.json",
+        br#"{"alpha": 1.0, "resolution": 8192, "classes": 10, "activation": "relu",
+            "stem": {"channels": 1024, "stride": 1}, "blocks": [], "weights": {"random": 1}}"#,
+    );
+    let err = bad_input(&["compile", desc.to_str().unwrap(), "-o", "/dev/null"]);
+    assert!(
+        err.contains("mnetc accepts tensors of at most 1.0 GiB"),
+        "{err}"
+    );
+}

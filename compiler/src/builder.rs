@@ -143,10 +143,7 @@ impl Builder {
     }
 
     fn generate(&self, model: &Path, codegen: &CodegenOptions) -> Result<Generated> {
-        let bytes = std::fs::read(model).map_err(|source| Error::Io {
-            path: model.display().to_string(),
-            source,
-        })?;
+        let bytes = crate::limits::read_model(model)?;
         let graph = crate::frontend_bytes(&bytes, model, &self.options)?;
         let mut codegen = codegen.clone();
         if let Some(preset) = &self.preprocess {

@@ -129,7 +129,7 @@ fn blame(request: &Request) -> Arg {
 }
 
 fn read(path: &Path, arg: Arg) -> Result<Vec<u8>, ArgError> {
-    std::fs::read(path).map_err(|e| err(arg, format!("cannot read {}: {e}", path.display())))
+    crate::limits::read_model(path).map_err(|e| err(arg, format!("cannot read {e}")))
 }
 
 /// The model bytes, the path that names them, the front-end options, and whether the model

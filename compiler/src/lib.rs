@@ -18,6 +18,7 @@ pub mod inline;
 pub mod inspect;
 pub mod interp;
 pub mod ir;
+pub mod limits;
 pub mod ops;
 pub mod passes;
 #[cfg(feature = "photo")]
@@ -108,10 +109,7 @@ pub fn compile_graph(
 
 /// Reads a model and runs the passes: the graph every back end starts from.
 pub fn frontend(path: &std::path::Path, options: &Options) -> Result<ir::Graph> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let bytes = limits::read_model(path)?;
     frontend_bytes(&bytes, path, options)
 }
 

@@ -249,6 +249,12 @@ pub struct Program {
 }
 
 impl Program {
+    /// The size of the weights blob: every packed constant, 64-byte aligned.
+    pub fn weights_bytes(&self) -> u64 {
+        let size = |w: &Packed| (w.len() * w.elem().size()).div_ceil(64) as u64 * 64;
+        self.weights.iter().map(size).sum()
+    }
+
     /// The first step, when it is of `kind`, reads the graph input (or a relabelling of it)
     /// and is the only reader of it, and the output is not the input: a step that may take the
     /// input from elsewhere (`forward_rgb8`'s folded stem, its table into a quantized input,

@@ -210,6 +210,11 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
         stem = stem::fold(&mut program, pre);
     }
     let plan = plan::plan(&program);
+    let input_len = program.tensors[program.input].numel();
+    crate::limits::check_generated(
+        program.weights_bytes(),
+        4 * (plan.arena_len as u64 + input_len as u64),
+    )?;
     let (weight_offsets, blob) = emit::weights_blob(&program);
     let layout = layout_hash(&program, options.target, &blob);
     let weights_path = options.weights_file.resolve(&blob);
@@ -243,7 +248,6 @@ pub fn generate(graph: &Graph, header: &str, options: &CodegenOptions) -> Result
     source.push('\n');
     source.push_str(&prettyplease::unparse(&file));
     let stats = crate::inspect::summarize(graph);
-    let input_len = program.tensors[program.input].numel();
     Ok(Generated {
         source,
         summary: Summary {

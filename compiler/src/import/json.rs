@@ -669,10 +669,7 @@ pub fn import(
         Weights::Random(seed) => Source::Random(Rng::new(*seed)),
         Weights::Safetensors(file) => {
             let file = path.parent().unwrap_or(Path::new(".")).join(file);
-            let bytes = std::fs::read(&file).map_err(|source| Error::Io {
-                path: file.display().to_string(),
-                source,
-            })?;
+            let bytes = crate::limits::read_limited(&file, crate::limits::MAX_SAFETENSORS_BYTES)?;
             Source::File(read_safetensors(&bytes, &file.display().to_string())?)
         }
     };

@@ -11,10 +11,7 @@ use std::path::Path;
 /// anything else is decoded as ONNX. `alpha` and `resolution` apply to JSON descriptions;
 /// for ONNX the resolution is applied by the passes and alpha is refused.
 pub fn load(path: &Path, alpha: Option<f64>, resolution: Option<usize>) -> Result<Graph> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let bytes = crate::limits::read_model(path)?;
     load_bytes(&bytes, path, alpha, resolution)
 }
 

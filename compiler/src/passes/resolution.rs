@@ -61,6 +61,7 @@ pub fn run(graph: &mut Graph, resolution: Option<usize>) -> Result<()> {
             shape[channel_axis]
         )));
     }
+    crate::limits::check_shape(&shape, &format!("input '{input_name}'"))?;
     let original: Option<Vec<usize>> = declared
         .iter()
         .enumerate()

@@ -55,6 +55,7 @@ pub fn infer(graph: &mut Graph, index: usize) -> Result<()> {
         ops::Inferred::Folded => return Ok(()),
     };
     let out_id = node.outputs[0];
+    crate::limits::check_shape(&out, &format!("the output of node '{}'", node.name))?;
     let x = &graph.values[node.inputs[0].expect("checked")];
     let (dtype, quant) = match &op {
         Op::Shape(ShapeOp::Shape { .. }) => (DType::I64, None),
