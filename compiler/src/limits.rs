@@ -252,7 +252,8 @@ mod tests {
                 .unwrap_err()
                 .contains("ends inside a varint")
         );
-        assert!(scan(&[0x08; 11]).unwrap_err().contains("longer than 10"));
+        let long = [&[0x08][..], &[0xff; 10], &[1]].concat();
+        assert!(scan(&long).unwrap_err().contains("longer than 10"));
     }
 
     #[test]
