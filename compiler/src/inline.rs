@@ -129,7 +129,10 @@ fn blame(request: &Request) -> Arg {
 }
 
 fn read(path: &Path, arg: Arg) -> Result<Vec<u8>, ArgError> {
-    crate::limits::read_model(path).map_err(|e| err(arg, format!("cannot read {e}")))
+    crate::limits::read_model(path).map_err(|e| match e {
+        crate::Error::Io { path, source } => err(arg, format!("cannot read {path}: {source}")),
+        e => err(arg, e.to_string()),
+    })
 }
 
 /// The model bytes, the path that names them, the front-end options, and whether the model
