@@ -131,6 +131,11 @@ fn blame(request: &Request) -> Arg {
 fn read(path: &Path, arg: Arg) -> Result<Vec<u8>, ArgError> {
     crate::limits::read_model(path).map_err(|e| match e {
         crate::Error::Io { path, source } => err(arg, format!("cannot read {path}: {source}")),
+        // Messages name the file as the user wrote it, not by where the build happens to be.
+        crate::Error::Decode { reason, .. } => {
+            let file = path.file_name().unwrap_or(path.as_os_str());
+            err(arg, format!("{}: {reason}", file.to_string_lossy()))
+        }
         e => err(arg, e.to_string()),
     })
 }
