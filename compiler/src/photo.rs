@@ -21,17 +21,20 @@ fn decode_error(path: &Path, reason: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The largest photo file read.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
 /// Decodes `path` into an upright 8-bit RGB image.
 pub fn load_rgb(path: &Path) -> Result<image::RgbImage> {
+    decode_rgb(&crate::limits::read_limited(path, MAX_FILE_BYTES)?, path)
+}
+
+/// [`load_rgb`] on a file's bytes; `path` names it in messages.
+pub fn decode_rgb(bytes: &[u8], path: &Path) -> Result<image::RgbImage> {
     use image::ImageDecoder;
-    let reader = image::ImageReader::open(path)
-        .map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| decode_error(path, e))?;
-    let mut reader = reader;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);

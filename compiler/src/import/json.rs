@@ -654,6 +654,22 @@ pub fn import(
     alpha: Option<f64>,
     resolution: Option<usize>,
 ) -> Result<Graph> {
+    import_with(text, path, alpha, resolution, |file| {
+        let file = path.parent().unwrap_or(Path::new(".")).join(file);
+        let bytes = crate::limits::read_limited(&file, crate::limits::MAX_SAFETENSORS_BYTES)?;
+        Ok((bytes, file.display().to_string()))
+    })
+}
+
+/// [`import`] with the bytes of the safetensors file a description names given by `read` (its
+/// bytes and the name messages use), rather than read from beside `path`.
+pub fn import_with(
+    text: &str,
+    path: &Path,
+    alpha: Option<f64>,
+    resolution: Option<usize>,
+    read: impl FnOnce(&str) -> Result<(Vec<u8>, String)>,
+) -> Result<Graph> {
     let mut desc: Description = serde_json::from_str(text).map_err(|e| Error::Decode {
         path: path.display().to_string(),
         reason: format!("not a valid mnetc JSON description: {e}"),
@@ -668,9 +684,8 @@ pub fn import(
     let weights = match &desc.weights {
         Weights::Random(seed) => Source::Random(Rng::new(*seed)),
         Weights::Safetensors(file) => {
-            let file = path.parent().unwrap_or(Path::new(".")).join(file);
-            let bytes = crate::limits::read_limited(&file, crate::limits::MAX_SAFETENSORS_BYTES)?;
-            Source::File(read_safetensors(&bytes, &file.display().to_string())?)
+            let (bytes, name) = read(file)?;
+            Source::File(read_safetensors(&bytes, &name)?)
         }
     };
     build(&desc, weights, &path.display().to_string())
