@@ -325,6 +325,59 @@ pub fn build(generated: &Generated, target: Target) -> Result<Runner> {
 /// [`build`] with the given `RUSTFLAGS` instead of the target's (tests use it to show that
 /// code for a SIMD target refuses to build without its features).
 pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) -> Result<Runner> {
+    let rgb8 = if generated.source.contains("pub fn forward_rgb8") {
+        RUNNER_RGB8
+    } else {
+        RUNNER_NO_RGB8
+    };
+    let files = vec![
+        (
+            "src/main.rs".to_string(),
+            (RUNNER.to_string() + rgb8).into_bytes(),
+        ),
+        (
+            "src/net.rs".to_string(),
+            generated.source.clone().into_bytes(),
+        ),
+        (
+            format!("src/{}", generated.weights_file),
+            generated.weights.clone(),
+        ),
+    ];
+    build_crate(files, target, rustflags)
+}
+
+/// Builds one program that runs every module of `generated` (as [`Runner::run_batch`]): one
+/// build and one start of an emulator for many networks. Each module must name a weights file
+/// of its own ([`mnetc::codegen::WeightsFile::ContentAddressed`] does).
+pub fn build_batch(generated: &[Generated], target: Target) -> Result<Runner> {
+    let mut files = Vec::new();
+    for (i, g) in generated.iter().enumerate() {
+        files.push((format!("src/net{i}.rs"), g.source.clone().into_bytes()));
+        let weights = format!("src/{}", g.weights_file);
+        if let Some((_, w)) = files.iter().find(|(n, _)| *n == weights) {
+            if *w != g.weights {
+                return Err(Error::Internal(format!(
+                    "two modules of a batch name the weights file {weights}"
+                )));
+            }
+            continue;
+        }
+        files.push((weights, g.weights.clone()));
+    }
+    let nets: Vec<String> = (0..generated.len()).map(|i| format!("net{i}")).collect();
+    let mut main = String::new();
+    for n in &nets {
+        main.push_str(&format!("mod {n} {{ include!(\"{n}.rs\"); }}\n"));
+    }
+    main.push_str(BATCH_RUNNER);
+    main.push_str(&format!("nets!({});\n", nets.join(", ")));
+    files.push(("src/main.rs".into(), main.into_bytes()));
+    build_crate(files, target, &target.rustflags())
+}
+
+/// Writes a runner crate of `files` (paths relative to it) and builds it for `target`.
+fn build_crate(files: Vec<(String, Vec<u8>)>, target: Target, rustflags: &str) -> Result<Runner> {
     let cannot_run = || {
         format!(
             "this CPU cannot run code for --target {target}; `mnetc compile` still generates it"
@@ -360,14 +413,9 @@ pub fn build_with_flags(generated: &Generated, target: Target, rustflags: &str) 
             .replace("RUNTIME_PATH", &runtime.display().to_string())
             .as_bytes(),
     )?;
-    let rgb8 = if generated.source.contains("pub fn forward_rgb8") {
-        RUNNER_RGB8
-    } else {
-        RUNNER_NO_RGB8
-    };
-    write("runner/src/main.rs", (RUNNER.to_string() + rgb8).as_bytes())?;
-    write("runner/src/net.rs", generated.source.as_bytes())?;
-    write("runner/src/net.weights", &generated.weights)?;
+    for (rel, data) in &files {
+        write(&format!("runner/{rel}"), data)?;
+    }
     // One cached target directory per set of flags: builds with other flags do not invalidate it.
     let flags: String = rustflags
         .chars()
@@ -503,6 +551,44 @@ fn unique() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The main of [`build_batch`]'s program: every network on its part of the input file (the
+/// inputs one after the other), the outputs one after the other in the output file; on more
+/// than one thread, each also on one thread, which must give the same bits.
+const BATCH_RUNNER: &str = r#"
+use mnetc_runtime::pool::{Parallel, ThreadPool};
+
+macro_rules! nets {
+    ($($net:ident),*) => {
+        fn main() {
+            let args: Vec<String> = std::env::args().collect();
+            let threads: usize = args.iter().find_map(|a| a.strip_prefix("threads=")).map_or(1, |t| t.parse().expect("threads"));
+            let pool = ThreadPool::new(threads);
+            let bytes = std::fs::read(&args[1]).expect("read input");
+            let input: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let (mut at, mut out) = (0, Vec::new());
+            $({
+                let x: Box<[f32; $net::INPUT_LEN]> = input[at..at + $net::INPUT_LEN].to_vec().into_boxed_slice().try_into().expect("input length");
+                at += $net::INPUT_LEN;
+                let mut y = Box::new([0f32; $net::OUTPUT_LEN]);
+                let mut scratch = mnetc_runtime::boxed_zeroed::<$net::Scratch>();
+                $net::forward_parallel(&x, &mut y, &mut scratch, &pool);
+                if pool.threads() > 1 {
+                    let mut one = Box::new([0f32; $net::OUTPUT_LEN]);
+                    $net::forward(&x, &mut one, &mut scratch);
+                    if let Some(i) = (0..$net::OUTPUT_LEN).find(|&i| one[i].to_bits() != y[i].to_bits()) {
+                        eprintln!("{}: output {i} on {} threads is {}, on one thread {}", stringify!($net), pool.threads(), y[i], one[i]);
+                        std::process::exit(3);
+                    }
+                }
+                out.extend(y.iter().flat_map(|v| v.to_le_bytes()));
+            })*
+            assert_eq!(at, input.len(), "input length");
+            std::fs::write(&args[2], out).expect("write output");
+        }
+    };
+}
+"#;
+
 const RUNNER_TOML: &str = r#"[package]
 name = "mnetc-runner"
 version = "0.1.0"
@@ -600,6 +686,28 @@ impl Runner {
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
         Ok((y, String::from_utf8_lossy(&out.stdout).into_owned()))
+    }
+
+    /// Runs a [`build_batch`] program: every network on its input, in order; their outputs
+    /// (of `output_lens` values each).
+    pub fn run_batch(&self, inputs: &[Vec<f32>], output_lens: &[usize]) -> Result<Vec<Vec<f32>>> {
+        let flat: Vec<f32> = inputs.concat();
+        let (y, _) = self.execute_f32(&flat, &[])?;
+        if y.len() != output_lens.iter().sum::<usize>() {
+            return Err(Error::GeneratedRun(format!(
+                "the batch wrote {} outputs, expected {}",
+                y.len(),
+                output_lens.iter().sum::<usize>()
+            )));
+        }
+        let mut at = 0;
+        Ok(output_lens
+            .iter()
+            .map(|&n| {
+                at += n;
+                y[at - n..at].to_vec()
+            })
+            .collect())
     }
 
     /// Writes `input` to the program's input file and runs it with `extra` arguments.

@@ -23,10 +23,11 @@ cargo +nightly fuzz build -O
 status=0
 summary=()
 for t in "${targets[@]}"; do
-    mkdir -p "corpus/$t" "artifacts/$t"
+    mkdir -p "corpus/$t" "artifacts/$t" logs
     dirs=("corpus/$t" "seeds/$t")
     if [ "$t" = photo ]; then dirs+=("${extra_photo[@]}"); fi
-    log="artifacts/$t/last-run.log"
+    # (Not in artifacts/: cargo fuzz reports the newest file there as the failing input.)
+    log="logs/$t.log"
     # -rss_limit_mb: the decoders' and the compiler's own limits keep a run far below it;
     # -timeout: no single input may take more than 10 s.
     if cargo +nightly fuzz run -O "$t" "${dirs[@]}" -- \

@@ -214,6 +214,9 @@ impl Importer {
             self.names.insert(out.clone(), id);
             return Ok(());
         }
+        if node.output.first().is_none_or(|o| o.is_empty()) {
+            return Err(attrs.issue(None, "has no output"));
+        }
         let (op, constants) = parse_op(node, &attrs, self.opset)?;
         let mut inputs = Vec::new();
         for name in &node.input {
