@@ -183,7 +183,9 @@ void {{ name }}_free({{ name }}_t *net);
 
 /* Runs the network: reads input_len floats at input, writes output_len floats at output.
  * Returns {{ upper }}_OK (0) or a negative {{ upper }}_ERR_* code, in which case output is
- * untouched. Never aborts on bad arguments. */
+ * untouched. Never aborts on bad arguments it can see. What it cannot see is the caller's
+ * error, with undefined behaviour: a handle already freed (or freed twice), buffers shorter
+ * than the lengths given, one handle in two calls at the same time. */
 int {{ name }}_run({{ name }}_t *net, const float *input, size_t input_len, float *output,
     size_t output_len);
 
@@ -509,6 +511,12 @@ pub fn package(req: &Request) -> Result<Package> {
             "CARGO_TARGET_{}_RUSTFLAGS",
             triple.to_uppercase().replace('-', "_")
         );
+        // Flags the caller set for this triple come after the target's (a sanitizer build:
+        // `-Zsanitizer=address` with a nightly cargo, as tests/c/sanitize.sh does).
+        let flags = match std::env::var(&var) {
+            Ok(extra) if !extra.trim().is_empty() => format!("{} {extra}", target.rustflags()),
+            _ => target.rustflags(),
+        };
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let out = Command::new(cargo)
             .args(["build", "--release", "--quiet", "--target", triple])
@@ -516,7 +524,7 @@ pub fn package(req: &Request) -> Result<Package> {
             .arg(&toml)
             .env("CARGO_TARGET_DIR", staging.join("target"))
             .env_remove("RUSTFLAGS")
-            .env(var, target.rustflags())
+            .env(var, flags.trim())
             .output()
             .map_err(|e| Error::Tool {
                 program: "cargo".into(),

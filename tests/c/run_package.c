@@ -2,9 +2,11 @@
  * Links a `mnetc package --platform host` library and uses it as an app would: runs the network
  * on a raw f32 input file, writes the output to a file, and checks the documented error codes
  * (null pointers, wrong lengths, misaligned buffers) and that handles with 2, 3 and 7 threads
- * and one per CPU (0) give the same bits as one thread. Exit 0 when every check passed.
+ * and one per CPU (0) give the same bits as one thread, as do four threads of the app running
+ * at the same time, each on a handle of its own. Exit 0 when every check passed.
  * Usage: run_package INPUT.f32 OUTPUT.f32
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,28 @@ static void expect(int got, int want, const char *what) {
         fprintf(stderr, "%s: returned %d, expected %d\n", what, got, want);
         failures++;
     }
+}
+
+/* An app thread with a handle of its own: runs the network three times on `input`. */
+struct caller {
+    const float *input;
+    float output[MOBILENET_OUTPUT_LEN];
+    int status;
+};
+
+static void *call(void *arg) {
+    struct caller *c = arg;
+    mobilenet_t *net = mobilenet_new();
+    if (!net) {
+        c->status = 1;
+        return NULL;
+    }
+    for (int run = 0; run < 3 && c->status == 0; run++) {
+        c->status = mobilenet_run(net, c->input, MOBILENET_INPUT_LEN, c->output,
+            MOBILENET_OUTPUT_LEN);
+    }
+    mobilenet_free(net);
+    return NULL;
 }
 
 int main(int argc, char **argv) {
@@ -99,6 +123,25 @@ int main(int argc, char **argv) {
             }
         }
         mobilenet_free(pool);
+    }
+
+    /* Four app threads at once, each on its own handle. */
+    static struct caller callers[4];
+    pthread_t ids[4];
+    for (int i = 0; i < 4; i++) {
+        callers[i].input = input;
+        if (pthread_create(&ids[i], NULL, call, &callers[i]) != 0) {
+            fprintf(stderr, "pthread_create failed\n");
+            return 1;
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(ids[i], NULL);
+        expect(callers[i].status, MOBILENET_OK, "run on an app thread");
+        if (memcmp(output, callers[i].output, MOBILENET_OUTPUT_LEN * sizeof(float)) != 0) {
+            fprintf(stderr, "app thread %d differs\n", i);
+            failures++;
+        }
     }
 
     f = fopen(argv[2], "wb");
