@@ -19,7 +19,7 @@ fi
 # Extra seeds from the repository's fixtures, read in place.
 extra_photo=(../../tests/fixtures/photos/calibrate)
 
-cargo +nightly fuzz build -O
+cargo +nightly fuzz build -O -a
 status=0
 summary=()
 for t in "${targets[@]}"; do
@@ -30,7 +30,7 @@ for t in "${targets[@]}"; do
     log="logs/$t.log"
     # -rss_limit_mb: the decoders' and the compiler's own limits keep a run far below it;
     # -timeout: no single input may take more than 10 s.
-    if cargo +nightly fuzz run -O "$t" "${dirs[@]}" -- \
+    if cargo +nightly fuzz run -O -a "$t" "${dirs[@]}" -- \
         -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=10 -print_final_stats=1 \
         >"$log" 2>&1; then
         result=ok
