@@ -54,23 +54,23 @@ fn package(model: &Path, out: &Path) -> PathBuf {
     out.join("x86_64-unknown-linux-gnu/libmobilenet.a")
 }
 
+#[path = "../../tests/src/c.rs"]
+mod c;
+
 /// Builds `tests/c/NAME.c` with AddressSanitizer and UndefinedBehaviorSanitizer.
 fn build_c(name: &str, out: &Path, archive: &Path) -> PathBuf {
-    let program = out.join(name);
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let status = Command::new(cc)
-        .args(["-O1", "-g", "-fno-omit-frame-pointer"])
-        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
-        .arg("-I")
-        .arg(out)
-        .arg(repo().join(format!("tests/c/{name}.c")))
-        .arg(archive)
-        .args(["-lpthread", "-lm", "-ldl", "-o"])
-        .arg(&program)
-        .status()
-        .expect("run the C compiler");
-    assert!(status.success(), "{name}.c did not build");
-    program
+    let flags = [
+        "-O1",
+        "-g",
+        "-fno-omit-frame-pointer",
+        "-fsanitize=address,undefined",
+    ];
+    c::build_c(
+        name,
+        out,
+        archive,
+        &[&flags[..], &["-fno-sanitize-recover=all"]].concat(),
+    )
 }
 
 #[test]

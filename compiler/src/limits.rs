@@ -208,19 +208,22 @@ pub fn check_shape(shape: &[usize], what: &str) -> Result<()> {
 /// Refuses a generated module whose packed weights or activation arena would exceed
 /// [`MAX_WEIGHTS_BYTES`] or [`MAX_SCRATCH_BYTES`].
 pub fn check_generated(weights: u64, scratch: u64) -> Result<()> {
-    if weights > MAX_WEIGHTS_BYTES {
-        return Err(Error::Model(format!(
-            "the packed weights would take {}; mnetc generates at most {}",
-            bytes_figure(weights),
-            bytes_figure(MAX_WEIGHTS_BYTES)
-        )));
-    }
-    if scratch > MAX_SCRATCH_BYTES {
-        return Err(Error::Model(format!(
-            "the activations would need a scratch of {}; mnetc generates at most {}",
-            bytes_figure(scratch),
-            bytes_figure(MAX_SCRATCH_BYTES)
-        )));
+    let checks = [
+        ("the packed weights would take", weights, MAX_WEIGHTS_BYTES),
+        (
+            "the activations would need a scratch of",
+            scratch,
+            MAX_SCRATCH_BYTES,
+        ),
+    ];
+    for (what, bytes, max) in checks {
+        if bytes > max {
+            return Err(Error::Model(format!(
+                "{what} {}; mnetc generates at most {}",
+                bytes_figure(bytes),
+                bytes_figure(max)
+            )));
+        }
     }
     Ok(())
 }

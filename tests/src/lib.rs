@@ -2,6 +2,7 @@
 //! onnxruntime's output) committed in `tests/fixtures`, plus those in `../shared/models` when
 //! that folder exists beside the repository, and the tolerance of the fixtures' README.
 
+pub mod c;
 pub mod onnx_edit;
 
 /// A model compiled by `build.rs` through [`mnetc::Builder`].

@@ -29,21 +29,7 @@ fn request<'a>(model: &'a Path, platform: Platform, out: &'a Path) -> Request<'a
 
 /// Builds `tests/c/NAME.c` against the package in `out` with the system C compiler.
 fn link_c(name: &str, out: &Path, archive: &Path) -> PathBuf {
-    let program = out.join(name);
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("c/{name}.c"));
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let status = Command::new(cc)
-        .arg("-O2")
-        .arg("-I")
-        .arg(out)
-        .arg(&source)
-        .arg(archive)
-        .args(["-lpthread", "-lm", "-ldl", "-o"])
-        .arg(&program)
-        .status()
-        .expect("run the C compiler");
-    assert!(status.success(), "{name}.c did not build");
-    program
+    mnetc_tests::c::build_c(name, out, archive, &["-O2"])
 }
 
 /// A float v1 (onnxruntime's output within the float tolerance) and an int8 one (onnxruntime's
