@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("Result", 0),
     ("ir", 1),
     ("target", 1),
+    ("limits", 1),
     ("rng", 2),
     ("program", 2),
     ("ops", 3),
