@@ -912,9 +912,54 @@ mod tests {
         }
     }
 
+    /// [`tasks_give_the_same_bits`] at sizes Miri runs in seconds (the full cases take it
+    /// more than ten minutes): still several tasks per call.
+    #[test]
+    #[cfg(miri)]
+    fn tasks_give_the_same_bits_small() {
+        use crate::conformance::{conv_case, dw_case, gemm_case};
+        gemm_case!(
+            crate::scalar::f32_gemm_minmax,
+            mnetc_targets::GENERIC,
+            5,
+            9,
+            7
+        );
+        dw_case!(
+            crate::scalar::f32_dwconv_nhwc_minmax,
+            5,
+            4,
+            8,
+            3,
+            2,
+            1,
+            1,
+            1,
+            1
+        );
+        conv_case!(
+            crate::scalar::f32_conv_minmax,
+            mnetc_targets::GENERIC,
+            9,
+            7,
+            3,
+            4,
+            3,
+            2,
+            1,
+            0,
+            1,
+            2
+        );
+    }
+
     /// The scalar kernels split into tasks on three threads give the bits of one task (the
     /// cases compare the scalar kernel with itself too).
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "minutes under Miri: tasks_give_the_same_bits_small runs there"
+    )]
     fn tasks_give_the_same_bits() {
         use crate::conformance::{conv_case, dw_case, gemm_case};
         gemm_case!(
