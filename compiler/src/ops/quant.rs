@@ -22,7 +22,8 @@ use crate::program::{Arg, Const, Elem, Kernel, Lowering, NHWC, TensorId};
 /// kernel's epilogue implements (`mnetc_runtime::scalar::requantize` is the runtime's; generated
 /// code is tested against this one through the interpreter).
 pub fn requantize(acc: i32, scale: f32, zero_point: i32, lo: i32, hi: i32) -> i32 {
-    let q = (acc as f32 * scale).round_ties_even() as i64 + zero_point as i64;
+    // (The float to i64 conversion saturates; so does the sum: a huge scale clamps to `hi`.)
+    let q = ((acc as f32 * scale).round_ties_even() as i64).saturating_add(zero_point as i64);
     q.clamp(lo as i64, hi as i64) as i32
 }
 
