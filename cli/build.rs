@@ -1,11 +1,12 @@
-//! Embeds the runtime crate's sources (every file of `runtime/src`), which `verify`, `bench` and
+//! Embeds the runtime crate's sources (every file of `runtime/src`, which `runtime-src` links to
+//! in the repository; `cargo package` copies them into the package), which `verify`, `bench` and
 //! `package` write into the crates they build, so the `mnetc` binary works wherever it is
 //! installed and a new kernel module needs no edit here.
 
 use std::path::Path;
 
 fn main() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/src");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("runtime-src");
     println!("cargo:rerun-if-changed={}", src.display());
     let mut files: Vec<String> = std::fs::read_dir(&src)
         .expect("runtime/src")
