@@ -1,6 +1,6 @@
 //! The `mnetc` command line: a thin shell over the library.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use mnetc::codegen::{CodegenOptions, Target, WeightsFile};
 use mnetc::ir::Tensor;
 use mnetc::{Error, Options, inspect};
@@ -277,8 +277,23 @@ impl ModelArgs {
     }
 }
 
+/// `mnetc --version`: the version, the runtime version generated code asks for, and the targets
+/// the compiler emits.
+fn version() -> String {
+    let targets: Vec<&str> = Target::all().map(|t| t.name()).collect();
+    format!(
+        "{} (generates code for mnetc-runtime {}; targets: {}, native)",
+        env!("CARGO_PKG_VERSION"),
+        mnetc::codegen::runtime_version(),
+        targets.join(", ")
+    )
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Built once per run; clap takes a `&'static str`.
+    let version: &'static str = Box::leak(version().into_boxed_str());
+    let matches = Cli::command().version(version).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match run(cli.command) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -459,13 +459,13 @@ pub fn package(req: &Request) -> Result<Package> {
         } else {
             arch
         };
-        if let Some(want) = target.desc().arch {
-            if want != arch {
-                return Err(Error::Options(format!(
-                    "--target {target} is for {want}; {} is {arch}",
-                    t.triple
-                )));
-            }
+        if let Some(want) = target.desc().arch
+            && want != arch
+        {
+            return Err(Error::Options(format!(
+                "--target {target} is for {want}; {} is {arch}",
+                t.triple
+            )));
         }
         plan.push((t.triple, target));
     }

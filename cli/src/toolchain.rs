@@ -21,7 +21,9 @@ pub(crate) fn runtime_toml() -> String {
         .map(|c| format!("'cfg({c})'"))
         .collect();
     format!(
-        "[package]\nname = \"mnetc-runtime\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[features]\nalloc = []\nstd = [\"alloc\"]\nmacros = []\n\n[lints.rust]\nunexpected_cfgs = {{ level = \"warn\", check-cfg = [{}] }}\n",
+        "[package]\nname = \"mnetc-runtime\"\nversion = \"{}\"\nedition = \"2024\"\n\n[features]\nalloc = []\nstd = [\"alloc\"]\nmacros = []\n\n[lints.rust]\nunexpected_cfgs = {{ level = \"warn\", check-cfg = [{}] }}\n",
+        // The embedded sources are the runtime of this release (the crates share one version).
+        env!("CARGO_PKG_VERSION"),
         cfgs.join(", ")
     )
 }

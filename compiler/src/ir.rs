@@ -433,7 +433,7 @@ pub enum LinearOp {
     },
     MatMul,
     /// Fully connected layer, the canonical form of Gemm/MatMul with constant weights:
-    /// `y[n] = act(sum_k x[k] * w[n][k] + b[n])`. inputs: x ([1, K]), weight ([N, K]), bias ([N]).
+    /// `y[n] = act(sum_k x[k] * w[n][k] + b[n])`. inputs: x (`[1, K]`), weight (`[N, K]`), bias (`[N]`).
     Dense {
         act: Clamp,
     },

@@ -1,14 +1,81 @@
-//! mnetc: a MobileNet compiler. This crate holds the front ends (ONNX, JSON), the typed IR, the
-//! passes, the reference interpreter, code generation and the build.rs [`Builder`]; the `mnetc`
-//! command is the `mnetc-cli` crate.
+//! mnetc: a MobileNet compiler. An ONNX MobileNet (as PyTorch, tf2onnx and other exporters
+//! write it, float or int8 QDQ) or mnetc's own JSON description of one goes in; a Rust module
+//! specialised to one width multiplier, one resolution and one CPU target comes out, with its
+//! weights packed into a side file. The module calls the kernels of the `mnetc-runtime` crate
+//! (`no_std`, no dependencies), which is the only thing a program that runs it depends on.
 //!
-//! ```no_run
-//! let options = mnetc::Options { resolution: Some(160), ..Default::default() };
-//! let graph = mnetc::frontend(std::path::Path::new("model.onnx"), &options)?;
+//! This crate holds the front ends ([`frontend`], [`import`]), the typed IR ([`ir`]), the
+//! passes ([`passes`]: BatchNorm folding, conv + BN + ReLU/ReLU6 fusion, shape specialisation),
+//! the reference interpreter ([`interp`]), memory planning and code generation ([`codegen`]),
+//! and the three ways to use them from Rust:
+//!
+//! - [`Builder`], for build scripts: a model in, `OUT_DIR/NAME.rs` and `NAME.weights` out;
+//! - [`compile_graph`] (after [`frontend`] or [`frontend_bytes`]): the module's source and
+//!   weights in memory, for tools that write them elsewhere or generate several targets;
+//! - the `mobilenet!` macro of `mnetc-macros`, re-exported by `mnetc-runtime` with its `macros`
+//!   feature, built on [`inline`].
+//!
+//! The `mnetc` command (`compile`, `verify`, `bench`, `package`, ...) is the `mnetc-cli` crate:
+//! `cargo install mnetc-cli`. The `photo` feature adds [`photo`]: decoding and resizing photos
+//! into a model's input.
+//!
+//! # A module in memory
+//!
+//! A small MobileNet v1 from a JSON description (two depthwise separable blocks at 32 x 32,
+//! seeded random weights), its layers counted, then generated for the portable target; the
+//! reference interpreter runs the same graph (the oracle the generated code is tested against):
+//!
+//! ```
+//! let description = r#"{
+//!     "name": "tiny", "alpha": 1.0, "resolution": 32, "classes": 10, "activation": "relu6",
+//!     "stem": {"channels": 8, "stride": 2},
+//!     "blocks": [{"channels": 16, "stride": 2}, {"channels": 32, "stride": 1}],
+//!     "weights": {"random": 7}
+//! }"#;
+//! let graph = mnetc::frontend_bytes(
+//!     description.as_bytes(),
+//!     std::path::Path::new("tiny.json"),
+//!     &mnetc::Options::default(),
+//! )?;
 //! let summary = mnetc::inspect::summarize(&graph);
-//! println!("{} multiply-adds", summary.total_macs);
+//! assert_eq!(summary.input, [1, 3, 32, 32]);
+//!
+//! let generated = mnetc::compile_graph(&graph, &mnetc::codegen::CodegenOptions::default())?;
+//! assert!(generated.source.contains("pub fn forward("));
+//! assert_eq!(generated.summary.macs, summary.total_macs);
+//! // `generated.source` goes to `net.rs`, `generated.weights` to `generated.weights_file`
+//! // beside it; the module then runs with `net::forward(&input, &mut output, &mut scratch)`.
+//!
+//! let input = mnetc::ir::Tensor::f32(vec![1, 3, 32, 32], vec![0.5; 3 * 32 * 32]);
+//! let outputs = mnetc::interp::run(&graph, &input)?;
+//! assert_eq!(outputs[0].shape, [1, 10]);
 //! # Ok::<(), mnetc::Error>(())
 //! ```
+//!
+//! # In a build script
+//!
+//! [`Builder`] writes the module and its weights (to `OUT_DIR` in a build script; here to a
+//! folder of the example's own):
+//!
+//! ```
+//! # let dir = std::env::temp_dir().join(format!("mnetc-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # std::fs::write(dir.join("tiny.json"), r#"{"name": "tiny", "alpha": 1.0, "resolution": 32,
+//! #     "classes": 10, "activation": "relu", "stem": {"channels": 8, "stride": 2},
+//! #     "blocks": [{"channels": 16, "stride": 2}], "weights": {"random": 7}}"#).unwrap();
+//! # let model = dir.join("tiny.json");
+//! // build.rs: `mnetc::Builder::new().name("net").compile("model.onnx")?;`
+//! let module = mnetc::Builder::new()
+//!     .name("net")
+//!     .resolution(32)
+//!     .out_dir(&dir)
+//!     .compile(&model)?;
+//! assert!(module.ends_with("net.rs") && dir.join("net.weights").exists());
+//! // src/lib.rs: `mod net { include!(concat!(env!("OUT_DIR"), "/net.rs")); }`
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), mnetc::Error>(())
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
 pub mod codegen;
@@ -22,6 +89,7 @@ pub mod limits;
 pub mod ops;
 pub mod passes;
 #[cfg(feature = "photo")]
+#[cfg_attr(docsrs, doc(cfg(feature = "photo")))]
 pub mod photo;
 pub mod preprocess;
 pub mod program;

@@ -1,21 +1,72 @@
 //! `mobilenet!`: a MobileNet built for one width multiplier, resolution and target at compile
 //! time, inline in the user's crate. A thin front end: it parses its arguments with `syn` and
-//! hands them to [`mnetc::inline`], the same compiler core as the `mnetc` command line and the
-//! build.rs `Builder`, so the module it expands to is the CLI's `mnetc compile` output (the
-//! weights file named by absolute path). Use it through `mnetc-runtime`'s `macros` feature:
+//! hands them to `mnetc::inline`, the same compiler core as the `mnetc` command line and the
+//! build.rs `Builder`, so the module it expands to is the CLI's `mnetc compile` output (its
+//! weights file written once, content-addressed, under `$TMPDIR/mnetc-macro` and named by
+//! absolute path). Use it through `mnetc-runtime`'s `macros` feature, which re-exports it:
+//!
+//! ```toml
+//! [dependencies]
+//! mnetc-runtime = { version = "0.1", features = ["macros"] }
+//! ```
 //!
 //! ```ignore
 //! mnetc_runtime::mobilenet!(alpha = 0.25, res = 128, weights = "model.onnx", name = net);
 //! ```
 //!
-//! Arguments (named, any order): `alpha = 0.5` and `res = 128` (the paper's MobileNet v1, or
-//! with `arch = v2 | v3_small | v3_large` that architecture, torchvision's tables),
-//! `classes = 1000`, `relu6 = false` (v1); or `model = "net.json"` (a JSON description) instead;
-//! `weights = "path"` (ONNX or safetensors, relative to `CARGO_MANIFEST_DIR`; without it the
-//! module reads its weights at run time with `Net::from_bytes`); `name = ident` (default
-//! `mobilenet`); `target = auto` or a target's name (`generic`, `avx2`, `avxvnni`, `neon`,
-//! `wasm_simd128` for `wasm-simd128`, ...; default `auto`: chosen by the build's `cfg`); `preprocess = torchvision | keras | keras_v3 | caffe | unit | auto` (the
-//! module also gets `forward_rgb8`). Errors point at the argument they are about.
+//! # Arguments
+//!
+//! Named, in any order, each at most once. The network is either one of the papers' MobileNets
+//! (`alpha` and `res`, with `arch`, `classes`, `relu6`) or a JSON description (`model`):
+//!
+//! | argument | value | meaning |
+//! | --- | --- | --- |
+//! | `alpha` | number in (0, 1], e.g. `0.5` | width multiplier |
+//! | `res` | integer, e.g. `128` | input height and width |
+//! | `arch` | `v1` (default), `v2`, `v3_small`, `v3_large` | the architecture: the v1 paper's Table 1, or torchvision's tables for v2 and v3 |
+//! | `classes` | integer (default 1000) | classifier outputs |
+//! | `relu6` | `true` or `false` (default) | v1 with ReLU6 instead of ReLU |
+//! | `model` | string: a JSON description's path | the network and its weights as `mnetc describe` writes them; not with the five above |
+//! | `weights` | string: an ONNX or safetensors file's path | the trained weights, matched to the network's layers and embedded; without it the module is a `Net` that takes its weights at run time (`Net::from_bytes`, the file `mnetc compile --runtime-weights` writes), and so is a description whose weights are `random` placeholders |
+//! | `name` | identifier (default `mobilenet`) | the module's name |
+//! | `target` | `auto` (default), `generic`, `avx2`, `avxvnni`, `avx512`, `avx512vnni`, `neon`, `neondot`, `rvv`, `wasm_simd128` | the kernels: `auto` chooses by the build's `cfg` (avx2 on x86-64 with AVX2 and FMA enabled, avxvnni if AVX-VNNI is enabled too, neon or neondot on aarch64, wasm_simd128 on wasm32 with simd128, else generic; never rvv or avx512) |
+//! | `preprocess` | `torchvision`, `keras`, `keras_v3`, `caffe`, `unit` or `auto` | the module also gets `forward_rgb8` and `forward_frame`, which take 8-bit RGB pixels or camera frames and apply this preprocessing |
+//!
+//! Paths are relative to the crate's `Cargo.toml` (`CARGO_MANIFEST_DIR`). Errors stop the build
+//! at the argument they are about: an unknown argument or architecture, a file that does not
+//! exist, weights that do not fit the network, `model` combined with `alpha`.
+//!
+//! # Example
+//!
+//! A tiny JSON description (`doc/tiny.json`: a v1 stem and two depthwise separable blocks at
+//! 32 x 32, with seeded placeholder weights, so the module takes its weights at run time)
+//! expanded to a module, given the weights file mnetc writes for it, run, and compared with
+//! mnetc's reference interpreter on the same description:
+//!
+//! ```
+//! mnetc_macros::mobilenet!(model = "doc/tiny.json", name = tiny, target = generic);
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/doc/tiny.json");
+//! let graph = mnetc::frontend(std::path::Path::new(path), &mnetc::Options::default())?;
+//! // What `mnetc compile doc/tiny.json --runtime-weights` writes beside its module.
+//! let options = mnetc::codegen::CodegenOptions { runtime_weights: true, ..Default::default() };
+//! let weights = mnetc::compile_graph(&graph, &options)?.weights;
+//! let net = tiny::Net::from_bytes(&weights).expect("the weights of this network and target");
+//!
+//! let input = [0.5f32; tiny::INPUT_LEN];
+//! let mut output = [0f32; tiny::OUTPUT_LEN];
+//! let mut scratch = mnetc_runtime::boxed_zeroed::<tiny::Scratch>();
+//! net.forward(&input, &mut output, &mut scratch);
+//!
+//! let x = mnetc::ir::Tensor::f32(tiny::INPUT_SHAPE.to_vec(), input.to_vec());
+//! let expected = mnetc::interp::run(&graph, &x)?[0].to_f32();
+//! assert_eq!(tiny::OUTPUT_SHAPE, [1, 10]);
+//! assert!(expected.iter().any(|v| v.abs() > 1e-3));
+//! for (got, want) in output.iter().zip(&expected) {
+//!     assert!((got - want).abs() <= 1e-4 * want.abs().max(1.0), "{got} vs {want}");
+//! }
+//! # Ok::<(), mnetc::Error>(())
+//! ```
 
 use mnetc::codegen::Target;
 use mnetc::inline::{Arg, Network, Request, TargetChoice};

@@ -509,7 +509,7 @@ conv_kernel! {
                 // With output channels in pairs of vectors, six pixels share each broadcast of an
                 // input value between two weight vectors: 12 accumulators, 8 loads per 12 FMAs
                 // instead of 9 per 8.
-                while ox0 + CONV_PX2 <= last && COP % 16 == 0 {
+                while ox0 + CONV_PX2 <= last && COP.is_multiple_of(16) {
                     for cb in (0..COP).step_by(16) {
                         let bias = [_mm256_loadu_ps(rb.add(cb)), _mm256_loadu_ps(rb.add(cb + 8))];
                         let mut acc = [bias; CONV_PX2];
@@ -814,7 +814,7 @@ qdwconv_kernel! {
                             for (i, pair) in row.iter_mut().enumerate().take(width) {
                                 let cur = next;
                                 next = load(iy, ix0 + i as isize + 1, c);
-                                if SW % 2 == 0 && i % 2 == 1 {
+                                if SW.is_multiple_of(2) && i % 2 == 1 {
                                     continue;
                                 }
                                 *pair = [_mm256_unpacklo_epi16(cur, next), _mm256_unpackhi_epi16(cur, next)];

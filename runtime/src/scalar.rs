@@ -518,7 +518,7 @@ pub fn f32_scale_rows<const K: usize, const R: usize, const WN: usize>(
     s: &[f32; K],
     y: &mut [f32; WN],
 ) {
-    const { assert!(K > 0 && R > 0 && WN % (K * R) == 0) };
+    const { assert!(K > 0 && R > 0 && WN.is_multiple_of(K * R)) };
     for (yb, wb) in y.chunks_exact_mut(K * R).zip(w.chunks_exact(K * R)) {
         for ((yr, wr), &sk) in yb.chunks_exact_mut(R).zip(wb.chunks_exact(R)).zip(s) {
             for (d, &v) in yr.iter_mut().zip(wr) {
@@ -1116,7 +1116,7 @@ pub(crate) const MAGIC: f32 = 12_582_912.0;
 /// The requantization of a 32-bit sum, mnetc's one definition (the compiler's
 /// `ops::quant::requantize` is the reference it is tested against):
 /// `clamp(round_half_even(acc as f32 * scale) + q.zero, q.lo, q.hi)`. The product is clamped
-/// to the bounds less the zero point first, then rounded by adding [`MAGIC`]: the same bits as
+/// to the bounds less the zero point first, then rounded by adding `MAGIC` (1.5 * 2^23): the same bits as
 /// rounding then clamping, and what every SIMD kernel computes lane by lane (no fused
 /// multiply-add anywhere).
 #[inline(always)]

@@ -38,7 +38,7 @@ pub fn weights<T: Element, const OFF: usize, const LEN: usize, const N: usize>(
 ) -> &[T; LEN] {
     const {
         assert!(
-            OFF % 64 == 0 && OFF + bytes::<T>(LEN) <= N,
+            OFF.is_multiple_of(64) && OFF + bytes::<T>(LEN) <= N,
             "weight view out of bounds or misaligned"
         )
     };

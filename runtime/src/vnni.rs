@@ -63,7 +63,7 @@ pub(crate) fn gemm<V: Lanes16, const MR: usize, const K: usize, const N: usize>(
     panels: Range<usize>,
 ) {
     let kq = K.div_ceil(4);
-    let direct = K % 4 == 0;
+    let direct = K.is_multiple_of(4);
     // With K not a multiple of 4, the current tile's rows in zero-padded groups of four,
     // copied when the tile changes: a tile's panels come one after another.
     let mut quads = [[0u32; K]; MR];
@@ -233,7 +233,7 @@ pub(crate) fn dwconv<
             let (bp, sp) = (bt.as_ptr(), st.as_ptr());
             if n == 32 {
                 dw.block::<V, 32, KH, KW, C, SW>(wb, bp, sp, c0, n, rows.clone(), q);
-            } else if n % 4 == 0 {
+            } else if n.is_multiple_of(4) {
                 dw.block::<V, 4, KH, KW, C, SW>(wb, bp, sp, c0, n, rows.clone(), q);
             } else {
                 dw.block::<V, 0, KH, KW, C, SW>(wb, bp, sp, c0, n, rows.clone(), q);

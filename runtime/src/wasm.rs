@@ -182,7 +182,7 @@ dwconv_kernel! {
                     pixel(oy, ox);
                 }
                 let mut ox0 = first;
-                while ox0 + DW_PX <= last && C % 8 == 0 {
+                while ox0 + DW_PX <= last && C.is_multiple_of(8) {
                     for c in (0..C).step_by(8) {
                         let b0 = [load(bp.add(c)), load(bp.add(c + 4))];
                         let mut acc = [b0; DW_PX];

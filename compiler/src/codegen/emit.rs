@@ -270,7 +270,8 @@ impl Module<'_> {
             " Runs the network on `input` ({own_name}, shape `INPUT_SHAPE`) and writes `OUTPUT_SHAPE` values to `output`."
         );
         let other_doc = format!(
-            " [`forward`] for an input in {other_layout} layout (shape `{other_dims:?}`), as images arrive."
+            " {} for an input in {other_layout} layout (shape `{other_dims:?}`), as images arrive.",
+            self.entry_link("forward", true)
         );
         let uses_arena = self
             .program
@@ -346,7 +347,11 @@ impl Module<'_> {
         let frame_items = self.frame_items();
         let run_rgb8 = self.run_rgb8(&steps, &copy_out, &weights_param);
         let run_q = self.run_q(&steps, &weights_param);
+        let runtime_version = super::runtime_version();
         quote! {
+            // The runtime version this module's kernel calls are written for: another stops the
+            // build here, with a message naming both.
+            #rt::generated_for!(#runtime_version);
             #guard
 
             /// Shape of the input, in the model's own layout.
@@ -606,6 +611,17 @@ impl Module<'_> {
         )
     }
 
+    /// An intra-doc link to entry point `name`: a free function with embedded weights, a
+    /// method of `Net` with run-time weights (`within_net`: the link is in one of `Net`'s
+    /// docs), so `cargo doc` resolves it either way.
+    fn entry_link(&self, name: &str, within_net: bool) -> String {
+        match (self.weights_file.is_some(), within_net) {
+            (true, _) => format!("[`{name}`]"),
+            (false, true) => format!("[`{name}`](Self::{name})"),
+            (false, false) => format!("[`{name}`](Net::{name})"),
+        }
+    }
+
     /// A public entry point in two forms: `NAME_parallel`, whose kernels run their tasks on a
     /// `pool` it takes last, with `body`; and `NAME`, which calls it on `pool::Sequential`.
     #[allow(clippy::too_many_arguments)]
@@ -627,8 +643,9 @@ impl Module<'_> {
             quote!(self.#parallel)
         };
         let parallel_doc = format!(
-            " [`{name}`] with every kernel call's tasks run on `pool`: the same output, to the \
-             bit, on any number of threads (the tasks are fixed when the module is generated)."
+            " {} with every kernel call's tasks run on `pool`: the same output, to the bit, on \
+             any number of threads (the tasks are fixed when the module is generated).",
+            self.entry_link(name, true)
         );
         quote! {
             #[doc = #doc]
@@ -670,13 +687,18 @@ impl Module<'_> {
             crate::preprocess::Resize::Stretch => quote!(#rt::frame::Fit::Stretch),
         };
         let (h, w) = (lit(height), lit(width));
+        let link = self.entry_link("forward_frame", false);
+        let scratch_doc = format!(
+            " Working memory of {link}'s resize (about 300 KB at 224 x 224); all zeros is a \
+             valid value."
+        );
+        let fit_doc = format!(" How {link} brings a frame to the input's size.");
         quote! {
-            /// Working memory of [`forward_frame`]'s resize (about 300 KB at 224 x 224); all
-            /// zeros is a valid value.
+            #[doc = #scratch_doc]
             #[allow(dead_code)]
             pub type FrameScratch = #rt::frame::FrameScratch<#h, #w, INPUT_LEN, { #rt::frame::coef_len(#w) }, { #rt::frame::row_len(#w) }>;
 
-            /// How [`forward_frame`] brings a frame to the input's size.
+            #[doc = #fit_doc]
             #[allow(dead_code)]
             pub const FIT: #rt::frame::Fit = #fit;
         }
@@ -692,13 +714,16 @@ impl Module<'_> {
         } else {
             quote!(self.forward_rgb8_parallel)
         };
+        let doc = format!(
+            " {} on a frame of any size, row stride and pixel layout (RGB, RGBA, BGRA, NV21, \
+             NV12), resized and cropped as the preprocessing says without allocating; refuses a \
+             frame `frame::check` refuses or one more than `frame::MAX_SCALE` times the input.",
+            self.entry_link("forward_rgb8", true)
+        );
         self.entry(
             receiver,
             "forward_frame",
-            " [`forward_rgb8`] on a frame of any size, row stride and pixel layout (RGB, RGBA, \
-             BGRA, NV21, NV12), resized and cropped as the preprocessing says without \
-             allocating; refuses a frame `frame::check` refuses or one more than \
-             `frame::MAX_SCALE` times the input.",
+            &doc,
             quote!(frame: &#rt::frame::Frame, output: &mut [f32; OUTPUT_LEN], scratch: &mut Scratch, frame_scratch: &mut FrameScratch),
             quote!(frame, output, scratch, frame_scratch),
             quote!(-> Result<(), #rt::frame::FrameError>),

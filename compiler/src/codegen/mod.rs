@@ -157,6 +157,23 @@ pub const WEIGHTS_VERSION: u32 = 1;
 /// Bytes before the blob in a run-time weights file.
 pub const WEIGHTS_HEADER: usize = 64;
 
+/// The `mnetc-runtime` version generated code asks for (`generated_for!`): this compiler's own,
+/// as the crates are released together at one version, cut to the part Cargo's semver rules
+/// keep fixed among compatible releases (`"0.1"` for 0.1.x, `"2"` for 2.x.y).
+pub fn runtime_version() -> &'static str {
+    let version = env!("CARGO_PKG_VERSION");
+    let major = version.split('.').next().unwrap_or(version);
+    let end = if major == "0" {
+        version
+            .match_indices('.')
+            .nth(1)
+            .map_or(version.len(), |(i, _)| i)
+    } else {
+        major.len()
+    };
+    &version[..end]
+}
+
 /// What a weights blob must match to be used by a module: SHA-256 of the target, the input and
 /// output shapes, and the length of every packed tensor in order (the packing follows from the
 /// target and the shapes). Two networks with the same architecture and target share it, so

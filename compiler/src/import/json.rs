@@ -803,24 +803,24 @@ impl Builder<'_> {
             pad_value: 0.0,
         });
         let mut y = self.node(name, op, vec![Some(x), Some(w), b]);
-        if let Source::File(map) = &self.source {
-            if map.contains_key(&format!("{name}.bn.weight")) {
-                let mut inputs = vec![Some(y)];
-                for part in ["weight", "bias", "running_mean", "running_var"] {
-                    inputs.push(Some(self.required(
-                        &format!("{name}.bn.{part}"),
-                        &[cout],
-                        |_| unreachable!(),
-                    )?));
-                }
-                y = self.node(
-                    &format!("{name}.bn"),
-                    Op::Normalization(NormalizationOp::BatchNorm {
-                        epsilon: self.desc.bn_epsilon,
-                    }),
-                    inputs,
-                );
+        if let Source::File(map) = &self.source
+            && map.contains_key(&format!("{name}.bn.weight"))
+        {
+            let mut inputs = vec![Some(y)];
+            for part in ["weight", "bias", "running_mean", "running_var"] {
+                inputs.push(Some(self.required(
+                    &format!("{name}.bn.{part}"),
+                    &[cout],
+                    |_| unreachable!(),
+                )?));
             }
+            y = self.node(
+                &format!("{name}.bn"),
+                Op::Normalization(NormalizationOp::BatchNorm {
+                    epsilon: self.desc.bn_epsilon,
+                }),
+                inputs,
+            );
         }
         Ok(match act {
             Some(act) => self.activation(y, &format!("{name}.act"), act),
@@ -1012,12 +1012,12 @@ fn build(desc: &Description, source: Source, path: &str) -> Result<Graph> {
     let logits = b.node("classifier", gemm, vec![Some(flat), Some(w), bias]);
     b.graph.values[logits].name = "logits".into();
     b.graph.outputs = vec![logits];
-    if let Source::File(map) = &b.source {
-        if let Some(name) = map.keys().min() {
-            return Err(Error::Options(format!(
-                "the safetensors file has a tensor '{name}' that the description does not use"
-            )));
-        }
+    if let Source::File(map) = &b.source
+        && let Some(name) = map.keys().min()
+    {
+        return Err(Error::Options(format!(
+            "the safetensors file has a tensor '{name}' that the description does not use"
+        )));
     }
     Ok(b.graph)
 }

@@ -50,23 +50,23 @@ pub(crate) fn infer(cx: &InferCx, conv: &mut Conv) -> Result<Inferred> {
                 format!("weight shape {w:?} does not fit {c} input channels in {g} group(s)"),
             ));
         }
-        if let Some(Some(b)) = in_shapes.get(2) {
-            if b.as_slice() != [m] {
-                return Err(Error::node(
-                    node,
-                    None,
-                    format!("bias shape {b:?} should be [{m}]"),
-                ));
-            }
+        if let Some(Some(b)) = in_shapes.get(2)
+            && b.as_slice() != [m]
+        {
+            return Err(Error::node(
+                node,
+                None,
+                format!("bias shape {b:?} should be [{m}]"),
+            ));
         }
-        if let Some(Some(s)) = in_shapes.get(3) {
-            if s.as_slice() != [1, c, 1, 1] {
-                return Err(Error::node(
-                    node,
-                    None,
-                    format!("input channel scale shape {s:?} should be [1, {c}, 1, 1]"),
-                ));
-            }
+        if let Some(Some(s)) = in_shapes.get(3)
+            && s.as_slice() != [1, c, 1, 1]
+        {
+            return Err(Error::node(
+                node,
+                None,
+                format!("input channel scale shape {s:?} should be [1, {c}, 1, 1]"),
+            ));
         }
         let out_hw = resolve_window(node, [x[2], x[3]], &mut conv.window, false)?;
         vec![x[0], m, out_hw[0], out_hw[1]]

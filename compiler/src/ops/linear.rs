@@ -32,14 +32,14 @@ pub(crate) fn infer_gemm(cx: &InferCx, trans_a: &bool, trans_b: &bool) -> Result
                 ),
             ));
         }
-        if let Some(Some(c)) = in_shapes.get(2) {
-            if broadcast(c, &[m, n]).as_deref() != Some(&[m, n]) {
-                return Err(Error::node(
-                    node,
-                    None,
-                    format!("C {c:?} does not broadcast to [{m}, {n}]"),
-                ));
-            }
+        if let Some(Some(c)) = in_shapes.get(2)
+            && broadcast(c, &[m, n]).as_deref() != Some(&[m, n])
+        {
+            return Err(Error::node(
+                node,
+                None,
+                format!("C {c:?} does not broadcast to [{m}, {n}]"),
+            ));
         }
         vec![m, n]
     };

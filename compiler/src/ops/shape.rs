@@ -230,7 +230,7 @@ pub fn reshape(node: &Node, x: &[usize], target: &[i64], allowzero: bool) -> Res
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| Error::node(node, None, format!("shape {target:?} is too large")))?;
     if let Some(i) = infer {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(Error::node(
                 node,
                 None,

@@ -20,26 +20,26 @@ use crate::ops::normalization::batch_norm_affine;
 pub fn run(graph: &mut Graph) -> Result<()> {
     let mut index = 0;
     while index < graph.nodes.len() {
-        if let Some((scale, shift)) = affine_of(graph, index) {
-            if let Some(producer) = foldable_producer(graph, index, scale.len()) {
-                apply(graph, producer, &scale, &shift);
-                let node = &mut graph.nodes[index];
-                if let Op::Activation(ActivationOp::HardSigmoid { .. }) = node.op {
-                    // What is left of it: the clamp to [0, 1].
-                    node.op = Op::Activation(ActivationOp::Clip(Clamp::new(0.0, 1.0)));
-                    index += 1;
-                    continue;
-                }
-                // `scale` and `shift` hold the meaning now: put the activation first to absorb.
-                if node
-                    .input(0)
-                    .is_some_and(|a| graph.values[a].constant.is_some())
-                {
-                    node.inputs.swap(0, 1);
-                }
-                graph.absorb_into_producer(index);
+        if let Some((scale, shift)) = affine_of(graph, index)
+            && let Some(producer) = foldable_producer(graph, index, scale.len())
+        {
+            apply(graph, producer, &scale, &shift);
+            let node = &mut graph.nodes[index];
+            if let Op::Activation(ActivationOp::HardSigmoid { .. }) = node.op {
+                // What is left of it: the clamp to [0, 1].
+                node.op = Op::Activation(ActivationOp::Clip(Clamp::new(0.0, 1.0)));
+                index += 1;
                 continue;
             }
+            // `scale` and `shift` hold the meaning now: put the activation first to absorb.
+            if node
+                .input(0)
+                .is_some_and(|a| graph.values[a].constant.is_some())
+            {
+                node.inputs.swap(0, 1);
+            }
+            graph.absorb_into_producer(index);
+            continue;
         }
         index += 1;
     }

@@ -130,13 +130,13 @@ impl<'a> Attrs<'a> {
     /// The window of a conv or pooling op: `kernel_shape` (`[0, 0]` if absent), `strides`,
     /// `pads`, `auto_pad`; `dilations` must be all 1.
     pub fn window(&self) -> Result<crate::ir::Window, Error> {
-        if let Some(d) = self.ints("dilations")? {
-            if d.iter().any(|&x| x != 1) {
-                return Err(self.issue(
-                    Some("dilations"),
-                    format!("= {d:?} is not supported (only 1)"),
-                ));
-            }
+        if let Some(d) = self.ints("dilations")?
+            && d.iter().any(|&x| x != 1)
+        {
+            return Err(self.issue(
+                Some("dilations"),
+                format!("= {d:?} is not supported (only 1)"),
+            ));
         }
         let strides = self.pair("strides", [1, 1])?;
         if strides.contains(&0) {
