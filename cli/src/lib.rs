@@ -4,6 +4,7 @@
 //! `mobilenet!` macro compile only the compiler.
 
 pub mod package;
+pub mod sweep;
 mod toolchain;
 pub mod verify;
 pub mod web;

@@ -204,6 +204,36 @@ enum Command {
     },
     /// Print the JSON description of one of the papers' MobileNets: v1 (Table 1), v2, v3-small
     /// or v3-large (torchvision's block tables and channel rounding).
+    /// Time every (alpha, resolution) specialisation of an architecture side by side on this
+    /// CPU (or every resolution of --model): DIR/sweep.md (a table like the MobileNet paper's
+    /// Tables 6 and 7, with the measured latency), sweep.json and sweep.svg (latency against
+    /// multiply-adds, a line per alpha).
+    Sweep {
+        /// v1, v2, v3-small or v3-large.
+        #[arg(long, default_value = "v1")]
+        arch: mnetc::import::json::Arch,
+        /// A model file to re-specialise at each resolution instead (alpha: JSON descriptions
+        /// only).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Width multipliers, comma-separated (default for --arch: 1,0.75,0.5,0.25).
+        #[arg(long, value_delimiter = ',')]
+        alpha: Option<Vec<f64>>,
+        /// Resolutions, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "224,192,160,128")]
+        res: Vec<usize>,
+        #[arg(long, default_value = "native")]
+        target: String,
+        /// Threads of the pool each network runs on (0: one per CPU).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Timed runs of each network (interleaved, after a warm-up).
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+        /// The folder for sweep.md, sweep.json and sweep.svg.
+        #[arg(short, long, default_value = "sweep")]
+        output: PathBuf,
+    },
     Describe {
         /// v1, v2, v3-small or v3-large.
         #[arg(long, default_value = "v1")]
@@ -640,11 +670,7 @@ fn run(command: Command) -> Result<bool, Error> {
             let t = times.ok_or_else(|| Error::Internal("the runner printed no timings".into()))?;
             let (median, min) = (t.median_ns, t.min_ns);
             let flops = 2.0 * built.macs as f64;
-            let on = match threads {
-                1 => "1 thread".to_string(),
-                0 => "a thread per CPU".into(),
-                n => format!("{n} threads"),
-            };
+            let on = threads_text(threads);
             println!(
                 "{} ({target}, {on}): median {:.3} ms, min {:.3} ms over {runs} runs, {:.1} GFLOP/s at the median",
                 model.model.display(),
@@ -690,6 +716,65 @@ fn run(command: Command) -> Result<bool, Error> {
                 );
             }
         }
+        Command::Sweep {
+            arch,
+            model,
+            alpha,
+            res,
+            target,
+            threads,
+            runs,
+            output,
+        } => {
+            let target: Target = target.parse()?;
+            if !target.runs_here() {
+                return Err(Error::Options(format!(
+                    "this CPU cannot run --target {target} code natively; sweep on the device"
+                )));
+            }
+            let alphas = alpha.unwrap_or_else(|| match model {
+                Some(_) => Vec::new(),
+                None => vec![1.0, 0.75, 0.5, 0.25],
+            });
+            let request = mnetc_cli::sweep::Request {
+                arch,
+                model: model.as_deref(),
+                alphas: &alphas,
+                resolutions: &res,
+                target,
+                threads,
+                runs,
+            };
+            let what = match &model {
+                Some(m) => m.display().to_string(),
+                None => format!("MobileNet {arch}"),
+            };
+            let heading = format!("# {what} on {target}, {}", threads_text(threads));
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar.set_message(format!(
+                "compiling {} specialisations",
+                alphas.len().max(1) * res.len()
+            ));
+            let compiled = mnetc_cli::sweep::compile(&request)?;
+            // The compile-time columns are written at once; the times replace them when done.
+            let points: Vec<_> = compiled.iter().map(|c| c.point.clone()).collect();
+            mnetc_cli::sweep::write(&output, &points, &heading)?;
+            bar.set_message(format!(
+                "building {} networks into one program",
+                compiled.len()
+            ));
+            let count = compiled.len();
+            let points = mnetc_cli::sweep::time_with(&request, compiled, || {
+                bar.set_message(format!(
+                    "timing {count} networks, {runs} interleaved runs each"
+                ));
+            })?;
+            bar.finish_and_clear();
+            mnetc_cli::sweep::write(&output, &points, &heading)?;
+            print!("{}", mnetc_cli::sweep::markdown(&points, &heading));
+            println!("\n{}: sweep.md, sweep.json, sweep.svg", output.display());
+        }
         Command::Describe {
             arch,
             alpha,
@@ -714,6 +799,15 @@ fn run(command: Command) -> Result<bool, Error> {
         }
     }
     Ok(true)
+}
+
+/// "1 thread", "4 threads", "a thread per CPU" (0).
+fn threads_text(threads: usize) -> String {
+    match threads {
+        1 => "1 thread".to_string(),
+        0 => "a thread per CPU".into(),
+        n => format!("{n} threads"),
+    }
 }
 
 /// Reads a raw little-endian f32 file of exactly `len` values.

@@ -584,6 +584,41 @@ macro_rules! nets {
             })*
             assert_eq!(at, input.len(), "input length");
             std::fs::write(&args[2], out).expect("write output");
+            // With `runs=R`: every network timed, interleaved, round after round; a line of
+            // median and minimum nanoseconds per network.
+            let Some(runs) = args.iter().find_map(|a| a.strip_prefix("runs=")) else {
+                return;
+            };
+            let runs: usize = runs.parse().expect("runs");
+            let mut at = 0;
+            let mut forwards: Vec<Box<dyn FnMut() + '_>> = Vec::new();
+            let pool = &pool;
+            $({
+                let x: Box<[f32; $net::INPUT_LEN]> = input[at..at + $net::INPUT_LEN].to_vec().into_boxed_slice().try_into().expect("input length");
+                at += $net::INPUT_LEN;
+                let mut y = Box::new([0f32; $net::OUTPUT_LEN]);
+                let mut scratch = mnetc_runtime::boxed_zeroed::<$net::Scratch>();
+                forwards.push(Box::new(move || {
+                    $net::forward_parallel(std::hint::black_box(&x), &mut y, &mut scratch, pool)
+                }));
+            })*
+            for forward in forwards.iter_mut() {
+                for _ in 0..3 {
+                    forward();
+                }
+            }
+            let mut times = vec![Vec::with_capacity(runs); forwards.len()];
+            for _ in 0..runs {
+                for (forward, t) in forwards.iter_mut().zip(times.iter_mut()) {
+                    let start = std::time::Instant::now();
+                    forward();
+                    t.push(start.elapsed().as_nanos());
+                }
+            }
+            for mut t in times {
+                t.sort_unstable();
+                println!("{} {}", t[t.len() / 2], t[0]);
+            }
         }
     };
 }
@@ -708,6 +743,22 @@ impl Runner {
                 y[at - n..at].to_vec()
             })
             .collect())
+    }
+
+    /// Times a [`build_batch`] program's networks on their inputs: `runs` timed runs of each
+    /// after a warm-up, interleaved (one run of every network, then the next round), so a change
+    /// of the machine's speed touches them alike. Their median and minimum, in order.
+    pub fn time_batch(&self, inputs: &[Vec<f32>], runs: usize) -> Result<Vec<Timing>> {
+        let flat: Vec<f32> = inputs.concat();
+        let (_, text) = self.execute_f32(&flat, &[format!("runs={runs}")])?;
+        let timings: Option<Vec<Timing>> = text.lines().map(timing).collect();
+        match timings {
+            Some(t) if t.len() == inputs.len() => Ok(t),
+            _ => Err(Error::GeneratedRun(format!(
+                "the batch printed no timings for its {} networks: {text}",
+                inputs.len()
+            ))),
+        }
     }
 
     /// Writes `input` to the program's input file and runs it with `extra` arguments.

@@ -147,6 +147,17 @@ pub enum Arch {
     V3Large,
 }
 
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Arch::V1 => "v1",
+            Arch::V2 => "v2",
+            Arch::V3Small => "v3-small",
+            Arch::V3Large => "v3-large",
+        })
+    }
+}
+
 impl std::str::FromStr for Arch {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Arch, String> {
