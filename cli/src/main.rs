@@ -230,6 +230,10 @@ enum Command {
         /// Timed runs of each network (interleaved, after a warm-up).
         #[arg(long, default_value_t = 50)]
         runs: usize,
+        /// A CSV of alpha,res,top-1 (%) figures, such as the paper's (docs/PERFORMANCE.md): the
+        /// table gains a column, the chart a top-1 against latency panel.
+        #[arg(long)]
+        accuracy: Option<PathBuf>,
         /// The folder for sweep.md, sweep.json and sweep.svg.
         #[arg(short, long, default_value = "sweep")]
         output: PathBuf,
@@ -724,9 +728,14 @@ fn run(command: Command) -> Result<bool, Error> {
             target,
             threads,
             runs,
+            accuracy,
             output,
         } => {
             let target: Target = target.parse()?;
+            let accuracy = match &accuracy {
+                Some(path) => mnetc_cli::sweep::read_accuracy(path)?,
+                None => Vec::new(),
+            };
             if !target.runs_here() {
                 return Err(Error::Options(format!(
                     "this CPU cannot run --target {target} code natively; sweep on the device"
@@ -756,7 +765,8 @@ fn run(command: Command) -> Result<bool, Error> {
                 "compiling {} specialisations",
                 alphas.len().max(1) * res.len()
             ));
-            let compiled = mnetc_cli::sweep::compile(&request)?;
+            let mut compiled = mnetc_cli::sweep::compile(&request)?;
+            mnetc_cli::sweep::apply_accuracy(compiled.iter_mut().map(|c| &mut c.point), &accuracy);
             // The compile-time columns are written at once; the times replace them when done.
             let points: Vec<_> = compiled.iter().map(|c| c.point.clone()).collect();
             mnetc_cli::sweep::write(&output, &points, &heading)?;

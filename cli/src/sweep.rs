@@ -42,6 +42,8 @@ pub struct Point {
     /// Median and minimum nanoseconds of a forward pass, once timed.
     pub median_ns: Option<u64>,
     pub min_ns: Option<u64>,
+    /// ImageNet top-1 accuracy in percent, when given (`--accuracy`).
+    pub top1: Option<f64>,
 }
 
 impl Point {
@@ -129,6 +131,7 @@ pub fn compile(req: &Request) -> Result<Vec<Compiled>, Error> {
                 scratch_bytes: generated.summary.scratch_bytes,
                 median_ns: None,
                 min_ns: None,
+                top1: None,
             };
             out.push(Compiled {
                 point,
@@ -183,11 +186,14 @@ fn alpha_text(a: Option<f64>) -> String {
 
 /// The table, as the paper's Tables 6 and 7 lay theirs out, with the measured columns.
 pub fn markdown(points: &[Point], heading: &str) -> String {
+    let accuracy = points.iter().any(|p| p.top1.is_some());
     let mut s = format!("{heading}\n\n");
-    s.push_str("| alpha | res | M multiply-adds | M parameters | weights bytes | scratch bytes | median ms | min ms | GFLOP/s |\n");
-    s.push_str("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    s.push_str("| alpha | res | M multiply-adds | M parameters | weights bytes | scratch bytes | median ms | min ms | GFLOP/s |");
+    s.push_str(if accuracy { " top-1 % |\n" } else { "\n" });
+    s.push_str("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    s.push_str(if accuracy { " ---: |\n" } else { "\n" });
     for p in points {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "| {} | {} | {:.1} | {:.3} | {} | {} | {} | {} | {} |",
             alpha_text(p.alpha),
@@ -200,6 +206,10 @@ pub fn markdown(points: &[Point], heading: &str) -> String {
             ms(p.min_ns),
             p.gflops().map_or("-".into(), |g| format!("{g:.1}")),
         );
+        if accuracy {
+            let _ = write!(s, " {} |", p.top1.map_or("-".into(), |t| format!("{t}")));
+        }
+        s.push('\n');
     }
     s
 }
@@ -220,80 +230,193 @@ pub fn json(points: &[Point]) -> String {
                 "median_ns": p.median_ns,
                 "min_ns": p.min_ns,
                 "gflops": p.gflops(),
+                "top1": p.top1,
             })
         })
         .collect();
     serde_json::to_string_pretty(&rows).expect("plain values") + "\n"
 }
 
-/// The chart: median latency against multiply-adds, a line per alpha through its resolutions,
-/// each point labelled with its resolution (SVG, drawn by plotters).
-pub fn svg(points: &[Point], title: &str) -> Result<String, Error> {
+type Area<'a> =
+    plotters::drawing::DrawingArea<plotters::prelude::SVGBackend<'a>, plotters::coord::Shift>;
+
+/// One panel of the chart: `y` against `x` for every point that has both, a line per alpha
+/// through its resolutions, each point labelled with its resolution.
+fn panel(
+    area: &Area,
+    points: &[Point],
+    (x, x_desc): (fn(&Point) -> Option<f64>, &str),
+    (y, y_desc): (fn(&Point) -> Option<f64>, &str),
+    caption: &str,
+) -> Result<(), Error> {
     use plotters::prelude::*;
     let fail = |e: &dyn std::fmt::Display| Error::Internal(format!("drawing the chart: {e}"));
-    let timed: Vec<(Option<f64>, f64, f64, usize)> = points
+    let shown: Vec<(Option<f64>, f64, f64, usize)> = points
         .iter()
-        .filter_map(|p| {
-            let ms = p.median_ns? as f64 / 1e6;
-            Some((p.alpha, p.macs as f64 / 1e6, ms, p.res))
-        })
+        .filter_map(|p| Some((p.alpha, x(p)?, y(p)?, p.res)))
         .collect();
-    let max_x = timed.iter().map(|t| t.1).fold(0.0, f64::max).max(1.0) * 1.1;
-    let max_y = timed.iter().map(|t| t.2).fold(0.0, f64::max).max(1e-3) * 1.15;
+    let range = |v: &dyn Fn(&(Option<f64>, f64, f64, usize)) -> f64| {
+        let (lo, hi) = shown
+            .iter()
+            .map(v)
+            .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.05).max(1e-3);
+        (lo - pad).max(0.0)..hi + pad
+    };
+    let (xs, ys) = if shown.is_empty() {
+        (0.0..1.0, 0.0..1.0)
+    } else {
+        (range(&|t| t.1), range(&|t| t.2))
+    };
     let mut alphas: Vec<Option<f64>> = Vec::new();
-    for t in &timed {
+    for t in &shown {
         if !alphas.contains(&t.0) {
             alphas.push(t.0);
         }
     }
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(60)
+        .build_cartesian_2d(xs, ys)
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .draw()
+        .map_err(|e| fail(&e))?;
+    for (i, &alpha) in alphas.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let mut line: Vec<&(Option<f64>, f64, f64, usize)> =
+            shown.iter().filter(|t| t.0 == alpha).collect();
+        line.sort_by(|a, b| a.1.total_cmp(&b.1));
+        chart
+            .draw_series(LineSeries::new(
+                line.iter().map(|t| (t.1, t.2)),
+                color.stroke_width(2),
+            ))
+            .map_err(|e| fail(&e))?
+            .label(format!("alpha {}", alpha_text(alpha)))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        chart
+            .draw_series(line.iter().map(|t| {
+                EmptyElement::at((t.1, t.2))
+                    + Circle::new((0, 0), 4, color.filled())
+                    + Text::new(format!("{}", t.3), (6, -14), ("sans-serif", 12))
+            }))
+            .map_err(|e| fail(&e))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.85))
+        .draw()
+        .map_err(|e| fail(&e))?;
+    Ok(())
+}
+
+/// The chart (SVG, drawn by plotters): median latency against multiply-adds, a line per alpha
+/// through its resolutions, each point labelled with its resolution; with top-1 figures, a
+/// second panel beside it, top-1 against latency (the paper's Figures 4 and 5 with measured
+/// latency in place of multiply-adds).
+pub fn svg(points: &[Point], title: &str) -> Result<String, Error> {
+    use plotters::prelude::*;
+    let fail = |e: &dyn std::fmt::Display| Error::Internal(format!("drawing the chart: {e}"));
+    let accuracy = points.iter().any(|p| p.top1.is_some());
+    let width = if accuracy { 1400 } else { 800 };
+    let latency = |p: &Point| p.median_ns.map(|ns| ns as f64 / 1e6);
+    let macs = |p: &Point| Some(p.macs as f64 / 1e6);
+    let top1 = |p: &Point| p.top1;
     let mut text = String::new();
     {
-        let root = SVGBackend::with_string(&mut text, (800, 560)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut text, (width, 560)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fail(&e))?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..max_x, 0f64..max_y)
+        let root = root
+            .titled(title, ("sans-serif", 18))
             .map_err(|e| fail(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc("million multiply-adds")
-            .y_desc("median latency (ms)")
-            .draw()
-            .map_err(|e| fail(&e))?;
-        for (i, &alpha) in alphas.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
-            let mut line: Vec<&(Option<f64>, f64, f64, usize)> =
-                timed.iter().filter(|t| t.0 == alpha).collect();
-            line.sort_by(|a, b| a.1.total_cmp(&b.1));
-            chart
-                .draw_series(LineSeries::new(
-                    line.iter().map(|t| (t.1, t.2)),
-                    color.stroke_width(2),
-                ))
-                .map_err(|e| fail(&e))?
-                .label(format!("alpha {}", alpha_text(alpha)))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-            chart
-                .draw_series(line.iter().map(|t| {
-                    EmptyElement::at((t.1, t.2))
-                        + Circle::new((0, 0), 4, color.filled())
-                        + Text::new(format!("{}", t.3), (6, -14), ("sans-serif", 12))
-                }))
-                .map_err(|e| fail(&e))?;
+        let latency_axis = (latency as fn(&Point) -> Option<f64>, "median latency (ms)");
+        let macs_axis = (macs as fn(&Point) -> Option<f64>, "million multiply-adds");
+        if accuracy {
+            let (left, right) = root.split_horizontally(800);
+            panel(
+                &left,
+                points,
+                macs_axis,
+                latency_axis,
+                "latency against multiply-adds",
+            )?;
+            panel(
+                &right,
+                points,
+                latency_axis,
+                (top1, "ImageNet top-1 (%)"),
+                "top-1 against latency",
+            )?;
+        } else {
+            panel(
+                &root,
+                points,
+                macs_axis,
+                latency_axis,
+                "latency against multiply-adds",
+            )?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.85))
-            .draw()
-            .map_err(|e| fail(&e))?;
         root.present().map_err(|e| fail(&e))?;
     }
     Ok(text)
+}
+
+/// Top-1 figures: (alpha, resolution, top-1 in percent).
+pub type Accuracy = Vec<(f64, usize, f64)>;
+
+/// Reads `alpha,res,top1` lines (top-1 in percent; a header line and `#` comments are
+/// skipped).
+pub fn read_accuracy(path: &Path) -> Result<Accuracy, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with("alpha") {
+            continue;
+        }
+        let bad = || {
+            Error::Options(format!(
+                "{}:{}: expected alpha,res,top1 (for example 0.5,160,59.1), got '{line}'",
+                path.display(),
+                i + 1
+            ))
+        };
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [alpha, res, top1] = cells[..] else {
+            return Err(bad());
+        };
+        out.push((
+            alpha.parse().map_err(|_| bad())?,
+            res.parse().map_err(|_| bad())?,
+            top1.parse().map_err(|_| bad())?,
+        ));
+    }
+    Ok(out)
+}
+
+/// Gives each point its top-1 figure, if `figures` has one (a model file's points count as
+/// alpha 1).
+pub fn apply_accuracy<'a>(
+    points: impl IntoIterator<Item = &'a mut Point>,
+    figures: &[(f64, usize, f64)],
+) {
+    for p in points {
+        p.top1 = figures
+            .iter()
+            .find(|(a, r, _)| *a == p.alpha.unwrap_or(1.0) && *r == p.res)
+            .map(|f| f.2);
+    }
 }
 
 /// Writes `sweep.md`, `sweep.json` and `sweep.svg` into `dir` (created if needed); each file is

@@ -120,8 +120,17 @@ fn the_counts_of_the_papers_grid_match_its_tables() {
 #[test]
 fn a_two_by_two_sweep_writes_its_table_json_and_chart() {
     let dir = out_dir("2x2");
+    std::fs::create_dir_all(&dir).unwrap();
+    let accuracy = dir.join("top1.csv");
+    std::fs::write(
+        &accuracy,
+        "alpha,res,top1\n0.5,64,60.5\n# a comment\n0.25,32,40\n",
+    )
+    .unwrap();
     let out = mnetc(&[
         "sweep",
+        "--accuracy",
+        accuracy.to_str().unwrap(),
         "--alpha",
         "0.5,0.25",
         "--res",
@@ -161,6 +170,12 @@ fn a_two_by_two_sweep_writes_its_table_json_and_chart() {
             "{row}"
         );
         assert!(row["weight_bytes"].as_u64().unwrap() >= 4 * params);
+        let top1 = match (alpha, res) {
+            (0.5, 64) => Some(60.5),
+            (0.25, 32) => Some(40.0),
+            _ => None,
+        };
+        assert_eq!(row["top1"].as_f64(), top1, "{row}");
     }
 
     // The table (printed and written): a row per pair, in order, with its counts and times.
@@ -176,16 +191,21 @@ fn a_two_by_two_sweep_writes_its_table_json_and_chart() {
         assert_eq!(cells[3], format!("{macs:.1}"));
         let median = row["median_ns"].as_u64().unwrap() as f64 / 1e6;
         assert_eq!(cells[7], format!("{median:.3}"));
+        let top1 = row["top1"]
+            .as_f64()
+            .map_or("-".to_string(), |t| t.to_string());
+        assert_eq!(cells[10], top1);
     }
 
-    // The chart: XML, a point per pair, labelled with its resolution, a line per alpha.
+    // The chart: XML, a point per pair, labelled with its resolution, a line per alpha; and a
+    // point per pair with a top-1 figure in the top-1 against latency panel.
     let svg = std::fs::read_to_string(dir.join("sweep.svg")).unwrap();
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let circles = doc
         .descendants()
         .filter(|n| n.has_tag_name("circle"))
         .count();
-    assert_eq!(circles, pairs.len());
+    assert_eq!(circles, pairs.len() + 2);
     let texts: Vec<String> = doc
         .descendants()
         .filter(|n| n.has_tag_name("text"))
@@ -203,7 +223,7 @@ fn a_two_by_two_sweep_writes_its_table_json_and_chart() {
             "no '{label}' in {texts:?}"
         );
     }
-    assert_eq!(texts.iter().filter(|t| *t == "64").count(), 2, "{texts:?}");
+    assert_eq!(texts.iter().filter(|t| *t == "64").count(), 3, "{texts:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
