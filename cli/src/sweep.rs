@@ -240,6 +240,9 @@ pub fn json(points: &[Point]) -> String {
 type Area<'a> =
     plotters::drawing::DrawingArea<plotters::prelude::SVGBackend<'a>, plotters::coord::Shift>;
 
+/// A point as a panel shows it: alpha, x, y, resolution.
+type Shown = (Option<f64>, f64, f64, usize);
+
 /// One panel of the chart: `y` against `x` for every point that has both, a line per alpha
 /// through its resolutions, each point labelled with its resolution.
 fn panel(
@@ -251,11 +254,11 @@ fn panel(
 ) -> Result<(), Error> {
     use plotters::prelude::*;
     let fail = |e: &dyn std::fmt::Display| Error::Internal(format!("drawing the chart: {e}"));
-    let shown: Vec<(Option<f64>, f64, f64, usize)> = points
+    let shown: Vec<Shown> = points
         .iter()
         .filter_map(|p| Some((p.alpha, x(p)?, y(p)?, p.res)))
         .collect();
-    let range = |v: &dyn Fn(&(Option<f64>, f64, f64, usize)) -> f64| {
+    let range = |v: &dyn Fn(&Shown) -> f64| {
         let (lo, hi) = shown
             .iter()
             .map(v)
@@ -289,8 +292,7 @@ fn panel(
         .map_err(|e| fail(&e))?;
     for (i, &alpha) in alphas.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
-        let mut line: Vec<&(Option<f64>, f64, f64, usize)> =
-            shown.iter().filter(|t| t.0 == alpha).collect();
+        let mut line: Vec<&Shown> = shown.iter().filter(|t| t.0 == alpha).collect();
         line.sort_by(|a, b| a.1.total_cmp(&b.1));
         chart
             .draw_series(LineSeries::new(
