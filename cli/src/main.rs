@@ -129,6 +129,9 @@ enum Command {
         /// Also print the mean time and GFLOP/s of every kernel call.
         #[arg(long)]
         per_layer: bool,
+        /// With --per-layer, also draw the times as a bar chart (SVG), coloured by kernel kind.
+        #[arg(long, requires = "per_layer")]
+        svg: Option<PathBuf>,
         /// Run `forward_parallel` on this many threads (0: one per CPU).
         #[arg(long, default_value_t = 1)]
         threads: usize,
@@ -616,6 +619,7 @@ fn run(command: Command) -> Result<bool, Error> {
             target,
             runs,
             per_layer,
+            svg,
             threads,
             trace,
             image,
@@ -704,6 +708,29 @@ fn run(command: Command) -> Result<bool, Error> {
                         s.node
                     );
                 }
+            }
+            if let Some(path) = &svg {
+                let bars: Vec<mnetc_cli::chart::Bar> = built
+                    .steps
+                    .iter()
+                    .zip(&t.per_step_ns)
+                    .map(|(s, ns)| mnetc_cli::chart::Bar {
+                        kernel: s.kernel,
+                        us: *ns as f64 / 1e3,
+                    })
+                    .collect();
+                let name = model
+                    .model
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy();
+                let title = format!("{name} ({target}, {on}): time per kernel call");
+                let text = mnetc_cli::chart::layers_svg(&bars, &title)?;
+                std::fs::write(path, text).map_err(|source| Error::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                println!("{}: the kernel calls' times as a bar chart", path.display());
             }
             if let Some(path) = &trace {
                 built.runner.trace(

@@ -1,7 +1,8 @@
 //! `mnetc sweep`: a 2 x 2 sweep on the generic target writes a table, JSON and a chart whose
 //! counts match an independent count of MobileNet v1's multiply-adds and parameters, with
 //! times; the paper's 4 x 4 grid (compiled, not built) matches the paper's Tables 6 and 7; bad
-//! requests stop with one message before anything is built.
+//! requests stop with one message before anything is built; `mnetc bench --per-layer --svg`
+//! draws a bar per kernel call.
 
 use mnetc_cli::sweep::{Request, compile};
 use std::path::PathBuf;
@@ -258,4 +259,59 @@ fn bad_requests_stop_before_anything_is_built() {
             start.elapsed()
         );
     }
+}
+
+#[test]
+fn bench_draws_a_bar_per_kernel_call() {
+    let dir = out_dir("layers");
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("layers.svg");
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/mobilenet_v1_0.25_128_bn.onnx");
+    let out = mnetc(&[
+        "bench",
+        model.to_str().unwrap(),
+        "--runs",
+        "3",
+        "--per-layer",
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The table's rows: "  i  kernel  M MACs  us ...".
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|c| c.len() > 5 && c[0].parse::<usize>().is_ok())
+        .collect();
+    assert!(rows.len() > 20, "{stdout}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    // The background, a bar per call (as wide as a call's slot), a swatch per kind, the legend.
+    let bars = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect"))
+        .filter(|n| n.attribute("fill") != Some("#FFFFFF") && n.attribute("fill") != Some("none"))
+        .count();
+    let mut kinds: Vec<&str> = rows.iter().map(|r| r[1]).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(bars, rows.len() + kinds.len(), "{text}");
+    let texts: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect();
+    for kind in kinds {
+        assert!(
+            texts.iter().any(|t| t.starts_with(&format!("{kind} ("))),
+            "no legend for {kind}: {texts:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
