@@ -235,7 +235,11 @@ fn bad_requests_stop_before_anything_is_built() {
             vec!["--arch", "v4"],
             "unknown architecture 'v4'; expected v1, v2, v3-small or v3-large",
         ),
-        (vec!["--alpha", "1.5"], "alpha 1.5 is outside (0, 1]"),
+        (vec!["--alpha", "1.4"], "alpha 1.4 is outside (0, 1]"),
+        (
+            vec!["--arch", "v2", "--alpha", "1.4,1.5"],
+            "alpha 1.5 is outside (0, 1.4]",
+        ),
         (
             vec!["--alpha", "0.25", "--res", "8"],
             "alpha 0.25, resolution 8:",
