@@ -786,27 +786,42 @@ fn run(command: Command) -> Result<bool, Error> {
                 None => format!("MobileNet {arch}"),
             };
             let heading = format!("# {what} on {target}, {}", threads_text(threads));
+            // Progress on stderr (drawn only on a terminal): a spinner while compiling and
+            // building, then a bar over the timing rounds.
             let bar = indicatif::ProgressBar::new_spinner();
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            bar.set_message(format!(
-                "compiling {} specialisations",
-                alphas.len().max(1) * res.len()
-            ));
+            let pairs = alphas.len().max(1) * res.len();
+            bar.set_message(format!("compiling {pairs} specialisations"));
             let mut compiled = mnetc_cli::sweep::compile(&request)?;
             mnetc_cli::sweep::apply_accuracy(compiled.iter_mut().map(|c| &mut c.point), &accuracy);
-            // The compile-time columns are written at once; the times replace them when done.
+            // The counts are written at once; the times join them as the rounds go (every
+            // tenth round and the last), so Ctrl-C leaves the rows timed so far.
             let points: Vec<_> = compiled.iter().map(|c| c.point.clone()).collect();
             mnetc_cli::sweep::write(&output, &points, &heading)?;
-            bar.set_message(format!(
-                "building {} networks into one program",
-                compiled.len()
-            ));
-            let count = compiled.len();
-            let points = mnetc_cli::sweep::time_with(&request, compiled, || {
-                bar.set_message(format!(
-                    "timing {count} networks, {runs} interleaved runs each"
-                ));
-            })?;
+            bar.set_message(format!("building {pairs} networks into one program"));
+            let rounds = runs.max(1);
+            let mut written = Ok(());
+            let points = mnetc_cli::sweep::time_with(
+                &request,
+                compiled,
+                || {
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{msg} [{bar:30}] {pos}/{len} rounds",
+                        )
+                        .expect("a valid template"),
+                    );
+                    bar.set_length(rounds as u64);
+                    bar.set_message(format!("timing {pairs} networks"));
+                },
+                |done, points| {
+                    bar.set_position(done as u64);
+                    if done % 10 == 0 && written.is_ok() {
+                        written = mnetc_cli::sweep::write(&output, points, &heading);
+                    }
+                },
+            )?;
+            written?;
             bar.finish_and_clear();
             mnetc_cli::sweep::write(&output, &points, &heading)?;
             print!("{}", mnetc_cli::sweep::markdown(&points, &heading));

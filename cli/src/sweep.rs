@@ -146,14 +146,16 @@ pub fn compile(req: &Request) -> Result<Vec<Compiled>, Error> {
 /// Builds every module into one program and times them interleaved: the points with their
 /// times.
 pub fn time(req: &Request, compiled: Vec<Compiled>) -> Result<Vec<Point>, Error> {
-    time_with(req, compiled, || {})
+    time_with(req, compiled, || {}, |_, _| {})
 }
 
-/// [`time`], calling `built` between the build and the timing (for a progress display).
+/// [`time`], calling `built` between the build and the timing, and `round` after every round
+/// with the rounds done and the points timed so far (median and minimum of those rounds).
 pub fn time_with(
     req: &Request,
     compiled: Vec<Compiled>,
     built: impl FnOnce(),
+    mut round: impl FnMut(usize, &[Point]),
 ) -> Result<Vec<Point>, Error> {
     let inputs: Vec<Vec<f32>> = compiled
         .iter()
@@ -168,11 +170,18 @@ pub fn time_with(
     let mut runner = verify::build_batch(&generated, req.target)?;
     runner.set_threads(req.threads);
     built();
-    let timings: Vec<Timing> = runner.time_batch(&inputs, req.runs.max(1))?;
-    for (p, t) in points.iter_mut().zip(timings) {
-        p.median_ns = Some(t.median_ns);
-        p.min_ns = Some(t.min_ns);
-    }
+    let timed = |points: &mut [Point], timings: &[Timing]| {
+        for (p, t) in points.iter_mut().zip(timings) {
+            p.median_ns = Some(t.median_ns);
+            p.min_ns = Some(t.min_ns);
+        }
+    };
+    let timings = runner.time_batch(&inputs, req.runs.max(1), |done, times| {
+        let so_far: Vec<Timing> = times.iter().map(|t| verify::summary(t)).collect();
+        timed(&mut points, &so_far);
+        round(done, &points);
+    })?;
+    timed(&mut points, &timings);
     Ok(points)
 }
 

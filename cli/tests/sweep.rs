@@ -319,3 +319,59 @@ fn bench_draws_a_bar_per_kernel_call() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Ctrl-C in the middle of the timing leaves whole files with the rounds timed so far.
+#[test]
+fn an_interrupted_sweep_leaves_the_rows_timed_so_far() {
+    let dir = out_dir("interrupted");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mnetc"))
+        .args([
+            "sweep", "--alpha", "0.25", "--res", "32,40", "--target", "generic",
+        ])
+        .args(["--runs", "1000000", "-o", dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let json = dir.join("sweep.json");
+    let timed = |text: &str| {
+        serde_json::from_str::<Vec<serde_json::Value>>(text)
+            .is_ok_and(|rows| rows.iter().all(|r| r["median_ns"].as_u64().is_some()))
+    };
+    let start = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&json).unwrap_or_default();
+        // Counts first (no times yet), then times every tenth round.
+        if timed(&text) {
+            break;
+        }
+        assert!(
+            start.elapsed().as_secs() < 120,
+            "no times after two minutes: {text}"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the sweep ended");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    let text = std::fs::read_to_string(&json).unwrap();
+    assert!(timed(&text), "{text}");
+    let table = std::fs::read_to_string(dir.join("sweep.md")).unwrap();
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with("| 0.25 |")).count(),
+        2
+    );
+    roxmltree::Document::parse(&std::fs::read_to_string(dir.join("sweep.svg")).unwrap()).unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
