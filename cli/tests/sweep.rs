@@ -375,3 +375,44 @@ fn an_interrupted_sweep_leaves_the_rows_timed_so_far() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--model`: an ONNX export re-specialised at each resolution (the v1 0.25 fixture, whose
+/// counts at any resolution are v1's at 0.25).
+#[test]
+fn a_model_file_is_swept_over_resolutions() {
+    let dir = out_dir("model");
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/mobilenet_v1_0.25_128_bn.onnx");
+    let out = mnetc(&[
+        "sweep",
+        "--model",
+        model.to_str().unwrap(),
+        "--res",
+        "96,64",
+        "--target",
+        "generic",
+        "--runs",
+        "3",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, res) in rows.iter().zip([96, 64]) {
+        assert!(row["alpha"].is_null(), "{row}");
+        assert_eq!(row["res"].as_u64(), Some(res));
+        let (macs, params) = v1_counts(0.25, res as usize);
+        assert_eq!(row["macs"].as_u64(), Some(macs), "{row}");
+        assert_eq!(row["params"].as_u64(), Some(params), "{row}");
+        assert!(row["median_ns"].as_u64().is_some(), "{row}");
+    }
+    let table = std::fs::read_to_string(dir.join("sweep.md")).unwrap();
+    assert!(table.contains("| model | 96 |"), "{table}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
