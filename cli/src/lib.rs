@@ -3,7 +3,9 @@
 //! library crate `mnetc` stays free of these (and of clap and tera), so build scripts and the
 //! `mobilenet!` macro compile only the compiler.
 
+pub mod chart;
 pub mod package;
+pub mod sweep;
 mod toolchain;
 pub mod verify;
 pub mod web;

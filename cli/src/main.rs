@@ -129,6 +129,9 @@ enum Command {
         /// Also print the mean time and GFLOP/s of every kernel call.
         #[arg(long)]
         per_layer: bool,
+        /// With --per-layer, also draw the times as a bar chart (SVG), coloured by kernel kind.
+        #[arg(long, requires = "per_layer")]
+        svg: Option<PathBuf>,
         /// Run `forward_parallel` on this many threads (0: one per CPU).
         #[arg(long, default_value_t = 1)]
         threads: usize,
@@ -204,6 +207,40 @@ enum Command {
     },
     /// Print the JSON description of one of the papers' MobileNets: v1 (Table 1), v2, v3-small
     /// or v3-large (torchvision's block tables and channel rounding).
+    /// Time every (alpha, resolution) specialisation of an architecture side by side on this
+    /// CPU (or every resolution of --model): DIR/sweep.md (a table like the MobileNet paper's
+    /// Tables 6 and 7, with the measured latency), sweep.json and sweep.svg (latency against
+    /// multiply-adds, a line per alpha).
+    Sweep {
+        /// v1, v2, v3-small or v3-large.
+        #[arg(long, default_value = "v1")]
+        arch: mnetc::import::json::Arch,
+        /// A model file to re-specialise at each resolution instead (alpha: JSON descriptions
+        /// only).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Width multipliers, comma-separated (default for --arch: 1,0.75,0.5,0.25).
+        #[arg(long, value_delimiter = ',')]
+        alpha: Option<Vec<f64>>,
+        /// Resolutions, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "224,192,160,128")]
+        res: Vec<usize>,
+        #[arg(long, default_value = "native")]
+        target: String,
+        /// Threads of the pool each network runs on (0: one per CPU).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Timed runs of each network (interleaved, after a warm-up).
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+        /// A CSV of alpha,res,top-1 (%) figures, such as the paper's (docs/PERFORMANCE.md): the
+        /// table gains a column, the chart a top-1 against latency panel.
+        #[arg(long)]
+        accuracy: Option<PathBuf>,
+        /// The folder for sweep.md, sweep.json and sweep.svg.
+        #[arg(short, long, default_value = "sweep")]
+        output: PathBuf,
+    },
     Describe {
         /// v1, v2, v3-small or v3-large.
         #[arg(long, default_value = "v1")]
@@ -582,6 +619,7 @@ fn run(command: Command) -> Result<bool, Error> {
             target,
             runs,
             per_layer,
+            svg,
             threads,
             trace,
             image,
@@ -640,11 +678,7 @@ fn run(command: Command) -> Result<bool, Error> {
             let t = times.ok_or_else(|| Error::Internal("the runner printed no timings".into()))?;
             let (median, min) = (t.median_ns, t.min_ns);
             let flops = 2.0 * built.macs as f64;
-            let on = match threads {
-                1 => "1 thread".to_string(),
-                0 => "a thread per CPU".into(),
-                n => format!("{n} threads"),
-            };
+            let on = threads_text(threads);
             println!(
                 "{} ({target}, {on}): median {:.3} ms, min {:.3} ms over {runs} runs, {:.1} GFLOP/s at the median",
                 model.model.display(),
@@ -675,6 +709,29 @@ fn run(command: Command) -> Result<bool, Error> {
                     );
                 }
             }
+            if let Some(path) = &svg {
+                let bars: Vec<mnetc_cli::chart::Bar> = built
+                    .steps
+                    .iter()
+                    .zip(&t.per_step_ns)
+                    .map(|(s, ns)| mnetc_cli::chart::Bar {
+                        kernel: s.kernel,
+                        us: *ns as f64 / 1e3,
+                    })
+                    .collect();
+                let name = model
+                    .model
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy();
+                let title = format!("{name} ({target}, {on}): time per kernel call");
+                let text = mnetc_cli::chart::layers_svg(&bars, &title)?;
+                std::fs::write(path, text).map_err(|source| Error::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                println!("{}: the kernel calls' times as a bar chart", path.display());
+            }
             if let Some(path) = &trace {
                 built.runner.trace(
                     &x,
@@ -689,6 +746,86 @@ fn run(command: Command) -> Result<bool, Error> {
                     path.display()
                 );
             }
+        }
+        Command::Sweep {
+            arch,
+            model,
+            alpha,
+            res,
+            target,
+            threads,
+            runs,
+            accuracy,
+            output,
+        } => {
+            let target: Target = target.parse()?;
+            let accuracy = match &accuracy {
+                Some(path) => mnetc_cli::sweep::read_accuracy(path)?,
+                None => Vec::new(),
+            };
+            if !target.runs_here() {
+                return Err(Error::Options(format!(
+                    "this CPU cannot run --target {target} code natively; sweep on the device"
+                )));
+            }
+            let alphas = alpha.unwrap_or_else(|| match model {
+                Some(_) => Vec::new(),
+                None => vec![1.0, 0.75, 0.5, 0.25],
+            });
+            let request = mnetc_cli::sweep::Request {
+                arch,
+                model: model.as_deref(),
+                alphas: &alphas,
+                resolutions: &res,
+                target,
+                threads,
+                runs,
+            };
+            let what = match &model {
+                Some(m) => m.display().to_string(),
+                None => format!("MobileNet {arch}"),
+            };
+            let heading = format!("# {what} on {target}, {}", threads_text(threads));
+            // Progress on stderr (drawn only on a terminal): a spinner while compiling and
+            // building, then a bar over the timing rounds.
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            let pairs = alphas.len().max(1) * res.len();
+            bar.set_message(format!("compiling {pairs} specialisations"));
+            let mut compiled = mnetc_cli::sweep::compile(&request)?;
+            mnetc_cli::sweep::apply_accuracy(compiled.iter_mut().map(|c| &mut c.point), &accuracy);
+            // The counts are written at once; the times join them as the rounds go (every
+            // tenth round and the last), so Ctrl-C leaves the rows timed so far.
+            let points: Vec<_> = compiled.iter().map(|c| c.point.clone()).collect();
+            mnetc_cli::sweep::write(&output, &points, &heading)?;
+            bar.set_message(format!("building {pairs} networks into one program"));
+            let rounds = runs.max(1);
+            let mut written = Ok(());
+            let points = mnetc_cli::sweep::time_with(
+                &request,
+                compiled,
+                || {
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{msg} [{bar:30}] {pos}/{len} rounds",
+                        )
+                        .expect("a valid template"),
+                    );
+                    bar.set_length(rounds as u64);
+                    bar.set_message(format!("timing {pairs} networks"));
+                },
+                |done, points| {
+                    bar.set_position(done as u64);
+                    if done % 10 == 0 && written.is_ok() {
+                        written = mnetc_cli::sweep::write(&output, points, &heading);
+                    }
+                },
+            )?;
+            written?;
+            bar.finish_and_clear();
+            mnetc_cli::sweep::write(&output, &points, &heading)?;
+            print!("{}", mnetc_cli::sweep::markdown(&points, &heading));
+            println!("\n{}: sweep.md, sweep.json, sweep.svg", output.display());
         }
         Command::Describe {
             arch,
@@ -714,6 +851,15 @@ fn run(command: Command) -> Result<bool, Error> {
         }
     }
     Ok(true)
+}
+
+/// "1 thread", "4 threads", "a thread per CPU" (0).
+fn threads_text(threads: usize) -> String {
+    match threads {
+        1 => "1 thread".to_string(),
+        0 => "a thread per CPU".into(),
+        n => format!("{n} threads"),
+    }
 }
 
 /// Reads a raw little-endian f32 file of exactly `len` values.

@@ -584,6 +584,41 @@ macro_rules! nets {
             })*
             assert_eq!(at, input.len(), "input length");
             std::fs::write(&args[2], out).expect("write output");
+            // With `runs=R`: every network timed, interleaved, round after round.
+            let Some(runs) = args.iter().find_map(|a| a.strip_prefix("runs=")) else {
+                return;
+            };
+            let runs: usize = runs.parse().expect("runs");
+            let mut at = 0;
+            let mut forwards: Vec<Box<dyn FnMut() + '_>> = Vec::new();
+            let pool = &pool;
+            $({
+                let x: Box<[f32; $net::INPUT_LEN]> = input[at..at + $net::INPUT_LEN].to_vec().into_boxed_slice().try_into().expect("input length");
+                at += $net::INPUT_LEN;
+                let mut y = Box::new([0f32; $net::OUTPUT_LEN]);
+                let mut scratch = mnetc_runtime::boxed_zeroed::<$net::Scratch>();
+                forwards.push(Box::new(move || {
+                    $net::forward_parallel(std::hint::black_box(&x), &mut y, &mut scratch, pool)
+                }));
+            })*
+            for forward in forwards.iter_mut() {
+                for _ in 0..3 {
+                    forward();
+                }
+            }
+            // A line per round, as it ends: every network's nanoseconds.
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            for _ in 0..runs {
+                let mut line = String::new();
+                for forward in forwards.iter_mut() {
+                    let start = std::time::Instant::now();
+                    forward();
+                    line.push_str(&format!("{} ", start.elapsed().as_nanos()));
+                }
+                writeln!(stdout, "{}", line.trim_end()).expect("stdout");
+                stdout.flush().expect("stdout");
+            }
         }
     };
 }
@@ -710,6 +745,71 @@ impl Runner {
             .collect())
     }
 
+    /// Times a [`build_batch`] program's networks on their inputs: `runs` timed runs of each
+    /// after a warm-up, interleaved (one run of every network, then the next round), so a change
+    /// of the machine's speed touches them alike. After each round, `round` gets the rounds
+    /// done and every network's times so far; at the end, their median and minimum, in order.
+    pub fn time_batch(
+        &self,
+        inputs: &[Vec<f32>],
+        runs: usize,
+        mut round: impl FnMut(usize, &[Vec<u64>]),
+    ) -> Result<Vec<Timing>> {
+        use std::io::BufRead;
+        if let Some(why) = &self.unrunnable {
+            return Err(Error::Options(why.clone()));
+        }
+        let inp = self.dir.join("input.f32");
+        let bytes: Vec<u8> = inputs
+            .concat()
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        std::fs::write(&inp, bytes).map_err(io(&inp))?;
+        let tool = |e: std::io::Error| Error::Tool {
+            program: "the generated code".into(),
+            reason: e.to_string(),
+        };
+        let mut child = self
+            .command()
+            .arg(&inp)
+            .arg(self.dir.join("output.f32"))
+            .arg(format!("threads={}", self.threads))
+            .arg(format!("runs={runs}"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(tool)?;
+        let mut times = vec![Vec::with_capacity(runs); inputs.len()];
+        let stdout = child.stdout.take().expect("piped");
+        for (done, line) in std::io::BufReader::new(stdout).lines().enumerate() {
+            let line = line.map_err(tool)?;
+            let ns: Vec<u64> = line
+                .split_whitespace()
+                .filter_map(|t| t.parse().ok())
+                .collect();
+            if ns.len() != inputs.len() {
+                let _ = child.kill();
+                return Err(Error::GeneratedRun(format!(
+                    "the batch printed '{line}' for its {} networks",
+                    inputs.len()
+                )));
+            }
+            for (t, ns) in times.iter_mut().zip(ns) {
+                t.push(ns);
+            }
+            round(done + 1, &times);
+        }
+        let out = child.wait_with_output().map_err(tool)?;
+        if !out.status.success() || times.iter().any(|t| t.len() != runs) {
+            return Err(Error::GeneratedRun(format!(
+                "the generated code failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        Ok(times.iter().map(|t| summary(t)).collect())
+    }
+
     /// Writes `input` to the program's input file and runs it with `extra` arguments.
     fn execute_f32(&self, input: &[f32], extra: &[String]) -> Result<(Vec<f32>, String)> {
         let inp = self.dir.join("input.f32");
@@ -751,6 +851,17 @@ impl Runner {
         }
         let (y, text) = self.execute_f32(input, &extra)?;
         Ok((y, runs.and_then(|_| timing(&text))))
+    }
+}
+
+/// Median and minimum of some runs' nanoseconds (at least one).
+pub fn summary(ns: &[u64]) -> Timing {
+    let mut sorted = ns.to_vec();
+    sorted.sort_unstable();
+    Timing {
+        median_ns: sorted[sorted.len() / 2],
+        min_ns: sorted[0],
+        per_step_ns: Vec::new(),
     }
 }
 

@@ -152,8 +152,12 @@ fn source(request: &Request) -> Result<(Vec<u8>, PathBuf, Options, bool), ArgErr
             classes,
             relu6,
         } => {
-            if !(*alpha > 0.0 && *alpha <= 1.0) {
-                return Err(err(Arg::Alpha, format!("alpha {alpha} is outside (0, 1]")));
+            let max = Description::paper(*arch, 1.0, 224, false).max_alpha();
+            if !(*alpha > 0.0 && *alpha <= max) {
+                return Err(err(
+                    Arg::Alpha,
+                    format!("alpha {alpha} is outside (0, {max}]"),
+                ));
             }
             if *res == 0 {
                 return Err(err(Arg::Res, "the resolution must be a positive integer"));

@@ -21,7 +21,7 @@
 //!
 //! | argument | value | meaning |
 //! | --- | --- | --- |
-//! | `alpha` | number in (0, 1], e.g. `0.5` | width multiplier |
+//! | `alpha` | number in (0, 1], e.g. `0.5` (v2, v3: up to 1.4) | width multiplier |
 //! | `res` | integer, e.g. `128` | input height and width |
 //! | `arch` | `v1` (default), `v2`, `v3_small`, `v3_large` | the architecture: the v1 paper's Table 1, or torchvision's tables for v2 and v3 |
 //! | `classes` | integer (default 1000) | classifier outputs |

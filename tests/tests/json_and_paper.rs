@@ -273,6 +273,22 @@ fn v2_and_v3_descriptions_match_their_papers() {
             "{arch:?}: {p:.3} M parameters"
         );
     }
+    // The V2 paper's widest, 1.4 (its Table 4: 585 M multiply-adds), with torchvision's last
+    // 1x1 conv widened too: 1280 * 1.4 = 1792.
+    let text = Description::paper(Arch::V2, 1.4, 224, false).to_json_pretty();
+    let g =
+        mnetc::frontend_bytes(text.as_bytes(), Path::new("d.json"), &Options::default()).unwrap();
+    let s = mnetc::inspect::summarize(&g);
+    let m = s.total_macs as f64 / 1e6;
+    assert!(
+        (m / 585.0 - 1.0).abs() <= 0.01,
+        "V2 1.4: {m:.1} M multiply-adds"
+    );
+    let classifier_in = g.nodes.iter().rev().find_map(|n| match &n.op {
+        Op::Linear(LinearOp::Dense { .. }) => g.shape(n.inputs[0]?).map(|s| s[1]),
+        _ => None,
+    });
+    assert_eq!(classifier_in, Some(1792));
     // Minimalistic V3: no squeeze-and-excite, no hard-swish, no 5x5 window left.
     let d = Description::paper(Arch::V3Large, 0.75, 160, true);
     let g = mnetc::frontend_bytes(

@@ -91,7 +91,7 @@ pub struct Layer {
     /// This layer's activation instead of the description's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activation: Option<Activation>,
-    /// Channels not scaled by alpha (MobileNetV2's last 1280 for alpha <= 1).
+    /// Channels not scaled by alpha up to 1 (MobileNetV2's last 1280; above 1 they are).
     #[serde(default, skip_serializing_if = "is_false")]
     pub fixed: bool,
 }
@@ -138,6 +138,10 @@ pub enum Activation {
     Hardswish,
 }
 
+/// The widest alpha of descriptions with torchvision's channel rounding (MobileNetV2's paper
+/// reports 1.4).
+pub const MAX_ALPHA_ROUNDED: f64 = 1.4;
+
 /// The architectures `mnetc describe --arch` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arch {
@@ -145,6 +149,17 @@ pub enum Arch {
     V2,
     V3Small,
     V3Large,
+}
+
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Arch::V1 => "v1",
+            Arch::V2 => "v2",
+            Arch::V3Small => "v3-small",
+            Arch::V3Large => "v3-large",
+        })
+    }
 }
 
 impl std::str::FromStr for Arch {
@@ -465,9 +480,10 @@ impl Description {
         }
     }
 
-    /// A layer's channels after alpha (`fixed` layers keep theirs).
+    /// A layer's channels after alpha (`fixed` layers keep theirs at alpha up to 1, and grow
+    /// with it above: torchvision's `last_channel * max(1.0, width_mult)`).
     fn width(&self, l: &Layer) -> usize {
-        if l.fixed {
+        if l.fixed && self.alpha <= 1.0 {
             l.channels
         } else {
             self.scaled(l.channels)
@@ -498,10 +514,20 @@ impl Description {
         self.rounded((c / 4) as f64)
     }
 
+    /// The largest width multiplier the description takes: 1 with TF-slim's channel rule (v1),
+    /// 1.4 with torchvision's rounding (`channel_divisor`; the MobileNetV2 paper's widest).
+    pub fn max_alpha(&self) -> f64 {
+        match self.channel_divisor {
+            Some(_) => MAX_ALPHA_ROUNDED,
+            None => 1.0,
+        }
+    }
+
     fn validate(&self) -> Result<()> {
-        if !(self.alpha > 0.0 && self.alpha <= 1.0) {
+        let max = self.max_alpha();
+        if !(self.alpha > 0.0 && self.alpha <= max) {
             return Err(Error::Options(format!(
-                "alpha {} is outside (0, 1]",
+                "alpha {} is outside (0, {max}]",
                 self.alpha
             )));
         }
