@@ -801,7 +801,7 @@ fn run(command: Command) -> Result<bool, Error> {
             bar.set_message(format!("building {pairs} networks into one program"));
             let rounds = runs.max(1);
             let mut written = Ok(());
-            let points = mnetc_cli::sweep::time_with(
+            let points = mnetc_cli::sweep::time(
                 &request,
                 compiled,
                 || {

@@ -10,6 +10,7 @@ use crate::verify::{self, Timing};
 use mnetc::codegen::{CodegenOptions, Generated, Target, WeightsFile};
 use mnetc::import::json::{Arch, Description};
 use mnetc::{Error, Options};
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -54,30 +55,31 @@ impl Point {
     }
 }
 
-/// The model (JSON text or ONNX bytes) of one pair and the options that specialise it.
-fn source(
+/// The model (JSON text or the model file's bytes) of one pair and the options that
+/// specialise it.
+fn source<'m>(
     req: &Request,
+    model: Option<&'m (Vec<u8>, &Path)>,
     alpha: Option<f64>,
     res: usize,
-) -> Result<(Vec<u8>, PathBuf, Options), Error> {
-    match req.model {
-        Some(path) => {
-            let bytes = mnetc::limits::read_model(path)?;
+) -> (Cow<'m, [u8]>, PathBuf, Options) {
+    match model {
+        Some((bytes, path)) => {
             let options = Options {
                 alpha,
                 resolution: Some(res),
                 ..Options::default()
             };
-            Ok((bytes, path.to_path_buf(), options))
+            (Cow::Borrowed(bytes), path.to_path_buf(), options)
         }
         None => {
             let alpha = alpha.expect("an architecture sweep has alphas");
             let text = Description::paper(req.arch, alpha, res, false).to_json_pretty();
-            Ok((
-                text.into_bytes(),
+            (
+                Cow::Owned(text.into_bytes()),
                 PathBuf::from("sweep.json"),
                 Options::default(),
-            ))
+            )
         }
     }
 }
@@ -99,9 +101,13 @@ pub fn compile(req: &Request) -> Result<Vec<Compiled>, Error> {
     }
     let alphas: Vec<Option<f64>> = match (req.model, req.alphas) {
         (None, []) => return Err(Error::Options("--alpha needs at least one value".into())),
-        (None, a) => a.iter().map(|&a| Some(a)).collect(),
         (Some(_), []) => vec![None],
-        (Some(_), a) => a.iter().map(|&a| Some(a)).collect(),
+        (_, a) => a.iter().map(|&a| Some(a)).collect(),
+    };
+    // A model file is read once, then specialised at every resolution.
+    let model = match req.model {
+        Some(path) => Some((mnetc::limits::read_model(path)?, path)),
+        None => None,
     };
     let mut out = Vec::new();
     for &alpha in &alphas {
@@ -110,7 +116,7 @@ pub fn compile(req: &Request) -> Result<Vec<Compiled>, Error> {
                 Some(a) => format!("alpha {a}, resolution {res}"),
                 None => format!("resolution {res}"),
             };
-            let (bytes, path, options) = source(req, alpha, res)?;
+            let (bytes, path, options) = source(req, model.as_ref(), alpha, res);
             let graph = mnetc::frontend_bytes(&bytes, &path, &options)
                 .map_err(|e| Error::Options(format!("{pair}: {e}")))?;
             let summary = mnetc::inspect::summarize(&graph);
@@ -144,14 +150,9 @@ pub fn compile(req: &Request) -> Result<Vec<Compiled>, Error> {
 }
 
 /// Builds every module into one program and times them interleaved: the points with their
-/// times.
-pub fn time(req: &Request, compiled: Vec<Compiled>) -> Result<Vec<Point>, Error> {
-    time_with(req, compiled, || {}, |_, _| {})
-}
-
-/// [`time`], calling `built` between the build and the timing, and `round` after every round
-/// with the rounds done and the points timed so far (median and minimum of those rounds).
-pub fn time_with(
+/// times. `built` is called between the build and the timing, `round` after every round with
+/// the rounds done and the points timed so far (median and minimum of those rounds).
+pub fn time(
     req: &Request,
     compiled: Vec<Compiled>,
     built: impl FnOnce(),

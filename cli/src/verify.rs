@@ -759,13 +759,7 @@ impl Runner {
         if let Some(why) = &self.unrunnable {
             return Err(Error::Options(why.clone()));
         }
-        let inp = self.dir.join("input.f32");
-        let bytes: Vec<u8> = inputs
-            .concat()
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
-        std::fs::write(&inp, bytes).map_err(io(&inp))?;
+        let inp = self.write_input(&inputs.concat())?;
         let tool = |e: std::io::Error| Error::Tool {
             program: "the generated code".into(),
             reason: e.to_string(),
@@ -812,10 +806,16 @@ impl Runner {
 
     /// Writes `input` to the program's input file and runs it with `extra` arguments.
     fn execute_f32(&self, input: &[f32], extra: &[String]) -> Result<(Vec<f32>, String)> {
+        let inp = self.write_input(input)?;
+        self.execute(&inp, extra)
+    }
+
+    /// Writes `input` to the program's input file (raw little-endian f32); its path.
+    fn write_input(&self, input: &[f32]) -> Result<PathBuf> {
         let inp = self.dir.join("input.f32");
         let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
         std::fs::write(&inp, bytes).map_err(io(&inp))?;
-        self.execute(&inp, extra)
+        Ok(inp)
     }
 
     /// Times `runs` runs of `input` (as [`Runner::run`]), then writes Chrome trace events of up
